@@ -1,0 +1,104 @@
+"""Settings from the environment, validated once (design.md §5)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+# One place for the Admin API version the app speaks (shopify-notes §0.5).
+API_VERSION = "2026-07"
+
+DEV_API_KEY = "loyalty-loop-dev-client-id"
+# Long enough that PyJWT does not warn about short HMAC keys.
+DEV_API_SECRET = "loyalty-loop-development-secret-not-for-production-use"
+DEV_ENCRYPTION_KEY = "bG95YWx0eS1sb29wLWRldmVsb3BtZW50LWtleS0zMmI="
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot run the app in the requested mode."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment."""
+
+    env: str = "development"
+    database_url: str = "sqlite:///instance/loyalty.db"
+    redis_url: str | None = None
+    shopify_api_key: str = DEV_API_KEY
+    shopify_api_secret: str = DEV_API_SECRET
+    shopify_old_api_secret: str | None = None
+    shopify_app_url: str = "http://127.0.0.1:8000"
+    shopify_api_version: str = API_VERSION
+    shopify_admin_base: str | None = None
+    scopes: str = "read_orders,read_customers,write_customers,write_discounts,write_app_proxy"
+    token_encryption_key: str = DEV_ENCRYPTION_KEY
+    secret_key: str = "dev-flask-secret-key-change-me-in-production"
+    webhook_max_bytes: int = 1_000_000
+    smtp_url: str | None = None
+    devstore_enabled: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        """Whether we run for real merchants."""
+        return self.env == "production"
+
+
+_ENV_NAMES = {
+    "env": "APP_ENV",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "shopify_api_key": "SHOPIFY_API_KEY",
+    "shopify_api_secret": "SHOPIFY_API_SECRET",
+    "shopify_old_api_secret": "SHOPIFY_OLD_API_SECRET",
+    "shopify_app_url": "SHOPIFY_APP_URL",
+    "shopify_api_version": "SHOPIFY_API_VERSION",
+    "shopify_admin_base": "SHOPIFY_ADMIN_BASE",
+    "scopes": "SCOPES",
+    "token_encryption_key": "TOKEN_ENCRYPTION_KEY",
+    "secret_key": "SECRET_KEY",
+    "webhook_max_bytes": "WEBHOOK_MAX_BYTES",
+    "smtp_url": "SMTP_URL",
+    "devstore_enabled": "DEVSTORE_ENABLED",
+}
+
+# Production must never fall back to the development secrets above.
+_REQUIRED_IN_PRODUCTION = ("SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY", "SHOPIFY_API_KEY")
+
+
+def _coerce(name: str, raw: str) -> Any:
+    if name == "webhook_max_bytes":
+        return int(raw)
+    if name == "devstore_enabled":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return raw or None if name in {"redis_url", "shopify_admin_base", "smtp_url",
+                                   "shopify_old_api_secret"} else raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Build Settings from environment variables, then apply explicit overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for attr, var in _ENV_NAMES.items():
+        if var in environ:
+            values[attr] = _coerce(attr, environ[var])
+    settings = Settings(**values)
+    if environ.get("APP_ENV") == "production" or settings.env == "production":
+        missing = [var for var in _REQUIRED_IN_PRODUCTION if not environ.get(var)]
+        if missing:
+            raise ConfigError(
+                "production needs these environment variables: " + ", ".join(missing))
+        # The emulator is a development tool; production config can never turn it on.
+        settings = replace(settings, devstore_enabled=False, shopify_admin_base=None)
+    if overrides:
+        known = {f.name for f in fields(Settings)}
+        extra = {k: v for k, v in overrides.items() if k not in known}
+        settings = replace(settings, **{k: v for k, v in overrides.items() if k in known},
+                           extra={**settings.extra, **extra})
+        if settings.is_production:
+            settings = replace(settings, devstore_enabled=False, shopify_admin_base=None)
+    return settings

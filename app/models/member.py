@@ -1,0 +1,66 @@
+"""A shopper enrolled in a shop's program, with balances cached from the ledger."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, BigId, utcnow
+
+
+class Member(Base):
+    """A customer (or a guest known only by email) in one shop's program."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "customer_id"),
+        UniqueConstraint("shop_id", "referral_code"),
+        Index("ix_members_shop_email", "shop_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    # Null for a guest until a customer account with the same email claims it.
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    referral_code: Mapped[str] = mapped_column(String(32))
+    referred_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"))
+    birthday: Mapped[date | None]
+    tier: Mapped[str | None] = mapped_column(String(64))
+    tier_since: Mapped[datetime | None]
+    # Cached sums of the ledger, kept equal to it by every ledger write.
+    points_available: Mapped[int] = mapped_column(Integer, default=0)
+    points_pending: Mapped[int] = mapped_column(Integer, default=0)
+    points_lifetime: Mapped[int] = mapped_column(Integer, default=0)
+    # Earliest time a pending entry unlocks: when it passes, the cache needs a refresh.
+    next_unlock_at: Mapped[datetime | None]
+    accepts_marketing: Mapped[bool] = mapped_column(default=False)
+    unsubscribed_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None]
+    redacted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        """First name, or a neutral word when unknown."""
+        return self.first_name or "there"
+
+
+class TierChange(Base):
+    """A member's move between VIP tiers, kept for the shopper and the merchant."""
+
+    __tablename__ = "tier_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    from_tier: Mapped[str | None] = mapped_column(String(64))
+    to_tier: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,127 @@
+"""Background jobs: RQ on Redis in production, inline when no Redis is configured.
+
+Jobs are enqueued only after the transaction that created their input commits
+(style.md: a fast worker must never run before its row exists).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+# Shopify retries a failed webhook for hours; our own retries cover short outages.
+RETRY_INTERVALS = [1, 5, 30, 120, 600]
+
+
+class JobQueue(Protocol):
+    """Where jobs go: a dotted function name, primitive args, and a unique job id."""
+
+    def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
+        """Schedule func(*args) once under job_id."""
+
+    def ping(self) -> bool:
+        """Whether the queue's backend is reachable."""
+
+
+def _resolve(func: str) -> Callable[..., Any]:
+    module_name, _, attr = func.rpartition(".")
+    module = __import__(module_name, fromlist=[attr])
+    return getattr(module, attr)
+
+
+class InlineQueue:
+    """Runs jobs in this process: immediately, or after the current response when deferred."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
+        """Run now, or collect to run after the response when a request deferred us."""
+        pending = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.append((func, args, job_id))
+        else:
+            self._run(func, args, job_id)
+
+    def defer(self) -> None:
+        """Collect jobs instead of running them (called at the start of a request)."""
+        self._local.pending = []
+
+    def flush(self) -> None:
+        """Run the collected jobs (called once the response has been sent)."""
+        pending = getattr(self._local, "pending", None) or []
+        self._local.pending = None
+        for func, args, job_id in pending:
+            self._run(func, args, job_id)
+
+    @staticmethod
+    def _run(func: str, args: tuple[Any, ...], job_id: str) -> None:
+        try:
+            _resolve(func)(*args)
+        except Exception:  # the inbox keeps the event; the sweep retries it
+            log.exception("inline job failed", extra={"job_id": job_id})
+
+    def ping(self) -> bool:
+        """Inline needs no backend."""
+        return True
+
+
+class RedisQueue:
+    """RQ queues on one Redis connection."""
+
+    def __init__(self, url: str) -> None:
+        from redis import Redis
+
+        self.url = url
+        self.redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def rq_queue(self, name: str):  # noqa: ANN201 - rq.Queue, imported lazily
+        """The rq.Queue of that name."""
+        from rq import Queue
+
+        return Queue(name, connection=self.redis)
+
+    def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
+        """Enqueue under a unique id, with retries; a second enqueue of the same id is a no-op."""
+        from rq import Retry
+
+        self.rq_queue(queue).enqueue_call(
+            func, args=args, job_id=job_id, unique=True, result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+
+    def ping(self) -> bool:
+        """Whether Redis answers."""
+        try:
+            return bool(self.redis.ping())
+        except Exception:  # noqa: BLE001 - any failure means unreachable
+            return False
+
+
+def make_queue(redis_url: str | None) -> JobQueue:
+    """RQ when REDIS_URL is set, inline otherwise (the demo)."""
+    return RedisQueue(redis_url) if redis_url else InlineQueue()
+
+
+def enqueue_after_commit(session: Session, queue: JobQueue, func: str, *args: Any,
+                         job_id: str, queue_name: str = "webhooks") -> None:
+    """Enqueue the job once the session's current transaction commits; never if it rolls back.
+
+    A failed enqueue (Redis down) is logged and left to the inbox sweep: the row is
+    committed, so nothing is lost.
+    """
+
+    def _after_commit(_session: Session) -> None:
+        try:
+            queue.enqueue(func, *args, job_id=job_id, queue=queue_name)
+        except Exception:  # noqa: BLE001 - the sweep re-enqueues what is not processed
+            log.warning("enqueue failed; the sweep will retry", extra={"job_id": job_id})
+
+    event.listen(session, "after_commit", _after_commit, once=True)

@@ -1,0 +1,14 @@
+"""HTTP blueprints: parse, call the domain, respond."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import Settings
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
+    """Attach every blueprint the settings allow."""
+    from app.web.health import bp as health
+
+    app.register_blueprint(health)

@@ -1,0 +1,37 @@
+"""Settings come from the environment with safe development defaults."""
+
+import pytest
+
+from app.config import ConfigError, load_settings
+
+
+def test_development_defaults_use_sqlite_and_inline_jobs():
+    settings = load_settings(environ={})
+    assert settings.database_url == "sqlite:///instance/loyalty.db"
+    assert settings.redis_url is None
+    assert settings.devstore_enabled is True
+
+
+def test_production_refuses_to_start_without_its_secrets_and_names_them():
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings(environ={"APP_ENV": "production", "SHOPIFY_API_KEY": "k"})
+    assert "SHOPIFY_API_SECRET" in str(excinfo.value)
+    assert "TOKEN_ENCRYPTION_KEY" in str(excinfo.value)
+
+
+def test_production_never_enables_the_local_emulator():
+    settings = load_settings(environ={
+        "APP_ENV": "production", "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": "s" * 40,
+        "TOKEN_ENCRYPTION_KEY": "x", "DEVSTORE_ENABLED": "1",
+        "SHOPIFY_ADMIN_BASE": "http://127.0.0.1:9"})
+    assert settings.devstore_enabled is False
+    assert settings.shopify_admin_base is None
+
+
+def test_environment_variables_are_read():
+    settings = load_settings(environ={"DATABASE_URL": "postgresql://x/y",
+                                      "REDIS_URL": "redis://r:6379/0",
+                                      "WEBHOOK_MAX_BYTES": "2048"})
+    assert settings.database_url == "postgresql://x/y"
+    assert settings.redis_url == "redis://r:6379/0"
+    assert settings.webhook_max_bytes == 2048

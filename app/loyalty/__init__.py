@@ -1,0 +1,1 @@
+"""The business: earning, ledger, tiers, rewards, referrals, engagement. No Flask, no HTTP."""

@@ -1,0 +1,155 @@
+"""The points ledger: append entries once per source key and keep cached balances exact.
+
+Every balance change goes through `post` or `debit_available`. An entry is pending while its
+`available_at` is in the future; the member's cached columns (available, pending, lifetime)
+always equal the ledger's sums as of the last `release_unlocked` for that member.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import LedgerEntry, Member
+
+# Kinds that count toward "lifetime earned" (and tiers measured in lifetime points):
+# earnings and their reversals, never spending or expiry.
+LIFETIME_KINDS = frozenset({
+    "earn_order", "refund_reversal", "cancel_reversal", "adjust", "bonus_signup",
+    "bonus_birthday", "bonus_review", "bonus_nps", "referral_referrer", "referral_referee",
+})
+
+
+class InsufficientPoints(Exception):
+    """The member's available balance cannot cover a debit."""
+
+    def __init__(self, available: int, needed: int) -> None:
+        super().__init__(f"needs {needed} points, {available} available")
+        self.available = available
+        self.needed = needed
+
+
+@dataclass(frozen=True)
+class Balances:
+    """A member's points by status."""
+
+    available: int
+    pending: int
+    lifetime: int
+    next_unlock_at: datetime | None
+
+
+def _insert_once(session: Session, values: dict) -> int | None:
+    """INSERT … ON CONFLICT (shop_id, source_key) DO NOTHING; the new id, or None if seen."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(LedgerEntry).values(**values)
+            .on_conflict_do_nothing(index_elements=["shop_id", "source_key"])
+            .returning(LedgerEntry.id))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def post(session: Session, member: Member, *, points: int, kind: str, source_key: str,
+         now: datetime, available_at: datetime | None = None, order_id: int | None = None,
+         rate: Decimal | None = None, multiplier: Decimal | None = None,
+         amount: Decimal | None = None, shortfall: int = 0, actor: str | None = None,
+         note: str | None = None) -> LedgerEntry | None:
+    """Append one entry unless its source key was applied before; update cached balances.
+
+    Returns the entry, or None for a duplicate (the caller treats that as already done).
+    """
+    available_at = available_at or now
+    entry_id = _insert_once(session, {
+        "shop_id": member.shop_id, "member_id": member.id, "points": points, "kind": kind,
+        "source_key": source_key, "available_at": available_at, "order_id": order_id,
+        "rate": rate, "multiplier": multiplier, "amount": amount, "shortfall": shortfall,
+        "actor": actor, "note": note, "created_at": now,
+    })
+    if entry_id is None:
+        return None
+    pending = available_at > now
+    lifetime = points if kind in LIFETIME_KINDS else 0
+    values: dict = {
+        "points_pending" if pending else "points_available":
+            (Member.points_pending if pending else Member.points_available) + points,
+        "points_lifetime": Member.points_lifetime + lifetime,
+        "last_activity_at": now,
+    }
+    if pending and points > 0:
+        values["next_unlock_at"] = case(
+            (Member.next_unlock_at.is_(None), available_at),
+            (Member.next_unlock_at > available_at, available_at),
+            else_=Member.next_unlock_at)
+    session.execute(update(Member).where(Member.id == member.id).values(**values))
+    session.refresh(member)
+    return session.get(LedgerEntry, entry_id)
+
+
+def debit_available(session: Session, member: Member, *, points: int, kind: str,
+                    source_key: str, now: datetime, note: str | None = None,
+                    actor: str | None = None) -> LedgerEntry | None:
+    """Take points from the available balance atomically, or raise InsufficientPoints.
+
+    The conditional UPDATE is the guard: two concurrent debits can never both pass it,
+    whatever either of them read before. None means this source key was already debited.
+    """
+    if points <= 0:
+        raise ValueError("a debit takes a positive number of points")
+    entry_id = _insert_once(session, {
+        "shop_id": member.shop_id, "member_id": member.id, "points": -points, "kind": kind,
+        "source_key": source_key, "available_at": now, "note": note, "actor": actor,
+        "created_at": now,
+    })
+    if entry_id is None:
+        return None
+    result = session.execute(
+        update(Member).where(Member.id == member.id, Member.points_available >= points)
+        .values(points_available=Member.points_available - points, last_activity_at=now))
+    if result.rowcount != 1:
+        available = session.execute(
+            select(Member.points_available).where(Member.id == member.id)).scalar_one()
+        raise InsufficientPoints(available, points)
+    session.refresh(member)
+    return session.get(LedgerEntry, entry_id)
+
+
+def ledger_balances(session: Session, member_id: int, now: datetime) -> Balances:
+    """The balances summed from the ledger itself (for checks and refreshes, not hot reads)."""
+    is_pending = LedgerEntry.available_at > now
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(case((is_pending, 0), else_=LedgerEntry.points)), 0),
+            func.coalesce(func.sum(case((is_pending, LedgerEntry.points), else_=0)), 0),
+            func.coalesce(func.sum(case((LedgerEntry.kind.in_(LIFETIME_KINDS),
+                                         LedgerEntry.points), else_=0)), 0),
+            func.min(case((is_pending & (LedgerEntry.points > 0), LedgerEntry.available_at),
+                          else_=None)),
+        ).where(LedgerEntry.member_id == member_id)).one()
+    return Balances(int(row[0]), int(row[1]), int(row[2]), row[3])
+
+
+def release_unlocked(session: Session, member: Member, now: datetime) -> bool:
+    """Move points whose pending period has passed into the available balance.
+
+    Returns whether anything changed. Cheap to call: it does nothing until next_unlock_at.
+    """
+    if member.next_unlock_at is None or member.next_unlock_at > now:
+        return False
+    sums = ledger_balances(session, member.id, now)
+    member.points_available = sums.available
+    member.points_pending = sums.pending
+    member.points_lifetime = sums.lifetime
+    member.next_unlock_at = sums.next_unlock_at
+    session.flush()
+    return True
+
+
+def cached_balances(member: Member) -> Balances:
+    """The member's cached balances as a Balances value."""
+    return Balances(member.points_available, member.points_pending, member.points_lifetime,
+                    member.next_unlock_at)

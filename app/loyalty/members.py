@@ -1,0 +1,127 @@
+"""Who is in the program: members from customers and guest emails, with referral codes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import (
+    LedgerEntry,
+    Member,
+    Message,
+    Order,
+    Redemption,
+    Referral,
+    Shop,
+    SurveyResponse,
+)
+
+# No 0/O, 1/I/L: codes are read aloud and typed from phones.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Lowercased, trimmed email, or None when empty."""
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def referral_code_for(first_name: str | None, suffix_length: int = 4) -> str:
+    """A readable, unguessable-enough code like ADA-7K3Q (uniqueness is checked by the caller)."""
+    ascii_name = unicodedata.normalize("NFKD", first_name or "").encode("ascii", "ignore").decode()
+    prefix = re.sub(r"[^A-Z]", "", ascii_name.upper())[:8] or "FRIEND"
+    suffix = "".join(secrets.choice(CODE_ALPHABET) for _ in range(suffix_length))
+    return f"{prefix}-{suffix}"
+
+
+def _unique_referral_code(session: Session, shop_id: int, first_name: str | None) -> str:
+    for attempt in range(20):
+        code = referral_code_for(first_name, 4 + attempt // 5)
+        taken = session.execute(select(Member.id).where(
+            Member.shop_id == shop_id, Member.referral_code == code)).first()
+        if not taken:
+            return code
+    raise RuntimeError("could not find a free referral code")
+
+
+def member_for_customer(session: Session, shop: Shop, customer_id: int) -> Member | None:
+    """The member of this shop with that Shopify customer id."""
+    return session.execute(select(Member).where(
+        Member.shop_id == shop.id, Member.customer_id == customer_id)).scalar_one_or_none()
+
+
+def guest_member(session: Session, shop: Shop, email: str | None) -> Member | None:
+    """The guest (no customer id yet) member of this shop with that email."""
+    email = normalise_email(email)
+    if email is None:
+        return None
+    return session.execute(select(Member).where(
+        Member.shop_id == shop.id, Member.customer_id.is_(None), Member.email == email)
+        .order_by(Member.id).limit(1)).scalar_one_or_none()
+
+
+def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | None,
+          email: str | None = None, first_name: str | None = None,
+          last_name: str | None = None, accepts_marketing: bool | None = None) -> Member:
+    """Find or create the member for a customer (or a guest email), claiming guest points.
+
+    A customer who shopped as a guest with the same email takes over that guest's ledger,
+    so points earned before signing up are never lost.
+    """
+    email = normalise_email(email)
+    member = member_for_customer(session, shop, customer_id) if customer_id else None
+    guest = guest_member(session, shop, email) if email else None
+    if member is None and guest is not None and customer_id:
+        guest.customer_id = customer_id
+        member = guest
+        guest = None
+    if member is None and customer_id is None:
+        member = guest
+        guest = None
+    if member is None:
+        member = Member(shop_id=shop.id, customer_id=customer_id, email=email,
+                        first_name=first_name, last_name=last_name,
+                        referral_code=_unique_referral_code(session, shop.id, first_name),
+                        accepts_marketing=bool(accepts_marketing), created_at=now,
+                        last_activity_at=now)
+        session.add(member)
+        session.flush()
+    else:
+        member.email = email or member.email
+        member.first_name = first_name or member.first_name
+        member.last_name = last_name or member.last_name
+        if accepts_marketing is not None:
+            member.accepts_marketing = accepts_marketing
+    if guest is not None and guest.id != member.id:
+        merge_guest_into(session, guest, member, now)
+    session.flush()
+    return member
+
+
+def merge_guest_into(session: Session, guest: Member, member: Member, now: datetime) -> None:
+    """Move a guest's history to the customer's member; balances are recomputed from the ledger."""
+    from app.loyalty.ledger import ledger_balances
+
+    for model in (LedgerEntry, Order, Redemption, SurveyResponse, Message):
+        session.execute(update(model).where(model.member_id == guest.id)
+                        .values(member_id=member.id))
+    for column in (Referral.referee_id, Referral.referrer_id):
+        session.execute(update(Referral).where(column == guest.id)
+                        .values({column: member.id}))
+    session.flush()
+    sums = ledger_balances(session, member.id, now)
+    member.points_available, member.points_pending = sums.available, sums.pending
+    member.points_lifetime, member.next_unlock_at = sums.lifetime, sums.next_unlock_at
+    session.delete(guest)
+    session.flush()
+
+
+def member_count(session: Session, shop_id: int) -> int:
+    """How many members a shop has."""
+    return session.execute(select(func.count(Member.id)).where(
+        Member.shop_id == shop_id)).scalar_one()

@@ -89,13 +89,32 @@ class RedisQueue:
         return Queue(name, connection=self.redis)
 
     def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
-        """Enqueue under a unique id, with retries; a second enqueue of the same id is a no-op."""
-        from rq import Retry
+        """Enqueue under a unique id, with retries.
 
-        self.rq_queue(queue).enqueue_call(
-            func, args=args, job_id=job_id, unique=True, result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        While a job with that id is waiting or running, a second enqueue is a no-op; once it
+        has finished or failed, the id may run again (the sweep re-enqueues what a failed
+        job left unprocessed, and jobs are safe to run twice).
+        """
+        from rq import Retry
+        from rq.exceptions import DuplicateJobError
+        from rq.job import Job, JobStatus
+
+        rq_queue = self.rq_queue(queue)
+        retry = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+        for _ in range(2):
+            try:
+                rq_queue.enqueue_call(func, args=args, job_id=job_id, unique=True,
+                                      result_ttl=3600, failure_ttl=7 * 24 * 3600, retry=retry)
+                return
+            except DuplicateJobError:
+                try:
+                    existing = Job.fetch(job_id, connection=self.redis)
+                except Exception:  # noqa: BLE001 - expired between the two calls: try again
+                    continue
+                if existing.get_status() not in (JobStatus.FINISHED, JobStatus.FAILED,
+                                                  JobStatus.STOPPED, JobStatus.CANCELED):
+                    return
+                existing.delete()
 
     def ping(self) -> bool:
         """Whether Redis answers."""
@@ -110,6 +129,20 @@ def make_queue(redis_url: str | None) -> JobQueue:
     return RedisQueue(redis_url) if redis_url else InlineQueue()
 
 
+def enqueue_or_leave_to_sweep(queue: JobQueue, func: str, *args: Any, job_id: str,
+                              queue_name: str = "webhooks") -> bool:
+    """Enqueue a job whose input is already committed; False if the queue is unreachable.
+
+    Nothing is lost on False: the inbox sweep re-enqueues every unprocessed event.
+    """
+    try:
+        queue.enqueue(func, *args, job_id=job_id, queue=queue_name)
+        return True
+    except Exception:  # noqa: BLE001 - Redis down or slow: the sweep retries
+        log.warning("enqueue failed; the sweep will retry", extra={"job_id": job_id})
+        return False
+
+
 def enqueue_after_commit(session: Session, queue: JobQueue, func: str, *args: Any,
                          job_id: str, queue_name: str = "webhooks") -> None:
     """Enqueue the job once the session's current transaction commits; never if it rolls back.
@@ -119,9 +152,6 @@ def enqueue_after_commit(session: Session, queue: JobQueue, func: str, *args: An
     """
 
     def _after_commit(_session: Session) -> None:
-        try:
-            queue.enqueue(func, *args, job_id=job_id, queue=queue_name)
-        except Exception:  # noqa: BLE001 - the sweep re-enqueues what is not processed
-            log.warning("enqueue failed; the sweep will retry", extra={"job_id": job_id})
+        enqueue_or_leave_to_sweep(queue, func, *args, job_id=job_id, queue_name=queue_name)
 
     event.listen(session, "after_commit", _after_commit, once=True)

@@ -1,0 +1,58 @@
+"""The webhook inbox: store each delivery once, find the ones no worker has applied yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from app.models import WebhookEvent
+from app.shopify.webhooks import KNOWN_TOPICS, WebhookDelivery
+
+# After this many failed attempts an event is marked failed and left for a human.
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    """What storing a delivery did: its event id, and whether a worker must process it."""
+
+    event_id: int | None
+    duplicate: bool
+    needs_processing: bool
+
+
+def store_delivery(conn: Connection, delivery: WebhookDelivery, now: datetime) -> StoredDelivery:
+    """INSERT the delivery once by webhook id, in one statement (the hot path of ingest)."""
+    known = delivery.topic in KNOWN_TOPICS
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    values = {
+        "webhook_id": delivery.webhook_id, "topic": delivery.topic,
+        "shop_domain": delivery.shop_domain, "api_version": delivery.api_version,
+        "triggered_at": delivery.triggered_at, "payload": delivery.body, "received_at": now,
+        "attempts": 0,
+    }
+    if not known:
+        values.update(processed_at=now, outcome="ignored", last_error="unknown_topic")
+    event_id = conn.execute(
+        insert(WebhookEvent).values(**values)
+        .on_conflict_do_nothing(index_elements=["webhook_id"])
+        .returning(WebhookEvent.id)).scalar_one_or_none()
+    if event_id is None:
+        return StoredDelivery(None, duplicate=True, needs_processing=False)
+    return StoredDelivery(event_id, duplicate=False, needs_processing=known)
+
+
+def unprocessed_event_ids(conn: Connection, now: datetime, older_than: timedelta,
+                          limit: int = 1000) -> list[int]:
+    """Events received a while ago that no worker has applied (lost jobs, Redis outages)."""
+    rows = conn.execute(
+        select(WebhookEvent.id)
+        .where(WebhookEvent.processed_at.is_(None),
+               WebhookEvent.received_at <= now - older_than,
+               WebhookEvent.attempts < MAX_ATTEMPTS)
+        .order_by(WebhookEvent.received_at).limit(limit))
+    return [row[0] for row in rows]

@@ -1,0 +1,99 @@
+"""RQ entry points. Each takes primitive ids, owns its transaction and is safe to run twice."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from app import runtime as runtime_module
+from app.db import utcnow
+from app.inbox import MAX_ATTEMPTS, unprocessed_event_ids
+from app.models import Shop, WebhookEvent
+from app.queueing import enqueue_or_leave_to_sweep
+
+log = logging.getLogger(__name__)
+
+
+class PayloadError(ValueError):
+    """A payload that can never be applied (wrong shape, impossible ids): fail, don't retry."""
+
+
+def process_event(event_id: int) -> str:
+    """Apply one inbox event in one transaction; returns what happened.
+
+    The event row is locked (PostgreSQL) so two workers given the same event apply it once;
+    processed_at makes a re-run a no-op.
+    """
+    from app.topics import FollowUps, handler_for
+
+    rt = runtime_module.current()
+    now = utcnow()
+    followups = FollowUps()
+    try:
+        with rt.db.transaction() as session:
+            event = session.execute(select(WebhookEvent).where(WebhookEvent.id == event_id)
+                                    .with_for_update()).scalar_one_or_none()
+            if event is None or event.processed_at is not None:
+                return "already processed"
+            event.attempts += 1
+            handler = handler_for(event.topic)
+            shop = session.execute(select(Shop).where(
+                Shop.domain == event.shop_domain)).scalar_one_or_none()
+            if handler is None:
+                outcome, note = "ignored", "unknown_topic"
+            elif handler.needs_installed_shop and (shop is None or not shop.is_installed):
+                outcome, note = "ignored", "shop_not_installed"
+            else:
+                payload = json.loads(event.payload)
+                if not isinstance(payload, dict):
+                    raise PayloadError("payload is not a JSON object")
+                note = handler.apply(session, event, shop, payload, now, followups)
+                outcome = "processed"
+            event.processed_at, event.outcome, event.last_error = now, outcome, note
+    except (PayloadError, KeyError, TypeError, ValueError) as exc:
+        # A payload we cannot apply now will not apply on retry either: record and stop.
+        _record_failure(event_id, f"{type(exc).__name__}: {exc}", final=True)
+        log.warning("event failed permanently", extra={"event_id": event_id})
+        return "failed"
+    except Exception as exc:
+        _record_failure(event_id, f"{type(exc).__name__}: {exc}", final=False)
+        raise
+    followups.enqueue(rt.queue)
+    return outcome
+
+
+def _record_failure(event_id: int, message: str, *, final: bool) -> None:
+    rt = runtime_module.current()
+    try:
+        with rt.db.transaction() as session:
+            event = session.get(WebhookEvent, event_id)
+            if event is None or event.processed_at is not None:
+                return
+            event.last_error = message[:2000]
+            if final:
+                event.attempts += 1
+                event.processed_at, event.outcome = utcnow(), "failed"
+            elif event.attempts >= MAX_ATTEMPTS - 1:
+                event.attempts += 1
+                event.processed_at, event.outcome = utcnow(), "failed"
+            else:
+                session.execute(update(WebhookEvent).where(WebhookEvent.id == event_id)
+                                .values(attempts=WebhookEvent.attempts + 1))
+    except Exception:  # the database may be the thing that failed
+        log.exception("could not record a failed event", extra={"event_id": event_id})
+
+
+def sweep_inbox(older_than_seconds: int = 60) -> int:
+    """Re-enqueue events that were stored but never processed; returns how many."""
+    rt = runtime_module.current()
+    with rt.db.engine.connect() as conn:
+        ids = unprocessed_event_ids(conn, utcnow(), timedelta(seconds=older_than_seconds))
+    queued = 0
+    for event_id in ids:
+        if enqueue_or_leave_to_sweep(rt.queue, "app.jobs.process_event", event_id,
+                                     job_id=f"event-{event_id}"):
+            queued += 1
+    return queued

@@ -17,3 +17,12 @@ def register_commands(app: Flask) -> None:
         runtime = app.extensions["runtime"]
         upgrade_head(runtime.settings.database_url)
         click.echo("database at head")
+
+    @app.cli.command("sweep-inbox")
+    @click.option("--older-than", default=60, show_default=True,
+                  help="Only events received at least this many seconds ago.")
+    def sweep_inbox_command(older_than: int) -> None:
+        """Re-enqueue webhook events that were stored but never processed."""
+        from app.jobs import sweep_inbox
+
+        click.echo(f"re-enqueued {sweep_inbox(older_than)} event(s)")

@@ -1,0 +1,38 @@
+"""Fixed-window rate limits per key: Redis when configured (shared by every web process),
+a process-local table otherwise (the demo)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class RateLimiter:
+    """Allows at most `limit` hits per `window` seconds for each key."""
+
+    def __init__(self, redis: Any | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.redis = redis
+        self.clock = clock
+        self._local: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: int, window: int) -> bool:
+        """Count one hit for key; False once the window's limit is used up."""
+        bucket = int(self.clock() // window)
+        if self.redis is not None:
+            redis_key = f"ratelimit:{key}:{bucket}"
+            with self.redis.pipeline() as pipe:
+                pipe.incr(redis_key)
+                pipe.expire(redis_key, window + 1)
+                count = pipe.execute()[0]
+            return int(count) <= limit
+        with self._lock:
+            seen_bucket, count = self._local.get(key, (bucket, 0))
+            count = count + 1 if seen_bucket == bucket else 1
+            self._local[key] = (bucket, count)
+            if len(self._local) > 100_000:
+                self._local = {k: v for k, v in self._local.items() if v[0] == bucket}
+            return count <= limit

@@ -3,14 +3,14 @@
 from app.models.engagement import Message, SurveyResponse
 from app.models.ledger import LEDGER_KINDS, LedgerEntry
 from app.models.member import Member, TierChange
-from app.models.order import Order
+from app.models.order import Order, OrderRefund
 from app.models.referral import Referral
 from app.models.reward import REWARD_KINDS, Redemption, Reward
 from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import WebhookEvent
 
 __all__ = [
-    "LEDGER_KINDS", "REWARD_KINDS", "LedgerEntry", "Member", "Message", "Order", "Redemption",
-    "Referral", "Reward", "SettingsVersion", "Shop", "SurveyResponse", "TierChange",
-    "WebhookEvent",
+    "LEDGER_KINDS", "REWARD_KINDS", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
+    "Redemption", "Referral", "Reward", "SettingsVersion", "Shop", "SurveyResponse",
+    "TierChange", "WebhookEvent",
 ]

@@ -37,10 +37,31 @@ class Order(Base):
     referral_code: Mapped[str | None] = mapped_column(String(64))
     points_awarded: Mapped[int] = mapped_column(Integer, default=0)
     test: Mapped[bool] = mapped_column(default=False)
+    # Refund payloads do not say whether prices included tax; the order does.
+    taxes_included: Mapped[bool] = mapped_column(default=False)
     browser_ip: Mapped[str | None] = mapped_column(String(64))
     # A normalised shipping address digest for self-referral checks (no address kept).
     address_digest: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     shopify_updated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderRefund(Base):
+    """One Shopify refund, recorded once by its id, whether it came before or after payment."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (UniqueConstraint("shop_id", "shopify_refund_id"),
+                      Index("ix_order_refunds_order", "shop_id", "shopify_order_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_refund_id: Mapped[int] = mapped_column(BigInteger)
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    eligible_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    store_credit_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    refunded_at: Mapped[datetime | None]
+    # Set once the refund's points reversal has been posted (null while its order is unpaid).
+    applied_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

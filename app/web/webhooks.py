@@ -11,7 +11,8 @@ from app.db import utcnow
 from app.inbox import store_delivery
 from app.queueing import enqueue_or_leave_to_sweep
 from app.runtime import Runtime
-from app.shopify.webhooks import shopify_app, verify_delivery
+from app.shopify.verify import shopify_app
+from app.shopify.webhooks import verify_delivery
 from app.web.responses import error
 
 log = logging.getLogger(__name__)

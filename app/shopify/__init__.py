@@ -1,0 +1,4 @@
+"""The Shopify platform: verification, OAuth and token exchange, Admin GraphQL, compliance.
+
+Nothing here knows a loyalty rule, and nothing here imports Flask.
+"""

@@ -25,6 +25,11 @@ LIFETIME_KINDS = frozenset({
 })
 
 
+# Kinds that are not the member's own activity: writing them must not restart the
+# inactivity clock that expiry is measured on (an expiry would otherwise renew itself).
+NOT_ACTIVITY_KINDS = frozenset({"expire"})
+
+
 class InsufficientPoints(Exception):
     """The member's available balance cannot cover a debit."""
 
@@ -78,8 +83,9 @@ def post(session: Session, member: Member, *, points: int, kind: str, source_key
         "points_pending" if pending else "points_available":
             (Member.points_pending if pending else Member.points_available) + points,
         "points_lifetime": Member.points_lifetime + lifetime,
-        "last_activity_at": now,
     }
+    if kind not in NOT_ACTIVITY_KINDS:
+        values["last_activity_at"] = now
     if pending and points > 0:
         values["next_unlock_at"] = case(
             (Member.next_unlock_at.is_(None), available_at),

@@ -1,0 +1,249 @@
+"""Points for paid orders: one pending lot per order, recorded with the rate that applied.
+
+Shopify delivers orders/paid more than once and out of order with orders/cancelled and
+refunds/create. The Order row (unique per shop and Shopify id, locked while an event is
+applied) carries the order's state; the ledger source key `order:{id}:earn` is the final
+guard against earning twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.loyalty.ledger import post
+from app.loyalty.members import enrol, guest_member, member_for_customer
+from app.loyalty.orders import OrderFacts
+from app.loyalty.program import ProgramSettings
+from app.loyalty.tiers import earning_tier, evaluate_tier
+from app.models import LedgerEntry, Member, Order, Shop, TierChange
+
+# Order.status values. An order we only know from an early refund waits for its payment.
+AWAITING_PAYMENT, PAID, CANCELLED = "awaiting_payment", "paid", "cancelled"
+
+
+@dataclass(frozen=True)
+class EarnResult:
+    """What applying an orders/paid event did.
+
+    outcome: earned, already_earned, cancelled, test_order, no_member, nothing_eligible.
+    """
+
+    outcome: str
+    order: Order
+    member: Member | None = None
+    points: int = 0
+    entry: LedgerEntry | None = None
+    tier_change: TierChange | None = None
+
+
+@dataclass(frozen=True)
+class PointsPreview:
+    """Points an order earns, for the thank-you page (design.md §4 checkout contract).
+
+    status: preview (webhook not processed yet), pending, available, reversed, not_eligible.
+    tier is the member's tier now; rate and multiplier are the ones the order earned at.
+    """
+
+    points: int
+    status: str
+    eligible_amount: Decimal
+    rate: Decimal
+    multiplier: Decimal
+    tier: str
+    available_at: datetime | None
+
+
+def points_for(amount: Decimal, rate: Decimal, multiplier: Decimal) -> int:
+    """Whole points for an amount: amount × rate × multiplier, rounded down once."""
+    return int((amount * rate * multiplier).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def earn_source_key(shopify_order_id: int) -> str:
+    """The idempotency key of an order's earn entry."""
+    return f"order:{shopify_order_id}:earn"
+
+
+def order_ref(order: Order) -> str:
+    """How the shopper knows the order: its name (#1042), else its id."""
+    return order.name or str(order.shopify_order_id)
+
+
+def lock_order(session: Session, shop_id: int, shopify_order_id: int, now: datetime) -> Order:
+    """The shop's Order row for a Shopify order, created if new, locked for this transaction.
+
+    INSERT … ON CONFLICT DO NOTHING then SELECT … FOR UPDATE: concurrent events about the same
+    order (a duplicate orders/paid, a refund racing its payment) apply one after the other.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Order).values(shop_id=shop_id, shopify_order_id=shopify_order_id,
+                             status=AWAITING_PAYMENT, created_at=now)
+        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"]))
+    return session.execute(
+        select(Order).where(Order.shop_id == shop_id, Order.shopify_order_id == shopify_order_id)
+        .with_for_update().execution_options(populate_existing=True)).scalar_one()
+
+
+def earn_entry(session: Session, shop_id: int, shopify_order_id: int) -> LedgerEntry | None:
+    """The order's earn entry, if it earned."""
+    return session.execute(select(LedgerEntry).where(
+        LedgerEntry.shop_id == shop_id,
+        LedgerEntry.source_key == earn_source_key(shopify_order_id))).scalar_one_or_none()
+
+
+def copy_order_details(order: Order, facts: OrderFacts) -> bool:
+    """Keep the order's descriptive fields unless a newer event already wrote them.
+
+    Returns whether the facts were newer (or as new) and so were copied.
+    """
+    if (order.shopify_updated_at is not None and facts.updated_at is not None
+            and facts.updated_at < order.shopify_updated_at):
+        return False
+    order.admin_graphql_id = facts.admin_graphql_id or order.admin_graphql_id
+    order.name = facts.name or order.name
+    order.email = facts.shopper_email or order.email
+    order.currency = facts.currency
+    order.total_price = facts.total_price
+    order.test = facts.test
+    order.browser_ip = facts.browser_ip
+    order.address_digest = facts.address_digest
+    order.discount_codes = ",".join(facts.discount_codes)[:1024] or None
+    order.shopify_updated_at = facts.updated_at or order.shopify_updated_at
+    return True
+
+
+def _find_or_enrol(session: Session, shop: Shop, facts: OrderFacts, now: datetime
+                   ) -> Member | None:
+    """The order's member: its customer, else a guest by email (guests earn too)."""
+    if facts.customer_id is None and facts.shopper_email is None:
+        return None
+    return enrol(session, shop, now=now, customer_id=facts.customer_id,
+                 email=facts.shopper_email, first_name=facts.customer_first_name,
+                 last_name=facts.customer_last_name)
+
+
+def record_paid_order(session: Session, shop: Shop, facts: OrderFacts,
+                      settings: ProgramSettings, now: datetime) -> EarnResult:
+    """Apply orders/paid: record the order and give its member one pending earn entry.
+
+    The lot records the rate, multiplier and eligible amount, so refunds reverse at this
+    order's rate whatever the shop changes later. Refunds that arrived before this event were
+    kept on the order row and are netted out here, in a separate entry the shopper can read.
+    """
+    order = lock_order(session, shop.id, facts.shopify_order_id, now)
+    copy_order_details(order, facts)
+    if order.status == PAID:
+        return EarnResult("already_earned", order, points=order.points_awarded)
+    if order.status == CANCELLED or facts.cancelled_at is not None:
+        # Cancellation is final in Shopify: whatever order the events arrive in, a cancelled
+        # order never earns. updated_at only decides whose details we keep (above).
+        order.status = CANCELLED
+        order.cancelled_at = order.cancelled_at or facts.cancelled_at or now
+        return EarnResult("cancelled", order)
+    # The payment moment: the payload's updated_at, never in the future of our clock.
+    paid_at = min(facts.updated_at or now, now)
+    # Recomputed from the settings this event is applied with, whatever parsed the payload.
+    eligible = facts.amounts.eligible(settings.earning)
+    order.status, order.paid_at, order.eligible_amount = PAID, paid_at, eligible
+    if facts.test and not settings.earning["test_orders_earn"]:
+        return EarnResult("test_order", order)
+    member = _find_or_enrol(session, shop, facts, now)
+    if member is None:
+        return EarnResult("no_member", order)
+    order.member_id = member.id
+    # The member's tier before this order counts toward it: the multiplier the shopper was
+    # shown at checkout and on the thank-you preview, and one that does not depend on which
+    # of two concurrent orders is processed first. The tier is re-evaluated right after.
+    tier = earning_tier(member, settings)
+    rate = settings.points_per_unit
+    points = points_for(eligible, rate, tier.multiplier)
+    entry = None
+    if points > 0:
+        entry = post(session, member, points=points, kind="earn_order",
+                     source_key=earn_source_key(facts.shopify_order_id), now=now,
+                     available_at=paid_at + timedelta(days=settings.pending_days),
+                     order_id=facts.shopify_order_id, rate=rate, multiplier=tier.multiplier,
+                     amount=eligible, note=f"Order {order_ref(order)}")
+        if entry is None:
+            # The ledger holds this order's earn although the row did not say so:
+            # the source key is the last word, nothing is earned twice.
+            order.points_awarded = earn_entry(session, shop.id, facts.shopify_order_id).points
+            return EarnResult("already_earned", order, member, order.points_awarded)
+    order.points_awarded = points if entry is not None else 0
+    if entry is not None and order.refunded_amount > 0:
+        from app.loyalty.reversals import net_refunds_before_paid
+
+        net_refunds_before_paid(session, order, entry, settings, now)
+    tier_change = evaluate_tier(session, member, settings, now, "order_paid")
+    outcome = "earned" if entry is not None else "nothing_eligible"
+    return EarnResult(outcome, order, member, order.points_awarded, entry, tier_change)
+
+
+def record_order_update(session: Session, shop: Shop, facts: OrderFacts,
+                        settings: ProgramSettings, now: datetime) -> str:
+    """Apply orders/updated: a cancellation voids the order, other changes refresh its details.
+
+    Points are earned from orders/paid only; an update never creates an order we do not know.
+    """
+    if facts.cancelled_at is not None:
+        from app.loyalty.reversals import void_cancelled_order
+
+        return void_cancelled_order(session, shop, facts, settings, now).outcome
+    order = session.execute(select(Order).where(
+        Order.shop_id == shop.id, Order.shopify_order_id == facts.shopify_order_id)
+        .with_for_update()).scalar_one_or_none()
+    if order is None:
+        return "unknown_order"
+    return "updated" if copy_order_details(order, facts) else "stale"
+
+
+def preview_order_points(session: Session, shop: Shop, facts: OrderFacts,
+                         settings: ProgramSettings, now: datetime) -> PointsPreview:
+    """The points an order earns, by the same rules as record_paid_order, writing nothing.
+
+    Once the order has been recorded, its ledger entry is the answer instead.
+    """
+    order = session.execute(select(Order).where(
+        Order.shop_id == shop.id, Order.shopify_order_id == facts.shopify_order_id)
+    ).scalar_one_or_none()
+    if order is not None and order.status != AWAITING_PAYMENT:
+        return _recorded_points(session, order, settings, now)
+    # Whom record_paid_order would credit: the customer, or the guest it would claim.
+    member = None
+    if facts.customer_id is not None:
+        member = member_for_customer(session, shop, facts.customer_id)
+    member = member or guest_member(session, shop, facts.shopper_email)
+    tier = earning_tier(member, settings)
+    rate = settings.points_per_unit
+    eligible = facts.amounts.eligible(settings.earning)
+    if facts.cancelled_at is not None or (facts.test and not settings.earning["test_orders_earn"]):
+        return PointsPreview(0, "not_eligible", eligible, rate, tier.multiplier, tier.name, None)
+    return PointsPreview(points_for(eligible, rate, tier.multiplier), "preview", eligible, rate,
+                         tier.multiplier, tier.name, now + timedelta(days=settings.pending_days))
+
+
+def _recorded_points(session: Session, order: Order, settings: ProgramSettings,
+                     now: datetime) -> PointsPreview:
+    """What a recorded order actually earned, and where those points stand now."""
+    entry = earn_entry(session, order.shop_id, order.shopify_order_id)
+    if entry is None:
+        base = settings.tiers[0]
+        return PointsPreview(0, "not_eligible", order.eligible_amount,
+                             settings.points_per_unit, base.multiplier, base.name, None)
+    from app.loyalty.reversals import reversed_points
+
+    status = "pending" if entry.available_at > now else "available"
+    if reversed_points(session, order) >= entry.points:
+        status = "reversed"
+    member = session.get(Member, entry.member_id)
+    tier = earning_tier(member, settings)
+    return PointsPreview(entry.points, status, entry.amount or order.eligible_amount,
+                         entry.rate or settings.points_per_unit,
+                         entry.multiplier or tier.multiplier, tier.name, entry.available_at)

@@ -1,0 +1,47 @@
+"""Every storefront asset stays inside Theme Check's limits and our own, tighter budget.
+
+Theme Check fails app-block JavaScript over 10,000 bytes (AssetSizeAppBlockJavaScript) and CSS
+over 100,000 (AssetSizeAppBlockCSS). Our budget is what a shopper downloads on first open:
+at most 6,000 bytes of JavaScript (2,500 gzipped) and 4,000 bytes of CSS.
+Run with `-s` to see the table.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from tests.extensions.widget.storefront import EXTENSION_DIR
+
+ASSETS = sorted((EXTENSION_DIR / "assets").iterdir())
+# suffix: (Theme Check limit, our raw budget, our gzipped budget)
+BUDGETS = {".js": (10_000, 6_000, 2_500), ".css": (100_000, 4_000, None)}
+
+
+def sizes(path: Path) -> tuple[int, int]:
+    """Raw and gzipped (level 9) bytes."""
+    raw = path.read_bytes()
+    return len(raw), len(gzip.compress(raw, compresslevel=9, mtime=0))
+
+
+def test_print_the_asset_size_table():
+    rows = [(p.name, *sizes(p)) for p in ASSETS]
+    print("\nasset                    raw bytes  gzipped")
+    for name, raw, zipped in rows:
+        print(f"{name:<24} {raw:>9,}  {zipped:>7,}")
+    print(f"{'total':<24} {sum(r[1] for r in rows):>9,}  {sum(r[2] for r in rows):>7,}")
+
+    assert [name for name, *_ in rows] == ["loyalty-widget.css", "loyalty-widget.js"]
+
+
+@pytest.mark.parametrize("path", ASSETS, ids=lambda p: p.name)
+def test_asset_is_within_theme_check_limit_and_our_budget(path):
+    theme_check_limit, raw_budget, gzip_budget = BUDGETS[path.suffix]
+    raw, zipped = sizes(path)
+
+    assert raw <= theme_check_limit
+    assert raw <= raw_budget, f"{path.name}: {raw:,} bytes, budget {raw_budget:,}"
+    if gzip_budget:
+        assert zipped <= gzip_budget, f"{path.name}: {zipped:,} gzipped, budget {gzip_budget:,}"

@@ -1,0 +1,175 @@
+"""What the blocks render on the server, before any script: exact text for each visitor.
+
+Shopify renders the blocks with the visitor's `customer` (nil when logged out) and its
+app-owned metafields (`customer.metafields['$app']`), so the balance and tier are in the HTML
+the shopper first sees.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from tests.extensions.widget.dom import Element, parse
+from tests.extensions.widget.harness import MEMBER, storefront_page
+from tests.extensions.widget.storefront import render_block
+
+NEW_MEMBER = {"id": 7, "first_name": "Grace", "metafields": {}}
+WIDGET_MESSAGES = {"loading", "copied", "redeemed", "birthday_saved", "generic", "not_logged_in",
+                   "insufficient_points", "reward_unavailable", "rate_limited"}
+
+
+def launcher(**kwargs: object) -> Element:
+    """The rendered app embed as a tree."""
+    return parse(render_block("launcher", **kwargs)).find("div", data_ll_root=True)
+
+
+def page_block(**kwargs: object) -> Element:
+    """The rendered loyalty page block as a tree."""
+    return parse(render_block("loyalty-page", **kwargs)).find("section", data_ll_root=True)
+
+
+def panel_text(root: Element) -> str:
+    """What the closed panel shows once opened, before live data arrives."""
+    return root.find(data_ll_panel=True).text(even_if_hidden=True)
+
+
+def test_a_visitor_sees_a_closed_launcher_without_points():
+    root = launcher()
+    button = root.find("button", data_ll_toggle=True)
+
+    assert button.text() == "Rewards"
+    assert button.attrs["aria-expanded"] == "false"
+    assert button.attrs["aria-controls"] == "ll-test-panel"
+    assert root.find(id="ll-test-panel").hidden
+    assert "data-ll-member" not in root.attrs
+
+
+def test_a_visitor_is_invited_to_join_or_sign_in():
+    root = launcher()
+
+    assert panel_text(root) == (
+        "Rewards Join our rewards program: earn points on every order and turn them into "
+        "discounts. Join now Already a member? Sign in Ways to earn Ways to redeem VIP tiers")
+    assert root.find("a", class_="ll-btn").attrs["href"] == "/account/register"
+    assert root.find("a", href="/account/login").text() == "Sign in"
+
+
+def test_a_member_sees_balance_pending_points_and_tier_from_metafields():
+    root = launcher(customer=MEMBER)
+
+    assert root.find("button", data_ll_toggle=True).text() == "Rewards 1250 pts"
+    assert root.find("p", class_="ll-greeting").text() == "Welcome back, Ada"
+    assert root.find("p", class_="ll-balance").text() == "1250 points available"
+    assert root.find(data_ll_if="points.pending").text() == (
+        "300 points pending (available from 12/22/2026)")
+    assert root.find("p", class_="ll-tier").text() == "Tier: Silver"
+    assert "data-ll-member" in root.attrs
+
+
+def test_a_member_without_metafields_yet_sees_zero_points_and_no_tier():
+    root = launcher(customer=NEW_MEMBER)
+
+    assert root.find("button", data_ll_toggle=True).text() == "Rewards 0 pts"
+    assert root.find("p", class_="ll-balance").text() == "0 points available"
+    assert root.find(data_ll_if="points.pending").hidden
+    assert root.find("p", class_="ll-tier").hidden
+
+
+def test_pending_points_without_an_unlock_date_show_no_date():
+    member = copy.deepcopy(MEMBER)
+    del member["metafields"]["$app"]["pending_until"]
+
+    assert launcher(customer=member).find(data_ll_if="points.pending").text() == (
+        "300 points pending")
+
+
+def test_french_shoppers_get_french_text_and_day_first_dates():
+    root = launcher(customer=MEMBER, locale="fr")
+
+    assert root.find("button", data_ll_toggle=True).text() == "Récompenses 1250 pts"
+    assert root.find("p", class_="ll-greeting").text() == "Bon retour, Ada"
+    assert root.find(data_ll_if="points.pending").text() == (
+        "300 points en attente (disponibles à partir du 22/12/2026)")
+    assert root.find("p", class_="ll-tier").text() == "Niveau : Silver"
+    assert root.attrs["data-ll-locale"] == "fr"
+
+
+def test_merchant_settings_change_label_title_side_and_colours():
+    root = launcher(customer=MEMBER, settings={
+        "launcher_label": "Club points", "panel_title": "The Club", "position": "left",
+        "show_balance": False, "accent_color": "#aa0000", "edge_distance": 32})
+
+    assert root.find("button", data_ll_toggle=True).text() == "Club points"
+    assert root.find("h2").text() == "The Club"
+    assert "ll--left" in root.attrs["class"].split()
+    assert root.attrs["style"].startswith("--ll-accent: #aa0000;")
+    assert "--ll-offset: 32px;" in root.attrs["style"]
+
+
+def test_shopper_and_merchant_text_is_escaped():
+    member = copy.deepcopy(MEMBER)
+    member["first_name"] = '<img src=x onerror="alert(1)">'
+    markup = render_block("launcher", customer=member,
+                          settings={"launcher_label": "<script>alert(2)</script>"})
+
+    assert "<img" not in markup and "<script>alert" not in markup
+    assert parse(markup).find("button", data_ll_toggle=True).text().startswith(
+        "<script>alert(2)</script>")
+    assert parse(markup).find("p", class_="ll-greeting").text() == (
+        'Welcome back, <img src=x onerror="alert(1)">')
+
+
+def test_the_launcher_loads_no_script_until_opened_and_the_page_block_defers_its_own():
+    embed = parse(render_block("launcher", customer=MEMBER))
+    block = parse(render_block("loyalty-page", customer=MEMBER))
+
+    assert [s.attrs for s in embed.find_all("script")] == [
+        {"type": "application/json", "data-ll-msgs": None}, {}]
+    assert embed.find(data_ll_root=True).attrs["data-ll-js"] == "/assets/loyalty-widget.js"
+    assert [s.attrs for s in block.find_all("script") if "src" in s.attrs] == [
+        {"src": "/assets/loyalty-widget.js", "defer": None}]
+
+
+def test_the_widget_gets_every_message_it_announces_in_the_shoppers_language():
+    for locale, copied in (("en", "Copied"), ("fr", "Copié")):
+        script = parse(render_block("launcher", locale=locale)).find("script", data_ll_msgs=True)
+        messages = json.loads(script.children[0])
+
+        assert set(messages) == WIDGET_MESSAGES
+        assert messages["copied"] == copied
+
+
+def test_the_page_block_shows_a_visitor_the_program_and_the_way_in():
+    root = page_block()
+
+    assert root.text() == (
+        "Rewards Join our rewards program: earn points on every order and turn them into "
+        "discounts. Join now Already a member? Sign in Ways to earn Ways to redeem VIP tiers")
+    assert root.attrs["aria-busy"] == "true"
+    assert root.attrs["style"].endswith("--ll-min: 720px;")
+
+
+def test_the_page_block_shows_a_member_status_beside_the_program():
+    root = page_block(customer=MEMBER, settings={"heading": "Ada's club"})
+
+    assert root.find("h2").text() == "Ada's club"
+    assert root.find("p", class_="ll-balance").text() == "1250 points available"
+    assert root.find("p", class_="ll-tier").text() == "Tier: Silver"
+    assert len(root.find_all(class_="ll-program")) == 1
+    assert root.find_all("a", href="/account/register") == []
+
+
+def test_members_can_hide_the_program_explainer_on_the_page_block():
+    root = page_block(customer=MEMBER, settings={"show_program": False})
+
+    assert root.find_all(class_="ll-program") == []
+
+
+def test_ids_are_unique_when_embed_and_page_block_share_a_page():
+    page = parse(storefront_page(customer=MEMBER))
+    ids = [el.attrs["id"] for el in page.iter() if "id" in el.attrs]
+
+    assert len(ids) == len(set(ids)) > 10
+    assert page.find_all("link", rel="stylesheet") == [
+        page.find("link", href="/assets/loyalty-widget.css")]

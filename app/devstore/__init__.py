@@ -1,0 +1,28 @@
+"""A local Shopify emulator for development and tests (never enabled in production config).
+
+    emu = ShopifyEmulator(client_id, client_secret, app_url)
+    base = emu.start()                      # http://127.0.0.1:<port>
+    shop = emu.add_shop("demo.myshopify.com", name="Demo", currency="USD")
+    ...                                     # the app talks to {base}/{shop}/admin/...
+    emu.stop()
+
+It speaks only Shopify's protocols (OAuth, token exchange and refresh, Admin GraphQL with cost
+throttling, app proxy, session tokens, signed webhooks) and imports nothing of the app.
+"""
+
+from app.devstore.emulator import DEFAULT_SCOPES, DeliveryResult, ShopifyEmulator
+from app.devstore.server import BackgroundServer
+from app.devstore.state import (
+    ApiCall,
+    Customer,
+    Discount,
+    IssuedToken,
+    Metafield,
+    ShopState,
+    StoreCreditAccount,
+)
+
+__all__ = [
+    "DEFAULT_SCOPES", "ApiCall", "BackgroundServer", "Customer", "DeliveryResult", "Discount",
+    "IssuedToken", "Metafield", "ShopState", "ShopifyEmulator", "StoreCreditAccount",
+]

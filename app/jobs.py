@@ -97,3 +97,10 @@ def sweep_inbox(older_than_seconds: int = 60) -> int:
                                      job_id=f"event-{event_id}"):
             queued += 1
     return queued
+
+
+def sync_member_metafields(shop_id: int, member_id: int) -> str:
+    """Write a member's balance and tier to their customer metafields, so Liquid shows them."""
+    from app.shopify.member_sync import push_member_metafields
+
+    return push_member_metafields(runtime_module.current(), shop_id, member_id)

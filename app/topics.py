@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.loyalty import events
+from app.loyalty.orders import parse_shopify_time
 from app.models import Shop, WebhookEvent
 from app.queueing import JobQueue, enqueue_or_leave_to_sweep
+from app.shopify import compliance
+
+EXPORT_DIR = Path("instance") / "exports"
 
 
 @dataclass
@@ -41,20 +47,55 @@ class TopicHandler:
     needs_installed_shop: bool = True
 
 
-def _enrol_customer(session: Session, event: WebhookEvent, shop: Shop | None,
-                    payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
-    from app.loyalty.members import enrol
+def _loyalty(business_event: Callable[..., events.EventOutcome], **kwargs: Any) -> Apply:
+    """Adapt a loyalty event to a topic handler that also syncs changed members' metafields."""
 
-    marketing = (payload.get("email_marketing_consent") or {}).get("state")
-    enrol(session, shop, now=now, customer_id=int(payload["id"]), email=payload.get("email"),
-          first_name=payload.get("first_name"), last_name=payload.get("last_name"),
-          accepts_marketing=marketing == "subscribed" if marketing else None)
-    return None
+    def apply(session: Session, event: WebhookEvent, shop: Shop | None,
+              payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
+        outcome = business_event(session, shop, payload, now, **kwargs)
+        for member_id in sorted(outcome.changed_member_ids):
+            followups.add("app.jobs.sync_member_metafields", shop.id, member_id,
+                          job_id=f"metafields-{shop.id}-{member_id}-{event.id}")
+        return outcome.note
+
+    return apply
+
+
+def _uninstalled(session: Session, event: WebhookEvent, shop: Shop | None,
+                 payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
+    changed = compliance.mark_uninstalled(session, event.shop_domain, now,
+                                          occurred_at=parse_shopify_time(event.triggered_at))
+    return "uninstalled" if changed else "already uninstalled"
+
+
+def _data_request(session: Session, event: WebhookEvent, shop: Shop | None,
+                  payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
+    path = compliance.export_customer_data(session, event.shop_domain, payload, now, EXPORT_DIR)
+    return f"exported to {path}"
+
+
+def _customer_redact(session: Session, event: WebhookEvent, shop: Shop | None,
+                     payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
+    return compliance.redact_customer(session, event.shop_domain, payload, now).code
+
+
+def _shop_redact(session: Session, event: WebhookEvent, shop: Shop | None,
+                 payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
+    return compliance.redact_shop(session, event.shop_domain, now).code
 
 
 HANDLERS: dict[str, TopicHandler] = {
-    "customers/create": TopicHandler(_enrol_customer),
-    "customers/update": TopicHandler(_enrol_customer),
+    "orders/paid": TopicHandler(_loyalty(events.order_paid)),
+    "orders/cancelled": TopicHandler(_loyalty(events.order_cancelled)),
+    "orders/updated": TopicHandler(_loyalty(events.order_updated)),
+    "refunds/create": TopicHandler(_loyalty(events.refund_created)),
+    "customers/create": TopicHandler(_loyalty(events.customer_joined, welcome=True)),
+    "customers/update": TopicHandler(_loyalty(events.customer_joined, welcome=False)),
+    # These arrive after an uninstall too, and need no live token.
+    "app/uninstalled": TopicHandler(_uninstalled, needs_installed_shop=False),
+    "customers/data_request": TopicHandler(_data_request, needs_installed_shop=False),
+    "customers/redact": TopicHandler(_customer_redact, needs_installed_shop=False),
+    "shop/redact": TopicHandler(_shop_redact, needs_installed_shop=False),
 }
 
 

@@ -17,8 +17,8 @@ T0 = datetime(2026, 11, 1, 12, 0, 0)
 def make_shop(session: Session, domain: str | None = None, **attrs: object) -> Shop:
     """A shop that is installed."""
     n = next(_seq)
-    shop = Shop(domain=domain or f"shop-{n}.myshopify.com", name=f"Shop {n}",
-                currency="USD", installed_at=T0, **attrs)
+    values = {"name": f"Shop {n}", "currency": "USD", "installed_at": T0, **attrs}
+    shop = Shop(domain=domain or f"shop-{n}.myshopify.com", **values)
     session.add(shop)
     session.flush()
     return shop

@@ -49,6 +49,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "friend_discount_kind": "percent_off",
         "friend_discount_value": "10",
         "referrer_points": 500,
+        # Points for the friend on top of their first-order discount (off by default).
+        "referee_points": 0,
         "monthly_cap": 10,
         # Referrals from the referrer's own IP allowed before IP becomes a reason (households).
         "household_ip_allowance": 1,
@@ -211,6 +213,7 @@ def validate(data: dict[str, Any]) -> dict[str, str]:
     _decimal(errors, "referrals.friend_discount_value", referrals.get("friend_discount_value"),
              Decimal(0), high)
     _integer(errors, "referrals.referrer_points", referrals.get("referrer_points"), 0, 10**6)
+    _integer(errors, "referrals.referee_points", referrals.get("referee_points"), 0, 10**6)
     _integer(errors, "referrals.monthly_cap", referrals.get("monthly_cap"), 0, 10**4)
     _integer(errors, "referrals.household_ip_allowance",
              referrals.get("household_ip_allowance"), 0, 100)

@@ -1,0 +1,100 @@
+"""What each Shopify event means for the program, composed from the rules.
+
+One function per business event; the worker calls them inside its transaction and enqueues
+the follow-ups they return (metafield sync) after it commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.loyalty.bonuses import award_signup
+from app.loyalty.earning import record_order_update, record_paid_order
+from app.loyalty.members import enrol
+from app.loyalty.orders import parse_order, parse_refund
+from app.loyalty.program import current_settings
+from app.loyalty.redemption import mark_redemptions_used
+from app.loyalty.referrals import attribute_order
+from app.loyalty.reversals import reverse_refund, void_cancelled_order
+from app.models import Member, Order, Shop
+
+
+@dataclass
+class EventOutcome:
+    """A short description for the inbox, and the members whose balances changed."""
+
+    note: str
+    changed_member_ids: set[int] = field(default_factory=set)
+
+
+def _reversal_outcome(what: str, outcome: str, order: Order | None) -> EventOutcome:
+    changed = {order.member_id} if order is not None and order.member_id else set()
+    return EventOutcome(f"{what}: {outcome}", changed)
+
+
+def order_paid(session: Session, shop: Shop, payload: dict[str, Any],
+               now: datetime) -> EventOutcome:
+    """orders/paid: earn pending points, attribute a referral, re-evaluate the tier."""
+    settings = current_settings(session, shop.id)
+    facts = parse_order(payload, settings, address_salt=shop.domain)
+    result = record_paid_order(session, shop, facts, settings, now)
+    outcome = EventOutcome(result.outcome)
+    if result.member is not None:
+        outcome.changed_member_ids.add(result.member.id)
+    mark_redemptions_used(session, shop.id, facts.discount_codes, facts.shopify_order_id, now)
+    # A test order proves nothing about a friend: it never pays a referrer.
+    if result.outcome in ("earned", "nothing_eligible", "already_earned"):
+        referral = attribute_order(
+            session, shop, settings, shopify_order_id=facts.shopify_order_id,
+            customer_id=facts.customer_id, email=facts.shopper_email,
+            browser_ip=facts.browser_ip, address_digest=facts.address_digest,
+            discount_codes=facts.discount_codes, note_attributes=facts.note_attributes,
+            landing_site=facts.landing_site, paid_at=result.order.paid_at, now=now)
+        if referral is not None:
+            outcome.note += f"; referral {referral.status}"
+            if referral.reason:
+                outcome.note += f" ({referral.reason})"
+    return outcome
+
+
+def order_cancelled(session: Session, shop: Shop, payload: dict[str, Any],
+                    now: datetime) -> EventOutcome:
+    """orders/cancelled: void what the order earned."""
+    settings = current_settings(session, shop.id)
+    facts = parse_order(payload, settings, address_salt=shop.domain)
+    result = void_cancelled_order(session, shop, facts, settings, now)
+    return _reversal_outcome("cancel", result.outcome, result.order)
+
+
+def order_updated(session: Session, shop: Shop, payload: dict[str, Any],
+                  now: datetime) -> EventOutcome:
+    """orders/updated: keep the newest order details (never earns by itself)."""
+    settings = current_settings(session, shop.id)
+    facts = parse_order(payload, settings, address_salt=shop.domain)
+    return EventOutcome(f"update: {record_order_update(session, shop, facts, settings, now)}")
+
+
+def refund_created(session: Session, shop: Shop, payload: dict[str, Any],
+                   now: datetime) -> EventOutcome:
+    """refunds/create: reverse exactly the refunded share of the order's points."""
+    settings = current_settings(session, shop.id)
+    refund = parse_refund(payload, settings)
+    result = reverse_refund(session, shop, refund, settings, now)
+    return _reversal_outcome("refund", result.outcome, result.order)
+
+
+def customer_joined(session: Session, shop: Shop, payload: dict[str, Any],
+                    now: datetime, *, welcome: bool) -> EventOutcome:
+    """customers/create (welcome bonus) and customers/update: enrol, claiming guest points."""
+    consent = (payload.get("email_marketing_consent") or {}).get("state")
+    member: Member = enrol(
+        session, shop, now=now, customer_id=int(payload["id"]), email=payload.get("email"),
+        first_name=payload.get("first_name"), last_name=payload.get("last_name"),
+        accepts_marketing=consent == "subscribed" if consent else None)
+    if welcome:
+        award_signup(session, member, current_settings(session, shop.id), now)
+    return EventOutcome("enrolled", {member.id})

@@ -1,0 +1,420 @@
+"""Spending points on a reward without ever losing them (features.md: "Where we win").
+
+A redemption spans an external call, so it is the one place in the domain that owns its
+transactions, three steps apart:
+
+1. Reserve (transaction 1): check the reward, debit the points atomically, write the
+   Redemption as `pending` with its code; commit.
+2. Issue (no transaction open): ask Shopify, through the DiscountIssuer port, for the
+   discount code or store credit.
+3. Settle (transaction 2): `issued` with Shopify's id, or on any failure `failed` with the
+   error and a `redeem_refund` entry that gives the points back (source `redeem:{id}:refund`).
+
+A crash between 1 and 3 leaves a `pending` row: `recover_stuck_redemptions` asks Shopify whether
+the code exists, retries issuance, or refunds. Every settlement is a conditional move out of
+`pending` under a row lock, so the request, a retry and the recovery sweep settle it once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.loyalty.codes import unused_discount_code
+from app.loyalty.ledger import InsufficientPoints, debit_available, post
+from app.loyalty.program import current_settings
+from app.loyalty.rewards import unavailable_reason
+from app.models import LedgerEntry, Member, Redemption, Reward, Shop
+
+__all__ = [
+    "CannotVoid", "CombinesWith", "DiscountIssuer", "InsufficientPoints", "IssueRequest",
+    "NotAMember", "RewardUnavailable", "mark_redemptions_used", "recover_stuck_redemptions",
+    "redeem", "void_redemption",
+]
+
+PENDING, ISSUED, USED, EXPIRED, FAILED, REFUNDED = (
+    "pending", "issued", "used", "expired", "failed", "refunded")
+# The kind of a stuck redemption whose reward row is gone (rewards.id ON DELETE SET NULL).
+ORPHANED = "orphaned"
+
+# Two shoppers drawing the same 49-bit code in the same instant is all but impossible; the
+# unique constraint decides, and the loser simply reserves again.
+RESERVE_ATTEMPTS = 3
+MAX_REQUEST_KEY = 100
+_REQUEST_KEY = re.compile(r"^[A-Za-z0-9._:-]+$")
+# The ledger note of a redemption's debit: what the shopper reads in their activity, and how a
+# repeated request key finds the redemption it already made (the code is unique per shop).
+_NOTE_SEPARATOR = " · "
+
+
+class RewardUnavailable(Exception):
+    """The reward does not exist in this shop, is switched off, or needs a higher tier."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"reward unavailable: {reason}")
+        self.reason = reason
+
+
+class NotAMember(Exception):
+    """No member of this shop with a customer account to restrict the discount to."""
+
+
+class CannotVoid(Exception):
+    """The redemption is in flight or was used: its points cannot come back."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"a {status} redemption cannot be voided")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CombinesWith:
+    """Shopify's DiscountCombinesWithInput: which other discount classes may stack with it."""
+
+    order_discounts: bool
+    product_discounts: bool
+    shipping_discounts: bool
+
+
+class DiscountIssuer(Protocol):
+    """What redemption needs from Shopify; app/shopify/graphql.py implements it for real.
+
+    Every method raises on failure (transport error, throttling given up, userErrors).
+    Reference: https://shopify.dev/docs/api/admin-graphql/latest/mutations/discountCodeBasicCreate,
+    .../discountCodeFreeShippingCreate, .../storeCreditAccountCredit.
+    """
+
+    def create_basic_discount(
+            self, *, title: str, code: str, customer_gid: str | None, starts_at: datetime,
+            ends_at: datetime | None, amount: Decimal | None, percentage: Decimal | None,
+            min_subtotal: Decimal | None, combines_with: CombinesWith, usage_limit: int | None,
+            applies_once_per_customer: bool) -> str:
+        """discountCodeBasicCreate; `percentage` is a fraction (0.1 = 10 %). Returns the node id.
+
+        customer_gid None means any customer (context `all`), else `customers: {add: [gid]}`.
+        """
+        ...
+
+    def create_free_shipping_discount(
+            self, *, title: str, code: str, customer_gid: str | None, starts_at: datetime,
+            ends_at: datetime | None, min_subtotal: Decimal | None,
+            combines_with: CombinesWith, usage_limit: int | None,
+            applies_once_per_customer: bool) -> str:
+        """discountCodeFreeShippingCreate; returns the discount node id."""
+        ...
+
+    def credit_store_credit(self, *, customer_gid: str, amount: Decimal, currency: str) -> str:
+        """storeCreditAccountCredit; returns the credit transaction id."""
+        ...
+
+    def find_discount(self, code: str) -> str | None:
+        """codeDiscountNodeByCode: the id of the discount holding this code, if it exists."""
+        ...
+
+    def find_store_credit(self, *, customer_gid: str, amount: Decimal, currency: str,
+                          since: datetime) -> str | None:
+        """A credit of exactly this amount to this customer made at or after `since`, if any.
+
+        storeCreditAccountCredit takes no idempotency key, so this lookup is how a retry
+        learns whether a credit whose answer was lost actually happened.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """Everything the issue step needs, read inside transaction 1 so step 2 touches no DB."""
+
+    redemption_id: int
+    kind: str
+    code: str
+    title: str
+    customer_gid: str
+    value: Decimal
+    min_subtotal: Decimal | None
+    combines: bool
+    currency: str
+    created_at: datetime
+
+
+def customer_gid(customer_id: int) -> str:
+    """The Admin API global id of a customer."""
+    return f"gid://shopify/Customer/{customer_id}"
+
+
+def combinations_for(kind: str, combines: bool) -> CombinesWith:
+    """How a reward stacks: a shipping reward with order rewards always (different classes, one
+    each per checkout); with the shop's other discounts only when the merchant says so."""
+    if kind == "free_shipping":
+        return CombinesWith(order_discounts=True, product_discounts=combines,
+                            shipping_discounts=False)
+    return CombinesWith(order_discounts=combines, product_discounts=combines,
+                        shipping_discounts=True)
+
+
+def _call_issuer(issuer: DiscountIssuer, req: IssueRequest) -> str:
+    """Create the discount or credit for one redemption; Shopify's id of what was made."""
+    if req.kind == "store_credit":
+        return issuer.credit_store_credit(customer_gid=req.customer_gid, amount=req.value,
+                                          currency=req.currency)
+    common = {
+        "title": req.title, "code": req.code, "customer_gid": req.customer_gid,
+        "starts_at": req.created_at, "ends_at": None, "min_subtotal": req.min_subtotal,
+        "combines_with": combinations_for(req.kind, req.combines),
+        # Single use by the one customer it was bought for.
+        "usage_limit": 1, "applies_once_per_customer": True,
+    }
+    if req.kind == "free_shipping":
+        return issuer.create_free_shipping_discount(**common)
+    if req.kind == "percent_off":
+        return issuer.create_basic_discount(amount=None, percentage=req.value / 100, **common)
+    return issuer.create_basic_discount(amount=req.value, percentage=None, **common)
+
+
+def _find_issued(issuer: DiscountIssuer, req: IssueRequest) -> str | None:
+    """Shopify's id of what an earlier, unanswered attempt created for this redemption."""
+    if req.kind == "store_credit":
+        return issuer.find_store_credit(customer_gid=req.customer_gid, amount=req.value,
+                                        currency=req.currency, since=req.created_at)
+    return issuer.find_discount(req.code)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for the redemption row: the exception's type and message, bounded."""
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def _issue(issuer: DiscountIssuer, req: IssueRequest) -> tuple[str | None, str | None]:
+    """Step 2, outside any transaction: (Shopify id, None) or (None, error)."""
+    try:
+        return _call_issuer(issuer, req), None
+    except Exception as exc:  # noqa: BLE001 - any failure must give the points back
+        error = _describe(exc)
+    # A timeout may hide a success: ask before refunding, or the shopper keeps both.
+    try:
+        found = _find_issued(issuer, req)
+    except Exception:  # noqa: BLE001 - unknown outcome: refund, the code stays recorded
+        found = None
+    return (found, None) if found else (None, error)
+
+
+def _request_source_key(member_id: int, request_key: str) -> str:
+    """The debit's source key for a client's request key, scoped to the member."""
+    return f"redeem:request:{member_id}:{request_key}"
+
+
+def _redemption_for_request(session: Session, shop_id: int, member_id: int,
+                            request_key: str) -> Redemption | None:
+    """The redemption an earlier request with this key made, if any."""
+    entry = session.execute(select(LedgerEntry).where(
+        LedgerEntry.shop_id == shop_id,
+        LedgerEntry.source_key == _request_source_key(member_id, request_key))
+    ).scalar_one_or_none()
+    if entry is None or not entry.note:
+        return None
+    code = entry.note.rsplit(_NOTE_SEPARATOR, 1)[-1]
+    return session.execute(select(Redemption).where(
+        Redemption.shop_id == shop_id, Redemption.member_id == member_id,
+        Redemption.code == code)).scalar_one_or_none()
+
+
+class _RepeatedRequest(Exception):
+    """A concurrent request with the same key won the debit; roll this one back."""
+
+
+def _issue_request(redemption: Redemption, reward: Reward, member: Member,
+                   shop: Shop) -> IssueRequest:
+    """The frozen description of what Shopify must create for a redemption."""
+    return IssueRequest(
+        redemption_id=redemption.id, kind=reward.kind, code=redemption.code,
+        title=f"Loyalty reward: {reward.title} ({redemption.points} points)",
+        customer_gid=customer_gid(member.customer_id), value=reward.value,
+        min_subtotal=reward.min_subtotal, combines=reward.combines, currency=shop.currency,
+        created_at=redemption.created_at)
+
+
+def _reserve(db: Database, shop_id: int, member_id: int, reward_id: int, now: datetime,
+             request_key: str | None) -> tuple[Redemption, IssueRequest | None]:
+    """Step 1: debit and record a pending redemption, or find the one this request made."""
+    with db.transaction() as s:
+        member = s.execute(select(Member).where(
+            Member.id == member_id, Member.shop_id == shop_id)).scalar_one_or_none()
+        if member is None or member.redacted_at is not None or member.customer_id is None:
+            raise NotAMember(f"no member {member_id} with a customer account in this shop")
+        if request_key is not None:
+            earlier = _redemption_for_request(s, shop_id, member_id, request_key)
+            if earlier is not None:
+                return earlier, None
+        reward = s.execute(select(Reward).where(
+            Reward.id == reward_id, Reward.shop_id == shop_id)).scalar_one_or_none()
+        if reward is None:
+            raise RewardUnavailable("not_found")
+        reason = unavailable_reason(member, current_settings(s, shop_id), reward)
+        if reason is not None:
+            raise RewardUnavailable(reason)
+        shop = s.get(Shop, shop_id)
+        redemption = Redemption(
+            shop_id=shop_id, member_id=member.id, reward_id=reward.id, points=reward.cost,
+            code=unused_discount_code(s, shop_id), status=PENDING, created_at=now,
+            updated_at=now)
+        s.add(redemption)
+        s.flush()
+        source_key = (_request_source_key(member.id, request_key) if request_key is not None
+                      else f"redeem:{redemption.id}")
+        entry = debit_available(s, member, points=reward.cost, kind="redeem",
+                                source_key=source_key, now=now,
+                                note=f"{reward.title}{_NOTE_SEPARATOR}{redemption.code}")
+        if entry is None:
+            raise _RepeatedRequest
+        return redemption, _issue_request(redemption, reward, member, shop)
+
+
+def _settle(db: Database, req: IssueRequest, shopify_id: str | None, error: str | None,
+            now: datetime) -> Redemption:
+    """Step 3: issued, or failed with the points given back; only a pending row moves."""
+    with db.transaction() as s:
+        redemption = s.execute(
+            select(Redemption).where(Redemption.id == req.redemption_id).with_for_update()
+            .execution_options(populate_existing=True)).scalar_one()
+        if redemption.status != PENDING:
+            return redemption
+        redemption.updated_at = now
+        if shopify_id is not None:
+            redemption.status, redemption.shopify_discount_id = ISSUED, shopify_id
+            redemption.error = None
+            return redemption
+        redemption.status, redemption.error = FAILED, error
+        _refund(s, redemption, now, note=f"{req.title}: could not be issued, points returned")
+        return redemption
+
+
+def _refund(session: Session, redemption: Redemption, now: datetime, note: str,
+            actor: str | None = None) -> LedgerEntry | None:
+    """Give a redemption's points back, once (its refund source key)."""
+    member = session.get(Member, redemption.member_id)
+    return post(session, member, points=redemption.points, kind="redeem_refund",
+                source_key=f"redeem:{redemption.id}:refund", now=now, note=note, actor=actor)
+
+
+def redeem(db: Database, shop_id: int, member_id: int, reward_id: int,
+           issuer: DiscountIssuer, now: datetime, request_key: str | None = None) -> Redemption:
+    """Spend a member's points on a reward and get its Shopify code or credit.
+
+    Raises NotAMember, RewardUnavailable or InsufficientPoints before anything is spent.
+    Returns the redemption: `issued`, or `failed` with the points already back. A repeated
+    `request_key` (a double click, a client retry) returns the first request's redemption,
+    in whatever state it is, and spends nothing more.
+    """
+    if request_key is not None and (len(request_key) > MAX_REQUEST_KEY
+                                    or not _REQUEST_KEY.match(request_key)):
+        raise ValueError("a request key is 1-100 characters of letters, digits, . _ : -")
+    for attempt in range(RESERVE_ATTEMPTS):
+        try:
+            redemption, req = _reserve(db, shop_id, member_id, reward_id, now, request_key)
+            break
+        except _RepeatedRequest:
+            with db.transaction() as s:
+                earlier = _redemption_for_request(s, shop_id, member_id, request_key or "")
+            if earlier is None:
+                raise RuntimeError("a repeated request left no redemption") from None
+            return earlier
+        except IntegrityError:
+            # Another redemption took the same code between our check and insert.
+            if attempt == RESERVE_ATTEMPTS - 1:
+                raise
+    if req is None:
+        return redemption
+    shopify_id, error = _issue(issuer, req)
+    return _settle(db, req, shopify_id, error, now)
+
+
+def recover_stuck_redemptions(db: Database, shop_id: int, issuer: DiscountIssuer,
+                              now: datetime, older_than: timedelta,
+                              limit: int = 100) -> list[Redemption]:
+    """Settle this shop's redemptions left pending by a crash, oldest first.
+
+    `older_than` must exceed the longest a live request can spend talking to Shopify, so the
+    sweep never races a request still in flight. For each: if Shopify already holds the code
+    (or the credit), it is marked issued; otherwise issuance is retried, and a failure refunds.
+    When Shopify cannot even be asked, the row stays pending for the next sweep.
+    """
+    with db.transaction() as s:
+        rows = s.execute(
+            select(Redemption, Reward, Member, Shop)
+            .outerjoin(Reward, Reward.id == Redemption.reward_id)
+            .join(Member, Member.id == Redemption.member_id)
+            .join(Shop, Shop.id == Redemption.shop_id)
+            .where(Redemption.shop_id == shop_id, Redemption.status == PENDING,
+                   Redemption.created_at <= now - older_than)
+            .order_by(Redemption.id).limit(limit)).all()
+        requests = [_issue_request(r, reward, member, shop) if reward is not None
+                    else _orphan_request(r, member, shop) for r, reward, member, shop in rows]
+    settled = []
+    for req in requests:
+        try:
+            found = _find_issued(issuer, req)
+        except Exception:  # noqa: BLE001 - Shopify unreachable: try again next sweep
+            continue
+        if found is not None:
+            settled.append(_settle(db, req, found, None, now))
+        elif req.kind == ORPHANED:
+            settled.append(_settle(db, req, None, "the reward was deleted before it was issued",
+                                   now))
+        else:
+            shopify_id, error = _issue(issuer, req)
+            settled.append(_settle(db, req, shopify_id, error, now))
+    return settled
+
+
+def _orphan_request(redemption: Redemption, member: Member, shop: Shop) -> IssueRequest:
+    """A stuck redemption whose reward the merchant deleted: it can only be found or refunded."""
+    return IssueRequest(
+        redemption_id=redemption.id, kind=ORPHANED, code=redemption.code,
+        title=f"Loyalty reward ({redemption.points} points)",
+        customer_gid=customer_gid(member.customer_id), value=Decimal(0), min_subtotal=None,
+        combines=False, currency=shop.currency, created_at=redemption.created_at)
+
+
+def void_redemption(session: Session, redemption: Redemption, now: datetime, *,
+                    expired: bool = False, actor: str | None = None) -> LedgerEntry | None:
+    """Give an issued, unused redemption's points back: its reward was cancelled or expired.
+
+    Returns the refund entry, or None when its points had already come back. Deleting the
+    Shopify discount is the caller's part (do it before, so the code cannot still be used).
+    """
+    row = session.execute(
+        select(Redemption).where(Redemption.id == redemption.id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+    if row.status in {FAILED, REFUNDED, EXPIRED}:
+        return None
+    if row.status != ISSUED:
+        raise CannotVoid(row.status)
+    row.status = EXPIRED if expired else REFUNDED
+    row.updated_at = now
+    why = "expired unused" if expired else "cancelled"
+    return _refund(session, row, now, note=f"Reward {row.code} {why}, points returned",
+                   actor=actor)
+
+
+def mark_redemptions_used(session: Session, shop_id: int, codes: Iterable[str],
+                          shopify_order_id: int, now: datetime) -> list[Redemption]:
+    """Record that an order used these reward codes, so they can no longer be voided."""
+    wanted = {c.strip().upper() for c in codes if c and c.strip()}
+    if not wanted:
+        return []
+    rows = list(session.execute(select(Redemption).where(
+        Redemption.shop_id == shop_id, Redemption.code.in_(wanted),
+        Redemption.status == ISSUED).with_for_update()).scalars())
+    for row in rows:
+        row.status, row.used_order_id, row.updated_at = USED, shopify_order_id, now
+    session.flush()
+    return rows

@@ -31,6 +31,8 @@ class Member(Base):
     referred_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"))
     birthday: Mapped[date | None]
+    # When the shopper last set it: a birthday can change only a year later (no bonus farming).
+    birthday_set_at: Mapped[datetime | None]
     tier: Mapped[str | None] = mapped_column(String(64))
     tier_since: Mapped[datetime | None]
     # Cached sums of the ledger, kept equal to it by every ledger write.

@@ -47,6 +47,8 @@ class Redemption(Base):
     __tablename__ = "redemptions"
     __table_args__ = (
         UniqueConstraint("shop_id", "code"),
+        # A repeated click or client retry carries the same key and finds the same redemption.
+        UniqueConstraint("shop_id", "member_id", "request_key"),
         Index("ix_redemptions_member", "member_id", "created_at"),
     )
 
@@ -56,6 +58,7 @@ class Redemption(Base):
     reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id", ondelete="SET NULL"))
     points: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(64))
+    request_key: Mapped[str | None] = mapped_column(String(100))
     shopify_discount_id: Mapped[str | None] = mapped_column(String(255))
     # issued, used, expired, failed, refunded
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -26,3 +26,11 @@ def register_commands(app: Flask) -> None:
         from app.jobs import sweep_inbox
 
         click.echo(f"re-enqueued {sweep_inbox(older_than)} event(s)")
+
+    @app.cli.command("daily-round")
+    @click.option("--now", default=None, help="ISO time to run as (default: now, UTC).")
+    def daily_round_command(now: str | None) -> None:
+        """Run every installed shop's daily round: unlocks, expiry, referrals, birthdays, tiers."""
+        from app.jobs import daily_rounds_for_all_shops
+
+        click.echo(f"daily round queued for {daily_rounds_for_all_shops(now)} shop(s)")

@@ -104,3 +104,38 @@ def sync_member_metafields(shop_id: int, member_id: int) -> str:
     from app.shopify.member_sync import push_member_metafields
 
     return push_member_metafields(runtime_module.current(), shop_id, member_id)
+
+
+def daily_round(shop_id: int, now_iso: str | None = None) -> str:
+    """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers)."""
+    from datetime import datetime
+
+    from app.loyalty.daily import run_daily_round
+
+    rt = runtime_module.current()
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    with rt.db.transaction() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or not shop.is_installed:
+            return "skipped: shop not installed"
+        done = run_daily_round(session, shop, now)
+    for member_id in sorted(done.changed_member_ids):
+        enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
+                                  member_id, job_id=f"metafields-{shop_id}-{member_id}-daily",
+                                  queue_name="default")
+    return (f"unlocked {done.unlocked}, expired {done.expired}, referrals paid "
+            f"{done.referrals_paid}, birthdays {done.birthdays}, tier changes "
+            f"{done.tier_changes}")
+
+
+def daily_rounds_for_all_shops(now_iso: str | None = None) -> int:
+    """Enqueue one daily round per installed shop; returns how many."""
+    rt = runtime_module.current()
+    with rt.db.sessions() as session:
+        shop_ids = session.execute(select(Shop.id).where(
+            Shop.installed_at.is_not(None), Shop.uninstalled_at.is_(None))).scalars().all()
+    day = (now_iso or utcnow().isoformat())[:10]
+    for shop_id in shop_ids:
+        enqueue_or_leave_to_sweep(rt.queue, "app.jobs.daily_round", shop_id, now_iso,
+                                  job_id=f"daily-{shop_id}-{day}", queue_name="scheduled")
+    return len(shop_ids)

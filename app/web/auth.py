@@ -29,6 +29,7 @@ from shopify_app import RequestInput, Res
 from sqlalchemy import select
 
 from app.config import Settings
+from app.loyalty.rewards import seed_default_rewards
 from app.models import Shop
 from app.runtime import Runtime
 from app.shopify.domains import shop_http_client, valid_shop
@@ -165,12 +166,20 @@ def callback():  # noqa: ANN201 - Flask view
         _, installed_now = store_grant(session, check.shop, result.grant, _utc(now),
                                        cipher_for(settings))
     if installed_now:
-        _remember_shop_details(check.shop, result.grant.access_token)
+        _welcome_shop(check.shop, result.grant.access_token)
     response = redirect(embedded_app_url(settings, check.shop, check.params.get("host")), 302)
     response.delete_cookie(STATE_COOKIE, path=STATE_COOKIE_PATH,
                            secure=not settings.shopify_app_url.startswith("http://"),
                            httponly=True, samesite="Lax")
     return response
+
+
+def _welcome_shop(shop: str, access_token: str) -> None:
+    """After an install: the default rewards catalog, then the shop's name, currency, timezone."""
+    with _runtime().db.transaction() as session:
+        row = session.execute(select(Shop).where(Shop.domain == shop)).scalar_one()
+        seed_default_rewards(session, row, _utc(_clock()))
+    _remember_shop_details(shop, access_token)
 
 
 def _remember_shop_details(shop: str, access_token: str) -> None:
@@ -222,7 +231,7 @@ def _connect(check: Verification) -> Response | tuple[Response, int] | None:
             return _answer(check.retry_response, exc.code, "session expired; reloading")
         return error(exc.code, "Shopify is not answering; try again in a moment", 503)
     if outcome.installed_now:
-        _remember_shop_details(check.shop, outcome.access_token)
+        _welcome_shop(check.shop, outcome.access_token)
     return None
 
 

@@ -1,0 +1,62 @@
+"""The program's daily round for one shop: unlock, expire, pay referrals, birthdays, tiers.
+
+Every step is idempotent (source keys, statuses), so a round run twice, late or after a crash
+changes nothing more than one on time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.loyalty.bonuses import award_birthday
+from app.loyalty.expiry import expire_inactive_points
+from app.loyalty.ledger import release_unlocked
+from app.loyalty.program import current_settings
+from app.loyalty.referrals import pay_due_referrals
+from app.loyalty.tiers import reevaluate_shop_tiers
+from app.models import Member, Shop
+
+
+@dataclass
+class DailyRound:
+    """What one round did, and whose balances changed (their metafields need a sync)."""
+
+    unlocked: int = 0
+    expired: int = 0
+    referrals_paid: int = 0
+    birthdays: int = 0
+    tier_changes: int = 0
+    changed_member_ids: set[int] = field(default_factory=set)
+
+
+def run_daily_round(session: Session, shop: Shop, now: datetime) -> DailyRound:
+    """Apply every time-driven rule of the shop as of `now`."""
+    settings = current_settings(session, shop.id)
+    done = DailyRound()
+    due = session.execute(select(Member).where(
+        Member.shop_id == shop.id, Member.next_unlock_at <= now)).scalars()
+    for member in due:
+        if release_unlocked(session, member, now):
+            done.unlocked += 1
+            done.changed_member_ids.add(member.id)
+    for entry in expire_inactive_points(session, shop, settings, now):
+        done.expired += 1
+        done.changed_member_ids.add(entry.member_id)
+    for referral in pay_due_referrals(session, shop, settings, now):
+        if referral.status == "rewarded":
+            done.referrals_paid += 1
+            done.changed_member_ids.add(referral.referrer_id)
+    with_birthday = session.execute(select(Member).where(
+        Member.shop_id == shop.id, Member.birthday.is_not(None))).scalars()
+    for member in with_birthday:
+        if award_birthday(session, member, settings, now, shop.timezone) is not None:
+            done.birthdays += 1
+            done.changed_member_ids.add(member.id)
+    for change in reevaluate_shop_tiers(session, shop, settings, now, reason="daily"):
+        done.tier_changes += 1
+        done.changed_member_ids.add(change.member_id)
+    return done

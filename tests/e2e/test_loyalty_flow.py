@@ -1,0 +1,158 @@
+"""Issue 4 end to end: signed order webhooks over HTTP → real RQ workers on the real Redis →
+ledger, tiers, referrals → customer metafields set in the emulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.jobs import daily_round
+from app.loyalty.ledger import ledger_balances
+from app.models import LedgerEntry, Member, Referral, Shop, WebhookEvent
+from tests.e2e.conftest import SHOP
+
+CUSTOMER = 7001
+
+
+def _install(running) -> None:
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+
+
+def _order(emulator, order_id: int, customer_id: int, price: str, quantity: int = 1, **extra):
+    # Paid now: the return window (and so the pending period) starts at the order's update.
+    now = utcnow().isoformat() + "Z"
+    extra.setdefault("updated_at", now)
+    extra.setdefault("created_at", now)
+    return emulator.sample_payload(
+        "orders/paid", order_id=order_id, customer_id=customer_id,
+        email=extra.pop("email", f"c{customer_id}@example.com"),
+        first_name=extra.pop("first_name", "Ada"),
+        line_items=[{"id": order_id * 10, "title": "Tea", "price": price, "quantity": quantity,
+                     "product_id": 1}], test=False, **extra)
+
+
+def _member(db, customer_id: int) -> Member:
+    with db.sessions() as s:
+        return s.execute(select(Member).where(Member.customer_id == customer_id)).scalar_one()
+
+
+def _assert_cache_equals_ledger(db, member_id: int) -> None:
+    with db.sessions() as s:
+        member = s.get(Member, member_id)
+        sums = ledger_balances(s, member_id, utcnow())
+        assert (member.points_available, member.points_pending, member.points_lifetime) == (
+            sums.available, sums.pending, sums.lifetime)
+
+
+def _metafields(emulator, customer_id: int) -> dict[str, str]:
+    owner = f"gid://shopify/Customer/{customer_id}"
+    return {key: m.value for (o, _ns, key), m in emulator.shop(SHOP).metafields.items()
+            if o == owner}
+
+
+def test_a_paid_order_earns_pending_points_and_sets_the_customers_metafields(
+        serve_app, emulator, redis_url):
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    _install(running)
+    status, _ = emulator.send_webhook(SHOP, "orders/paid", _order(emulator, 501, CUSTOMER, "40.00"))
+    assert status == 200
+    running.work()
+    member = _member(running.db, CUSTOMER)
+    # 40.00 of goods, shipping excluded, 5 points per unit, Bronze 1x.
+    assert (member.points_pending, member.points_available, member.tier) == (200, 0, "Bronze")
+    assert _metafields(emulator, CUSTOMER) == {
+        "points": "0", "pending": "200", "tier": "Bronze",
+        "pending_until": (member.next_unlock_at.date().isoformat())}
+    _assert_cache_equals_ledger(running.db, member.id)
+
+
+def test_duplicates_refunds_and_cancellations_through_the_workers_leave_exact_balances(
+        serve_app, emulator, redis_url):
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    _install(running)
+    paid = _order(emulator, 601, CUSTOMER, "50.00", quantity=2)
+    emulator.deliver(SHOP, [("orders/paid", paid)], duplicate=3)
+    emulator.send_webhook(SHOP, "orders/paid", paid)  # a redelivery under a new webhook id
+    running.work()
+    assert _member(running.db, CUSTOMER).points_pending == 500
+
+    # One of the two items comes back: half the order, so half its points.
+    refund = emulator.sample_payload("refunds/create", order=paid, line_items=[(6010, 1)])
+    emulator.send_webhook(SHOP, "refunds/create", refund)
+    running.work()
+    after_refund = _member(running.db, CUSTOMER).points_pending
+    assert after_refund == 250
+
+    second = _order(emulator, 602, CUSTOMER, "20.00")
+    emulator.send_webhook(SHOP, "orders/paid", second)
+    running.work()
+    cancelled = _order(emulator, 602, CUSTOMER, "20.00")
+    cancelled["cancelled_at"] = cancelled["updated_at"]
+    emulator.send_webhook(SHOP, "orders/cancelled", cancelled)
+    running.work()
+    member = _member(running.db, CUSTOMER)
+    assert member.points_pending == 250
+    assert _metafields(emulator, CUSTOMER)["pending"] == "250"
+    with running.db.sessions() as s:
+        kinds = [e.kind for e in s.execute(select(LedgerEntry).where(
+            LedgerEntry.member_id == member.id).order_by(LedgerEntry.id)).scalars()]
+        events = s.execute(select(WebhookEvent)).scalars().all()
+    assert kinds == ["earn_order", "refund_reversal", "earn_order", "cancel_reversal"]
+    assert all(e.processed_at is not None for e in events)
+    _assert_cache_equals_ledger(running.db, member.id)
+
+
+def test_a_referral_from_the_share_link_pays_the_referrer_after_the_return_window(
+        serve_app, emulator, redis_url):
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    _install(running)
+    emulator.send_webhook(SHOP, "customers/create", emulator.sample_payload(
+        "customers/create", customer_id=CUSTOMER, email="ada@example.com", first_name="Ada"))
+    running.work()
+    advocate = _member(running.db, CUSTOMER)
+    code = advocate.referral_code
+    # The share link's ?ref= travels into the cart attributes, and the friend uses the code.
+    friend_order = _order(emulator, 701, 8001, "60.00", email="grace@other.example",
+                          first_name="Grace", note_attributes={"loyalty_ref": code},
+                          discount_codes=[code], browser_ip="203.0.113.9")
+    emulator.send_webhook(SHOP, "orders/paid", friend_order)
+    running.work()
+    with running.db.sessions() as s:
+        referral = s.execute(select(Referral)).scalar_one()
+        assert (referral.status, referral.referrer_id) == ("pending", advocate.id)
+        shop_id = s.execute(select(Shop.id)).scalar_one()
+    assert _member(running.db, 8001).points_pending > 0
+
+    daily_round(shop_id, (utcnow() + timedelta(days=31)).isoformat())
+    running.work()
+    with running.db.sessions() as s:
+        referral = s.execute(select(Referral)).scalar_one()
+        assert referral.status == "rewarded"
+    advocate = _member(running.db, CUSTOMER)
+    assert advocate.points_available == 250 + 500
+    assert _metafields(emulator, CUSTOMER)["points"] == "750"
+
+
+def test_a_self_referral_is_rejected_with_its_reason(serve_app, emulator, redis_url):
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    _install(running)
+    emulator.send_webhook(SHOP, "customers/create", emulator.sample_payload(
+        "customers/create", customer_id=CUSTOMER, email="ada.lovelace@gmail.com"))
+    running.work()
+    code = _member(running.db, CUSTOMER).referral_code
+    # The same person under a Gmail alias, as a "friend".
+    emulator.send_webhook(SHOP, "orders/paid", _order(
+        emulator, 801, 9001, "30.00", email="adalovelace+deal@gmail.com",
+        note_attributes={"loyalty_ref": code}))
+    running.work()
+    with running.db.sessions() as s:
+        referral = s.execute(select(Referral)).scalar_one()
+    assert (referral.status, referral.reason) == ("rejected", "self_referral")

@@ -6,10 +6,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint venv clean
 
+NODE_STAMP := node_modules/.installed
+
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+# The Shopify CLI (app build, theme check) and the UI extensions' packages.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# Browser tests drive Debian's Chromium; never a downloaded browser.
+/usr/bin/chromium:
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "chromium could not be installed: browser tests will skip (or fail in CI)"
 
 venv: $(STAMP)
 
@@ -18,7 +30,7 @@ demo: $(STAMP)
 	$(BIN)/python -m app.demo
 
 ## The whole test suite (PostgreSQL and Redis tests skip outside CI when unreachable).
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) /usr/bin/chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

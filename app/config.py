@@ -33,7 +33,9 @@ class Settings:
     shopify_app_url: str = "http://127.0.0.1:8000"
     shopify_api_version: str = API_VERSION
     shopify_admin_base: str | None = None
-    scopes: str = "read_orders,read_customers,write_customers,write_discounts,write_app_proxy"
+    # Kept equal to shopify.app.toml [access_scopes] (a test checks it).
+    scopes: str = ("read_orders,read_customers,write_customers,write_discounts,write_app_proxy,"
+                   "write_store_credit_account_transactions")
     token_encryption_key: str = DEV_ENCRYPTION_KEY
     secret_key: str = "dev-flask-secret-key-change-me-in-production"
     webhook_max_bytes: int = 1_000_000

@@ -35,3 +35,11 @@ def test_environment_variables_are_read():
     assert settings.database_url == "postgresql://x/y"
     assert settings.redis_url == "redis://r:6379/0"
     assert settings.webhook_max_bytes == 2048
+
+
+def test_the_default_scopes_are_the_ones_shopify_app_toml_requests():
+    import tomllib
+    from pathlib import Path
+
+    toml = tomllib.loads((Path(__file__).parents[2] / "shopify.app.toml").read_text())
+    assert load_settings(environ={}).scopes == toml["access_scopes"]["scopes"]

@@ -1,0 +1,101 @@
+"""shopify.app.toml and the shopify.web.toml files say what the app and design.md rely on."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from app.config import API_VERSION, DEV_API_KEY
+from tests.extensions.checkout.harness import REPO_ROOT
+
+
+def read_toml(relative: str) -> dict[str, Any]:
+    """A TOML file of the repository, parsed."""
+    return tomllib.loads((REPO_ROOT / relative).read_text())
+
+
+def test_app_config_names_the_app_and_its_development_client_id() -> None:
+    """The dev key from app/config.py until `shopify app config link` sets the real one."""
+    config = read_toml("shopify.app.toml")
+    assert (config["client_id"], config["name"], config["embedded"]) == (
+        DEV_API_KEY, "Loyalty Loop", True)
+    assert config["auth"]["redirect_urls"] == [config["application_url"] + "/auth/callback"]
+
+
+def test_scopes_cover_orders_customers_discounts_proxy_and_store_credit() -> None:
+    """Exactly the scopes the features need: no more (App Store review), no fewer."""
+    scopes = read_toml("shopify.app.toml")["access_scopes"]["scopes"].split(",")
+    assert scopes == ["read_orders", "read_customers", "write_customers", "write_discounts",
+                      "write_app_proxy", "write_store_credit_account_transactions"]
+
+
+def test_webhooks_use_the_app_api_version_and_one_route_for_every_topic() -> None:
+    """Declared topics and compliance topics all land on POST /webhooks."""
+    webhooks = read_toml("shopify.app.toml")["webhooks"]
+    assert webhooks["api_version"] == API_VERSION
+    assert webhooks["subscriptions"] == [
+        {"topics": ["orders/paid", "orders/cancelled", "refunds/create", "customers/create",
+                    "customers/update", "app/uninstalled"], "uri": "/webhooks"},
+        {"compliance_topics": ["customers/data_request", "customers/redact", "shop/redact"],
+         "uri": "/webhooks"},
+    ]
+
+
+def test_app_proxy_forwards_apps_loyalty_to_the_proxy_blueprint() -> None:
+    """https://{shop}/apps/loyalty/* reaches /proxy/* (design.md §4)."""
+    assert read_toml("shopify.app.toml")["app_proxy"] == {
+        "url": "/proxy", "prefix": "apps", "subpath": "loyalty"}
+
+
+def test_web_process_serves_frontend_backend_and_webhooks_with_python() -> None:
+    """The Flask process runs wsgi.py from the venv, which reads PORT itself."""
+    web = read_toml("shopify.web.toml")
+    assert (web["roles"], web["webhooks_path"]) == (["frontend", "backend"], "/webhooks")
+    assert shlex.split(web["commands"]["dev"]) == [".venv/bin/python", "wsgi.py"]
+
+
+def test_worker_runs_as_a_background_web_through_its_dev_entry() -> None:
+    """The second web is the RQ worker, started by worker/dev_worker.py."""
+    worker = read_toml("worker/shopify.web.toml")
+    assert worker["roles"] == ["background"]
+    assert shlex.split(worker["commands"]["dev"]) == ["../.venv/bin/python", "dev_worker.py"]
+
+
+def test_dev_commands_need_no_shell_and_name_files_that_exist() -> None:
+    """The CLI splits commands on spaces and runs them without a shell, in the toml's folder."""
+    for relative in ("shopify.web.toml", "worker/shopify.web.toml"):
+        folder = (REPO_ROOT / relative).parent
+        command = read_toml(relative)["commands"]["dev"]
+        assert not set("$|;<>`'\"&*") & set(command), command
+        program, script = command.split(" ")
+        assert Path(folder, script).is_file()
+        assert Path(folder, program).exists()
+
+
+def test_ui_extensions_target_thank_you_and_order_status_with_network_access() -> None:
+    """Both blocks call our API (network_access) and read the order (api_access)."""
+    targets = {}
+    for folder in ("thank-you", "order-status"):
+        config = read_toml(f"extensions/{folder}/shopify.extension.toml")
+        (extension,) = config["extensions"]
+        assert extension["type"] == "ui_extension"
+        assert extension["capabilities"] == {"api_access": True, "network_access": True}
+        (targeting,) = extension["targeting"]
+        assert Path(REPO_ROOT, "extensions", folder, targeting["module"]).is_file()
+        targets[extension["handle"]] = (config["api_version"], targeting["target"])
+    assert targets == {
+        "loyalty-thank-you": ("2026-07", "purchase.thank-you.block.render"),
+        "loyalty-order-status": ("2026-07", "customer-account.order-status.block.render"),
+    }
+
+
+def test_extension_api_version_matches_the_pinned_ui_extensions_package() -> None:
+    """@shopify/ui-extensions 2026.7.x carries the types of API version 2026-07."""
+    package = json.loads((REPO_ROOT / "package-lock.json").read_text())["packages"]
+    year, month, _ = package["node_modules/@shopify/ui-extensions"]["version"].split(".")
+    for folder in ("thank-you", "order-status"):
+        config = read_toml(f"extensions/{folder}/shopify.extension.toml")
+        assert config["api_version"] == f"{year}-{int(month):02d}"

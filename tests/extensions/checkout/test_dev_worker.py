@@ -1,0 +1,88 @@
+"""worker/dev_worker.py: what `shopify app dev` starts as the app's background web."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import JobStatus
+
+from tests.extensions.checkout.harness import REPO_ROOT
+
+WORKER_DIR = REPO_ROOT / "worker"
+
+
+@dataclass
+class RunningWorker:
+    """The worker process, and all it printed once it has been stopped."""
+
+    process: subprocess.Popen[str]
+    output: str = ""
+
+
+@contextmanager
+def dev_worker(redis_url: str) -> Iterator[RunningWorker]:
+    """Start the worker the way the CLI does (its folder, no shell), stop it on exit."""
+    env = {**os.environ, "REDIS_URL": redis_url}
+    with subprocess.Popen([sys.executable, "dev_worker.py"], cwd=WORKER_DIR, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as process:
+        running = RunningWorker(process)
+        try:
+            yield running
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                running.output, _ = process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                running.output, _ = process.communicate()
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 20) -> Any:
+    """Poll until condition() is truthy; return its value, or fail after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"still false after {timeout_s} s: {condition}")
+
+
+def test_worker_serves_the_app_queues_from_the_repository_root(redis_url: str) -> None:
+    """It listens on webhooks, default and scheduled, and runs jobs from the repository root."""
+    with Redis.from_url(redis_url) as redis, dev_worker(redis_url):
+        (worker,) = wait_for(lambda: Worker.all(connection=redis))
+        assert worker.queue_names() == ["webhooks", "default", "scheduled"]
+        job = Queue("default", connection=redis).enqueue("os.getcwd")
+        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED)
+        assert job.return_value() == str(REPO_ROOT)
+
+
+def test_worker_runs_its_scheduler_for_jobs_enqueued_for_later(redis_url: str) -> None:
+    """`--with-scheduler`: a job scheduled one second ahead runs without another process."""
+    with Redis.from_url(redis_url) as redis, dev_worker(redis_url):
+        wait_for(lambda: Worker.all(connection=redis))
+        job = Queue("scheduled", connection=redis).enqueue_in(timedelta(seconds=1), "os.getcwd")
+        assert job.get_status() == JobStatus.SCHEDULED
+        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout_s=30)
+
+
+def test_without_redis_the_worker_waits_quietly_instead_of_failing_the_dev_session() -> None:
+    """No REDIS_URL: jobs run inline in the web process, so the worker only waits to be stopped."""
+    with dev_worker("") as worker:
+        time.sleep(1.5)
+        assert worker.process.poll() is None
+    assert worker.output == (
+        "REDIS_URL is not set: the web process runs jobs inline; no worker needed.\n")

@@ -1,0 +1,262 @@
+"""The BUILT thank-you and order-status bundles, rendered in Chromium against the checkout API.
+
+Each page is a stand-in extension host (host_page.html) on its own loopback origin; the bundle
+calls the checkout API on another origin, so CORS preflights happen as they do from Shopify's
+Web Worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.extensions.checkout.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FLAKY_ORDER_ID,
+    GUEST_ORDER_ID,
+    MEMBER_ORDER_ID,
+    TEST_OUTPUT,
+    Build,
+    CheckoutApi,
+    extension_session_token,
+    guest_order_loyalty,
+    require_tool,
+)
+
+pytestmark = pytest.mark.browser
+
+HOST_PAGE = Path(__file__).with_name("host_page.html").read_text()
+THANK_YOU = ("loyalty-thank-you", "purchase.thank-you.block.render")
+ORDER_STATUS = ("loyalty-order-status", "customer-account.order-status.block.render")
+UI_TIMEOUT_MS = 10_000
+
+
+def order_gid(order_id: str) -> str:
+    """The GraphQL id both extension APIs give for an order."""
+    return f"gid://shopify/Order/{order_id}"
+
+
+@dataclass
+class ExtensionHost:
+    """Serves host pages, each one a configured extension target around a built bundle."""
+
+    build: Build
+    url: str = ""
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def publish(self, handle: str, target: str, **config: Any) -> str:
+        """A new host page for one extension target; returns its URL."""
+        name = uuid.uuid4().hex
+        self.pages[name] = {"handle": handle, "config": {"target": target, **config}}
+        return f"{self.url}/page/{name}"
+
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Host pages at /page/<name>, the built bundles at /bundle/<handle>.js."""
+        request = Request(environ)
+        parts = request.path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "page" and parts[1] in self.pages:
+            page = self.pages[parts[1]]
+            # "</" cannot end the JSON's <script> element early.
+            config = json.dumps(page["config"]).replace("</", "<\\/")
+            html = (HOST_PAGE.replace("__HOST_CONFIG__", config)
+                    .replace("__BUNDLE_URL__", f"/bundle/{page['handle']}.js"))
+            response = Response(html, mimetype="text/html")
+        elif len(parts) == 2 and parts[0] == "bundle" and parts[1].endswith(".js"):
+            bundle = self.build.bundle(parts[1].removesuffix(".js"))
+            response = Response(bundle.read_bytes(), mimetype="text/javascript")
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def extension_host(extension_build: Build) -> Iterator[ExtensionHost]:
+    """The host pages' own origin on a free loopback port."""
+    assert extension_build.returncode == 0, extension_build.output
+    host = ExtensionHost(extension_build)
+    server = make_server("127.0.0.1", 0, host.wsgi, threaded=True)
+    host.url = f"http://127.0.0.1:{server.port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield host
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless (never a Playwright-downloaded browser)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        require_tool("Playwright", f"{exc} (pip install -r requirements-dev.txt)")
+    if not os.access(CHROMIUM, os.X_OK):
+        require_tool("Chromium", f"{CHROMIUM} missing (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page; fails the test on any script error the bundle raises."""
+    context = browser.new_context(viewport={"width": 640, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # Chromium also logs each 4xx/5xx response; the error-state tests cause those on purpose.
+    page.on("console", lambda message: message.type == "error"
+            and not message.text.startswith("Failed to load resource")
+            and errors.append(message.text))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def open_extension(page: Any, url: str) -> None:
+    """Load a host page and run the extension's registered target."""
+    page.goto(url)
+    page.evaluate("window.extensionHost.render()")
+
+
+def panel_height(page: Any) -> float:
+    """The rendered block's height in CSS pixels."""
+    return page.locator("s-section").evaluate("(node) => node.getBoundingClientRect().height")
+
+
+def test_thank_you_shows_earned_points_and_sends_a_one_tap_nps_score_with_the_session_token(
+        page: Any, extension_host: ExtensionHost, checkout_api: CheckoutApi) -> None:
+    """A member sees pending points, balance, tier and referral, then answers the NPS."""
+    token = extension_session_token()
+    handle, target = THANK_YOU
+    open_extension(page, extension_host.publish(
+        handle, target, sessionToken=token, holdSessionToken=True,
+        orderConfirmation={"order": {"id": order_gid(MEMBER_ORDER_ID)}, "number": "X7KQ2",
+                           "isFirstOrder": False}))
+
+    page.locator("s-skeleton-paragraph").first.wait_for()
+    assert page.locator("s-section").get_attribute("heading") == "Rewards"
+    loading_height = panel_height(page)
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(TEST_OUTPUT / "thank-you-loading.png"), full_page=True)
+
+    page.evaluate("window.extensionHost.openSessionTokenGate()")
+    page.get_by_text("You earned 135 points").wait_for()
+    assert page.locator("s-skeleton-paragraph").count() == 0
+    assert page.locator("s-badge").first.inner_text() == "Pending"
+    for sentence in ("They unlock on December 27, 2026, once the return window closes.",
+                     "Ada, your balance: 1,250 points available, 300 pending",
+                     "Silver member: spend 290.00 more to reach Gold",
+                     "Get 10% off your first order with my link: "
+                     "https://loyalty-loop-test.myshopify.com/?ref=ADA-7K3Q",
+                     "How likely are you to recommend us to a friend?",
+                     "Answer and earn 50 points."):
+        assert page.get_by_text(sentence, exact=True).count() == 1, sentence
+    assert page.locator("s-progress").get_attribute("value") == "0.42"
+    assert page.locator("s-clipboard-item#loyalty-referral-link").get_attribute("text") == (
+        "https://loyalty-loop-test.myshopify.com/?ref=ADA-7K3Q")
+    ready_height = panel_height(page)
+    page.screenshot(path=str(TEST_OUTPUT / "thank-you.png"), full_page=True)
+    print(f"panel height: {loading_height:.0f}px loading, {ready_height:.0f}px with data")
+    # The skeleton reserves the ready layout line for line; the stand-in CSS is not
+    # Shopify's, so allow what a line or two of different height can account for.
+    assert abs(ready_height - loading_height) <= 0.10 * ready_height
+
+    order_path = f"/api/checkout/order/{MEMBER_ORDER_ID}"
+    (get,) = checkout_api.requests_to("GET", order_path)
+    assert get["authorization"] == f"Bearer {token}"
+    assert get["origin"] == extension_host.url
+    assert checkout_api.requests_to("OPTIONS", order_path), "a CORS preflight was expected"
+
+    page.locator("s-button", has_text="9").filter(has_not_text="10").click()
+    page.get_by_text("Thank you! 50 points are on their way.").wait_for()
+    (score,) = checkout_api.requests_to("POST", "/api/checkout/nps")
+    assert (score["json"], score["authorization"]) == (
+        {"order_id": MEMBER_ORDER_ID, "score": 9, "comment": ""}, f"Bearer {token}")
+
+    page.locator("s-text-area textarea").fill("  Quick delivery, lovely packaging.  ")
+    page.locator("s-button", has_text="Send comment").click()
+    page.get_by_text("Thanks for telling us more.").wait_for()
+    comment = checkout_api.requests_to("POST", "/api/checkout/nps")[-1]
+    assert comment["json"] == {"order_id": MEMBER_ORDER_ID, "score": 9,
+                               "comment": "Quick delivery, lovely packaging."}
+    page.screenshot(path=str(TEST_OUTPUT / "thank-you-nps-answered.png"), full_page=True)
+
+
+def test_thank_you_invites_a_guest_to_create_an_account_to_claim_the_previewed_points(
+        page: Any, extension_host: ExtensionHost) -> None:
+    """Before orders/paid a guest sees the backend's preview and a link to claim the points."""
+    handle, target = THANK_YOU
+    open_extension(page, extension_host.publish(
+        handle, target, sessionToken=extension_session_token(customer_gid=None),
+        orderConfirmation={"order": {"id": order_gid(GUEST_ORDER_ID)}, "isFirstOrder": True}))
+
+    page.get_by_text("This order earns 135 points").wait_for()
+    assert page.locator("s-badge").first.inner_text() == "Confirming"
+    assert page.get_by_text(
+        "They are confirmed as soon as your payment is processed. "
+        "They unlock on December 27, 2026, once the return window closes.", exact=True).count() == 1
+    banner = page.locator("s-banner")
+    assert banner.get_attribute("heading") == "Create an account to claim your 135 points"
+    assert banner.locator("s-button").get_attribute("href") == (
+        guest_order_loyalty()["guest"]["claim_url"])
+    assert page.get_by_text("How likely are you to recommend us to a friend?").count() == 0
+    assert page.get_by_text("Share with friends").count() == 0
+
+
+def test_a_failed_load_shows_an_error_with_a_retry_that_recovers(
+        page: Any, extension_host: ExtensionHost) -> None:
+    """A 500 becomes a warning banner; Try again loads the panel."""
+    handle, target = THANK_YOU
+    open_extension(page, extension_host.publish(
+        handle, target, sessionToken=extension_session_token(),
+        orderConfirmation={"order": {"id": order_gid(FLAKY_ORDER_ID)}, "isFirstOrder": False}))
+
+    banner = page.locator("s-banner[tone=warning]")
+    banner.wait_for()
+    assert banner.get_attribute("heading") == "We could not load your rewards"
+    banner.locator("s-button", has_text="Try again").click()
+    page.get_by_text("You earned 135 points").wait_for()
+    assert page.locator("s-banner").count() == 0
+
+
+def test_an_order_the_backend_does_not_know_yet_shows_the_empty_state(
+        page: Any, extension_host: ExtensionHost) -> None:
+    """A 404 says the points will show in a moment, without an error."""
+    handle, target = THANK_YOU
+    open_extension(page, extension_host.publish(
+        handle, target, sessionToken=extension_session_token(),
+        orderConfirmation={"order": {"id": order_gid("999")}, "isFirstOrder": False}))
+
+    page.get_by_text("Points for this order will show here in a moment.").wait_for()
+    assert page.locator("s-banner").count() == 0
+
+
+def test_order_status_waits_for_the_order_then_shows_its_points(
+        page: Any, extension_host: ExtensionHost, checkout_api: CheckoutApi) -> None:
+    """customer-account.order-status: `shopify.order` is undefined until the order is processed."""
+    handle, target = ORDER_STATUS
+    open_extension(page, extension_host.publish(
+        handle, target, sessionToken=extension_session_token(), order=None))
+    page.locator("s-skeleton-paragraph").first.wait_for()
+    requests_before = len(checkout_api.received)
+
+    page.evaluate("(order) => window.extensionHost.setOrder(order)",
+                  {"id": order_gid(MEMBER_ORDER_ID), "name": "#9999"})
+    page.get_by_text("You earned 135 points").wait_for()
+    assert [r["path"] for r in checkout_api.received[requests_before:] if r["method"] == "GET"] == [
+        f"/api/checkout/order/{MEMBER_ORDER_ID}"]

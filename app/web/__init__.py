@@ -11,8 +11,10 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     """Attach every blueprint the settings allow."""
     from app.web.auth import bp as auth
     from app.web.health import bp as health
+    from app.web.proxy import bp as proxy
     from app.web.webhooks import bp as webhooks
 
     app.register_blueprint(auth)
     app.register_blueprint(health)
+    app.register_blueprint(proxy)
     app.register_blueprint(webhooks)

@@ -1,0 +1,96 @@
+"""What the storefront widget shows: the program for visitors, the member's state for shoppers.
+
+The shapes are the app-proxy contract in design.md §4 (README "Storefront contract").
+Balances come from the member's cached columns, never summed per request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.loyalty.ledger import release_unlocked
+from app.loyalty.program import ProgramSettings
+from app.loyalty.referrals import friend_offer_label, referral_contract
+from app.loyalty.rewards import available_rewards, money_label, shop_rewards
+from app.loyalty.tiers import tier_basis_value, tier_progress
+from app.models import LedgerEntry, Member, Shop
+
+ACTIVITY_SIZE = 10
+
+# What a shopper reads for an entry without a note of its own.
+KIND_LABELS = {
+    "earn_order": "Order", "refund_reversal": "Refund", "cancel_reversal": "Order cancelled",
+    "redeem": "Reward", "redeem_refund": "Reward returned", "expire": "Points expired",
+    "adjust": "Adjustment", "bonus_signup": "Welcome bonus", "bonus_birthday": "Birthday bonus",
+    "bonus_review": "Review bonus", "bonus_nps": "Thanks for your feedback",
+    "referral_referrer": "Friend referred", "referral_referee": "Referral welcome",
+}
+
+
+def _iso_z(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def program_view(session: Session, shop: Shop, settings: ProgramSettings) -> dict[str, Any]:
+    """GET /proxy/program: how to earn and redeem, for anyone."""
+    per_unit = settings.points_per_unit
+    bonuses = settings.bonuses
+    ways = [{"title": f"Every {money_label(Decimal(1), shop.currency)} you spend",
+             "points": int(per_unit)}]
+    for key, title in (("signup", "Create an account"), ("birthday", "Your birthday"),
+                       ("review", "Review a product"), ("nps", "Tell us how we did")):
+        if bonuses.get(key, 0) > 0:
+            ways.append({"title": title, "points": bonuses[key]})
+    rewards = available_rewards(None, settings, shop_rewards(session, shop.id))
+    return {"program": {
+        "name": shop.name or shop.domain,
+        "currency": shop.currency,
+        "earn": {"points_per_unit": float(per_unit) if per_unit % 1 else int(per_unit),
+                 "label": f"{per_unit.normalize():f} points per "
+                          f"{money_label(Decimal(1), shop.currency)}"},
+        "ways_to_earn": ways,
+        "rewards": [{"id": r["id"], "title": r["title"], "cost": r["cost"]} for r in rewards],
+        "tiers": [{"name": t.name, "threshold": str(t.threshold.quantize(Decimal("0.01"))),
+                   "multiplier": float(t.multiplier), "benefits": t.benefits}
+                  for t in settings.tiers],
+        "referral": {"friend_gets": friend_offer_label(settings, shop.currency),
+                     "you_get": int(settings.referrals.get("referrer_points", 0))},
+    }}
+
+
+def _activity(session: Session, member: Member, now: datetime) -> list[dict[str, Any]]:
+    entries = session.execute(
+        select(LedgerEntry).where(LedgerEntry.member_id == member.id)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .limit(ACTIVITY_SIZE)).scalars()
+    return [{"at": _iso_z(e.created_at), "points": e.points, "kind": e.kind,
+             "label": e.note or KIND_LABELS.get(e.kind, e.kind),
+             "status": "pending" if e.available_at > now else "available"}
+            for e in entries if e.points != 0]
+
+
+def member_view(session: Session, shop: Shop, member: Member, settings: ProgramSettings,
+                now: datetime) -> dict[str, Any]:
+    """GET /proxy/member: balances, tier progress, rewards, referral link, recent activity."""
+    release_unlocked(session, member, now)
+    progress = tier_progress(member, settings, tier_basis_value(session, member, settings, now))
+    # Month and day only: the widget needs no more, and the year stays private.
+    birthday = member.birthday.strftime("%m-%d") if member.birthday is not None else None
+    return {
+        "member": {"first_name": member.first_name, "birthday": birthday},
+        "points": {
+            "available": member.points_available, "pending": member.points_pending,
+            "lifetime": member.points_lifetime,
+            "pending_until": (member.next_unlock_at.date().isoformat()
+                              if member.next_unlock_at else None),
+        },
+        "tier": progress.as_contract(),
+        "rewards": available_rewards(member, settings, shop_rewards(session, shop.id)),
+        "referral": referral_contract(shop, member, settings),
+        "activity": _activity(session, member, now),
+    }

@@ -1,0 +1,130 @@
+"""The storefront widget's backend, reached through Shopify's app proxy (/apps/loyalty/…).
+
+Every request is verified by its `signature` before anything else; the shopper is only ever
+the signed `logged_in_customer_id`. Answers are JSON (never Liquid built from input).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
+from app.loyalty.members import enrol, member_for_customer
+from app.loyalty.program import current_settings
+from app.loyalty.widget import member_view, program_view
+from app.models import Shop
+from app.ratelimit import RateLimiter
+from app.runtime import Runtime
+from app.shopify.verify import verify_proxy_query
+from app.web.responses import error
+
+log = logging.getLogger(__name__)
+bp = Blueprint("proxy", __name__, url_prefix="/proxy")
+
+# Per shopper: generous for reads, tight for writes (a redeem calls Shopify).
+READS_PER_MINUTE = 60
+WRITES_PER_MINUTE = 10
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["runtime"]
+
+
+def _limiter() -> RateLimiter:
+    limiter = current_app.extensions.get("rate_limiter")
+    if limiter is None:
+        queue = _runtime().queue
+        limiter = RateLimiter(getattr(queue, "redis", None))
+        current_app.extensions["rate_limiter"] = limiter
+    return limiter
+
+
+def _clock() -> float:
+    return current_app.extensions.get("shopify_clock", time.time)()
+
+
+@bp.before_request
+def verify_signature():  # noqa: ANN201 - Flask hook
+    """Reject anything Shopify did not sign; remember the shop and the shopper."""
+    check = verify_proxy_query(_runtime().settings, request.query_string.decode("latin-1"),
+                               _clock())
+    if not check.ok:
+        log.warning("proxy request rejected", extra={"code": check.code})
+        code = "invalid_signature" if check.code in ("invalid_signature",
+                                                     "missing_signature") else check.code
+        return error(code, "this request was not signed by Shopify", 401)
+    g.shop_domain, g.customer_id = check.shop, check.customer_id
+    is_write = request.method != "GET"
+    key = f"proxy:{check.shop}:{check.customer_id or request.remote_addr}:{int(is_write)}"
+    if not _limiter().allow(key, WRITES_PER_MINUTE if is_write else READS_PER_MINUTE, 60):
+        return error("rate_limited", "too many requests; try again in a minute", 429)
+    return None
+
+
+def _with_shop(action: Callable[[Any, Shop, datetime], Any]) -> Any:
+    now = datetime.fromtimestamp(_clock(), UTC).replace(tzinfo=None)
+    with _runtime().db.transaction() as session:
+        shop = session.execute(
+            select(Shop).where(Shop.domain == g.shop_domain)).scalar_one_or_none()
+        if shop is None or not shop.is_installed:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        return action(session, shop, now)
+
+
+def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
+    """The logged-in shopper's member, enrolled on first sight (they are a customer)."""
+    member = member_for_customer(session, shop, g.customer_id)
+    return member or enrol(session, shop, now=now, customer_id=g.customer_id)
+
+
+@bp.get("/program")
+def program():  # noqa: ANN201 - Flask view
+    """How to earn and redeem, for a visitor who is not logged in."""
+    return _with_shop(lambda s, shop, now: jsonify(
+        program_view(s, shop, current_settings(s, shop.id))))
+
+
+@bp.get("/member")
+def member():  # noqa: ANN201 - Flask view
+    """The logged-in shopper's balances, tier, rewards, referral link and activity."""
+    if g.customer_id is None:
+        return error("not_logged_in", "sign in to see your points", 401)
+
+    def view(session: Any, shop: Shop, now: datetime) -> Any:
+        shopper = _shopper(session, shop, now)
+        return jsonify(member_view(session, shop, shopper, current_settings(session, shop.id),
+                                   now))
+
+    return _with_shop(view)
+
+
+@bp.post("/birthday")
+def birthday():  # noqa: ANN201 - Flask view
+    """Save the shopper's birthday (MM-DD or YYYY-MM-DD) for the birthday bonus."""
+    if g.customer_id is None:
+        return error("not_logged_in", "sign in to save your birthday", 401)
+    body = request.get_json(silent=True)
+    raw = body.get("birthday") if isinstance(body, dict) else None
+    if not isinstance(raw, str):
+        return error("invalid_birthday", "send {\"birthday\": \"MM-DD\"}", 400)
+
+    def save(session: Any, shop: Shop, now: datetime) -> Any:
+        shopper = _shopper(session, shop, now)
+        try:
+            set_birthday(session, shopper, raw, now)
+        except InvalidBirthday as exc:
+            return error("invalid_birthday", str(exc), 400)
+        except BirthdayLocked:
+            return error("birthday_locked", "your birthday can be changed once a year", 409)
+        # The whole member view: the widget merges an answer's keys over what it shows.
+        return jsonify(member_view(session, shop, shopper, current_settings(session, shop.id),
+                                   now))
+
+    return _with_shop(save)

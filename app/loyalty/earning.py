@@ -115,6 +115,8 @@ def copy_order_details(order: Order, facts: OrderFacts) -> bool:
     order.browser_ip = facts.browser_ip
     order.address_digest = facts.address_digest
     order.discount_codes = ",".join(facts.discount_codes)[:1024] or None
+    # Refunds are read with this flag: their payloads do not say whether prices included tax.
+    order.taxes_included = facts.amounts.taxes_included
     order.shopify_updated_at = facts.updated_at or order.shopify_updated_at
     return True
 
@@ -135,7 +137,7 @@ def record_paid_order(session: Session, shop: Shop, facts: OrderFacts,
 
     The lot records the rate, multiplier and eligible amount, so refunds reverse at this
     order's rate whatever the shop changes later. Refunds that arrived before this event were
-    kept on the order row and are netted out here, in a separate entry the shopper can read.
+    recorded in order_refunds and are reversed here, one entry each, as if they had come after.
     """
     order = lock_order(session, shop.id, facts.shopify_order_id, now)
     copy_order_details(order, facts)
@@ -152,38 +154,49 @@ def record_paid_order(session: Session, shop: Shop, facts: OrderFacts,
     # Recomputed from the settings this event is applied with, whatever parsed the payload.
     eligible = facts.amounts.eligible(settings.earning)
     order.status, order.paid_at, order.eligible_amount = PAID, paid_at, eligible
+    outcome, member, entry = _earn(session, shop, order, facts, settings, now)
+    from app.loyalty.reversals import settle_refunds_before_paid
+
+    # Whatever the outcome, the order is paid now: its waiting refunds are settled (reversed
+    # against the earn, or marked applied when there is nothing to take back).
+    settle_refunds_before_paid(session, order, settings, now)
+    tier_change = None
+    if outcome in ("earned", "nothing_eligible"):
+        tier_change = evaluate_tier(session, member, settings, now, "order_paid")
+    return EarnResult(outcome, order, member, order.points_awarded, entry, tier_change)
+
+
+def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
+          settings: ProgramSettings, now: datetime
+          ) -> tuple[str, Member | None, LedgerEntry | None]:
+    """Give a just-paid order's member its pending lot: (outcome, member, entry posted)."""
     if facts.test and not settings.earning["test_orders_earn"]:
-        return EarnResult("test_order", order)
+        return "test_order", None, None
     member = _find_or_enrol(session, shop, facts, now)
     if member is None:
-        return EarnResult("no_member", order)
+        return "no_member", None, None
     order.member_id = member.id
     # The member's tier before this order counts toward it: the multiplier the shopper was
     # shown at checkout and on the thank-you preview, and one that does not depend on which
     # of two concurrent orders is processed first. The tier is re-evaluated right after.
     tier = earning_tier(member, settings)
     rate = settings.points_per_unit
-    points = points_for(eligible, rate, tier.multiplier)
-    entry = None
-    if points > 0:
-        entry = post(session, member, points=points, kind="earn_order",
-                     source_key=earn_source_key(facts.shopify_order_id), now=now,
-                     available_at=paid_at + timedelta(days=settings.pending_days),
-                     order_id=facts.shopify_order_id, rate=rate, multiplier=tier.multiplier,
-                     amount=eligible, note=f"Order {order_ref(order)}")
-        if entry is None:
-            # The ledger holds this order's earn although the row did not say so:
-            # the source key is the last word, nothing is earned twice.
-            order.points_awarded = earn_entry(session, shop.id, facts.shopify_order_id).points
-            return EarnResult("already_earned", order, member, order.points_awarded)
-    order.points_awarded = points if entry is not None else 0
-    if entry is not None and order.refunded_amount > 0:
-        from app.loyalty.reversals import net_refunds_before_paid
-
-        net_refunds_before_paid(session, order, entry, settings, now)
-    tier_change = evaluate_tier(session, member, settings, now, "order_paid")
-    outcome = "earned" if entry is not None else "nothing_eligible"
-    return EarnResult(outcome, order, member, order.points_awarded, entry, tier_change)
+    points = points_for(order.eligible_amount, rate, tier.multiplier)
+    if points <= 0:
+        order.points_awarded = 0
+        return "nothing_eligible", member, None
+    entry = post(session, member, points=points, kind="earn_order",
+                 source_key=earn_source_key(facts.shopify_order_id), now=now,
+                 available_at=order.paid_at + timedelta(days=settings.pending_days),
+                 order_id=facts.shopify_order_id, rate=rate, multiplier=tier.multiplier,
+                 amount=order.eligible_amount, note=f"Order {order_ref(order)}")
+    if entry is None:
+        # The ledger holds this order's earn although the row did not say so:
+        # the source key is the last word, nothing is earned twice.
+        order.points_awarded = earn_entry(session, shop.id, facts.shopify_order_id).points
+        return "already_earned", member, None
+    order.points_awarded = points
+    return "earned", member, entry
 
 
 def record_order_update(session: Session, shop: Shop, facts: OrderFacts,

@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -114,11 +114,28 @@ class RefundFacts:
     refunded_total: Decimal
     store_credit_amount: Decimal
     created_at: datetime | None
+    # Tax on the refunded lines that count, and the order flag the amounts were parsed with:
+    # together they let the eligible amount follow the stored order's flag (a refund payload
+    # does not say whether prices included tax).
+    line_tax: Decimal = ZERO
+    taxes_included: bool = False
 
     @property
     def paid_as_store_credit(self) -> bool:
         """Whether any of this refund went back as store credit (it still reverses points)."""
         return self.store_credit_amount > 0
+
+    def with_taxes_included(self, taxes_included: bool) -> RefundFacts:
+        """These facts as parse_refund gives them for an order with that taxes_included flag.
+
+        Whatever the exclusion settings, a line counts exactly its tax less when the price
+        already included it (see `_refund_line_eligible`), so the switch is one subtraction.
+        """
+        if taxes_included == self.taxes_included:
+            return self
+        lines = self.line_subtotal + (-self.line_tax if taxes_included else self.line_tax)
+        return replace(self, taxes_included=taxes_included, line_subtotal=lines,
+                       eligible_amount=max(lines + self.adjustments, ZERO))
 
 
 def _decimal(raw: Any) -> Decimal:
@@ -276,20 +293,23 @@ def parse_order(payload: Mapping[str, Any], settings: ProgramSettings | None = N
 
 
 def _refund_line_eligible(item: Mapping[str, Any], earning: Mapping[str, Any],
-                          taxes_included: bool) -> Decimal:
-    """The eligible part of one refunded line, by the same exclusions as the order."""
+                          taxes_included: bool) -> tuple[Decimal, Decimal]:
+    """The eligible part of one refunded line, by the same exclusions as the order, and its tax.
+
+    The tax is zero for a line that does not count at all (an excluded tip or gift card).
+    """
     line = item.get("line_item") or {}
     if _is_tip_line(line) and earning["exclude_tips"]:
-        return ZERO
+        return ZERO, ZERO
     if line.get("gift_card") and earning["exclude_gift_cards"]:
-        return ZERO
+        return ZERO, ZERO
     subtotal = _shop_money(item, "subtotal")
     tax = _shop_money(item, "total_tax")
     if taxes_included and earning["exclude_taxes"]:
-        return subtotal - tax
+        return subtotal - tax, tax
     if not taxes_included and not earning["exclude_taxes"]:
-        return subtotal + tax
-    return subtotal
+        return subtotal + tax, tax
+    return subtotal, tax
 
 
 def parse_refund(payload: Mapping[str, Any], settings: ProgramSettings | None = None, *,
@@ -299,11 +319,15 @@ def parse_refund(payload: Mapping[str, Any], settings: ProgramSettings | None = 
     The eligible amount is the refunded line subtotals plus order adjustments: a refund typed as
     an amount instead of line items arrives as a `refund_discrepancy` adjustment and counts too.
     Adjustments are signed from the order's side (money back is negative), hence the minus.
-    `taxes_included` is the order's flag (a refund payload does not carry it).
+    `taxes_included` is the order's flag (a refund payload does not carry it); when the caller
+    does not know it, `reverse_refund` re-derives the amounts from the stored order's flag.
     """
     earning = settings.earning if settings is not None else DEFAULT_SETTINGS["earning"]
-    lines = sum((_refund_line_eligible(item, earning, taxes_included)
-                 for item in payload.get("refund_line_items") or []), ZERO)
+    lines = line_tax = ZERO
+    for item in payload.get("refund_line_items") or []:
+        eligible, tax = _refund_line_eligible(item, earning, taxes_included)
+        lines += eligible
+        line_tax += tax
     adjustments = ZERO
     shipping_lines = payload.get("refund_shipping_lines") or []
     for adjustment in payload.get("order_adjustments") or []:
@@ -333,4 +357,6 @@ def parse_refund(payload: Mapping[str, Any], settings: ProgramSettings | None = 
         refunded_total=refunded,
         store_credit_amount=store_credit,
         created_at=parse_shopify_time(payload.get("created_at") or payload.get("processed_at")),
+        line_tax=line_tax,
+        taxes_included=taxes_included,
     )

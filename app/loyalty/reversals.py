@@ -8,17 +8,21 @@ pending, otherwise from available; when available would go below zero and the sh
 it, the entry takes what there is and records the rest as its shortfall. Every entry has a
 note the shopper can read.
 
-A refund that arrives before its orders/paid is added to the order row's refunded amount
-(the row waits in status awaiting_payment) and `record_paid_order` nets it out in an entry
-keyed `order:{id}:refunds-before-paid`.
+Every refund is recorded once in order_refunds by its Shopify refund id, before anything else
+is done with it, so a redelivery (under any webhook id) changes nothing, before or after the
+order's payment. A refund that arrives before its orders/paid waits there unapplied (the order
+row waits in status awaiting_payment) and `record_paid_order` reverses it when the payment
+arrives, under the same `refund:{id}` key it would have had.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.loyalty.earning import (
@@ -35,7 +39,7 @@ from app.loyalty.ledger import post, release_unlocked
 from app.loyalty.orders import OrderFacts, RefundFacts
 from app.loyalty.program import ProgramSettings
 from app.loyalty.tiers import evaluate_tier
-from app.models import LedgerEntry, Member, Order, Shop, TierChange
+from app.models import LedgerEntry, Member, Order, OrderRefund, Shop, TierChange
 
 REVERSAL_KINDS = ("refund_reversal", "cancel_reversal")
 
@@ -100,25 +104,109 @@ def _result(outcome: str, order: Order, entry: LedgerEntry | None,
     return ReversalResult(outcome, order, entry, -entry.points, entry.shortfall, tier_change)
 
 
-def net_refunds_before_paid(session: Session, order: Order, earn: LedgerEntry,
-                            settings: ProgramSettings, now: datetime) -> LedgerEntry | None:
-    """Reverse refunds recorded before the order's payment was processed (one entry)."""
-    if order.refunded_amount >= order.eligible_amount:
-        points = earn.points
+def _prices_include_tax(session: Session, order: Order) -> bool:
+    """Whether the order's prices include tax, which its refund payloads do not say.
+
+    Known once an order payload has been applied to the row. A refund that arrives before any
+    is read with the flag of the shop's latest paid order: shops price with or without tax
+    throughout, bar per-market settings (exact would need the refund's line tax stored).
+    """
+    if order.status != AWAITING_PAYMENT or order.shopify_updated_at is not None:
+        return order.taxes_included
+    latest = session.execute(
+        select(Order.taxes_included)
+        .where(Order.shop_id == order.shop_id, Order.paid_at.is_not(None))
+        .order_by(Order.paid_at.desc(), Order.id.desc()).limit(1)).scalar_one_or_none()
+    return bool(latest)
+
+
+def _record_refund(session: Session, order: Order, refund: RefundFacts,
+                   now: datetime) -> bool:
+    """INSERT the refund once by its Shopify id; False when it was recorded before.
+
+    ON CONFLICT DO NOTHING on (shop_id, shopify_refund_id): of two deliveries racing, one
+    inserts and the other finds the row, whichever webhook id each came with. A refund of an
+    order already paid is settled now (applied); one of an unpaid order waits for the payment.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    row_id = session.execute(
+        insert(OrderRefund).values(
+            shop_id=order.shop_id, shopify_refund_id=refund.refund_id,
+            shopify_order_id=order.shopify_order_id, eligible_amount=refund.eligible_amount,
+            store_credit_amount=refund.store_credit_amount, refunded_at=refund.created_at,
+            applied_at=now if order.paid_at is not None else None, created_at=now)
+        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_refund_id"])
+        .returning(OrderRefund.id)).scalar_one_or_none()
+    return row_id is not None
+
+
+def _reverse_share(session: Session, order: Order, earn: LedgerEntry, *, refund_id: int,
+                   amount: Decimal, store_credit: bool, refunded_before: Decimal,
+                   settings: ProgramSettings, now: datetime) -> LedgerEntry | None:
+    """Post one refund's reversal: its share of the earn at the order's rate, floored once.
+
+    The refund that brings the order's refunds up to its eligible amount takes everything left,
+    so per-refund flooring never strands a point; none takes more than is left.
+    """
+    remaining = earn.points - reversed_points(session, order)
+    if refunded_before + amount >= order.eligible_amount:
+        points = remaining
     else:
-        points = min(points_for(order.refunded_amount, earn.rate, earn.multiplier), earn.points)
-    return _take_back(session, earn, points, kind="refund_reversal",
-                      source_key=f"order:{order.shopify_order_id}:refunds-before-paid",
-                      note=f"Refund on order {order_ref(order)}", settings=settings, now=now)
+        points = min(points_for(amount, earn.rate, earn.multiplier), remaining)
+    how = " (store credit)" if store_credit else ""
+    return _take_back(session, earn, max(points, 0), kind="refund_reversal",
+                      source_key=f"refund:{refund_id}",
+                      note=f"Refund{how} on order {order_ref(order)}", settings=settings, now=now)
+
+
+def settle_refunds_before_paid(session: Session, order: Order, settings: ProgramSettings,
+                               now: datetime) -> list[LedgerEntry]:
+    """Reverse the refunds recorded before the order was paid, oldest first; mark them applied.
+
+    One entry per refund rather than one netting entry: each is keyed `refund:{id}` and reads
+    "Refund on order #1042" exactly as if it had arrived after the payment, so the shopper sees
+    the refunds Shopify shows them, and a refund takes the same points whichever event came
+    first (the same flooring, in the same arrival order). Called with the order locked and
+    just paid; with no earn (a test order, no member) the refunds are only marked applied.
+    """
+    waiting = session.execute(
+        select(OrderRefund).where(OrderRefund.shop_id == order.shop_id,
+                                  OrderRefund.shopify_order_id == order.shopify_order_id,
+                                  OrderRefund.applied_at.is_(None))
+        .order_by(OrderRefund.id)).scalars().all()
+    if not waiting:
+        return []
+    earn = earn_entry(session, order.shop_id, order.shopify_order_id)
+    # The order's refunded amount already counts these (added when they were recorded).
+    refunded_before = order.refunded_amount - sum((r.eligible_amount for r in waiting),
+                                                  Decimal(0))
+    entries = []
+    for row in waiting:
+        row.applied_at = now
+        if earn is not None:
+            entry = _reverse_share(session, order, earn, refund_id=row.shopify_refund_id,
+                                   amount=row.eligible_amount,
+                                   store_credit=row.store_credit_amount > 0,
+                                   refunded_before=refunded_before, settings=settings, now=now)
+            if entry is not None:
+                entries.append(entry)
+        refunded_before += row.eligible_amount
+    return entries
 
 
 def reverse_refund(session: Session, shop: Shop, refund: RefundFacts,
                    settings: ProgramSettings, now: datetime) -> ReversalResult:
-    """Apply refunds/create: reverse the refunded share of what the order earned.
+    """Apply refunds/create: record the refund once, reverse its share of what the order earned.
 
-    Store-credit refunds reverse points like any other: the shopper got the value back.
+    The eligible amount follows the stored order's taxes_included flag, whatever flag `refund`
+    was parsed with. Store-credit refunds reverse points like any other: the shopper got the
+    value back.
     """
     order = lock_order(session, shop.id, refund.shopify_order_id, now)
+    refund = refund.with_taxes_included(_prices_include_tax(session, order))
+    if not _record_refund(session, order, refund, now):
+        return ReversalResult("duplicate", order)
     if order.status == AWAITING_PAYMENT:
         order.refunded_amount += refund.eligible_amount
         return ReversalResult("recorded_before_paid", order)
@@ -127,17 +215,12 @@ def reverse_refund(session: Session, shop: Shop, refund: RefundFacts,
         # Paid without points (a test order, no email) or cancelled before payment.
         order.refunded_amount += refund.eligible_amount
         return ReversalResult("nothing_earned", order)
-    remaining = earn.points - reversed_points(session, order)
-    if order.refunded_amount + refund.eligible_amount >= order.eligible_amount:
-        # Fully refunded: everything left goes, so per-refund flooring never strands a point.
-        points = remaining
-    else:
-        points = min(points_for(refund.eligible_amount, earn.rate, earn.multiplier), remaining)
-    how = " (store credit)" if refund.paid_as_store_credit else ""
-    entry = _take_back(session, earn, max(points, 0), kind="refund_reversal",
-                       source_key=f"refund:{refund.refund_id}",
-                       note=f"Refund{how} on order {order_ref(order)}", settings=settings, now=now)
+    entry = _reverse_share(session, order, earn, refund_id=refund.refund_id,
+                           amount=refund.eligible_amount,
+                           store_credit=refund.paid_as_store_credit,
+                           refunded_before=order.refunded_amount, settings=settings, now=now)
     if entry is None:
+        # The ledger already holds this refund's reversal (posted before refunds were recorded).
         return ReversalResult("duplicate", order)
     order.refunded_amount += refund.eligible_amount
     member = session.get(Member, earn.member_id)

@@ -27,6 +27,7 @@ from app.models import (
     Member,
     Message,
     Order,
+    OrderRefund,
     Redemption,
     Referral,
     Reward,
@@ -198,8 +199,9 @@ def export_customer_data(session: Session, shop_domain: str, payload: Mapping[st
         "shop": domain, "generated_at": now, "data_request_id": request_id,
         "customer": {"id": customer.get("id"), "email": customer.get("email")},
         "orders_requested": payload.get("orders_requested") or [],
-        "members": [], "ledger": [], "orders": [], "redemptions": [], "referrals_made": [],
-        "referred_by": [], "survey_responses": [], "messages": [], "tier_changes": [],
+        "members": [], "ledger": [], "orders": [], "order_refunds": [], "redemptions": [],
+        "referrals_made": [], "referred_by": [], "survey_responses": [], "messages": [],
+        "tier_changes": [],
     }
     shop = session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
     if shop is not None:
@@ -212,6 +214,11 @@ def export_customer_data(session: Session, shop_domain: str, payload: Mapping[st
             .order_by(LedgerEntry.id)).scalars()]
         document["orders"] = [_row(o) for o in session.execute(
             _orders_of(c).order_by(Order.id)).scalars()]
+        customer_orders = _orders_of(c).with_only_columns(Order.shopify_order_id)
+        document["order_refunds"] = [_row(r) for r in session.execute(
+            select(OrderRefund).where(OrderRefund.shop_id == shop.id,
+                                      OrderRefund.shopify_order_id.in_(customer_orders))
+            .order_by(OrderRefund.id)).scalars()]
         document["redemptions"] = [_row(r) for r in session.execute(
             select(Redemption).where(Redemption.member_id.in_(ids))).scalars()]
         document["referrals_made"] = [
@@ -306,8 +313,9 @@ def redact_customer(session: Session, shop_domain: str, payload: Mapping[str, An
     """Delete the customer's member rows, ledger, orders and everything that names them.
 
     Ledger entries go with the member (the one exception to the append-only ledger), orders
-    of the customer and in `orders_to_redact` are deleted, referrals in which they were the
-    friend lose the friend's identity, and inbox payloads that mention them are blanked.
+    of the customer and in `orders_to_redact` are deleted with their recorded refunds,
+    referrals in which they were the friend lose the friend's identity, and inbox payloads
+    that mention them are blanked.
     """
     shop = _shop(session, shop_domain)
     if shop is None:
@@ -334,6 +342,12 @@ def redact_customer(session: Session, shop_domain: str, payload: Mapping[str, An
     _delete("tier_changes", TierChange, TierChange.member_id.in_(ids))
     _delete("referrals_made", Referral, Referral.referrer_id.in_(ids))
     order_match = [Order.shopify_order_id.in_(c.shopify_order_ids)] if c.shopify_order_ids else []
+    redacted_orders = select(Order.shopify_order_id).where(
+        Order.shop_id == shop.id, or_(false(), Order.member_id.in_(ids), *order_match))
+    # Refund rows carry no name, but they are the redacted orders' history: they go too,
+    # including an early refund's, whose order row (never paid) only orders_to_redact names.
+    _delete("order_refunds", OrderRefund, OrderRefund.shop_id == shop.id,
+            OrderRefund.shopify_order_id.in_(redacted_orders))
     _delete("orders", Order, Order.shop_id == shop.id,
             or_(false(), Order.member_id.in_(ids), *order_match))
     session.execute(update(Member).where(Member.referred_by_id.in_(ids))
@@ -366,7 +380,7 @@ def redact_shop(session: Session, shop_domain: str, now: datetime) -> Redaction:
         for name, model in (("ledger_entries", LedgerEntry), ("redemptions", Redemption),
                             ("tier_changes", TierChange), ("messages", Message),
                             ("survey_responses", SurveyResponse), ("referrals", Referral),
-                            ("orders", Order), ("rewards", Reward),
+                            ("order_refunds", OrderRefund), ("orders", Order), ("rewards", Reward),
                             ("settings_versions", SettingsVersion)):
             counts[name] = session.execute(delete(model).where(model.shop_id == shop.id)).rowcount
         session.execute(update(Member).where(Member.shop_id == shop.id)

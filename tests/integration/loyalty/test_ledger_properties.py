@@ -1,19 +1,26 @@
 """Whatever order Shopify's events arrive in, the ledger stays exact.
 
 Hypothesis generates per-member sequences of paid orders (and their duplicates), refunds
-(before or after payment, repeated), cancellations, redemptions, time passing and expiry
-sweeps. After every step, each in its own transaction as a worker would run it:
+(before or after payment, often delivered twice, the copies landing anywhere in the sequence),
+cancellations, redemptions, time passing and expiry sweeps. Refunds go through parse_refund
+and reverse_refund exactly as the refunds/create handler calls them. After every step, each
+in its own transaction as a worker would run it:
 - cached balances equal the ledger's sums (after releasing unlocked points);
 - no order earns twice, and the order row agrees with its earn entry;
 - the available balance never goes below zero, and a redemption succeeds exactly when the
   available balance covers it;
 - an order's reversals (taken plus shortfall) never exceed its earn, and a cancelled or fully
-  refunded order has reversed all of it.
+  refunded order has reversed all of it;
+- every distinct refund is recorded once with its exact amount, the order's refunded amount is
+  their exact sum, and a refund is applied exactly when its order has been paid;
+- an order that earned has one reversal entry per distinct refund, and they took exactly the
+  sum of each refund's floored share (capped at the earn), however often and whenever the
+  refunds were delivered.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,26 +35,29 @@ from app.loyalty.ledger import (
     release_unlocked,
 )
 from app.loyalty.members import guest_member, member_for_customer
-from app.loyalty.orders import RefundFacts, parse_order
+from app.loyalty.orders import parse_order, parse_refund
 from app.loyalty.program import current_settings, save_settings
 from app.loyalty.reversals import REVERSAL_KINDS, reverse_refund, void_cancelled_order
-from app.models import LedgerEntry, Member, Order, Shop
+from app.models import LedgerEntry, Member, Order, OrderRefund, Shop
 from tests.factories import T0, make_shop
-from tests.order_payloads import cancelled_order, line, paid_order
+from tests.order_payloads import cancelled_order, line, paid_order, refund
 
 CUSTOMER_ID = 501
 GUEST_EMAIL = "guest@example.com"
 # Order 0 belongs to a customer, order 1 to a guest checking out with an email: few orders,
 # so events about the same order meet often.
 ORDERS = 2
+# Each order has up to this many distinct refunds, each always for the same share of it.
+REFUNDS = 3
 
 share = st.sampled_from(["0.1", "0.25", "0.5", "1"])
-# One order's events: its payment (maybe delivered twice), refunds (an id may repeat: a
-# duplicate delivery) and maybe a cancellation. Listed twice to draw it more often.
+# One order's events: its payment (maybe delivered twice), refunds (the same refund may be
+# drawn again, or delivered twice on purpose: a redelivery under another webhook id) and maybe
+# a cancellation. Listed twice to draw it more often.
 order_event = st.one_of(
     st.just(("paid",)), st.just(("paid",)),
-    st.tuples(st.just("refund"), st.integers(0, 2), share),
-    st.tuples(st.just("refund"), st.integers(0, 2), share),
+    st.tuples(st.just("refund"), st.integers(0, REFUNDS - 1), st.booleans()),
+    st.tuples(st.just("refund"), st.integers(0, REFUNDS - 1), st.booleans()),
     st.just(("cancel",)),
 )
 member_event = st.one_of(
@@ -59,29 +69,53 @@ member_event = st.one_of(
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict:
-    """Order amounts, and every order's story interleaved with member events in any order."""
+    """Order amounts and refund shares, and every order's story interleaved with member events.
+
+    A refund drawn with `twice` is delivered twice; the permutation puts the copies anywhere,
+    so one may come before the payment and the other after it.
+    """
     amounts = draw(st.lists(st.decimals(min_value=Decimal("0.20"), max_value=Decimal("600"),
                                         places=2), min_size=ORDERS, max_size=ORDERS))
+    shares = draw(st.lists(st.lists(share, min_size=REFUNDS, max_size=REFUNDS),
+                           min_size=ORDERS, max_size=ORDERS))
     events = []
     for k in range(ORDERS):
-        story = draw(st.lists(order_event, min_size=1, max_size=6))
-        events += [(e[0], k, *e[1:]) for e in story]
+        for e in draw(st.lists(order_event, min_size=1, max_size=6)):
+            if e[0] == "refund":
+                events += [("refund", k, e[1])] * (2 if e[2] else 1)
+            else:
+                events.append((e[0], k))
     events += draw(st.lists(member_event, max_size=6))
-    return {"amounts": amounts, "events": draw(st.permutations(events))}
+    return {"amounts": amounts, "shares": shares, "events": draw(st.permutations(events))}
 
 
 @dataclass
 class World:
-    """One example's shop, clock and the order amounts it draws."""
+    """One example's shop, clock, the amounts it draws and the refunds delivered so far."""
 
     shop_id: int
     amounts: list[Decimal]
+    shares: list[list[str]]
     now: datetime = T0
     steps: int = field(default=0)
+    delivered: set[tuple[int, int]] = field(default_factory=set)
 
     def order_id(self, k: int) -> int:
         """A Shopify-sized id for order k of this shop."""
         return 9_000_000_000_000_000_000 + self.shop_id * 10 + k
+
+    def refund_id(self, k: int, number: int) -> int:
+        """A Shopify-sized id for refund `number` of order k (beyond 2^53, within 2^63)."""
+        return 8_000_000_000_000_000_000 + self.shop_id * 100 + k * 10 + number
+
+    def refund_amount(self, k: int, number: int) -> Decimal:
+        """What refund `number` of order k gives back: always the same share of the order."""
+        return (self.amounts[k] * Decimal(self.shares[k][number])).quantize(Decimal("0.01"))
+
+    def refunds_of(self, k: int) -> dict[int, Decimal]:
+        """The distinct refunds of order k delivered so far: id → amount."""
+        return {self.refund_id(j, n): self.refund_amount(j, n)
+                for j, n in sorted(self.delivered) if j == k}
 
 
 def apply(s, world: World, event: tuple) -> None:
@@ -97,14 +131,11 @@ def apply(s, world: World, event: tuple) -> None:
                              lines=[line(str(world.amounts[k]))], name=f"#{1000 + k}")
         record_paid_order(s, shop, parse_order(payload, program), program, world.now)
     elif kind == "refund":
-        k, number, share = event[1], event[2], Decimal(event[3])
-        amount = (world.amounts[k] * share).quantize(Decimal("0.01"))
-        facts = RefundFacts(refund_id=world.order_id(k) * 10 + number,
-                            shopify_order_id=world.order_id(k), eligible_amount=amount,
-                            line_subtotal=amount, adjustments=Decimal(0),
-                            refunded_total=amount, store_credit_amount=Decimal(0),
-                            created_at=world.now)
-        reverse_refund(s, shop, facts, program, world.now)
+        k, number = event[1], event[2]
+        payload = refund(world.refund_id(k, number), world.order_id(k),
+                         subtotals=[str(world.refund_amount(k, number))], created_at=world.now)
+        reverse_refund(s, shop, parse_refund(payload, program), program, world.now)
+        world.delivered.add((k, number))
     elif kind == "cancel":
         facts = parse_order(cancelled_order(world.order_id(event[1]), updated_at=world.now),
                             program)
@@ -139,16 +170,50 @@ def check_invariants(s, world: World) -> None:
         assert (member.points_available, member.points_pending, member.points_lifetime) == (
             sums.available, sums.pending, sums.lifetime)
         assert member.points_available >= 0
-    for order in s.execute(select(Order).where(Order.shop_id == world.shop_id)).scalars():
-        earns, earned = order_sums(s, order, LedgerEntry.kind == "earn_order")
-        earned = -earned
-        assert earns <= 1
-        assert order.points_awarded == earned
-        _, reversed_ = order_sums(s, order, LedgerEntry.kind.in_(REVERSAL_KINDS))
-        assert 0 <= reversed_ <= earned
-        fully_refunded = order.refunded_amount >= order.eligible_amount
-        if earns and (order.status == "cancelled" or fully_refunded):
-            assert reversed_ == earned
+    for k in range(ORDERS):
+        order = s.execute(select(Order).where(
+            Order.shop_id == world.shop_id,
+            Order.shopify_order_id == world.order_id(k))).scalar_one_or_none()
+        if order is not None:
+            check_order(s, world, k, order)
+        else:
+            assert world.refunds_of(k) == {}
+
+
+def check_order(s, world: World, k: int, order: Order) -> None:
+    """One order's earn, refunds and reversals are exact."""
+    earns, earned = order_sums(s, order, LedgerEntry.kind == "earn_order")
+    earned = -earned
+    assert earns <= 1
+    assert order.points_awarded == earned
+    _, reversed_ = order_sums(s, order, LedgerEntry.kind.in_(REVERSAL_KINDS))
+    assert 0 <= reversed_ <= earned
+    # Every distinct refund once, with its amount, however often it was delivered.
+    expected = world.refunds_of(k)
+    rows = s.execute(select(OrderRefund).where(
+        OrderRefund.shop_id == world.shop_id,
+        OrderRefund.shopify_order_id == order.shopify_order_id)).scalars().all()
+    assert {r.shopify_refund_id: r.eligible_amount for r in rows} == expected
+    assert order.refunded_amount == sum(expected.values(), Decimal(0))
+    assert all((r.applied_at is not None) == (order.paid_at is not None) for r in rows)
+    if not earns:
+        assert reversed_ == 0
+        return
+    refund_entries = s.execute(select(LedgerEntry).where(
+        LedgerEntry.shop_id == world.shop_id, LedgerEntry.order_id == order.shopify_order_id,
+        LedgerEntry.kind == "refund_reversal")).scalars().all()
+    assert sorted(e.source_key for e in refund_entries) == sorted(
+        f"refund:{refund_id}" for refund_id in expected)
+    fully_refunded = order.refunded_amount >= order.eligible_amount
+    if order.status == "cancelled" or fully_refunded:
+        assert reversed_ == earned
+    else:
+        earn = s.execute(select(LedgerEntry).where(
+            LedgerEntry.shop_id == world.shop_id, LedgerEntry.order_id == order.shopify_order_id,
+            LedgerEntry.kind == "earn_order")).scalar_one()
+        shares = sum(int((amount * earn.rate * earn.multiplier).to_integral_value(ROUND_FLOOR))
+                     for amount in expected.values())
+        assert reversed_ == min(shares, earned)
 
 
 def order_sums(s, order: Order, kinds) -> tuple[int, int]:
@@ -168,7 +233,7 @@ def test_the_ledger_stays_exact_under_any_sequence_of_events(db, scenario):
         shop = make_shop(s)
         save_settings(s, shop.id, {"pending_days": 10, "expiry_months": 1},
                       changed_by="test", now=T0)
-        world = World(shop.id, scenario["amounts"])
+        world = World(shop.id, scenario["amounts"], scenario["shares"])
     for event in scenario["events"]:
         world.steps += 1
         with db.transaction() as s:

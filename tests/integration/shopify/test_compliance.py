@@ -18,6 +18,7 @@ from app.models import (
     Member,
     Message,
     Order,
+    OrderRefund,
     Redemption,
     Referral,
     Reward,
@@ -69,6 +70,8 @@ def footprint(session: Session, shop: Shop, reward: Reward, customer_id: int, em
         Order(shop_id=shop.id, shopify_order_id=order_id, member_id=member.id, email=email,
               name=f"#{order_id}", total_price=Decimal("100"), eligible_amount=Decimal("100"),
               browser_ip="203.0.113.9", address_digest=f"digest-{customer_id}"),
+        OrderRefund(shop_id=shop.id, shopify_refund_id=order_id + 5, shopify_order_id=order_id,
+                    eligible_amount=Decimal("40"), refunded_at=NOW, applied_at=NOW),
         Redemption(shop_id=shop.id, member_id=member.id, reward_id=reward.id, points=200,
                    code=f"LOYAL-{customer_id}", status="issued"),
         SurveyResponse(shop_id=shop.id, member_id=member.id, order_id=order_id, score=9,
@@ -119,6 +122,9 @@ def seed_shop(session: Session, domain: str) -> Shop:
         LedgerEntry(shop_id=shop.id, member_id=guest.id, points=100, kind="earn_order",
                     source_key=f"order:{ADA_GUEST_ORDER}:earn", available_at=NOW,
                     order_id=ADA_GUEST_ORDER),
+        OrderRefund(shop_id=shop.id, shopify_refund_id=ADA_GUEST_ORDER + 5,
+                    shopify_order_id=ADA_GUEST_ORDER, eligible_amount=Decimal("5"),
+                    store_credit_amount=Decimal("5"), refunded_at=NOW, applied_at=NOW),
     ])
     session.flush()
     return shop
@@ -208,6 +214,45 @@ def test_redaction_removes_the_customers_ledger_identity_with_the_guest_member(
             result.counts["orders"]) == (2, 3, 2)
 
 
+def refunds_of_shop(db: Database, shop_id: int) -> list[tuple[int, int]]:
+    """The shop's recorded refunds as (refund id, order id)."""
+    with db.sessions() as session:
+        return sorted(tuple(row) for row in session.execute(select(
+            OrderRefund.shopify_refund_id, OrderRefund.shopify_order_id).where(
+            OrderRefund.shop_id == shop_id)))
+
+
+def test_redaction_deletes_the_recorded_refunds_of_the_customers_orders(db: Database) -> None:
+    shop_a, shop_b = seed(db)
+    result = redact_ada(db)
+    assert result.counts["order_refunds"] == 2  # her order's and her guest order's
+    assert refunds_of_shop(db, shop_a) == [(BOB_ORDER + 5, BOB_ORDER)]
+    assert refunds_of_shop(db, shop_b) == sorted([
+        (ADA_ORDER + 5, ADA_ORDER), (BOB_ORDER + 5, BOB_ORDER),
+        (ADA_GUEST_ORDER + 5, ADA_GUEST_ORDER)])
+
+
+def test_a_refund_that_came_before_its_order_was_paid_is_redacted_with_the_order(
+        db: Database) -> None:
+    # An early refund leaves an order row with no customer on it: only orders_to_redact
+    # ties it to the customer.
+    shop_a, _ = seed(db)
+    early_order = 88005
+    with db.transaction() as session:
+        session.add_all([
+            Order(shop_id=shop_a, shopify_order_id=early_order, status="awaiting_payment",
+                  refunded_amount=Decimal("12")),
+            OrderRefund(shop_id=shop_a, shopify_refund_id=early_order + 5,
+                        shopify_order_id=early_order, eligible_amount=Decimal("12"),
+                        refunded_at=NOW)])
+    payload = {"orders_to_redact": [ADA_ORDER, early_order],
+               "customer": {"id": ADA_ID, "email": ADA_EMAIL}}
+    with db.transaction() as session:
+        result = redact_customer(session, SHOP_A, payload, NOW)
+    assert (result.counts["order_refunds"], result.counts["orders"]) == (3, 3)
+    assert refunds_of_shop(db, shop_a) == [(BOB_ORDER + 5, BOB_ORDER)]
+
+
 def test_a_referral_in_which_the_customer_was_the_friend_keeps_only_the_referrers_side(
         db: Database) -> None:
     shop_a, _ = seed(db)
@@ -285,6 +330,9 @@ def test_a_data_request_exports_everything_held_about_the_customer(db: Database,
         (ADA_ID, ADA_EMAIL), (None, ADA_EMAIL)]
     assert sorted(e["points"] for e in data["ledger"]) == [-200, 100, 500]
     assert sorted(o["shopify_order_id"] for o in data["orders"]) == [ADA_ORDER, ADA_GUEST_ORDER]
+    assert sorted((r["shopify_order_id"], r["eligible_amount"], r["store_credit_amount"])
+                  for r in data["order_refunds"]) == [
+        (ADA_ORDER, "40.0000", "0.0000"), (ADA_GUEST_ORDER, "5.0000", "5.0000")]
     assert [r["code"] for r in data["redemptions"]] == [f"LOYAL-{ADA_ID}"]
     assert [r["code"] for r in data["referrals_made"]] == [f"ADA-{shop_a}"]
     assert [r["code"] for r in data["referred_by"]] == [f"BOB-{shop_a}"]

@@ -155,3 +155,42 @@ def test_a_refund_to_store_credit_is_recognised():
     assert facts.paid_as_store_credit is True
     assert facts.store_credit_amount == Decimal("30.00")
     assert facts.eligible_amount == Decimal("30.00")
+
+
+def taxed_refund(refund_id: int, subtotal: str, tax: str) -> dict:
+    """A refund of one line whose subtotal is `subtotal` with `tax` of tax on it."""
+    payload = refund(refund_id, subtotals=[subtotal], adjustments=["-2.00"])
+    payload["refund_line_items"][0].update({"total_tax": float(tax), "total_tax_set": money(tax)})
+    return payload
+
+
+@pytest.mark.parametrize(("exclude_taxes", "taxes_included", "eligible"), [
+    (True, False, "57.00"), (True, True, "52.00"), (False, False, "62.00"), (False, True, "57.00"),
+])
+def test_a_refund_counts_tax_by_the_orders_flag_and_the_shops_exclusion(
+        exclude_taxes, taxes_included, eligible):
+    settings = settings_with(exclude_taxes=exclude_taxes)
+    facts = parse_refund(taxed_refund(8, "55.00", "5.00"), settings,
+                         taxes_included=taxes_included)
+    assert (facts.eligible_amount, facts.line_tax) == (Decimal(eligible), Decimal("5.00"))
+
+
+@pytest.mark.parametrize("exclude_taxes", [True, False])
+@pytest.mark.parametrize("taxes_included", [True, False])
+def test_refund_facts_switched_to_the_orders_tax_flag_equal_a_parse_with_it(
+        exclude_taxes, taxes_included):
+    # What reverse_refund relies on: the handler parses without the order's flag.
+    settings = settings_with(exclude_taxes=exclude_taxes)
+    payload = taxed_refund(9, "55.00", "5.00")
+    for parsed_with in (True, False):
+        facts = parse_refund(payload, settings, taxes_included=parsed_with)
+        assert facts.with_taxes_included(taxes_included) == parse_refund(
+            payload, settings, taxes_included=taxes_included)
+
+
+def test_an_excluded_gift_card_refund_carries_no_tax_to_take_out():
+    payload = taxed_refund(10, "25.00", "2.50")
+    payload["refund_line_items"][0]["line_item"]["gift_card"] = True
+    facts = parse_refund(payload, taxes_included=True)
+    assert (facts.line_tax, facts.eligible_amount) == (Decimal(0), Decimal("2.00"))
+    assert facts.with_taxes_included(False).eligible_amount == Decimal("2.00")

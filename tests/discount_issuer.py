@@ -120,6 +120,17 @@ class InMemoryDiscountIssuer:
                          if args == {"customer_gid": customer_gid, "amount": amount,
                                      "currency": currency} and at >= since), None)
 
+    def void_discount(self, discount_id: str) -> None:
+        """discountCodeDelete; a discount already gone counts as deleted."""
+        with self._lock:
+            self.calls.append(Call("void_discount", {"discount_id": discount_id}))
+            if self.mode in {"fail", "unreachable"}:
+                raise ShopifyUnavailable("503 Service Unavailable")
+            for code, (gid, _) in list(self.discounts.items()):
+                if gid == discount_id:
+                    del self.discounts[code]
+
     def creates(self) -> list[Call]:
         """The calls that ask Shopify to make something."""
-        return [c for c in self.calls if not c.method.startswith("find_")]
+        return [c for c in self.calls
+                if c.method.startswith("create_") or c.method == "credit_store_credit"]

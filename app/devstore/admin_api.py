@@ -6,7 +6,9 @@ Shapes follow shopify.dev's Admin GraphQL reference (2026-07):
 - https://shopify.dev/docs/api/admin-graphql/latest/mutations/storeCreditAccountCredit
 - https://shopify.dev/docs/api/admin-graphql/latest/mutations/metafieldsSet
 - https://shopify.dev/docs/api/admin-graphql/latest/queries/customer (and order, shop,
-  currentAppInstallation, codeDiscountNodeByCode)
+  currentAppInstallation, codeDiscountNodeByCode, codeDiscountNode)
+- https://shopify.dev/docs/api/admin-graphql/2026-07/objects/StoreCreditAccount (its
+  `transactions` connection; Customer.storeCreditAccounts needs read_store_credit_accounts)
 Mutations validate first and return a commit function, so nothing changes when the request
 fails later (an unknown selected field is rejected before any write, as Shopify validates first).
 """
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.devstore.graphql import Items
+from app.devstore.graphql import GraphQLError, Items
 from app.devstore.state import (
     Customer,
     Discount,
@@ -213,19 +215,67 @@ def customer_node(ctx: ApiContext, customer: Customer | None, *,
         "amountSpent": money(c.amount_spent, ctx.shop.currency),
         "tags": list(c.tags), "state": c.state.upper(), "note": c.note,
         "verifiedEmail": c.verified_email, "createdAt": c.created_at, "updatedAt": c.created_at,
-        "storeCreditAccounts": connection([store_credit_account_node(ctx, a) for a in accounts]
-                                          if with_accounts else []),
+        "storeCreditAccounts": _requires(ctx, "read_store_credit_accounts", "storeCreditAccounts",
+                                         connection([store_credit_account_node(ctx, a)
+                                                     for a in accounts]
+                                                    if with_accounts else [])),
         **_metafield_fields(ctx, c.gid),
     }
+
+
+def _requires(ctx: ApiContext, scope: str, name: str,
+              resolver: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+    """A nested field that needs its own access scope, checked only when it is selected.
+
+    Shopify nulls such a field and adds an ACCESS_DENIED error; here the whole request fails
+    with that error, which an app sees the same way (GraphQL errors, no usable data).
+    """
+    def checked(args: dict[str, Any]) -> Any:
+        """The field's value, or ACCESS_DENIED without the scope."""
+        if not ctx.has_scope(scope):
+            raise GraphQLError(
+                f"Access denied for {name} field. Required access: `{scope}` access scope.",
+                extensions={"code": "ACCESS_DENIED",
+                            "documentation": "https://shopify.dev/api/usage/access-scopes",
+                            "requiredAccess": f"`{scope}` access scope."})
+        return resolver(args)
+
+    return checked
 
 
 def store_credit_account_node(ctx: ApiContext, account: StoreCreditAccount) -> dict[str, Any]:
     """StoreCreditAccount"""
     owner = ctx.shop.customers.get(gid_number(account.owner_id, "Customer") or -1)
+
+    def transactions(args: dict[str, Any]) -> dict[str, Any]:
+        """transactions(first, after, last, before, reverse, sortKey): oldest first by default.
+
+        Every transaction here is a credit (the app never debits); `query` is not applied.
+        """
+        key = (lambda t: t.expires_at or "") if args.get("sortKey") == "EXPIRES_AT" else (
+            lambda t: t.created_at)
+        ordered = sorted(account.transactions, key=lambda t: (key(t), t.id),
+                         reverse=bool(args.get("reverse")))
+        return connection([credit_transaction_node(ctx, account, t) for t in ordered])(args)
+
     return {"__typename": "StoreCreditAccount", "id": account.gid,
             "balance": money(account.balance, account.currency),
             "owner": customer_node(ctx, owner, with_accounts=False)
-            or {"__typename": "Customer", "id": account.owner_id}}
+            or {"__typename": "Customer", "id": account.owner_id},
+            "transactions": _requires(ctx, "read_store_credit_account_transactions",
+                                      "transactions", transactions)}
+
+
+def credit_transaction_node(ctx: ApiContext, account: StoreCreditAccount,
+                            txn: StoreCreditTransaction) -> dict[str, Any]:
+    """StoreCreditAccountCreditTransaction (its account resolved only when selected)."""
+    return {"__typename": "StoreCreditAccountCreditTransaction",
+            "id": gid("StoreCreditAccountCreditTransaction", txn.id),
+            "amount": money(txn.amount, account.currency),
+            "balanceAfterTransaction": money(txn.balance_after, account.currency),
+            "createdAt": txn.created_at, "expiresAt": txn.expires_at, "event": "ADJUSTMENT",
+            "origin": None, "remainingAmount": money(txn.amount, account.currency),
+            "account": lambda _: store_credit_account_node(ctx, account)}
 
 
 def _customer_for(ctx: ApiContext, customer_gid: str) -> Customer | None:
@@ -383,12 +433,20 @@ def query_code_discount_by_code(ctx: ApiContext, args: dict[str, Any]) -> Any:
     return discount_node(ctx, ctx.shop.discount(str(args.get("code") or "")))
 
 
+def query_code_discount_node(ctx: ApiContext, args: dict[str, Any]) -> Any:
+    """codeDiscountNode(id:)"""
+    wanted = args.get("id")
+    return discount_node(ctx, next((d for d in ctx.shop.discounts.values() if d.gid == wanted),
+                                   None))
+
+
 QUERIES: dict[str, tuple[str | None, Callable[[ApiContext, dict[str, Any]], Any]]] = {
     "shop": (None, lambda ctx, _: shop_node(ctx)),
     "currentAppInstallation": (None, lambda ctx, _: installation_node(ctx)),
     "customer": ("read_customers", query_customer),
     "order": ("read_orders", query_order),
     "codeDiscountNodeByCode": ("read_discounts", query_code_discount_by_code),
+    "codeDiscountNode": ("read_discounts", query_code_discount_node),
 }
 
 
@@ -569,6 +627,9 @@ def _discount_payload(node: dict[str, Any] | None, errors: list[dict[str, Any]]
 def mutation_discount_delete(ctx: ApiContext, args: dict[str, Any]
                              ) -> tuple[dict[str, Any], Commit | None]:
     """discountCodeDelete(id:)"""
+    if "discountCodeDelete" in ctx.forced_user_errors:
+        return {"deletedCodeDiscountId": None,
+                "userErrors": _errors([_injected_user_error("id")], "DiscountUserError")}, None
     found = next((d for d in ctx.shop.discounts.values() if d.gid == args.get("id")), None)
     if found is None:
         return {"deletedCodeDiscountId": None, "userErrors": _errors(

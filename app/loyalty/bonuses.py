@@ -12,7 +12,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.loyalty.ledger import post
@@ -24,7 +23,7 @@ from app.models import LedgerEntry, Member
 UNKNOWN_YEAR = 1904
 # A daily sweep that missed a day (an outage, a deploy) still pays within this many days.
 BIRTHDAY_GRACE_DAYS = 7
-# After a birthday bonus the date is locked this long, so changing it cannot farm points.
+# Once set, the date is locked this long from when it was set, so changing it cannot farm points.
 BIRTHDAY_LOCK = timedelta(days=365)
 
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -36,7 +35,7 @@ class InvalidBirthday(ValueError):
 
 
 class BirthdayLocked(Exception):
-    """The birthday paid a bonus recently; only staff may change it before `until`."""
+    """The birthday was set less than BIRTHDAY_LOCK ago; only staff may change it before `until`."""
 
     def __init__(self, until: datetime) -> None:
         super().__init__(f"the birthday can be changed from {until:%Y-%m-%d}")
@@ -64,26 +63,22 @@ def parse_birthday(raw: str, today: date) -> date:
     raise InvalidBirthday("a birthday is written MM-DD or YYYY-MM-DD")
 
 
-def _last_bonus_at(session: Session, member: Member, kind: str) -> datetime | None:
-    """When the member last received a bonus of this kind."""
-    return session.execute(select(func.max(LedgerEntry.created_at)).where(
-        LedgerEntry.member_id == member.id, LedgerEntry.kind == kind)).scalar_one()
-
-
 def set_birthday(session: Session, member: Member, raw: str, now: datetime, *,
                  by_staff: bool = False) -> date:
     """Validate and save a member's birthday.
 
-    A shopper can correct it freely until it pays a bonus; after that only staff can change
-    it for BIRTHDAY_LOCK. This is the rule that stops farming (set today, collect, move the
-    date, collect again) while letting a typo be fixed before it matters.
+    Once set, a shopper can change it only BIRTHDAY_LOCK after it was set (staff always can):
+    that stops farming (set today, collect, move the date, collect again). Re-entering the
+    same date is not a change and does not restart the lock.
     """
     value = parse_birthday(raw, now.date())
-    if member.birthday is not None and value != member.birthday and not by_staff:
-        last = _last_bonus_at(session, member, "bonus_birthday")
-        if last is not None and now < last + BIRTHDAY_LOCK:
-            raise BirthdayLocked(last + BIRTHDAY_LOCK)
-    member.birthday = value
+    if value == member.birthday:
+        return value
+    if member.birthday is not None and not by_staff and member.birthday_set_at is not None:
+        until = member.birthday_set_at + BIRTHDAY_LOCK
+        if now < until:
+            raise BirthdayLocked(until)
+    member.birthday, member.birthday_set_at = value, now
     session.flush()
     return value
 

@@ -13,6 +13,9 @@ transactions, three steps apart:
 A crash between 1 and 3 leaves a `pending` row: `recover_stuck_redemptions` asks Shopify whether
 the code exists, retries issuance, or refunds. Every settlement is a conditional move out of
 `pending` under a row lock, so the request, a retry and the recovery sweep settle it once.
+
+A client's `request_key` is stored on the redemption, unique per (shop, member, key): a
+repeated request finds the first one by it, and two racing requests cannot both insert it.
 """
 
 from __future__ import annotations
@@ -37,22 +40,25 @@ from app.models import LedgerEntry, Member, Redemption, Reward, Shop
 
 __all__ = [
     "CannotVoid", "CombinesWith", "DiscountIssuer", "InsufficientPoints", "IssueRequest",
-    "NotAMember", "RewardUnavailable", "mark_redemptions_used", "recover_stuck_redemptions",
-    "redeem", "void_redemption",
+    "NotAMember", "RewardUnavailable", "cancel_redemption", "mark_redemptions_used",
+    "recover_stuck_redemptions", "redeem", "void_redemption",
 ]
 
 PENDING, ISSUED, USED, EXPIRED, FAILED, REFUNDED = (
     "pending", "issued", "used", "expired", "failed", "refunded")
 # The kind of a stuck redemption whose reward row is gone (rewards.id ON DELETE SET NULL).
 ORPHANED = "orphaned"
+# What storeCreditAccountCredit returns: money already in the shopper's account, which no
+# discount deletion can take back, so its points never come back either.
+STORE_CREDIT_ID_PREFIX = "gid://shopify/StoreCreditAccountCreditTransaction/"
 
 # Two shoppers drawing the same 49-bit code in the same instant is all but impossible; the
 # unique constraint decides, and the loser simply reserves again.
 RESERVE_ATTEMPTS = 3
 MAX_REQUEST_KEY = 100
 _REQUEST_KEY = re.compile(r"^[A-Za-z0-9._:-]+$")
-# The ledger note of a redemption's debit: what the shopper reads in their activity, and how a
-# repeated request key finds the redemption it already made (the code is unique per shop).
+# Between the reward and its code in the debit's ledger note, which the shopper reads in their
+# activity.
 _NOTE_SEPARATOR = " · "
 
 
@@ -86,7 +92,7 @@ class CombinesWith:
 
 
 class DiscountIssuer(Protocol):
-    """What redemption needs from Shopify; app/shopify/graphql.py implements it for real.
+    """What redemption needs from Shopify; app/shopify/discounts.py implements it for real.
 
     Every method raises on failure (transport error, throttling given up, userErrors).
     Reference: https://shopify.dev/docs/api/admin-graphql/latest/mutations/discountCodeBasicCreate,
@@ -127,6 +133,10 @@ class DiscountIssuer(Protocol):
         storeCreditAccountCredit takes no idempotency key, so this lookup is how a retry
         learns whether a credit whose answer was lost actually happened.
         """
+        ...
+
+    def void_discount(self, discount_id: str) -> None:
+        """discountCodeDelete; a discount that is already gone counts as deleted."""
         ...
 
 
@@ -207,28 +217,12 @@ def _issue(issuer: DiscountIssuer, req: IssueRequest) -> tuple[str | None, str |
     return (found, None) if found else (None, error)
 
 
-def _request_source_key(member_id: int, request_key: str) -> str:
-    """The debit's source key for a client's request key, scoped to the member."""
-    return f"redeem:request:{member_id}:{request_key}"
-
-
 def _redemption_for_request(session: Session, shop_id: int, member_id: int,
                             request_key: str) -> Redemption | None:
     """The redemption an earlier request with this key made, if any."""
-    entry = session.execute(select(LedgerEntry).where(
-        LedgerEntry.shop_id == shop_id,
-        LedgerEntry.source_key == _request_source_key(member_id, request_key))
-    ).scalar_one_or_none()
-    if entry is None or not entry.note:
-        return None
-    code = entry.note.rsplit(_NOTE_SEPARATOR, 1)[-1]
     return session.execute(select(Redemption).where(
         Redemption.shop_id == shop_id, Redemption.member_id == member_id,
-        Redemption.code == code)).scalar_one_or_none()
-
-
-class _RepeatedRequest(Exception):
-    """A concurrent request with the same key won the debit; roll this one back."""
+        Redemption.request_key == request_key)).scalar_one_or_none()
 
 
 def _issue_request(redemption: Redemption, reward: Reward, member: Member,
@@ -262,19 +256,20 @@ def _reserve(db: Database, shop_id: int, member_id: int, reward_id: int, now: da
         if reason is not None:
             raise RewardUnavailable(reason)
         shop = s.get(Shop, shop_id)
+        # The row goes in before the debit: on PostgreSQL a concurrent request with the same
+        # key blocks on the unique index here until this transaction ends, then fails on it
+        # (redeem() turns that into "return the first one"), so it never reaches the debit.
         redemption = Redemption(
             shop_id=shop_id, member_id=member.id, reward_id=reward.id, points=reward.cost,
-            code=unused_discount_code(s, shop_id), status=PENDING, created_at=now,
-            updated_at=now)
+            code=unused_discount_code(s, shop_id), request_key=request_key, status=PENDING,
+            created_at=now, updated_at=now)
         s.add(redemption)
         s.flush()
-        source_key = (_request_source_key(member.id, request_key) if request_key is not None
-                      else f"redeem:{redemption.id}")
         entry = debit_available(s, member, points=reward.cost, kind="redeem",
-                                source_key=source_key, now=now,
+                                source_key=f"redeem:{redemption.id}", now=now,
                                 note=f"{reward.title}{_NOTE_SEPARATOR}{redemption.code}")
         if entry is None:
-            raise _RepeatedRequest
+            raise RuntimeError(f"redemption {redemption.id} was already debited")
         return redemption, _issue_request(redemption, reward, member, shop)
 
 
@@ -321,14 +316,15 @@ def redeem(db: Database, shop_id: int, member_id: int, reward_id: int,
         try:
             redemption, req = _reserve(db, shop_id, member_id, reward_id, now, request_key)
             break
-        except _RepeatedRequest:
-            with db.transaction() as s:
-                earlier = _redemption_for_request(s, shop_id, member_id, request_key or "")
-            if earlier is None:
-                raise RuntimeError("a repeated request left no redemption") from None
-            return earlier
         except IntegrityError:
-            # Another redemption took the same code between our check and insert.
+            # Either a request with the same key committed first (its unique constraint is the
+            # guard: no pre-check can see an uncommitted twin), or another redemption drew the
+            # same code between our check and insert.
+            if request_key is not None:
+                with db.transaction() as s:
+                    earlier = _redemption_for_request(s, shop_id, member_id, request_key)
+                if earlier is not None:
+                    return earlier
             if attempt == RESERVE_ATTEMPTS - 1:
                 raise
     if req is None:
@@ -389,7 +385,8 @@ def void_redemption(session: Session, redemption: Redemption, now: datetime, *,
     """Give an issued, unused redemption's points back: its reward was cancelled or expired.
 
     Returns the refund entry, or None when its points had already come back. Deleting the
-    Shopify discount is the caller's part (do it before, so the code cannot still be used).
+    Shopify discount is the caller's part (do it before, so the code cannot still be used):
+    `cancel_redemption` does both.
     """
     row = session.execute(
         select(Redemption).where(Redemption.id == redemption.id).with_for_update()
@@ -398,11 +395,46 @@ def void_redemption(session: Session, redemption: Redemption, now: datetime, *,
         return None
     if row.status != ISSUED:
         raise CannotVoid(row.status)
+    if _is_store_credit(row):
+        raise CannotVoid("store_credit")
     row.status = EXPIRED if expired else REFUNDED
     row.updated_at = now
     why = "expired unused" if expired else "cancelled"
     return _refund(session, row, now, note=f"Reward {row.code} {why}, points returned",
                    actor=actor)
+
+
+def _is_store_credit(redemption: Redemption) -> bool:
+    """Whether the redemption became store credit (read from Shopify's id: the reward may be
+    deleted)."""
+    return (redemption.shopify_discount_id or "").startswith(STORE_CREDIT_ID_PREFIX)
+
+
+def cancel_redemption(db: Database, shop_id: int, redemption_id: int, issuer: DiscountIssuer,
+                      now: datetime, *, expired: bool = False,
+                      actor: str | None = None) -> LedgerEntry | None:
+    """Delete an unused reward's Shopify discount, then give its points back, once.
+
+    The discount goes first and outside any transaction, so the code is dead before the
+    points return; if Shopify fails, nothing changes here and the call can be repeated.
+    Raises CannotVoid for a pending, used or store-credit redemption.
+    """
+    with db.transaction() as s:
+        row = s.execute(select(Redemption).where(
+            Redemption.id == redemption_id, Redemption.shop_id == shop_id)).scalar_one()
+        if row.status in {FAILED, REFUNDED, EXPIRED}:
+            return None
+        if row.status != ISSUED:
+            raise CannotVoid(row.status)
+        if _is_store_credit(row):
+            raise CannotVoid("store_credit")
+        discount_id = row.shopify_discount_id
+    if discount_id:
+        issuer.void_discount(discount_id)
+    with db.transaction() as s:
+        row = s.execute(select(Redemption).where(
+            Redemption.id == redemption_id, Redemption.shop_id == shop_id)).scalar_one()
+        return void_redemption(s, row, now, expired=expired, actor=actor)
 
 
 def mark_redemptions_used(session: Session, shop_id: int, codes: Iterable[str],

@@ -165,6 +165,17 @@ def _money(value: Decimal) -> str:
     return str(Decimal(value).quantize(Decimal("0.01")))
 
 
+def _naive_utc(value: str | None) -> datetime | None:
+    """A DateTime scalar as naive UTC (how our database keeps time); None if unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
 def _retry_after(result: GQLResult) -> float:
     """Seconds from the failed response's Retry-After (1 s when absent, capped)."""
     headers = result.http_logs[-1].res.headers if result.http_logs else {}
@@ -258,6 +269,7 @@ class StoreCreditTransaction:
     amount: Decimal
     currency: str
     balance_after: Decimal | None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -351,6 +363,48 @@ STORE_CREDIT_MUTATION = """mutation LoyaltyStoreCreditAccountCredit(
       account { id }
     }
     userErrors { field code message }
+  }
+}"""
+
+# shopify.dev/docs/api/admin-graphql/2026-07/queries/codeDiscountNodeByCode
+DISCOUNT_BY_CODE_QUERY = """query LoyaltyDiscountByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) { id }
+}"""
+
+# shopify.dev/docs/api/admin-graphql/2026-07/queries/codeDiscountNode
+DISCOUNT_BY_ID_QUERY = """query LoyaltyDiscountById($id: ID!) {
+  codeDiscountNode(id: $id) { id }
+}"""
+
+# shopify.dev/docs/api/admin-graphql/2026-07/mutations/discountCodeDelete
+DISCOUNT_DELETE_MUTATION = """mutation LoyaltyDiscountCodeDelete($id: ID!) {
+  discountCodeDelete(id: $id) {
+    deletedCodeDiscountId
+    userErrors { field code message }
+  }
+}"""
+
+# shopify.dev/docs/api/admin-graphql/2026-07/objects/StoreCreditAccount: `transactions` is a
+# connection of the StoreCreditAccountTransaction interface, sorted by CREATED_AT (reverse:
+# newest first); `id` lives on the concrete types, hence the fragment. Customer
+# .storeCreditAccounts needs read_store_credit_accounts, transactions
+# read_store_credit_account_transactions (implied by its write scope).
+STORE_CREDITS_QUERY = """query LoyaltyStoreCredits($id: ID!, $first: Int!) {
+  customer(id: $id) {
+    storeCreditAccounts(first: 5) {
+      nodes {
+        id
+        balance { amount currencyCode }
+        transactions(first: $first, reverse: true) {
+          nodes {
+            createdAt
+            amount { amount currencyCode }
+            balanceAfterTransaction { amount currencyCode }
+            ... on StoreCreditAccountCreditTransaction { id }
+          }
+        }
+      }
+    }
   }
 }"""
 
@@ -525,14 +579,15 @@ class AdminClient:
 
     # Writes -----------------------------------------------------------------------------
 
-    def create_basic_discount(self, *, code: str, title: str, customer_id: int | str,
+    def create_basic_discount(self, *, code: str, title: str, customer_id: int | str | None,
                               starts_at: datetime, ends_at: datetime | None = None,
                               amount: Decimal | None = None, percentage: Decimal | None = None,
                               minimum_subtotal: Decimal | None = None,
                               combines_with: CombinesWith = NOT_COMBINABLE,
-                              usage_limit: int = 1, tags: Sequence[str] = ()
-                              ) -> CreatedDiscount:
-        """A single-use code for one customer: a fixed `amount` off, or a `percentage` (0-1]."""
+                              usage_limit: int | None = 1, applies_once_per_customer: bool = True,
+                              tags: Sequence[str] = ()) -> CreatedDiscount:
+        """A code for one customer (None: anyone), single use by default: a fixed `amount` off,
+        or a `percentage` (0-1]."""
         if (amount is None) == (percentage is None):
             raise ValueError("give exactly one of amount or percentage")
         if percentage is not None:
@@ -544,38 +599,44 @@ class AdminClient:
                 raise ValueError("amount must be positive")
             value = {"discountAmount": {"amount": _money(amount), "appliesOnEachItem": False}}
         discount = self._code_discount_input(code, title, customer_id, starts_at, ends_at,
-                                             minimum_subtotal, combines_with, usage_limit, tags)
+                                             minimum_subtotal, combines_with, usage_limit,
+                                             applies_once_per_customer, tags)
         discount["customerGets"] = {"value": value, "items": {"all": True}}
         payload = self._mutate("discountCodeBasicCreate", DISCOUNT_BASIC_MUTATION,
                                {"basicCodeDiscount": discount})
         return CreatedDiscount(id=payload["codeDiscountNode"]["id"], code=code)
 
-    def create_free_shipping_discount(self, *, code: str, title: str, customer_id: int | str,
-                                      starts_at: datetime, ends_at: datetime | None = None,
+    def create_free_shipping_discount(self, *, code: str, title: str,
+                                      customer_id: int | str | None, starts_at: datetime,
+                                      ends_at: datetime | None = None,
                                       minimum_subtotal: Decimal | None = None,
                                       combines_with: CombinesWith = NOT_COMBINABLE,
-                                      usage_limit: int = 1, tags: Sequence[str] = ()
-                                      ) -> CreatedDiscount:
-        """A single-use free-shipping code for one customer, to every country."""
+                                      usage_limit: int | None = 1,
+                                      applies_once_per_customer: bool = True,
+                                      tags: Sequence[str] = ()) -> CreatedDiscount:
+        """A free-shipping code for one customer (None: anyone), to every country."""
         discount = self._code_discount_input(code, title, customer_id, starts_at, ends_at,
-                                             minimum_subtotal, combines_with, usage_limit, tags)
+                                             minimum_subtotal, combines_with, usage_limit,
+                                             applies_once_per_customer, tags)
         discount["destination"] = {"all": True}
         payload = self._mutate("discountCodeFreeShippingCreate", DISCOUNT_FREE_SHIPPING_MUTATION,
                                {"freeShippingCodeDiscount": discount})
         return CreatedDiscount(id=payload["codeDiscountNode"]["id"], code=code)
 
     @staticmethod
-    def _code_discount_input(code: str, title: str, customer_id: int | str, starts_at: datetime,
-                             ends_at: datetime | None, minimum_subtotal: Decimal | None,
-                             combines_with: CombinesWith, usage_limit: int,
+    def _code_discount_input(code: str, title: str, customer_id: int | str | None,
+                             starts_at: datetime, ends_at: datetime | None,
+                             minimum_subtotal: Decimal | None, combines_with: CombinesWith,
+                             usage_limit: int | None, applies_once_per_customer: bool,
                              tags: Sequence[str]) -> dict[str, Any]:
         """The fields basic and free-shipping code discounts share."""
         # `context` replaces the deprecated customerSelection (notes §7).
+        context = ({"all": "ALL"} if customer_id is None
+                   else {"customers": {"add": [gid("Customer", customer_id)]}})
         discount: dict[str, Any] = {
             "title": title, "code": code, "startsAt": _iso(starts_at), "endsAt": _iso(ends_at),
-            "context": {"customers": {"add": [gid("Customer", customer_id)]}},
-            "appliesOncePerCustomer": True, "usageLimit": usage_limit,
-            "combinesWith": combines_with.as_input(),
+            "context": context, "appliesOncePerCustomer": applies_once_per_customer,
+            "usageLimit": usage_limit, "combinesWith": combines_with.as_input(),
         }
         if minimum_subtotal is not None:
             discount["minimumRequirement"] = {
@@ -606,6 +667,66 @@ class AdminClient:
             currency=money.get("currencyCode") or currency.upper(),
             balance_after=Decimal(str(balance["amount"])) if balance.get("amount") is not None
             else None)
+
+    def find_discount(self, code: str) -> str | None:
+        """The id of the code discount holding `code` (case-insensitive), or None."""
+        node = self.execute(DISCOUNT_BY_CODE_QUERY, {"code": code},
+                            operation="codeDiscountNodeByCode").get("codeDiscountNodeByCode")
+        return node["id"] if node else None
+
+    def discount_exists(self, discount_id: str) -> bool:
+        """Whether a code discount with this id still exists."""
+        node = self.execute(DISCOUNT_BY_ID_QUERY, {"id": discount_id},
+                            operation="codeDiscountNode").get("codeDiscountNode")
+        return node is not None
+
+    def delete_discount(self, discount_id: str) -> str:
+        """Delete a code discount so it can no longer be used; returns the deleted id."""
+        payload = self._mutate("discountCodeDelete", DISCOUNT_DELETE_MUTATION,
+                               {"id": discount_id})
+        return payload.get("deletedCodeDiscountId") or discount_id
+
+    def recent_store_credits(self, customer_id: int | str, currency: str, *, limit: int = 25
+                             ) -> list[StoreCreditTransaction]:
+        """The customer's latest credits in `currency`, newest first (at most `limit`)."""
+        customer = self.execute(STORE_CREDITS_QUERY, {"id": gid("Customer", customer_id),
+                                                      "first": limit},
+                                operation="storeCredits").get("customer")
+        accounts = ((customer or {}).get("storeCreditAccounts") or {}).get("nodes") or []
+        credits = []
+        for account in accounts:
+            if (account.get("balance") or {}).get("currencyCode") != currency.upper():
+                continue
+            for tx in (account.get("transactions") or {}).get("nodes") or []:
+                money = tx.get("amount") or {}
+                # Only credit transactions carry an id here (the fragment); skip the rest.
+                if tx.get("id") is None or money.get("amount") is None:
+                    continue
+                balance = (tx.get("balanceAfterTransaction") or {}).get("amount")
+                credits.append(StoreCreditTransaction(
+                    id=tx["id"], account_id=account.get("id"),
+                    amount=Decimal(str(money["amount"])),
+                    currency=money.get("currencyCode") or currency.upper(),
+                    balance_after=Decimal(str(balance)) if balance is not None else None,
+                    created_at=_naive_utc(tx.get("createdAt"))))
+        return credits
+
+    def find_store_credit(self, customer_id: int | str, amount: Decimal, currency: str,
+                          since: datetime) -> StoreCreditTransaction | None:
+        """The newest credit of exactly `amount` to the customer made at or after `since`
+        (naive UTC), or None.
+
+        storeCreditAccountCredit takes no idempotency key, so this is how a caller whose answer
+        was lost learns whether the credit happened. Only the latest credits are read: enough
+        for a retry minutes later, not for an audit.
+        """
+        wanted = Decimal(amount).quantize(Decimal("0.01"))
+        for credit in self.recent_store_credits(customer_id, currency):
+            if credit.created_at is None or credit.created_at < since:
+                continue
+            if credit.amount.quantize(Decimal("0.01")) == wanted:
+                return credit
+        return None
 
     def set_metafields(self, metafields: Sequence[MetafieldInput]) -> list[Metafield]:
         """Set metafields, 25 per call; each call is atomic, earlier batches stay set on error."""

@@ -16,12 +16,17 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
+from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
 from app.loyalty.program import current_settings
+from app.loyalty.redemption import ISSUED, NotAMember, RewardUnavailable, redeem
 from app.loyalty.widget import member_view, program_view
-from app.models import Shop
+from app.models import Reward, Shop
+from app.queueing import enqueue_or_leave_to_sweep
 from app.ratelimit import RateLimiter
 from app.runtime import Runtime
+from app.shopify.discounts import discount_issuer_for
+from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
 from app.web.responses import error
 
@@ -128,3 +133,58 @@ def birthday():  # noqa: ANN201 - Flask view
                                    now))
 
     return _with_shop(save)
+
+
+def _now() -> datetime:
+    return datetime.fromtimestamp(_clock(), UTC).replace(tzinfo=None)
+
+
+@bp.post("/redeem")
+def redeem_reward():  # noqa: ANN201 - Flask view
+    """Spend points on a reward: a single-use code for this shopper, or the points back."""
+    if g.customer_id is None:
+        return error("not_logged_in", "sign in to use your rewards", 401)
+    body = request.get_json(silent=True)
+    reward_id = body.get("reward_id") if isinstance(body, dict) else None
+    request_key = body.get("request_key") if isinstance(body, dict) else None
+    if isinstance(reward_id, bool) or not isinstance(reward_id, int):
+        return error("invalid_reward", "send {\"reward_id\": <id>}", 400)
+    if request_key is not None and not isinstance(request_key, str):
+        return error("invalid_request_key", "request_key is a string", 400)
+    runtime, now = _runtime(), _now()
+    with runtime.db.transaction() as session:
+        shop = session.execute(
+            select(Shop).where(Shop.domain == g.shop_domain)).scalar_one_or_none()
+        if shop is None or not shop.is_installed:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        shop_id, member_id = shop.id, _shopper(session, shop, now).id
+    try:
+        # The Shopify call happens between redeem's two transactions, never inside one.
+        with discount_issuer_for(runtime.db, shop_id, runtime.settings, now) as issuer:
+            redemption = redeem(runtime.db, shop_id, member_id, reward_id, issuer, now,
+                                request_key=request_key)
+    except InsufficientPoints as exc:
+        return error("insufficient_points",
+                     f"this reward needs {exc.needed} points; you have {exc.available}", 409)
+    except (RewardUnavailable, NotAMember):
+        return error("reward_unavailable", "this reward is not available to you", 409)
+    except TokenUnavailable:
+        return error("unavailable", "rewards are paused for this shop; try again later", 503)
+    enqueue_or_leave_to_sweep(runtime.queue, "app.jobs.sync_member_metafields", shop_id,
+                              member_id, job_id=f"metafields-{shop_id}-{member_id}-redeem-"
+                              f"{redemption.id}", queue_name="default")
+    with runtime.db.transaction() as session:
+        shop = session.get(Shop, shop_id)
+        reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None
+        view = member_view(session, shop, _shopper(session, shop, now),
+                           current_settings(session, shop_id), now)
+    if redemption.status != ISSUED:
+        # The points are already back (redeem_refund): say so, and show the restored balance.
+        return jsonify({"error": "reward_not_issued", "points": view["points"],
+                        "message": "Shopify could not create your code; your points are back"}
+                       ), 502
+    return jsonify({
+        "redemption": {"code": redemption.code, "title": reward.title if reward else "",
+                       "apply_url": f"/discount/{redemption.code}"},
+        "points": view["points"], "rewards": view["rewards"], "activity": view["activity"],
+    })

@@ -262,7 +262,8 @@ def test_store_credit_needs_its_scope(gql, emulator, shop):
 
 def test_store_credit_accumulates_per_customer_and_currency(gql, emulator, shop):
     token = emulator.issue_access_token(
-        shop, scope="read_customers,write_store_credit_account_transactions").access_token
+        shop, scope="read_customers,read_store_credit_accounts,"
+                    "write_store_credit_account_transactions").access_token
     credit = {"creditAmount": {"amount": "5.00", "currencyCode": "USD"}}
     gql(CREDIT, {"id": CUSTOMER, "credit": credit}, token=token)
     payload = gql(CREDIT, {"id": CUSTOMER, "credit": credit}, token=token
@@ -323,7 +324,8 @@ def test_discount_code_delete_removes_a_created_discount(gql, emulator, shop):
 def test_a_customer_with_store_credit_is_answered_with_its_accounts(gql, emulator, shop):
     emulator.shop(shop).add_customer(115310627314723954, email="ada@example.com")
     token = emulator.issue_access_token(
-        shop, scope="read_customers,write_store_credit_account_transactions").access_token
+        shop, scope="read_customers,read_store_credit_accounts,"
+                    "write_store_credit_account_transactions").access_token
     gql(CREDIT, {"id": CUSTOMER, "credit": {
         "creditAmount": {"amount": "5.00", "currencyCode": "USD"}}}, token=token)
     query = """query C($id: ID!) { customer(id: $id) { id storeCreditAccounts(first: 5) {

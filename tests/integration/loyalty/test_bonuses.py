@@ -114,28 +114,61 @@ def test_a_member_without_a_birthday_gets_no_birthday_points(db):
         assert award_birthday(s, member, settings, T0, "UTC") is None
 
 
-def test_a_birthday_can_be_corrected_until_it_pays(db):
+def test_a_birthday_is_locked_for_365_days_from_when_it_was_set(db):
     with db.transaction() as s:
-        member, settings = given_member(s)
+        member, _ = given_member(s)
         set_birthday(s, member, "06-01", T0)
-        set_birthday(s, member, "06-02", T0 + timedelta(days=1))
-        assert member.birthday == date(1904, 6, 2)
+        assert member.birthday_set_at == T0
+        with pytest.raises(BirthdayLocked) as excinfo:
+            set_birthday(s, member, "06-02", T0 + timedelta(days=1))
+        assert excinfo.value.until == T0 + timedelta(days=365)
+        with pytest.raises(BirthdayLocked):
+            set_birthday(s, member, "06-02", T0 + timedelta(days=365) - timedelta(seconds=1))
+        assert (member.birthday, member.birthday_set_at) == (date(1904, 6, 1), T0)
+        assert set_birthday(s, member, "06-02", T0 + timedelta(days=365)) == date(1904, 6, 2)
+        assert member.birthday_set_at == T0 + timedelta(days=365)
 
 
-def test_after_a_birthday_bonus_the_date_is_locked_for_a_year_except_for_staff(db):
+def test_the_lock_runs_from_the_setting_not_from_a_bonus(db):
     with db.transaction() as s:
         member, settings = given_member(s)
-        set_birthday(s, member, "11-01", T0)
-        award_birthday(s, member, settings, T0, "UTC")
+        set_birthday(s, member, "11-01", T0 - timedelta(days=400))
+        # Paid today; but the date was set over a year ago, so it may change now.
+        assert award_birthday(s, member, settings, T0, "UTC").points == 200
+        assert set_birthday(s, member, "12-01", T0 + timedelta(days=20)) == date(1904, 12, 1)
         with pytest.raises(BirthdayLocked) as excinfo:
-            set_birthday(s, member, "12-01", T0 + timedelta(days=20))
-        assert excinfo.value.until == T0 + timedelta(days=365)
-        assert member.birthday == date(1904, 11, 1)
-        # Re-entering the same date is not a change.
+            set_birthday(s, member, "12-02", T0 + timedelta(days=21))
+        assert excinfo.value.until == T0 + timedelta(days=385)
+
+
+def test_re_entering_the_same_birthday_is_not_a_change_and_keeps_the_lock(db):
+    with db.transaction() as s:
+        member, _ = given_member(s)
+        set_birthday(s, member, "11-01", T0)
         assert set_birthday(s, member, "11-01", T0 + timedelta(days=20)) == date(1904, 11, 1)
-        assert set_birthday(s, member, "12-01", T0 + timedelta(days=365)) == date(1904, 12, 1)
-        assert set_birthday(s, member, "01-05", T0 + timedelta(days=366),
-                            by_staff=True) == date(1904, 1, 5)
+        assert member.birthday_set_at == T0
+
+
+def test_staff_can_always_change_a_birthday_and_that_starts_a_new_lock(db):
+    with db.transaction() as s:
+        member, _ = given_member(s)
+        set_birthday(s, member, "11-01", T0)
+        staff_fix = T0 + timedelta(days=2)
+        assert set_birthday(s, member, "01-05", staff_fix, by_staff=True) == date(1904, 1, 5)
+        assert member.birthday_set_at == staff_fix
+        with pytest.raises(BirthdayLocked) as excinfo:
+            set_birthday(s, member, "01-06", T0 + timedelta(days=300))
+        assert excinfo.value.until == staff_fix + timedelta(days=365)
+
+
+def test_a_birthday_set_before_the_lock_was_recorded_can_change_once(db):
+    with db.transaction() as s:
+        member, _ = given_member(s)
+        member.birthday = date(1990, 3, 14)
+        s.flush()
+        assert set_birthday(s, member, "1990-03-15", T0) == date(1990, 3, 15)
+        with pytest.raises(BirthdayLocked):
+            set_birthday(s, member, "1990-03-16", T0 + timedelta(days=1))
 
 
 def test_moving_the_birthday_cannot_farm_a_second_bonus_in_a_year(db):

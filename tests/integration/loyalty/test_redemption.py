@@ -16,6 +16,7 @@ from app.loyalty.redemption import (
     InsufficientPoints,
     NotAMember,
     RewardUnavailable,
+    cancel_redemption,
     mark_redemptions_used,
     recover_stuck_redemptions,
     redeem,
@@ -23,7 +24,7 @@ from app.loyalty.redemption import (
 )
 from app.loyalty.rewards import create_reward, seed_default_rewards
 from app.models import LedgerEntry, Member, Redemption, Reward
-from tests.discount_issuer import InMemoryDiscountIssuer, SimulatedCrash
+from tests.discount_issuer import InMemoryDiscountIssuer, ShopifyUnavailable, SimulatedCrash
 from tests.factories import T0, make_member, make_shop
 
 CODE = r"^LOYAL-[A-HJKMNP-Z2-9]{5}-[A-HJKMNP-Z2-9]{5}$"
@@ -237,11 +238,46 @@ def test_a_double_click_with_the_same_request_key_redeems_once(db):
     second = redeem(db, shop_id, member_id, rewards["$5 off"], shopify, T0, request_key="k-1")
     assert (second.id, second.code, second.status) == (first.id, first.code, "issued")
     assert len(shopify.creates()) == 1
-    assert len(redemptions(db, member_id)) == 1
+    assert [r.request_key for r in redemptions(db, member_id)] == ["k-1"]
     assert member_state(db, member_id) == (700, [
         ("adjust", 1200, f"start:{member_id}"),
-        ("redeem", -500, f"redeem:request:{member_id}:k-1"),
+        ("redeem", -500, f"redeem:{first.id}"),
     ])
+
+
+def test_a_repeated_request_key_finds_its_redemption_even_when_the_note_is_gone(db):
+    shop_id, member_id, rewards = given_a_member_with(db, 1200)
+    shopify = InMemoryDiscountIssuer()
+    first = redeem(db, shop_id, member_id, rewards["$5 off"], shopify, T0, request_key="k-1")
+    with db.transaction() as s:
+        # GDPR redaction may blank ledger notes; the key lives on the redemption itself.
+        s.execute(LedgerEntry.__table__.update().values(note=None))
+    again = redeem(db, shop_id, member_id, rewards["$5 off"], shopify, T0, request_key="k-1")
+    assert again.id == first.id
+    assert member_state(db, member_id)[0] == 700
+
+
+def test_a_repeated_request_after_a_failure_returns_the_failed_redemption(db):
+    shop_id, member_id, rewards = given_a_member_with(db, 1200)
+    first = redeem(db, shop_id, member_id, rewards["$5 off"],
+                   InMemoryDiscountIssuer(mode="fail"), T0, request_key="k-1")
+    shopify = InMemoryDiscountIssuer()
+    again = redeem(db, shop_id, member_id, rewards["$5 off"], shopify, T0, request_key="k-1")
+    assert (again.id, again.status) == (first.id, "failed")
+    assert shopify.calls == []
+    assert member_state(db, member_id)[0] == 1200
+
+
+def test_the_database_refuses_a_second_redemption_with_the_same_request_key(db):
+    from sqlalchemy.exc import IntegrityError
+
+    shop_id, member_id, rewards = given_a_member_with(db, 1200)
+    first = redeem(db, shop_id, member_id, rewards["$5 off"], InMemoryDiscountIssuer(), T0,
+                   request_key="k-1")
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.add(Redemption(shop_id=shop_id, member_id=member_id, reward_id=first.reward_id,
+                         points=500, code="LOYAL-OTHER-CODE1", request_key="k-1",
+                         status="pending", created_at=T0, updated_at=T0))
 
 
 def test_a_new_request_key_is_a_new_redemption(db):
@@ -388,6 +424,48 @@ def test_voiding_an_unused_reward_returns_its_points_exactly_once(db):
         assert void_redemption(s, redemption, T0) is None
     assert [r.status for r in redemptions(db, member_id)] == ["refunded"]
     assert member_state(db, member_id)[0] == 1200
+
+
+def test_cancelling_a_reward_deletes_its_code_then_returns_the_points_once(db):
+    shop_id, member_id, rewards = given_a_member_with(db, 1200)
+    shopify = InMemoryDiscountIssuer()
+    redemption = redeem(db, shop_id, member_id, rewards["$10 off"], shopify, T0)
+    later = T0 + timedelta(days=3)
+    entry = cancel_redemption(db, shop_id, redemption.id, shopify, later, actor="staff:7")
+    assert (entry.points, entry.kind, entry.actor, entry.source_key) == (
+        1000, "redeem_refund", "staff:7", f"redeem:{redemption.id}:refund")
+    assert shopify.discounts == {}
+    assert [c.method for c in shopify.calls] == ["create_basic_discount", "void_discount"]
+    assert shopify.calls[1].args == {"discount_id": "gid://shopify/DiscountCodeNode/1"}
+    assert cancel_redemption(db, shop_id, redemption.id, shopify, later) is None
+    assert len(shopify.calls) == 2
+    assert [r.status for r in redemptions(db, member_id)] == ["refunded"]
+    assert member_state(db, member_id, later)[0] == 1200
+
+
+def test_when_shopify_cannot_delete_the_code_the_points_stay_spent(db):
+    shop_id, member_id, rewards = given_a_member_with(db, 1200)
+    shopify = InMemoryDiscountIssuer()
+    redemption = redeem(db, shop_id, member_id, rewards["$5 off"], shopify, T0)
+    shopify.mode = "unreachable"
+    with pytest.raises(ShopifyUnavailable):
+        cancel_redemption(db, shop_id, redemption.id, shopify, T0)
+    assert [r.status for r in redemptions(db, member_id)] == ["issued"]
+    assert member_state(db, member_id)[0] == 700
+
+
+def test_store_credit_cannot_be_voided_back_into_points(db):
+    shop_id, member_id, _ = given_a_member_with(db, 2000)
+    reward_id = add_reward(db, shop_id, kind="store_credit", cost=2000, value="20")
+    shopify = InMemoryDiscountIssuer(clock=T0)
+    redemption = redeem(db, shop_id, member_id, reward_id, shopify, T0)
+    with pytest.raises(CannotVoid) as excinfo:
+        cancel_redemption(db, shop_id, redemption.id, shopify, T0)
+    assert excinfo.value.status == "store_credit"
+    with pytest.raises(CannotVoid), db.transaction() as s:
+        void_redemption(s, redemption, T0)
+    assert [c.method for c in shopify.calls] == ["credit_store_credit"]
+    assert member_state(db, member_id)[0] == 0
 
 
 def test_an_expired_unused_reward_is_marked_expired_and_refunded(db):

@@ -139,3 +139,37 @@ def daily_rounds_for_all_shops(now_iso: str | None = None) -> int:
         enqueue_or_leave_to_sweep(rt.queue, "app.jobs.daily_round", shop_id, now_iso,
                                   job_id=f"daily-{shop_id}-{day}", queue_name="scheduled")
     return len(shop_ids)
+
+
+def ensure_friend_discount(shop_id: int, member_id: int) -> str:
+    """Create the member's referral code as a Shopify discount for friends, once.
+
+    Safe to run any number of times: an existing code is found first and left alone.
+    """
+    from app.loyalty.program import current_settings
+    from app.loyalty.redemption import CombinesWith
+    from app.loyalty.referrals import friend_discount_for
+    from app.models import Member
+    from app.shopify.discounts import discount_issuer_for
+
+    rt = runtime_module.current()
+    now = utcnow()
+    with rt.db.transaction() as session:
+        shop, member = session.get(Shop, shop_id), session.get(Member, member_id)
+        if shop is None or not shop.is_installed or member is None or member.shop_id != shop_id:
+            return "skipped"
+        settings = current_settings(session, shop_id)
+        if not settings.referrals.get("enabled", True):
+            return "referrals are off"
+        offer = friend_discount_for(member.referral_code, settings, shop.currency)
+    with discount_issuer_for(rt.db, shop_id, rt.settings, now) as issuer:
+        if issuer.find_discount(offer.code) is not None:
+            return "exists"
+        issuer.create_basic_discount(
+            title=offer.title, code=offer.code, customer_gid=offer.customer_gid, starts_at=now,
+            ends_at=None, amount=offer.amount, percentage=offer.percentage, min_subtotal=None,
+            combines_with=CombinesWith(order_discounts=False, product_discounts=False,
+                                       shipping_discounts=True),
+            usage_limit=offer.usage_limit,
+            applies_once_per_customer=offer.applies_once_per_customer)
+    return "created"

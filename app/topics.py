@@ -56,6 +56,9 @@ def _loyalty(business_event: Callable[..., events.EventOutcome], **kwargs: Any) 
         for member_id in sorted(outcome.changed_member_ids):
             followups.add("app.jobs.sync_member_metafields", shop.id, member_id,
                           job_id=f"metafields-{shop.id}-{member_id}-{event.id}")
+        for member_id in sorted(outcome.new_member_ids):
+            followups.add("app.jobs.ensure_friend_discount", shop.id, member_id,
+                          job_id=f"friend-discount-{shop.id}-{member_id}")
         return outcome.note
 
     return apply

@@ -29,6 +29,8 @@ class EventOutcome:
 
     note: str
     changed_member_ids: set[int] = field(default_factory=set)
+    # Members who joined with this event: their referral code becomes a friend discount.
+    new_member_ids: set[int] = field(default_factory=set)
 
 
 def _reversal_outcome(what: str, outcome: str, order: Order | None) -> EventOutcome:
@@ -45,6 +47,8 @@ def order_paid(session: Session, shop: Shop, payload: dict[str, Any],
     outcome = EventOutcome(result.outcome)
     if result.member is not None:
         outcome.changed_member_ids.add(result.member.id)
+        if result.member.created_at == now:
+            outcome.new_member_ids.add(result.member.id)
     mark_redemptions_used(session, shop.id, facts.discount_codes, facts.shopify_order_id, now)
     # A test order proves nothing about a friend: it never pays a referrer.
     if result.outcome in ("earned", "nothing_eligible", "already_earned"):
@@ -97,4 +101,5 @@ def customer_joined(session: Session, shop: Shop, payload: dict[str, Any],
         accepts_marketing=consent == "subscribed" if consent else None)
     if welcome:
         award_signup(session, member, current_settings(session, shop.id), now)
-    return EventOutcome("enrolled", {member.id})
+    joined = {member.id} if member.created_at == now else set()
+    return EventOutcome("enrolled", {member.id}, joined)

@@ -118,6 +118,11 @@ def test_a_referral_from_the_share_link_pays_the_referrer_after_the_return_windo
     running.work()
     advocate = _member(running.db, CUSTOMER)
     code = advocate.referral_code
+    # The friend's reward: the advocate's code is a Shopify discount, 10% off, once per customer.
+    friend_offer = emulator.shop(SHOP).discounts[code]
+    assert friend_offer.value == {"percentage": 0.1}
+    assert (friend_offer.customer_ids, friend_offer.usage_limit,
+            friend_offer.applies_once_per_customer) == (None, None, True)
     # The share link's ?ref= travels into the cart attributes, and the friend uses the code.
     friend_order = _order(emulator, 701, 8001, "60.00", email="grace@other.example",
                           first_name="Grace", note_attributes={"loyalty_ref": code},

@@ -10,11 +10,15 @@ from app.config import Settings
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Attach every blueprint the settings allow."""
     from app.web.auth import bp as auth
+    from app.web.checkout_api import bp as checkout_api
     from app.web.health import bp as health
+    from app.web.previews import register_previews
     from app.web.proxy import bp as proxy
     from app.web.webhooks import bp as webhooks
 
     app.register_blueprint(auth)
+    app.register_blueprint(checkout_api)
     app.register_blueprint(health)
     app.register_blueprint(proxy)
     app.register_blueprint(webhooks)
+    register_previews(app, settings)

@@ -128,6 +128,7 @@ function OrderPointsSummary({order, format}: {order: OrderPoints; format: Format
     pending: unlocks,
     available: copy.availableNote,
     reversed: copy.reversedNote,
+    not_eligible: '',
   }[order.status];
   return (
     <s-stack gap="small-200">

@@ -33,10 +33,15 @@ export interface LoyaltyClient {
   answerNps(answer: NpsAnswer): Promise<NpsReceipt>;
 }
 
+/** Which extension API issues the session token: the backend verifies it as that surface. */
+export type LoyaltySurface = 'checkout' | 'customer_account';
+
 export interface LoyaltyClientOptions {
   appUrl: string;
   /** `shopify.sessionToken.get`: a fresh 5-minute token per call, cached by the host. */
   sessionToken: () => Promise<string>;
+  /** `checkout` (thank-you) unless told; order status is a customer account extension. */
+  surface?: LoyaltySurface;
   fetch?: typeof fetch;
 }
 
@@ -44,6 +49,7 @@ export interface LoyaltyClientOptions {
 export function createLoyaltyClient(options: LoyaltyClientOptions): LoyaltyClient {
   const appUrl = options.appUrl.replace(/\/+$/, '');
   const send = options.fetch ?? ((input, init) => fetch(input, init));
+  const query = options.surface === 'customer_account' ? '?surface=customer_account' : '';
 
   async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     if (!appUrl) {
@@ -52,7 +58,7 @@ export function createLoyaltyClient(options: LoyaltyClientOptions): LoyaltyClien
     const token = await options.sessionToken();
     let response: Response;
     try {
-      response = await send(`${appUrl}${path}`, {
+      response = await send(`${appUrl}${path}${query}`, {
         ...init,
         headers: {
           Accept: 'application/json',

@@ -3,8 +3,11 @@
  * what the backend computed; they never derive points from the order themselves.
  */
 
-/** Where this order's points stand. `preview`: computed before the orders/paid webhook. */
-export type OrderPointsStatus = 'pending' | 'preview' | 'available' | 'reversed';
+/**
+ * Where this order's points stand. `preview`: computed before the orders/paid webhook;
+ * `not_eligible`: the order earns nothing (a test order, or cancelled before it was paid).
+ */
+export type OrderPointsStatus = 'pending' | 'preview' | 'available' | 'reversed' | 'not_eligible';
 
 export interface OrderPoints {
   id: string;

@@ -1,14 +1,14 @@
-"""What the checkout extension tests need: the CLI build, session tokens, a stand-in backend.
+"""What the checkout extension tests need: the CLI build, and one origin for the real app.
 
-`checkout_api_stand_in()` answers /api/checkout/* the way design.md §4 and the JSON contract in
-extensions/loyalty-ui/src/contract.ts say the Flask backend will: CORS for a Web Worker origin,
-the extension session token checked as a bearer credential, the contract's JSON. Point the
-browser tests at the real backend by serving it instead (its URL is inlined at build time
-through SHOPIFY_APP_URL) with the same scenario orders seeded.
+The bundles inline SHOPIFY_APP_URL when `shopify app build` runs, so the session builds them
+once for an `AppSlot`: a loopback origin on a free port where each test mounts the real Flask
+app it runs (its own database, its own Shopify emulator). The browser then renders the BUILT
+bundles against the real /api/checkout/* from another origin, CORS preflights included.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -16,18 +16,17 @@ import shutil
 import subprocess
 import threading
 import time
-import uuid
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from tests.conftest import SERVICES_REQUIRED, TEST_API_KEY, TEST_API_SECRET
+from tests.conftest import SERVICES_REQUIRED
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHOPIFY_CLI = REPO_ROOT / "node_modules" / ".bin" / "shopify"
@@ -48,14 +47,6 @@ BUILD_ERROR_GRACE_S = 10
 # What the CLI prints when something failed, even when it then exits 0 or hangs.
 BUILD_ERROR_MARKERS = re.compile(r"\[ERROR\]|\[error\]|─ error ─|Error:|✘|❌")
 
-SHOP = "loyalty-loop-test.myshopify.com"
-CUSTOMER_GID = "gid://shopify/Customer/115310627314723954"
-# The orders/paid fixture's order (shared/fixtures/webhooks/2026-07), plus scenario variants.
-MEMBER_ORDER_ID = "820982911946154508"
-GUEST_ORDER_ID = "820982911946154509"
-FLAKY_ORDER_ID = "820982911946154510"
-NPS_BONUS_POINTS = 50
-
 
 def require_tool(tool: str, reason: str) -> None:
     """Skip when a developer machine lacks the tool; fail in CI, where it must be installed."""
@@ -71,138 +62,57 @@ def require_node_modules() -> None:
         require_tool("node_modules", "run `npm ci` at the repository root")
 
 
-def extension_session_token(*, customer_gid: str | None = CUSTOMER_GID,
-                            secret: str = TEST_API_SECRET, audience: str = TEST_API_KEY,
-                            lifetime_s: int = 300) -> str:
-    """A checkout/customer-account session token as `shopify.sessionToken.get()` returns it.
-
-    Claims per shopify-notes §6: `dest` is the bare shop host, no `iss` and no `sid`; `sub`
-    only when the buyer is logged in.
-    """
-    now = int(time.time())
-    claims: dict[str, Any] = {"dest": SHOP, "aud": audience, "iat": now, "nbf": now,
-                              "exp": now + lifetime_s, "jti": str(uuid.uuid4())}
-    if customer_gid:
-        claims["sub"] = customer_gid
-    return jwt.encode(claims, secret, algorithm="HS256")
-
-
-def member_order_loyalty(order_id: str = MEMBER_ORDER_ID) -> dict[str, Any]:
-    """GET /api/checkout/order/<id> for a logged-in member whose points are pending."""
-    return {
-        "order": {"id": order_id, "name": "#9999", "points": 135, "status": "pending",
-                  "unlocks_on": "2026-12-27"},
-        "member": {"first_name": "Ada", "points": {"available": 1250, "pending": 300},
-                   "tier": {"name": "Silver", "next": "Gold", "progress": 0.42,
-                            "spend_to_next": "290.00"}},
-        "referral": {"code": "ADA-7K3Q", "url": f"https://{SHOP}/?ref=ADA-7K3Q",
-                     "share_text": "Get 10% off your first order with my link:"},
-        "guest": None,
-        "nps": {"asked": True, "answered": False, "bonus_points": NPS_BONUS_POINTS},
-    }
-
-
-def guest_order_loyalty(order_id: str = GUEST_ORDER_ID) -> dict[str, Any]:
-    """GET /api/checkout/order/<id> for a guest checkout, before orders/paid (a preview)."""
-    return {
-        "order": {"id": order_id, "name": "#10000", "points": 135, "status": "preview",
-                  "unlocks_on": "2026-12-27"},
-        "member": None,
-        "referral": None,
-        "guest": {"claim_url": f"https://{SHOP}/account/register?loyalty_order={order_id}",
-                  "points": 135},
-        "nps": {"asked": False, "answered": False, "bonus_points": 0},
-    }
-
-
-def scenario_answers() -> dict[str, list[tuple[int, dict[str, Any]]]]:
-    """Per order id, the answers GET gives in turn (the last one repeats)."""
-    server_error = {"error": "internal_error", "message": "Something went wrong on our side."}
-    return {
-        MEMBER_ORDER_ID: [(200, member_order_loyalty())],
-        GUEST_ORDER_ID: [(200, guest_order_loyalty())],
-        FLAKY_ORDER_ID: [(500, server_error), (200, member_order_loyalty(FLAKY_ORDER_ID))],
-    }
-
-
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def checkout_api_stand_in(answers: Mapping[str, list[tuple[int, dict[str, Any]]]],
-                          received: list[dict[str, Any]], *, secret: str = TEST_API_SECRET,
-                          audience: str = TEST_API_KEY) -> WSGIApp:
-    """A WSGI stand-in for the backend's checkout API; `received` records every request."""
-    served: dict[str, int] = {}
-    cors = {"Access-Control-Allow-Origin": "*"}
-
-    def answer(status: int, body: Mapping[str, Any]) -> Response:
-        """A JSON response any origin may read."""
-        return Response(json.dumps(body), status=status, mimetype="application/json",
-                        headers=cors)
-
-    def authorized(request: Request) -> bool:
-        """Whether the bearer token is an extension session token for this app."""
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme != "Bearer":
-            return False
-        try:
-            jwt.decode(token, secret, algorithms=["HS256"], audience=audience, leeway=10,
-                       options={"require": ["exp", "nbf", "iat", "dest", "aud", "jti"]})
-        except jwt.InvalidTokenError:
-            return False
-        return True
-
-    def respond(request: Request) -> Response:
-        """Record the request, then answer it as the contract says."""
-        received.append({"method": request.method, "path": request.path,
-                         "authorization": request.headers.get("Authorization"),
-                         "origin": request.headers.get("Origin"),
-                         "json": request.get_json(silent=True)})
-        if request.method == "OPTIONS":
-            # Extensions run in a Web Worker with an opaque origin (shopify-notes §6).
-            return Response(status=204, headers={
-                **cors, "Access-Control-Allow-Headers": "Authorization, Content-Type",
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Max-Age": "7200"})
-        if not authorized(request):
-            return answer(401, {"error": "invalid_session_token",
-                                "message": "Session token missing or invalid."})
-        prefix = "/api/checkout/order/"
-        if request.method == "GET" and request.path.startswith(prefix):
-            order_id = request.path[len(prefix):]
-            if order_id not in answers:
-                return answer(404, {"error": "order_not_found", "message": "Unknown order."})
-            turn = served.get(order_id, 0)
-            served[order_id] = turn + 1
-            status, body = answers[order_id][min(turn, len(answers[order_id]) - 1)]
-            return answer(status, body)
-        if request.method == "POST" and request.path == "/api/checkout/nps":
-            body = request.get_json(silent=True) or {}
-            score = body.get("score")
-            if (not isinstance(body.get("order_id"), str) or isinstance(score, bool)
-                    or not isinstance(score, int) or not 0 <= score <= 10
-                    or not isinstance(body.get("comment"), str)):
-                return answer(422, {"error": "invalid_nps", "message": "Score 0-10 expected."})
-            return answer(200, {"ok": True, "bonus_points": NPS_BONUS_POINTS})
-        return answer(404, {"error": "not_found", "message": "No such endpoint."})
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """The WSGI entry point."""
-        return respond(Request(environ))(environ, start_response)
-
-    return app
-
-
 @dataclass
-class CheckoutApi:
-    """A running backend for the extensions, and every request it received."""
+class AppSlot:
+    """One loopback origin for the whole session, where each test mounts the app it runs.
 
-    url: str
+    Every request is recorded (method, path, query, Authorization, Origin, JSON body), so tests
+    can see the preflights and the exact calls the bundles made.
+    """
+
+    url: str = ""
+    app: WSGIApp | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def mount(self, app: WSGIApp) -> Iterator[None]:
+        """Serve `app` here for the `with` block."""
+        with self.lock:
+            self.app, self.received = app, []
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.app = None
 
     def requests_to(self, method: str, path: str) -> list[dict[str, Any]]:
         """The recorded requests with this method and path."""
-        return [r for r in self.received if r["method"] == method and r["path"] == path]
+        with self.lock:
+            return [r for r in self.received if r["method"] == method and r["path"] == path]
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]
+             ) -> Iterable[bytes]:
+        """Record the request, then hand it to the mounted app (503 while none is)."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        # The app reads the body again from the start.
+        environ["wsgi.input"] = io.BytesIO(body)
+        request = Request(environ)
+        record = {"method": request.method, "path": request.path,
+                  "query": request.query_string.decode("latin-1"),
+                  "authorization": request.headers.get("Authorization"),
+                  "origin": request.headers.get("Origin"),
+                  "json": json.loads(body) if body.startswith(b"{") else None}
+        with self.lock:
+            self.received.append(record)
+            app = self.app
+        if app is None:
+            return Response("no app mounted", status=503)(environ, start_response)
+        return app(environ, start_response)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ def test_scopes_cover_orders_customers_discounts_proxy_and_store_credit() -> Non
     """Exactly the scopes the features need: no more (App Store review), no fewer."""
     scopes = read_toml("shopify.app.toml")["access_scopes"]["scopes"].split(",")
     assert scopes == ["read_orders", "read_customers", "write_customers", "write_discounts",
-                      "write_app_proxy", "write_store_credit_account_transactions"]
+                      "write_app_proxy", "write_store_credit_account_transactions",
+                      "read_store_credit_accounts"]
 
 
 def test_webhooks_use_the_app_api_version_and_one_route_for_every_topic() -> None:

@@ -12,8 +12,8 @@ from tests.extensions.checkout.harness import (
     OUR_COMPRESSED_BUDGET,
     REPO_ROOT,
     SHOPIFY_COMPRESSED_LIMIT,
+    AppSlot,
     Build,
-    CheckoutApi,
     compressed_size,
     require_node_modules,
 )
@@ -34,11 +34,11 @@ def test_shopify_app_build_succeeds_offline_without_reporting_errors(
 
 
 def test_bundles_call_the_app_url_given_at_build_time(extension_build: Build,
-                                                      checkout_api: CheckoutApi) -> None:
+                                                      app_slot: AppSlot) -> None:
     """SHOPIFY_APP_URL is inlined: no `process.env` survives into the worker's bundle."""
     for handle in EXTENSIONS:
         script = extension_build.bundle(handle).read_text()
-        assert f'"{checkout_api.url}"' in script
+        assert f'"{app_slot.url}"' in script
         assert "process.env" not in script
 
 

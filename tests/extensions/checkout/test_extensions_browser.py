@@ -1,8 +1,10 @@
-"""The BUILT thank-you and order-status bundles, rendered in Chromium against the checkout API.
+"""The BUILT thank-you and order-status bundles, rendered in Chromium against the REAL app.
 
 Each page is a stand-in extension host (host_page.html) on its own loopback origin; the bundle
-calls the checkout API on another origin, so CORS preflights happen as they do from Shopify's
-Web Worker.
+calls the running Flask app's /api/checkout/* on another origin (the app slot it was built
+for), so CORS preflights happen as they do from Shopify's Web Worker. Behind the app: a shop
+installed through OAuth with the Shopify emulator, orders paid through signed webhooks, and
+session tokens the emulator minted with the app's secret.
 """
 
 from __future__ import annotations
@@ -13,24 +15,31 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from app.models import LedgerEntry, Member
+from tests.extensions.checkout.conftest import (
+    ADA,
+    GUEST_ORDER_ID,
+    MEMBER_ORDER_ID,
+    SHOP,
+    RunningCheckout,
+    long_date,
+    yesterday_noon,
+)
 from tests.extensions.checkout.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    FLAKY_ORDER_ID,
-    GUEST_ORDER_ID,
-    MEMBER_ORDER_ID,
     TEST_OUTPUT,
     Build,
-    CheckoutApi,
-    extension_session_token,
-    guest_order_loyalty,
     require_tool,
 )
 
@@ -42,7 +51,7 @@ ORDER_STATUS = ("loyalty-order-status", "customer-account.order-status.block.ren
 UI_TIMEOUT_MS = 10_000
 
 
-def order_gid(order_id: str) -> str:
+def order_gid(order_id: int | str) -> str:
     """The GraphQL id both extension APIs give for an order."""
     return f"gid://shopify/Order/{order_id}"
 
@@ -138,10 +147,32 @@ def panel_height(page: Any) -> float:
     return page.locator("s-section").evaluate("(node) => node.getBoundingClientRect().height")
 
 
-def test_thank_you_shows_earned_points_and_sends_a_one_tap_nps_score_with_the_session_token(
-        page: Any, extension_host: ExtensionHost, checkout_api: CheckoutApi) -> None:
-    """A member sees pending points, balance, tier and referral, then answers the NPS."""
-    token = extension_session_token()
+def referral_code(backend: RunningCheckout) -> str:
+    """Ada's referral code, as the app generated it."""
+    with backend.db.sessions() as session:
+        return session.execute(select(Member.referral_code).where(
+            Member.customer_id == ADA)).scalar_one()
+
+
+def nps_bonuses(backend: RunningCheckout) -> list[int]:
+    """The points of every NPS bonus entry in the ledger."""
+    with backend.db.sessions() as session:
+        return list(session.execute(select(LedgerEntry.points).where(
+            LedgerEntry.kind == "bonus_nps")).scalars())
+
+
+def today_in_new_york() -> date:
+    """Today where the emulator's shops are (a preview pends from now)."""
+    return datetime.now(UTC).astimezone(ZoneInfo("America/New_York")).date()
+
+
+def test_thank_you_shows_the_points_the_app_recorded_and_sends_a_one_tap_nps_score(
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
+    """A member sees pending points, balance, tier and referral; the score lands in the DB."""
+    paid_at = yesterday_noon()
+    checkout_backend.pay(checkout_backend.order_payload(MEMBER_ORDER_ID, ADA, "13.50",
+                                                        quantity=2, paid_at=paid_at))
+    token = checkout_backend.token(ADA)
     handle, target = THANK_YOU
     open_extension(page, extension_host.publish(
         handle, target, sessionToken=token, holdSessionToken=True,
@@ -155,20 +186,24 @@ def test_thank_you_shows_earned_points_and_sends_a_one_tap_nps_score_with_the_se
     page.screenshot(path=str(TEST_OUTPUT / "thank-you-loading.png"), full_page=True)
 
     page.evaluate("window.extensionHost.openSessionTokenGate()")
+    # 2 x 13.50 of tea, 5 points per unit, Bronze 1x; shipping does not earn.
     page.get_by_text("You earned 135 points").wait_for()
     assert page.locator("s-skeleton-paragraph").count() == 0
     assert page.locator("s-badge").first.inner_text() == "Pending"
-    for sentence in ("They unlock on December 27, 2026, once the return window closes.",
-                     "Ada, your balance: 1,250 points available, 300 pending",
-                     "Silver member: spend 290.00 more to reach Gold",
-                     "Get 10% off your first order with my link: "
-                     "https://loyalty-loop-test.myshopify.com/?ref=ADA-7K3Q",
+    unlocks = long_date((paid_at + timedelta(days=30)).date())
+    code = referral_code(checkout_backend)
+    link = f"https://{SHOP}/?ref={code}"
+    for sentence in (f"They unlock on {unlocks}, once the return window closes.",
+                     "Ada, your balance: 0 points available, 135 pending",
+                     "Bronze member: spend 273.00 more to reach Silver",
                      "How likely are you to recommend us to a friend?",
                      "Answer and earn 50 points."):
         assert page.get_by_text(sentence, exact=True).count() == 1, sentence
-    assert page.locator("s-progress").get_attribute("value") == "0.42"
-    assert page.locator("s-clipboard-item#loyalty-referral-link").get_attribute("text") == (
-        "https://loyalty-loop-test.myshopify.com/?ref=ADA-7K3Q")
+    assert page.get_by_text(
+        f"Here's 10% off your first order at Loyalty Loop Test Tea - use my link: {link}",
+        exact=True).count() == 1
+    assert page.locator("s-progress").get_attribute("value") == "0.09"
+    assert page.locator("s-clipboard-item#loyalty-referral-link").get_attribute("text") == link
     ready_height = panel_height(page)
     page.screenshot(path=str(TEST_OUTPUT / "thank-you.png"), full_page=True)
     print(f"panel height: {loading_height:.0f}px loading, {ready_height:.0f}px with data")
@@ -176,87 +211,134 @@ def test_thank_you_shows_earned_points_and_sends_a_one_tap_nps_score_with_the_se
     # Shopify's, so allow what a line or two of different height can account for.
     assert abs(ready_height - loading_height) <= 0.10 * ready_height
 
+    slot = checkout_backend.slot
     order_path = f"/api/checkout/order/{MEMBER_ORDER_ID}"
-    (get,) = checkout_api.requests_to("GET", order_path)
+    (get,) = slot.requests_to("GET", order_path)
     assert get["authorization"] == f"Bearer {token}"
     assert get["origin"] == extension_host.url
-    assert checkout_api.requests_to("OPTIONS", order_path), "a CORS preflight was expected"
+    assert slot.requests_to("OPTIONS", order_path), "a CORS preflight was expected"
 
     page.locator("s-button", has_text="9").filter(has_not_text="10").click()
     page.get_by_text("Thank you! 50 points are on their way.").wait_for()
-    (score,) = checkout_api.requests_to("POST", "/api/checkout/nps")
+    (score,) = slot.requests_to("POST", "/api/checkout/nps")
     assert (score["json"], score["authorization"]) == (
-        {"order_id": MEMBER_ORDER_ID, "score": 9, "comment": ""}, f"Bearer {token}")
+        {"order_id": str(MEMBER_ORDER_ID), "score": 9, "comment": ""}, f"Bearer {token}")
+    (answer,) = checkout_backend.survey_responses()
+    assert (answer.order_id, answer.score, answer.comment, answer.detractor) == (
+        MEMBER_ORDER_ID, 9, None, False)
 
     page.locator("s-text-area textarea").fill("  Quick delivery, lovely packaging.  ")
     page.locator("s-button", has_text="Send comment").click()
     page.get_by_text("Thanks for telling us more.").wait_for()
-    comment = checkout_api.requests_to("POST", "/api/checkout/nps")[-1]
-    assert comment["json"] == {"order_id": MEMBER_ORDER_ID, "score": 9,
-                               "comment": "Quick delivery, lovely packaging."}
+    (answer,) = checkout_backend.survey_responses()
+    assert (answer.score, answer.comment) == (9, "Quick delivery, lovely packaging.")
+    assert nps_bonuses(checkout_backend) == [50]
     page.screenshot(path=str(TEST_OUTPUT / "thank-you-nps-answered.png"), full_page=True)
 
 
 def test_thank_you_invites_a_guest_to_create_an_account_to_claim_the_previewed_points(
-        page: Any, extension_host: ExtensionHost) -> None:
-    """Before orders/paid a guest sees the backend's preview and a link to claim the points."""
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
+    """Before orders/paid a guest sees the app's preview and a link to claim the points."""
+    checkout_backend.shopify_knows(checkout_backend.order_payload(
+        GUEST_ORDER_ID, None, "27.00", paid_at=yesterday_noon(), email="guest@example.com"))
     handle, target = THANK_YOU
     open_extension(page, extension_host.publish(
-        handle, target, sessionToken=extension_session_token(customer_gid=None),
+        handle, target, sessionToken=checkout_backend.token(customer_id=None),
         orderConfirmation={"order": {"id": order_gid(GUEST_ORDER_ID)}, "isFirstOrder": True}))
 
     page.get_by_text("This order earns 135 points").wait_for()
     assert page.locator("s-badge").first.inner_text() == "Confirming"
     assert page.get_by_text(
-        "They are confirmed as soon as your payment is processed. "
-        "They unlock on December 27, 2026, once the return window closes.", exact=True).count() == 1
+        "They are confirmed as soon as your payment is processed. They unlock on "
+        f"{long_date(today_in_new_york() + timedelta(days=30))}, once the return window closes.",
+        exact=True).count() == 1
     banner = page.locator("s-banner")
     assert banner.get_attribute("heading") == "Create an account to claim your 135 points"
     assert banner.locator("s-button").get_attribute("href") == (
-        guest_order_loyalty()["guest"]["claim_url"])
+        f"https://{SHOP}/account/register")
     assert page.get_by_text("How likely are you to recommend us to a friend?").count() == 0
     assert page.get_by_text("Share with friends").count() == 0
 
 
 def test_a_failed_load_shows_an_error_with_a_retry_that_recovers(
-        page: Any, extension_host: ExtensionHost) -> None:
-    """A 500 becomes a warning banner; Try again loads the panel."""
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
+    """Shopify failing the preview's order read becomes a warning; Try again loads the panel."""
+    checkout_backend.shopify_knows(checkout_backend.order_payload(
+        MEMBER_ORDER_ID, ADA, "27.00", paid_at=yesterday_noon()))
+    checkout_backend.emulator.fail_next("LoyaltyOrder", "http_503", times=2)
     handle, target = THANK_YOU
     open_extension(page, extension_host.publish(
-        handle, target, sessionToken=extension_session_token(),
-        orderConfirmation={"order": {"id": order_gid(FLAKY_ORDER_ID)}, "isFirstOrder": False}))
+        handle, target, sessionToken=checkout_backend.token(ADA),
+        orderConfirmation={"order": {"id": order_gid(MEMBER_ORDER_ID)}, "isFirstOrder": False}))
 
     banner = page.locator("s-banner[tone=warning]")
     banner.wait_for()
     assert banner.get_attribute("heading") == "We could not load your rewards"
     banner.locator("s-button", has_text="Try again").click()
-    page.get_by_text("You earned 135 points").wait_for()
+    page.get_by_text("This order earns 135 points").wait_for()
     assert page.locator("s-banner").count() == 0
 
 
-def test_an_order_the_backend_does_not_know_yet_shows_the_empty_state(
-        page: Any, extension_host: ExtensionHost) -> None:
-    """A 404 says the points will show in a moment, without an error."""
+def test_an_order_the_app_does_not_know_yet_shows_the_empty_state(
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
+    """A 404 (Shopify has no such order yet) says the points will show in a moment."""
     handle, target = THANK_YOU
     open_extension(page, extension_host.publish(
-        handle, target, sessionToken=extension_session_token(),
-        orderConfirmation={"order": {"id": order_gid("999")}, "isFirstOrder": False}))
+        handle, target, sessionToken=checkout_backend.token(ADA),
+        orderConfirmation={"order": {"id": order_gid(999)}, "isFirstOrder": False}))
 
     page.get_by_text("Points for this order will show here in a moment.").wait_for()
     assert page.locator("s-banner").count() == 0
 
 
+def test_a_test_order_says_it_earns_no_points(
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
+    """Test orders do not earn by default: the panel says so instead of failing."""
+    checkout_backend.pay(checkout_backend.order_payload(
+        MEMBER_ORDER_ID, ADA, "27.00", paid_at=yesterday_noon(), test=True))
+    handle, target = THANK_YOU
+    open_extension(page, extension_host.publish(
+        handle, target, sessionToken=checkout_backend.token(ADA),
+        orderConfirmation={"order": {"id": order_gid(MEMBER_ORDER_ID)}, "isFirstOrder": False}))
+
+    page.get_by_text("This order does not earn points").wait_for()
+    assert page.locator("s-badge").first.inner_text() == "No points"
+
+
 def test_order_status_waits_for_the_order_then_shows_its_points(
-        page: Any, extension_host: ExtensionHost, checkout_api: CheckoutApi) -> None:
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
     """customer-account.order-status: `shopify.order` is undefined until the order is processed."""
+    checkout_backend.pay(checkout_backend.order_payload(MEMBER_ORDER_ID, ADA, "27.00",
+                                                        paid_at=yesterday_noon()))
     handle, target = ORDER_STATUS
     open_extension(page, extension_host.publish(
-        handle, target, sessionToken=extension_session_token(), order=None))
+        handle, target, sessionToken=checkout_backend.token(ADA), order=None))
     page.locator("s-skeleton-paragraph").first.wait_for()
-    requests_before = len(checkout_api.received)
+    assert [r for r in checkout_backend.slot.received if r["path"].startswith("/api/")] == []
 
     page.evaluate("(order) => window.extensionHost.setOrder(order)",
                   {"id": order_gid(MEMBER_ORDER_ID), "name": "#9999"})
     page.get_by_text("You earned 135 points").wait_for()
-    assert [r["path"] for r in checkout_api.received[requests_before:] if r["method"] == "GET"] == [
-        f"/api/checkout/order/{MEMBER_ORDER_ID}"]
+    (get,) = checkout_backend.slot.requests_to("GET", f"/api/checkout/order/{MEMBER_ORDER_ID}")
+    # The order-status extension's token is a customer account token: the app is told so.
+    assert get["query"] == "surface=customer_account"
+
+
+def test_the_development_preview_renders_the_built_bundle_with_an_emulator_token(
+        page: Any, checkout_backend: RunningCheckout) -> None:
+    """GET /dev/thank-you: the built bundle, a token minted by the emulator, a demo order."""
+    checkout_backend.pay(checkout_backend.order_payload(MEMBER_ORDER_ID, ADA, "27.00",
+                                                        paid_at=yesterday_noon()))
+    checkout_backend.app.extensions["devstore"] = checkout_backend.emulator
+    checkout_backend.app.extensions["devstore_shop"] = SHOP
+
+    page.goto(f"{checkout_backend.url}/dev/thank-you")
+
+    page.get_by_text("You earned 135 points").wait_for()
+    assert page.get_by_text("Ada, your balance: 0 points available, 135 pending",
+                            exact=True).count() == 1
+    page.locator("s-button", has_text="10").click()
+    page.get_by_text("Thank you! 50 points are on their way.").wait_for()
+    (answer,) = checkout_backend.survey_responses()
+    assert (answer.order_id, answer.score, answer.detractor) == (MEMBER_ORDER_ID, 10, False)
+    page.screenshot(path=str(TEST_OUTPUT / "dev-thank-you-preview.png"), full_page=True)

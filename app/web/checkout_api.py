@@ -1,0 +1,223 @@
+"""The thank-you and order-status extensions' backend: /api/checkout/* (design.md §4).
+
+Extensions run in a Web Worker whose origin is unstable, so every answer, errors included,
+carries `Access-Control-Allow-Origin: *` and preflights get a 204 (shopify-notes §6;
+shopify.dev/docs/api/checkout-ui-extensions/latest/configuration#network-access). Credentials
+are never cookies: the extension session token arrives as `Authorization: Bearer`, and the
+shopper is only ever its `sub`.
+
+Which extension API issued the token: `?surface=customer_account` from the order-status
+extension, the thank-you (checkout) surface otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from flask import Blueprint, Response, current_app, jsonify, request
+from shopify_app import RequestInput
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from app.config import Settings
+from app.loyalty.checkout_view import (
+    InvalidNps,
+    NotLoggedIn,
+    OrderNotFound,
+    OrderNotRecorded,
+    facts_for_preview,
+    order_view,
+    record_nps,
+)
+from app.loyalty.orders import OrderFacts, parse_shopify_time
+from app.models import Shop
+from app.runtime import Runtime
+from app.shopify.domains import shop_http_client
+from app.shopify.graphql import AdminClient, OrderDetails, ShopifyError, ShopifyUnavailable
+from app.shopify.tokens import TokenUnavailable, access_token_for
+from app.shopify.verify import Verification, verify_extension_request
+from app.web.responses import error
+
+log = logging.getLogger(__name__)
+bp = Blueprint("checkout_api", __name__, url_prefix="/api/checkout")
+
+SURFACES = ("checkout", "customer_account")
+# Shopify order ids are 64-bit: at most 20 digits.
+_ORDER_ID = re.compile(r"[0-9]{1,20}")
+_CUSTOMER_GID = re.compile(r"gid://shopify/Customer/([0-9]{1,20})")
+# The shopper is waiting on the page: one retry of a failed Admin API call, then give up.
+ADMIN_API_ATTEMPTS = 2
+
+
+def _runtime() -> Runtime:
+    """The app's runtime (settings, database, queue)."""
+    return current_app.extensions["runtime"]
+
+
+def _settings() -> Settings:
+    """The app's settings."""
+    return _runtime().settings
+
+
+def _http() -> httpx.Client:
+    """The app's one client for Shopify (shared with app.web.auth), made on first use."""
+    client = current_app.extensions.get("shopify_http")
+    if client is None:
+        made = shop_http_client(_settings())
+        client = current_app.extensions.setdefault("shopify_http", made)
+        if client is not made:
+            made.close()
+    return client
+
+
+def _now() -> datetime:
+    """Naive UTC now, from the injected clock when there is one."""
+    clock: Callable[[], float] = current_app.extensions.get("shopify_clock", time.time)
+    return datetime.fromtimestamp(clock(), UTC).replace(tzinfo=None)
+
+
+@bp.after_request
+def allow_any_origin(response: Response) -> Response:
+    """Every answer is readable from the extension's worker, whatever its origin."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(exc: Exception) -> Any:
+    """An unexpected failure still answers in the error shape (and with CORS, above)."""
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("checkout API failed", extra={"code": "internal_error"})
+    return error("internal_error", "something went wrong on our side", 500)
+
+
+def _request_input() -> RequestInput:
+    """The request as shopifyapp reads it, at our public URL."""
+    query = request.query_string.decode("latin-1")
+    url = _settings().shopify_app_url.rstrip("/") + request.path + (f"?{query}" if query else "")
+    return {"method": request.method, "headers": dict(request.headers), "url": url, "body": ""}
+
+
+def _verify() -> Verification | tuple[Response, int] | Response:
+    """The verified token, or the answer to give instead (preflight 204 or a refusal)."""
+    surface = request.args.get("surface", "checkout")
+    if surface not in SURFACES:
+        return error("invalid_surface", "surface must be checkout or customer_account", 400)
+    check = verify_extension_request(_settings(), _request_input(), surface)
+    if check.code == "options_request" and check.response is not None:
+        # A POST with a JSON body is not a simple request: say POST is allowed too.
+        return Response("", 204, {**check.response.headers,
+                                  "Access-Control-Allow-Methods": "GET, POST, OPTIONS"})
+    if not check.ok:
+        return error(check.code, "session token missing or invalid", 401)
+    return check
+
+
+def _installed_shop(session: Any, domain: str) -> Shop | None:
+    """The shop the token's `dest` names, if it still has the app installed."""
+    shop = session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
+    return shop if shop is not None and shop.is_installed else None
+
+
+def _customer_number(gid: str | None) -> int | None:
+    """123 from gid://shopify/Customer/123."""
+    match = _CUSTOMER_GID.fullmatch(gid or "")
+    return int(match.group(1)) if match else None
+
+
+def fetch_order_for_preview(shop_domain: str, shopify_order_id: int, now: datetime
+                            ) -> OrderFacts | None:
+    """The order as Shopify describes it now, as OrderFacts for a preview; None if unknown.
+
+    Raises TokenUnavailable or ShopifyError when Shopify cannot be asked.
+    """
+    runtime = _runtime()
+    with runtime.db.sessions() as session:
+        token = access_token_for(session, shop_domain, now, settings=runtime.settings,
+                                 http=_http())
+    client = AdminClient(shop_domain, token, settings=runtime.settings, http=_http(),
+                         max_attempts=ADMIN_API_ATTEMPTS)
+    details: OrderDetails | None = client.order(shopify_order_id)
+    if details is None:
+        return None
+    return facts_for_preview(
+        shopify_order_id, name=details.name, email=details.email,
+        customer_id=_customer_number(details.customer_id), currency=details.currency,
+        subtotal=details.subtotal, test=details.test,
+        cancelled_at=parse_shopify_time(details.cancelled_at))
+
+
+@bp.route("/order/<order_id>", methods=["GET", "OPTIONS"])
+def order_loyalty(order_id: str) -> Any:
+    """This order's points, and for its own logged-in customer balance, tier, referral, NPS."""
+    check = _verify()
+    if not isinstance(check, Verification):
+        return check
+    if not _ORDER_ID.fullmatch(order_id):
+        return error("order_not_found", "no such order", 404)
+    shopify_order_id, now = int(order_id), _now()
+    db = _runtime().db
+    with db.transaction() as session:
+        shop = _installed_shop(session, check.shop)
+        if shop is None:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        try:
+            return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now))
+        except OrderNotRecorded as waiting:
+            if not waiting.previewable:
+                return error("order_not_ready", "this order's points are not known yet", 404)
+    # Outside any transaction: the token may be refreshed, and Shopify answers slowly at worst.
+    try:
+        fetched = fetch_order_for_preview(check.shop, shopify_order_id, now)
+    except ShopifyUnavailable as exc:
+        log.warning("order preview failed", extra={"shop": check.shop, "code": exc.code})
+        return error("shopify_unavailable", "Shopify did not answer; try again", 503)
+    except (ShopifyError, TokenUnavailable) as exc:
+        log.warning("order preview failed", extra={"shop": check.shop, "code": exc.code})
+        return error("order_not_ready", "this order's points are not known yet", 404)
+    if fetched is None:
+        return error("order_not_found", "no such order", 404)
+    with db.transaction() as session:
+        shop = _installed_shop(session, check.shop)
+        if shop is None:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now,
+                                  shopify_order=fetched))
+
+
+@bp.route("/nps", methods=["POST", "OPTIONS"])
+def answer_nps() -> Any:
+    """The order's customer answers 0-10 (and maybe a comment); the bonus is paid once."""
+    check = _verify()
+    if not isinstance(check, Verification):
+        return check
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error("invalid_body", 'send {"order_id", "score", "comment"} as JSON', 400)
+    raw_order = body.get("order_id")
+    if isinstance(raw_order, bool) or not _ORDER_ID.fullmatch(str(raw_order)):
+        return error("invalid_order_id", "order_id must be the numeric Shopify order id", 400)
+    with _runtime().db.transaction() as session:
+        shop = _installed_shop(session, check.shop)
+        if shop is None:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        try:
+            receipt = record_nps(session, shop, int(raw_order), check.customer_id,
+                                 body.get("score"), body.get("comment"), _now(),
+                                 surface=request.args.get("surface", "checkout"))
+        except NotLoggedIn:
+            return error("not_logged_in", "sign in to answer for this order", 401)
+        except InvalidNps as exc:
+            return error(exc.code, str(exc), 400)
+        except OrderNotFound:
+            return error("order_not_found", "no such order", 404)
+        if receipt.detractor:
+            log.info("detractor answer", extra={"shop": shop.domain, "code": "nps_detractor"})
+        return jsonify({"ok": True, "bonus_points": receipt.bonus_points})

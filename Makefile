@@ -26,7 +26,10 @@ $(NODE_STAMP): package.json package-lock.json
 venv: $(STAMP)
 
 ## The app's main job on embedded defaults: SQLite, jobs inline, the local Shopify emulator.
-demo: $(STAMP)
+## The thank-you bundle bakes in the app URL at build time: build it for the demo's address.
+demo: $(STAMP) $(NODE_STAMP)
+	SHOPIFY_APP_URL=http://127.0.0.1:$${PORT:-8000} SHOPIFY_CLI_NO_ANALYTICS=1 \
+	  npm run build --silent >/dev/null
 	$(BIN)/python -m app.demo
 
 ## The whole test suite (PostgreSQL and Redis tests skip outside CI when unreachable).

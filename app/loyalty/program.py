@@ -7,6 +7,7 @@ frozen ProgramSettings so a rule can never see a half-valid value.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -56,7 +57,53 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "household_ip_allowance": 1,
     },
     "bonuses": {"signup": 250, "birthday": 200, "review": 100, "review_photo": 200, "nps": 50},
+    "engagement": {
+        # Days after fulfilment / payment before asking for a review and for an NPS score.
+        "review_request_days": 10,
+        "nps_request_days": 14,
+        # At most this many messages to one shopper within this many days.
+        "frequency_cap_messages": 2,
+        "frequency_cap_days": 7,
+        # Nothing is sent between these hours of the shop's local day.
+        "quiet_hours_start": 21,
+        "quiet_hours_end": 8,
+        # Currency spent on engagement rewards per day, at most (points x point value).
+        "daily_reward_budget": "50.00",
+        # Each post-purchase flow switched on or off and tuned per shop (app/engagement/).
+        "flows": {
+            "welcome": {"enabled": True},
+            "points_unlocked": {"enabled": True},
+            "review_request": {"enabled": True},
+            "nps_request": {"enabled": True},
+            "expiry_warning": {"enabled": True, "days_before": 30},
+            "tier_upgraded": {"enabled": True},
+            "tier_at_risk": {"enabled": True, "days_before": 30},
+            "birthday": {"enabled": True},
+            "replenishment": {"enabled": True},
+            "win_back": {"enabled": True, "bonus_points": 200},
+        },
+        # Transactional notices (points unlocked, tier upgraded) go to every member unless the
+        # shop asks for marketing consent for them too; promotional flows always need it.
+        "transactional_needs_consent": False,
+        # A tracking pixel in emails: off by default (shoppers are not tracked unasked).
+        "open_tracking": False,
+    },
+    "widget": {
+        # The storefront launcher and panel; the theme editor's block settings can override them.
+        "launcher_label": "Rewards",
+        "panel_title": "Rewards",
+        "guest_intro": ("Join our rewards program: earn points on every order and turn them "
+                        "into discounts."),
+        "position": "right",
+        "colors": {"accent": "#1f6f50", "accent_text": "#ffffff",
+                   "panel_background": "#ffffff", "panel_text": "#1f2933"},
+    },
 }
+
+WIDGET_POSITIONS = ("right", "left")
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+# Longest text a widget field may hold: the launcher is a small pill, the intro a paragraph.
+WIDGET_TEXT_LIMITS = {"launcher_label": 40, "panel_title": 60, "guest_intro": 300}
 
 
 class SettingsError(ValueError):
@@ -141,6 +188,16 @@ class ProgramSettings:
         """Points for actions other than orders."""
         return {k: int(v) for k, v in self.data["bonuses"].items()}
 
+    @property
+    def engagement(self) -> dict[str, Any]:
+        """Review and NPS request timing, frequency cap, quiet hours, daily reward budget."""
+        return self.data["engagement"]
+
+    @property
+    def widget(self) -> dict[str, Any]:
+        """The storefront widget's texts, colors and position."""
+        return self.data["widget"]
+
 
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
@@ -219,7 +276,91 @@ def validate(data: dict[str, Any]) -> dict[str, str]:
              referrals.get("household_ip_allowance"), 0, 100)
     for key, value in (data.get("bonuses") or {}).items():
         _integer(errors, f"bonuses.{key}", value, 0, 10**6)
+    _validate_engagement(errors, data.get("engagement") or {})
+    _validate_widget(errors, data.get("widget") or {})
     return errors
+
+
+def _validate_engagement(errors: dict[str, str], engagement: dict[str, Any]) -> None:
+    """Field errors of the engagement section."""
+    _integer(errors, "engagement.review_request_days", engagement.get("review_request_days"),
+             0, 365)
+    _integer(errors, "engagement.nps_request_days", engagement.get("nps_request_days"), 0, 365)
+    _integer(errors, "engagement.frequency_cap_messages",
+             engagement.get("frequency_cap_messages"), 0, 50)
+    _integer(errors, "engagement.frequency_cap_days", engagement.get("frequency_cap_days"),
+             1, 90)
+    _integer(errors, "engagement.quiet_hours_start", engagement.get("quiet_hours_start"), 0, 23)
+    _integer(errors, "engagement.quiet_hours_end", engagement.get("quiet_hours_end"), 0, 23)
+    _decimal(errors, "engagement.daily_reward_budget", engagement.get("daily_reward_budget"),
+             Decimal(0), Decimal(10**6))
+    for key in ("transactional_needs_consent", "open_tracking"):
+        if not isinstance(engagement.get(key), bool):
+            errors[f"engagement.{key}"] = "must be on or off"
+    flows = engagement.get("flows") or {}
+    for name in flows.keys() - DEFAULT_SETTINGS["engagement"]["flows"].keys():
+        errors[f"engagement.flows.{name}"] = "is not a flow"
+    for name, flow in flows.items():
+        if not isinstance(flow, dict):
+            errors[f"engagement.flows.{name}"] = "must be a section"
+            continue
+        if not isinstance(flow.get("enabled"), bool):
+            errors[f"engagement.flows.{name}.enabled"] = "must be on or off"
+        if "days_before" in flow:
+            _integer(errors, f"engagement.flows.{name}.days_before", flow["days_before"], 1, 365)
+        if "bonus_points" in flow:
+            _integer(errors, f"engagement.flows.{name}.bonus_points", flow["bonus_points"], 0,
+                     10**6)
+
+
+def _validate_widget(errors: dict[str, str], widget: dict[str, Any]) -> None:
+    """Field errors of the widget section."""
+    for key, limit in WIDGET_TEXT_LIMITS.items():
+        text = widget.get(key)
+        if not isinstance(text, str) or not text.strip():
+            errors[f"widget.{key}"] = "cannot be empty"
+        elif len(text) > limit:
+            errors[f"widget.{key}"] = f"must be at most {limit} characters"
+    if widget.get("position") not in WIDGET_POSITIONS:
+        errors["widget.position"] = "must be right or left"
+    colors = widget.get("colors") or {}
+    for key in DEFAULT_SETTINGS["widget"]["colors"]:
+        value = colors.get(key)
+        if not isinstance(value, str) or not _HEX_COLOR.fullmatch(value):
+            errors[f"widget.colors.{key}"] = "must be a color like #1f6f50"
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted paths to leaf values (list items by index), for comparing two versions."""
+    if isinstance(value, dict):
+        items: list[tuple[str, Any]] = list(value.items())
+    elif isinstance(value, list):
+        items = [(str(i), v) for i, v in enumerate(value)]
+    else:
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, child in items:
+        flat.update(_flatten(child, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed between two settings documents, one `path: old → new` line per field."""
+    old, new = _flatten(before), _flatten(after)
+    lines = []
+    for path in sorted(old.keys() | new.keys()):
+        if str(old.get(path)) != str(new.get(path)):
+            lines.append(f"{path}: {_shown(old.get(path))} → {_shown(new.get(path))}")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    """A value as the change history prints it."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def current_settings(session: Session, shop_id: int) -> ProgramSettings:
@@ -245,6 +386,9 @@ def save_settings(session: Session, shop_id: int, changes: dict[str, Any], *,
     errors = validate(data)
     if errors:
         raise SettingsError(errors)
+    if summary is None:
+        # The history says what changed, field by field, whoever saved.
+        summary = "; ".join(describe_changes(current.data, data)) or "no changes"
     row = SettingsVersion(shop_id=shop_id, version=current.version + 1, data=data,
                           changed_by=changed_by, summary=summary, created_at=now)
     session.add(row)

@@ -9,8 +9,10 @@ from app.config import Settings
 
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Attach every blueprint the settings allow."""
+    from app.web.admin import register_admin
     from app.web.auth import bp as auth
     from app.web.checkout_api import bp as checkout_api
+    from app.web.dev_admin import register_dev_admin
     from app.web.health import bp as health
     from app.web.previews import register_previews
     from app.web.proxy import bp as proxy
@@ -22,3 +24,5 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(proxy)
     app.register_blueprint(webhooks)
     register_previews(app, settings)
+    register_admin(app)
+    register_dev_admin(app, settings)

@@ -1,0 +1,240 @@
+// Loyalty Loop admin: the one page script.
+// - Every fetch carries `Authorization: Bearer <session token>`: App Bridge's shopify.idToken()
+//   inside Shopify (or the dev frame's stand-in), else the token this page was loaded with.
+//   A 401 with X-Shopify-Retry-Invalid-Session-Request is retried once with a fresh token.
+// - Forms with data-endpoint are posted as JSON; field errors come back keyed by field name.
+// - Links and GET forms to this app navigate with a fresh id_token, as Shopify's admin does.
+(() => {
+  "use strict";
+  const RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request";
+  const pageToken = () => (document.querySelector('meta[name="loyalty-id-token"]') || {}).content || "";
+
+  async function sessionToken() {
+    const bridge = window.shopify;
+    if (bridge && typeof bridge.idToken === "function") {
+      try {
+        const fresh = await bridge.idToken();
+        if (fresh) return fresh;
+      } catch (error) {
+        // No fresh token to be had: the page's own is still valid for a minute.
+      }
+    }
+    return pageToken();
+  }
+
+  async function send(url, body) {
+    for (let attempt = 0; ; attempt += 1) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "Authorization": "Bearer " + await sessionToken(),
+          "Content-Type": "application/json",
+          "Accept": "application/json",
+        },
+        body: JSON.stringify(body),
+      });
+      if (response.status === 401 && response.headers.get(RETRY_HEADER) === "1" && attempt === 0) {
+        continue;
+      }
+      let data = {};
+      try { data = await response.json(); } catch (error) { data = {}; }
+      return { ok: response.ok, status: response.status, data };
+    }
+  }
+
+  function toast(message, isError) {
+    const bridge = window.shopify;
+    if (bridge && bridge.toast && typeof bridge.toast.show === "function") {
+      bridge.toast.show(message, { isError: Boolean(isError) });
+      return;
+    }
+    const box = document.querySelector("[data-toast]");
+    if (!box) return;
+    box.textContent = message;
+    box.classList.toggle("error", Boolean(isError));
+    box.hidden = false;
+    clearTimeout(box.hideTimer);
+    box.hideTimer = setTimeout(() => { box.hidden = true; }, 5000);
+  }
+
+  async function go(href) {
+    const url = new URL(href, location.href);
+    url.searchParams.set("id_token", await sessionToken());
+    if (new URLSearchParams(location.search).get("dev_frame") === "1") {
+      url.searchParams.set("dev_frame", "1");
+    }
+    location.assign(url.toString());
+  }
+
+  const reload = () => go(location.href);
+
+  function setPath(target, path, value) {
+    const parts = path.split(".");
+    let node = target;
+    parts.slice(0, -1).forEach((part) => { node = node[part] = node[part] || {}; });
+    node[parts[parts.length - 1]] = value;
+  }
+
+  const valueOf = (el) => (el.type === "checkbox" ? el.checked : el.value);
+
+  function serialize(form) {
+    const data = {};
+    for (const el of form.elements) {
+      const list = el.closest("[data-list]");
+      if (!el.name || el.disabled || (list && form.contains(list))) continue;
+      if (["submit", "button", "reset"].includes(el.type)) continue;
+      setPath(data, el.name, valueOf(el));
+    }
+    for (const list of form.querySelectorAll("[data-list]")) {
+      const items = [...list.querySelectorAll(":scope > [data-item]")].map((item) => {
+        const fields = {};
+        item.querySelectorAll("[data-field]").forEach((el) => { fields[el.dataset.field] = valueOf(el); });
+        return fields;
+      });
+      setPath(data, list.dataset.list, items);
+    }
+    return data;
+  }
+
+  function fieldFor(form, path) {
+    const named = form.querySelector(`[name="${CSS.escape(path)}"]`);
+    if (named) return named;
+    for (const list of form.querySelectorAll("[data-list]")) {
+      const prefix = list.dataset.list + ".";
+      if (!path.startsWith(prefix)) continue;
+      const [index, field] = path.slice(prefix.length).split(".");
+      const item = list.querySelectorAll(":scope > [data-item]")[Number(index)];
+      if (item && field) return item.querySelector(`[data-field="${CSS.escape(field)}"]`);
+    }
+    return null;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error").forEach((note) => note.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    const banner = form.querySelector("[data-form-error]");
+    if (banner) { banner.hidden = true; banner.textContent = ""; }
+  }
+
+  function showErrors(form, fields, message) {
+    const unplaced = [];
+    for (const [path, text] of Object.entries(fields || {})) {
+      const el = fieldFor(form, path);
+      if (!el) { unplaced.push(`${path.split(".").pop().replace(/_/g, " ")}: ${text}.`); continue; }
+      el.setAttribute("aria-invalid", "true");
+      const note = document.createElement("p");
+      note.className = "field-error";
+      note.dataset.errorFor = path;
+      note.textContent = text;
+      (el.closest(".field") || el.parentElement).appendChild(note);
+    }
+    const banner = form.querySelector("[data-form-error]");
+    if (banner) {
+      banner.textContent = [message, ...unplaced].filter(Boolean).join(" ");
+      banner.hidden = false;
+    }
+    const first = form.querySelector('[aria-invalid="true"]');
+    if (first && typeof first.focus === "function") first.focus();
+  }
+
+  async function save(form) {
+    clearErrors(form);
+    const button = form.querySelector('[type="submit"]');
+    if (button) button.disabled = true;
+    try {
+      const result = await send(form.dataset.endpoint, serialize(form));
+      if (result.ok) {
+        toast(result.data.message || "Saved");
+        form.dataset.saved = String(result.data.version || Date.now());
+        if (form.hasAttribute("data-reload")) await reload();
+      } else {
+        showErrors(form, result.data.fields, result.data.message || "Not saved.");
+        toast(result.data.message || "Not saved.", true);
+      }
+    } catch (error) {
+      toast("Could not reach Loyalty Loop. Nothing was saved.", true);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  async function postAction(button) {
+    button.disabled = true;
+    try {
+      const result = await send(button.dataset.post, JSON.parse(button.dataset.body || "{}"));
+      toast(result.data.message || (result.ok ? "Done" : "Not done."), !result.ok);
+      if (result.ok && button.hasAttribute("data-reload")) await reload();
+    } catch (error) {
+      toast("Could not reach Loyalty Loop.", true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function saveOrder(list) {
+    const ids = [...list.querySelectorAll(":scope > [data-item]")].map((item) => Number(item.dataset.id));
+    const result = await send(list.dataset.orderEndpoint, { ids });
+    toast(result.data.message || (result.ok ? "Order saved." : "Order not saved."), !result.ok);
+  }
+
+  function editList(button) {
+    if (button.dataset.add) {
+      const list = document.querySelector(`[data-list="${CSS.escape(button.dataset.add)}"]`);
+      const template = document.querySelector(`template[data-template-for="${CSS.escape(button.dataset.add)}"]`);
+      if (!list || !template) return;
+      list.appendChild(template.content.cloneNode(true));
+      const added = list.lastElementChild.querySelector("input, select");
+      if (added) added.focus();
+      return;
+    }
+    const item = button.closest("[data-item]");
+    if (!item) return;
+    const list = item.parentElement;
+    if (button.hasAttribute("data-remove")) {
+      item.remove();
+      return;
+    }
+    const up = button.dataset.move === "up";
+    const neighbour = up ? item.previousElementSibling : item.nextElementSibling;
+    if (!neighbour || !neighbour.hasAttribute("data-item")) return;
+    list.insertBefore(up ? item : neighbour, up ? neighbour : item);
+    button.focus();
+    if (list.dataset.orderEndpoint) saveOrder(list);
+  }
+
+  document.addEventListener("click", (event) => {
+    const control = event.target.closest("[data-add], [data-remove], [data-move], [data-post]");
+    if (control) {
+      event.preventDefault();
+      if (control.dataset.post) postAction(control); else editList(control);
+      return;
+    }
+    const link = event.target.closest("a[href]");
+    if (!link || link.target || event.defaultPrevented || event.button !== 0 ||
+        event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const url = new URL(link.href, location.href);
+    if (url.origin !== location.origin) return;
+    event.preventDefault();
+    go(url.toString());
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.hasAttribute("data-navigate")) {
+      event.preventDefault();
+      const url = new URL(form.getAttribute("action") || location.pathname, location.href);
+      for (const [key, value] of new URLSearchParams(location.search)) {
+        if (["shop", "host", "embedded", "locale"].includes(key)) url.searchParams.set(key, value);
+      }
+      for (const [key, value] of new FormData(form)) {
+        if (value !== "") url.searchParams.set(key, value); else url.searchParams.delete(key);
+      }
+      go(url.toString());
+      return;
+    }
+    if (form.dataset.endpoint) {
+      event.preventDefault();
+      save(form);
+    }
+  });
+})();

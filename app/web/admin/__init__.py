@@ -1,0 +1,20 @@
+"""The merchant admin inside Shopify: small blueprints under /admin, each behind a session token.
+
+`register_admin(app)` attaches them all; templates live in app/templates/admin/.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_admin(app: Flask) -> None:
+    """Attach the admin pages and their fetch endpoints."""
+    from app.web.admin.customers import bp as customers
+    from app.web.admin.dashboard import bp as dashboard
+    from app.web.admin.pages import bp as pages
+    from app.web.admin.rewards import bp as rewards
+    from app.web.admin.settings import bp as settings
+
+    for blueprint in (pages, settings, rewards, customers, dashboard):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,114 @@
+"""Customers: search members, read one member's record, adjust their points by hand."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from app.loyalty.adjustments import AdjustmentError, adjust_points
+from app.loyalty.expiry import expires_at
+from app.loyalty.ledger import InsufficientPoints, release_unlocked
+from app.loyalty.program import current_settings
+from app.loyalty.tiers import tier_basis_value, tier_progress
+from app.web.admin.directory import (
+    ledger_page,
+    redemptions_of,
+    referral_stats,
+    search_members,
+    shop_member,
+)
+from app.web.admin.embedded import (
+    actor,
+    database,
+    fetch_only,
+    field_errors,
+    json_body,
+    not_json,
+    now,
+    render_page,
+)
+from app.web.admin.forms import INT, coerce
+from app.web.auth import require_admin_session
+from app.web.responses import error
+
+bp = Blueprint("admin_customers", __name__)
+
+# What a merchant reads for each kind of ledger entry.
+KIND_LABELS = {
+    "earn_order": "Order", "refund_reversal": "Refund", "cancel_reversal": "Cancelled order",
+    "redeem": "Reward redeemed", "redeem_refund": "Reward returned", "expire": "Expired",
+    "adjust": "Manual adjustment", "bonus_signup": "Welcome bonus",
+    "bonus_birthday": "Birthday bonus", "bonus_review": "Review bonus", "bonus_nps": "NPS bonus",
+    "referral_referrer": "Referred a friend", "referral_referee": "Referral welcome",
+}
+
+
+@bp.get("/admin/customers")
+@require_admin_session
+def customers_page():  # noqa: ANN201 - Flask view
+    """Search by email or name; without a query, the newest members."""
+    query = request.args.get("q", "").strip()[:200]
+    with database().sessions() as session:
+        members = search_members(session, g.shop.id, query)
+    return render_page("admin/customers.html", title="Customers", nav="customers",
+                       query=query, members=members)
+
+
+def _before_id() -> int | None:
+    """The ledger page cursor from the query, when it is a number."""
+    raw = request.args.get("before", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.get("/admin/customers/<int:member_id>")
+@require_admin_session
+def member_page(member_id: int):  # noqa: ANN201 - Flask view
+    """Balances, tier, referral stats, rewards and the full ledger of one member."""
+    moment = now()
+    with database().transaction() as session:
+        member = shop_member(session, g.shop.id, member_id)
+        if member is None:
+            return error("not_found", "no such customer in this shop", 404)
+        # Points past their pending period are shown as available, as the shopper sees them.
+        release_unlocked(session, member, moment)
+        program = current_settings(session, g.shop.id)
+        progress = tier_progress(member, program, tier_basis_value(session, member, program,
+                                                                   moment))
+        entries, more = ledger_page(session, member, _before_id())
+        context = {"member": member, "progress": progress, "program": program,
+                   "expires": expires_at(member, program), "entries": entries, "more": more,
+                   "referrals": referral_stats(session, member),
+                   "redemptions": redemptions_of(session, member)}
+    name = " ".join(p for p in (member.first_name, member.last_name) if p) or member.email
+    return render_page("admin/member.html", title=name or "Customer", nav="customers",
+                       now=moment, kind_labels=KIND_LABELS, **context)
+
+
+@bp.post("/admin/customers/<int:member_id>/adjustments")
+@fetch_only
+@require_admin_session
+def adjust(member_id: int):  # noqa: ANN201 - Flask view
+    """Add or take points with a reason; recorded with the staff member from the session."""
+    body = json_body()
+    if body is None:
+        return not_json()
+    points = coerce(INT, body.get("points", ""))
+    try:
+        with database().transaction() as session:
+            member = shop_member(session, g.shop.id, member_id)
+            if member is None:
+                return error("not_found", "no such customer in this shop", 404)
+            entry = adjust_points(session, member, current_settings(session, g.shop.id),
+                                  points=points, reason=str(body.get("reason") or ""),
+                                  actor=actor(), request_key=str(body.get("request_key") or ""),
+                                  now=now())
+            session.refresh(member)
+            answer = {"entry_id": entry.id, "points": entry.points,
+                      "available": member.points_available, "pending": member.points_pending,
+                      "message": f"{entry.points:+,} points recorded."}
+    except AdjustmentError as exc:
+        return field_errors("invalid_adjustment", "Some fields need attention.", exc.errors)
+    except InsufficientPoints as exc:
+        return field_errors(
+            "insufficient_points", f"Only {exc.available:,} points are available.",
+            {"points": f"cannot take more than the {exc.available:,} available points"}, 409)
+    return jsonify(answer)

@@ -1,0 +1,61 @@
+"""The admin's entry and the first-open checklist."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, redirect, request
+from sqlalchemy.orm import Session
+
+from app.models import Shop
+from app.web.admin import onboarding
+from app.web.admin.embedded import actor, database, fetch_only, now, render_page, settings
+from app.web.auth import require_admin_session
+from app.web.responses import error
+
+bp = Blueprint("admin_pages", __name__)
+
+
+def _with_query(path: str) -> str:
+    """The same path with this request's query (Shopify's parameters and the id_token)."""
+    query = request.query_string.decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+@bp.get("/admin")
+@require_admin_session
+def admin_index():  # noqa: ANN201 - Flask view
+    """The checklist until the program is launched, the dashboard after."""
+    if onboarding.is_complete(g.shop.onboarding):
+        return redirect(_with_query("/admin/dashboard"), 302)
+    return redirect(_with_query("/admin/onboarding"), 302)
+
+
+@bp.get("/admin/onboarding")
+@require_admin_session
+def checklist_page():  # noqa: ANN201 - Flask view
+    """The four steps to a launched program, with the progress remembered."""
+    steps = onboarding.checklist(g.shop.onboarding)
+    return render_page(
+        "admin/onboarding.html", title="Get started", nav="onboarding", steps=steps,
+        done=sum(s.done for s in steps),
+        theme_editor=onboarding.theme_editor_link(g.shop.domain, settings().shopify_api_key))
+
+
+@bp.post("/admin/onboarding/<step>")
+@fetch_only
+@require_admin_session
+def complete_step(step: str):  # noqa: ANN201 - Flask view
+    """Mark one step done (the first time is the one remembered)."""
+    if step not in onboarding.STEP_KEYS:
+        return error("unknown_step", f"no checklist step called {step!r}", 404)
+    with database().transaction() as session:
+        shop = session.get(Shop, g.shop.id, with_for_update=True)
+        shop.onboarding = onboarding.mark_done(shop.onboarding, step, by=actor(), now=now())
+        steps = onboarding.checklist(shop.onboarding)
+    return jsonify({"step": step, "done": sum(s.done for s in steps), "of": len(steps),
+                    "complete": all(s.done for s in steps)})
+
+
+def mark_step(session: Session, shop_id: int, step: str) -> None:
+    """Mark a step done as a side effect of another save (settings, rewards)."""
+    shop = session.get(Shop, shop_id, with_for_update=True)
+    shop.onboarding = onboarding.mark_done(shop.onboarding, step, by=actor(), now=now())

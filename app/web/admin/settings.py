@@ -1,0 +1,111 @@
+"""Program settings pages: one form per section, each save a new version applied from now on."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+from sqlalchemy import select
+
+from app.loyalty.program import SettingsError, current_settings, save_settings
+from app.loyalty.tiers import reevaluate_shop_tiers
+from app.models import SettingsVersion, Shop
+from app.web.admin.embedded import (
+    actor,
+    database,
+    fetch_only,
+    field_errors,
+    json_body,
+    not_json,
+    now,
+    render_page,
+)
+from app.web.admin.forms import SECTIONS, section_changes
+from app.web.admin.pages import mark_step
+from app.web.auth import require_admin_session
+from app.web.responses import error
+
+bp = Blueprint("admin_settings", __name__)
+
+HISTORY_SIZE = 50
+# The tabs across the settings pages, in order (rewards and history have their own views).
+TABS = (("points", "Points", "/admin/settings"), ("tiers", "VIP tiers", "/admin/settings/tiers"),
+        ("rewards", "Rewards", "/admin/settings/rewards"),
+        ("referrals", "Referrals", "/admin/settings/referrals"),
+        ("bonuses", "Bonus points", "/admin/settings/bonuses"),
+        ("engagement", "Engagement", "/admin/settings/engagement"),
+        ("widget", "Widget", "/admin/settings/widget"),
+        ("history", "History", "/admin/settings/history"))
+
+
+# What a merchant reads for each engagement flow.
+FLOW_LABELS = {"welcome": "Welcome", "points_unlocked": "Points unlocked",
+               "review_request": "Review request", "nps_request": "NPS question",
+               "expiry_warning": "Points expiry warning", "tier_upgraded": "Tier upgrade",
+               "tier_at_risk": "Tier at risk", "birthday": "Birthday",
+               "replenishment": "Time to reorder", "win_back": "Win-back"}
+
+
+def _section_page(key: str):  # noqa: ANN202 - Flask response
+    """Render one section's form with the shop's current settings."""
+    with database().sessions() as session:
+        program = current_settings(session, g.shop.id)
+    return render_page(f"admin/settings/{key}.html", title="Program settings",
+                       nav="settings", tabs=TABS, tab=key, section=SECTIONS[key],
+                       data=program.data, version=program.version, flow_labels=FLOW_LABELS)
+
+
+@bp.get("/admin/settings")
+@require_admin_session
+def points_page():  # noqa: ANN201 - Flask view
+    """Earning rate, exclusions, test orders, pending period and expiry."""
+    return _section_page("points")
+
+
+@bp.get("/admin/settings/<any(tiers, referrals, bonuses, engagement, widget):key>")
+@require_admin_session
+def section_page(key: str):  # noqa: ANN201 - Flask view
+    """Any other settings section."""
+    return _section_page(key)
+
+
+@bp.post("/admin/settings/<key>")
+@fetch_only
+@require_admin_session
+def save_section(key: str):  # noqa: ANN201 - Flask view
+    """Validate and save one section as a new settings version (422 with field errors)."""
+    section = SECTIONS.get(key)
+    if section is None:
+        return error("unknown_section", f"no settings section called {key!r}", 404)
+    submitted = json_body()
+    if submitted is None:
+        return not_json()
+    changes, form_errors = section_changes(section, submitted)
+    if form_errors:
+        return field_errors("invalid_settings", "Some fields need attention.", form_errors)
+    moment = now()
+    try:
+        with database().transaction() as session:
+            saved = save_settings(session, g.shop.id, changes, changed_by=actor(), now=moment)
+            if key == "tiers":
+                # New tiers apply to every member from now on; past earning is never redone.
+                reevaluate_shop_tiers(session, session.get(Shop, g.shop.id), saved, moment)
+            mark_step(session, g.shop.id, "defaults_reviewed")
+            row = session.execute(select(SettingsVersion).where(
+                SettingsVersion.shop_id == g.shop.id,
+                SettingsVersion.version == saved.version)).scalar_one()
+    except SettingsError as exc:
+        return field_errors("invalid_settings", "Some fields need attention.", exc.errors)
+    return jsonify({"version": saved.version, "summary": row.summary,
+                    "message": f"Saved as version {saved.version}. It applies to orders and "
+                               "events from now on."})
+
+
+@bp.get("/admin/settings/history")
+@require_admin_session
+def history_page():  # noqa: ANN201 - Flask view
+    """Every saved version: who changed what, and when."""
+    with database().sessions() as session:
+        versions = list(session.execute(
+            select(SettingsVersion).where(SettingsVersion.shop_id == g.shop.id)
+            .order_by(SettingsVersion.version.desc()).limit(HISTORY_SIZE)).scalars())
+    return render_page("admin/settings/history.html", title="Program settings",
+                       nav="settings", tabs=TABS, tab="history", versions=versions)

@@ -1,0 +1,229 @@
+"""The embedded admin in Debian's Chromium: the real app served over HTTP next to the emulator.
+
+The admin opens through the development frame (app/web/dev_admin.py) with id_tokens minted by
+the emulator, as the demo does; Shopify's CDN is unreachable here, so its two scripts are
+answered with empty bodies (App Bridge's behaviour is Shopify's, not ours).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.db import Database, utcnow
+from app.devstore import ShopifyEmulator
+from app.loyalty.rewards import seed_default_rewards
+from app.models import LedgerEntry, Member, Shop
+from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
+from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, missing_tool
+from tests.integration.admin.conftest import install_shop
+from tests.integration.admin.dashboard_seed import seed_busy_shop
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
+
+SHOP = "loop-demo.myshopify.com"
+OUTPUT = REPO_ROOT / "test-output"
+LCP_BUDGET_MS, CLS_BUDGET = 1000.0, 0.05
+CUSTOMER = 7101
+
+# Largest contentful paint and layout shifts as the page reports them (shifts right after
+# input do not count toward CLS, as in Web Vitals).
+MEASURE = """
+window.__lcp = 0; window.__cls = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) window.__lcp = entry.startTime;
+}).observe({type: 'largest-contentful-paint', buffered: true});
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__cls += entry.value;
+}).observe({type: 'layout-shift', buffered: true});
+"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless (never a Playwright-downloaded browser)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        missing_tool("Playwright", str(exc))
+    if not os.access(CHROMIUM, os.X_OK):
+        missing_tool("Chromium", f"{CHROMIUM} missing (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browse(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """New pages in fresh contexts, with Shopify's CDN stubbed; all closed after the test."""
+    contexts: list[Any] = []
+
+    def new_page(width: int = 1440, height: int = 900) -> Any:
+        """A page in its own context."""
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        context.route("https://cdn.shopify.com/**", lambda route: route.fulfill(
+            status=200, content_type="text/javascript", body=""))
+        contexts.append(context)
+        page = context.new_page()
+        page.add_init_script(MEASURE)
+        return page
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+def _paid_order(emulator: ShopifyEmulator, order_id: int, price: str) -> dict[str, Any]:
+    """orders/paid for one 'price' item, paid now, by the test customer."""
+    now = utcnow().isoformat() + "Z"
+    return emulator.sample_payload(
+        "orders/paid", order_id=order_id, customer_id=CUSTOMER, email="ada@example.com",
+        first_name="Ada", updated_at=now, created_at=now, test=False,
+        line_items=[{"id": order_id * 10, "title": "Tea", "price": price, "quantity": 1,
+                     "product_id": 1}])
+
+
+def _earned(db: Database) -> list[tuple[int, int]]:
+    """(order id, points) of every earn entry, in order."""
+    with db.sessions() as session:
+        return [(order_id, points) for order_id, points in session.execute(
+            select(LedgerEntry.order_id, LedgerEntry.points)
+            .where(LedgerEntry.kind == "earn_order").order_by(LedgerEntry.id))]
+
+
+def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
+        serve_app: Callable[..., RunningApp], emulator: ShopifyEmulator, redis_url: str,  # noqa: F811
+        browse: Callable[..., Any]) -> None:
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    running.app.extensions.update(devstore=emulator, devstore_shop=SHOP)
+    page = browse()
+    # First open: the embedded home exchanges the emulator's id_token for an offline token.
+    page.goto(f"{running.url}/dev/admin?path=/")
+    page.frame_locator("iframe").get_by_text("Loyalty Loop is connected").wait_for()
+    emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3001, "40.00"))
+    running.work()
+
+    page.goto(f"{running.url}/dev/admin?path=/admin/settings&user_id=55")
+    frame = page.frame_locator("iframe")
+    rate = frame.locator('input[name="earning.points_per_unit"]')
+    assert rate.input_value() == "5"
+    rate.fill("10")
+    frame.get_by_role("button", name="Save").click()
+    frame.get_by_role("status").get_by_text("Saved as version 1").wait_for()
+
+    emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3002, "40.00"))
+    running.work()
+    with running.db.sessions() as session:
+        member = session.execute(select(Member).where(Member.customer_id == CUSTOMER)
+                                 ).scalar_one()
+    # 40.00 of goods: 200 points at the old rate, 400 at the new one; nothing recalculated.
+    assert _earned(running.db) == [(3001, 200), (3002, 400)]
+    assert member.points_pending == 600
+
+    page.goto(f"{running.url}/dev/admin?path=/admin/settings/history")
+    history = page.frame_locator("iframe").locator("table")
+    assert "earning.points_per_unit: 5 → 10" in history.inner_text()
+    assert "staff:55" in history.inner_text()
+
+
+def test_field_errors_show_next_to_the_field_and_links_keep_the_session(
+        db: Database, emulator: ShopifyEmulator, live_server: Callable[[Any], str],
+        browse: Callable[..., Any]) -> None:
+    url = _seeded_app(db, emulator, live_server)
+    page = browse()
+    page.goto(f"{url}/dev/admin?path=/admin/settings/tiers")
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("button", name="Add tier").click()
+    row = frame.locator("[data-item]").last
+    row.locator('[data-field="name"]').fill("Platinum")
+    row.locator('[data-field="threshold"]').fill("2000")
+    row.locator('[data-field="multiplier"]').fill("50")
+    frame.get_by_role("button", name="Save").click()
+    error = frame.locator('.field-error[data-error-for="tiers.levels.3.multiplier"]')
+    assert error.inner_text() == "must be between 0.1 and 10"
+    assert row.locator('[data-field="multiplier"]').get_attribute("aria-invalid") == "true"
+
+    # A link inside the app loads the next page with a fresh id_token (no bounce, no 401).
+    page.goto(f"{url}/dev/admin?path=/admin/customers")
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("searchbox").fill("shopper1")
+    frame.get_by_role("button", name="Search").click()
+    frame.locator("table a").first.click()
+    adjust = frame.locator('form[aria-label="Adjust points"]')
+    adjust.locator('input[name="points"]').fill("25")
+    adjust.get_by_role("button", name="Record adjustment").click()
+    error = adjust.locator(".field-error")
+    assert error.inner_text().startswith("a reason is required")
+    adjust.locator('input[name="reason"]').fill("Sorry for the wait")
+    adjust.get_by_role("button", name="Record adjustment").click()
+    frame.get_by_text("Sorry for the wait").wait_for()
+
+
+def _seeded_app(db: Database, emulator: ShopifyEmulator,
+                live_server: Callable[[Any], str]) -> str:
+    """The app with a busy month of activity for SHOP, served; its URL."""
+    from app import create_app
+    from tests.conftest import app_config
+
+    app = create_app(app_config(db))
+    app.extensions.update(devstore=emulator, devstore_shop=SHOP)
+    shop_id = install_shop(db, SHOP)
+    with db.transaction() as session:
+        shop = session.get(Shop, shop_id)
+        seed_busy_shop(session, shop, utcnow() - timedelta(hours=1))
+        seed_default_rewards(session, shop, utcnow())
+    return live_server(app)
+
+
+def _member_id(db: Database) -> int:
+    """The member with the most points (a full ledger to show)."""
+    with db.sessions() as session:
+        return session.execute(select(Member.id).order_by(Member.points_lifetime.desc())
+                               .limit(1)).scalar_one()
+
+
+def test_every_admin_page_paints_within_budget_without_shifting(
+        db: Database, emulator: ShopifyEmulator, live_server: Callable[[Any], str],
+        browse: Callable[..., Any]) -> None:
+    url = _seeded_app(db, emulator, live_server)
+    paths = ["/admin/onboarding", "/admin/dashboard", "/admin/customers",
+             f"/admin/customers/{_member_id(db)}", "/admin/settings", "/admin/settings/tiers",
+             "/admin/settings/rewards", "/admin/settings/referrals",
+             "/admin/settings/bonuses", "/admin/settings/engagement", "/admin/settings/widget",
+             "/admin/settings/history"]
+    results = {}
+    for path in paths:
+        page = browse(1280, 800)
+        token = emulator.mint_admin_session_token(SHOP, user_id=1)
+        page.goto(f"{url}{path}?embedded=1&shop={SHOP}&dev_frame=1&id_token={token}",
+                  wait_until="load")
+        page.wait_for_timeout(250)
+        lcp, cls = page.evaluate("[window.__lcp, window.__cls]")
+        results[path] = {"lcp_ms": round(lcp, 1), "cls": round(cls, 4)}
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "admin-page-speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    slow = {p: r for p, r in results.items()
+            if not 0 < r["lcp_ms"] < LCP_BUDGET_MS or r["cls"] >= CLS_BUDGET}
+    assert slow == {}
+
+
+def test_screenshots_of_the_dashboard_and_settings(
+        db: Database, emulator: ShopifyEmulator, live_server: Callable[[Any], str],
+        browse: Callable[..., Any]) -> None:
+    url = _seeded_app(db, emulator, live_server)
+    OUTPUT.mkdir(exist_ok=True)
+    for path, name, height in (("/admin/dashboard", "admin-dashboard.png", 1500),
+                               ("/admin/settings", "admin-settings.png", 1000)):
+        page = browse(1440, height)
+        page.goto(f"{url}/dev/admin?path={path}")
+        page.frame_locator("iframe").locator("s-page").wait_for()
+        page.screenshot(path=str(OUTPUT / name))
+        assert (OUTPUT / name).stat().st_size > 10_000

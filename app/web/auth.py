@@ -22,7 +22,6 @@ from flask import (
     g,
     make_response,
     redirect,
-    render_template,
     request,
 )
 from shopify_app import RequestInput, Res
@@ -244,10 +243,9 @@ def home():  # noqa: ANN201 - Flask view
     failure = _connect(check)
     if failure is not None:
         return failure
-    with _runtime().db.sessions() as session:
-        shop = session.execute(select(Shop).where(Shop.domain == check.shop)).scalar_one()
-    response = make_response(render_template(
-        "auth/home.html", client_id=_settings().shopify_api_key, shop=shop))
+    # The program lives under /admin (onboarding first); the verified query, id_token
+    # included, goes along so that page load is verified the same way.
+    response = redirect(f"/admin?{request.query_string.decode('latin-1')}", 302)
     response.headers.update(check.response.headers if check.response else {})
     response.headers.update(_frame_ancestors(check.shop))
     return response

@@ -69,7 +69,9 @@ def test_the_embedded_admin_connects_a_shop_by_token_exchange(serve_app, emulato
     host = base64.urlsafe_b64encode(f"admin.shopify.com/store/{SHOP[:-14]}".encode()).decode()
     token = emulator.mint_admin_session_token(SHOP)
     page = httpx.get(f"{running.url}/", params={"shop": SHOP, "host": host, "embedded": "1",
-                                                 "id_token": token}, timeout=10)
+                                                 "id_token": token}, timeout=10,
+                     follow_redirects=True)
+    assert page.url.path == "/admin/onboarding"
     assert page.status_code == 200
     assert page.headers["content-security-policy"] == (
         f"frame-ancestors https://{SHOP} https://admin.shopify.com;")

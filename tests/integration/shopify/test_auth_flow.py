@@ -235,17 +235,20 @@ def test_the_first_load_without_a_token_is_bounced_for_one(app: Flask) -> None:
         f"/?shop={SHOP}&host={ADMIN_HOST}&embedded=1"]
 
 
-def test_the_first_load_with_an_id_token_connects_the_shop_and_says_so(
+def test_the_first_load_with_an_id_token_connects_the_shop_and_opens_the_admin(
         app: Flask, db: Database, fake: FakeShopify) -> None:
-    response = app.test_client().get(f"/?shop={SHOP}&host={ADMIN_HOST}&embedded=1"
-                                     f"&id_token={admin_token()}")
-    html = response.get_data(as_text=True)
+    query = f"shop={SHOP}&host={ADMIN_HOST}&embedded=1&id_token={admin_token()}"
+    response = app.test_client().get(f"/?{query}")
     shop = shop_row(db)
-    assert response.status_code == 200
+    assert (response.status_code, response.headers["Location"]) == (302, f"/admin?{query}")
     assert response.headers["Content-Security-Policy"] == CSP
     assert [c["kind"] for c in fake.calls] == ["token_exchange", "graphql"]
     assert (shop.installed_at, shop.name) == (NOW_UTC, "Demo Shop")
-    assert "Loyalty Loop is connected to Demo Shop." in html
+    page = app.test_client().get(f"/admin?{query}", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert page.request.path == "/admin/onboarding"
+    assert "Launch your loyalty program" in html
     assert f'<meta name="shopify-api-key" content="{TEST_API_KEY}">' in html
     first_script = html.index("<script")
     assert html[first_script:].startswith(
@@ -258,7 +261,7 @@ def test_a_second_load_reuses_the_stored_token(app: Flask, fake: FakeShopify) ->
     client = app.test_client()
     client.get(f"/?shop={SHOP}&id_token={admin_token()}")
     calls = len(fake.calls)
-    assert client.get(f"/?shop={SHOP}&id_token={admin_token()}").status_code == 200
+    assert client.get(f"/?shop={SHOP}&id_token={admin_token()}").status_code == 302
     assert len(fake.calls) == calls
 
 
@@ -303,7 +306,7 @@ def test_the_session_token_page_never_reloads_elsewhere(app: Flask, shop: str, r
 
 def installed(app: Flask) -> None:
     """Connect the shop through the home page."""
-    assert app.test_client().get(f"/?shop={SHOP}&id_token={admin_token()}").status_code == 200
+    assert app.test_client().get(f"/?shop={SHOP}&id_token={admin_token()}").status_code == 302
 
 
 def test_an_admin_fetch_gets_its_shop_and_staff_user_on_g(app: Flask, db: Database) -> None:

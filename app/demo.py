@@ -21,6 +21,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.db import utcnow
 from app.devstore import ShopifyEmulator
+from app.devstore.storefront import PAGE_PATH as STOREFRONT
+from app.devstore.storefront import with_storefront
 from app.migrate import upgrade_head
 from app.models import Member, Referral, WebhookEvent
 
@@ -56,7 +58,8 @@ def start_demo(*, database_url: str | None = None, port: int = 8000,
     emulator = ShopifyEmulator(settings.shopify_api_key, settings.shopify_api_secret,
                                app_url="http://placeholder")
     emulator.start(emulator_port)
-    server = make_server(host, port, app, threaded=True)
+    # The storefront preview shares the app's address: /dev/storefront and /apps/loyalty/*.
+    server = make_server(host, port, with_storefront(app, emulator, DEMO_SHOP), threaded=True)
     app_url = f"http://{host}:{server.port}"
     runtime.settings = replace(settings, shopify_app_url=app_url,
                                shopify_admin_base=emulator.base_url)
@@ -64,6 +67,14 @@ def start_demo(*, database_url: str | None = None, port: int = 8000,
     # Development-only previews mint tokens and sign requests through the emulator.
     app.extensions["devstore"] = emulator
     app.extensions["devstore_shop"] = DEMO_SHOP
+    member = CUSTOMERS[0]
+    app.extensions.setdefault("demo_links", []).extend([
+        (f"{STOREFRONT}?customer_id={member['id']}",
+         f"storefront preview as {member['first_name']} (the launcher, live)"),
+        (STOREFRONT, "storefront preview, logged out"),
+        (f"{STOREFRONT}/loyalty?customer_id={member['id']}",
+         f"loyalty page block as {member['first_name']}"),
+    ])
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return Demo(app, app_url, emulator, server)
 

@@ -19,7 +19,14 @@ from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
 from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
 from app.loyalty.program import current_settings
-from app.loyalty.redemption import ISSUED, NotAMember, RewardUnavailable, redeem
+from app.loyalty.redemption import (
+    ISSUED,
+    PENDING,
+    USED,
+    NotAMember,
+    RewardUnavailable,
+    redeem,
+)
 from app.loyalty.widget import member_view, program_view
 from app.models import Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
@@ -39,10 +46,12 @@ WRITES_PER_MINUTE = 10
 
 
 def _runtime() -> Runtime:
+    """The app's settings, database and queue."""
     return current_app.extensions["runtime"]
 
 
 def _limiter() -> RateLimiter:
+    """The app's rate limiter, on the queue's Redis when there is one."""
     limiter = current_app.extensions.get("rate_limiter")
     if limiter is None:
         queue = _runtime().queue
@@ -52,6 +61,7 @@ def _limiter() -> RateLimiter:
 
 
 def _clock() -> float:
+    """Seconds since the epoch (replaceable by tests through app.extensions)."""
     return current_app.extensions.get("shopify_clock", time.time)()
 
 
@@ -73,8 +83,14 @@ def verify_signature():  # noqa: ANN201 - Flask hook
     return None
 
 
+def _now() -> datetime:
+    """Now as the database keeps time: naive UTC."""
+    return datetime.fromtimestamp(_clock(), UTC).replace(tzinfo=None)
+
+
 def _with_shop(action: Callable[[Any, Shop, datetime], Any]) -> Any:
-    now = datetime.fromtimestamp(_clock(), UTC).replace(tzinfo=None)
+    """Run action(session, shop, now) in one transaction for the signed, installed shop."""
+    now = _now()
     with _runtime().db.transaction() as session:
         shop = session.execute(
             select(Shop).where(Shop.domain == g.shop_domain)).scalar_one_or_none()
@@ -135,10 +151,6 @@ def birthday():  # noqa: ANN201 - Flask view
     return _with_shop(save)
 
 
-def _now() -> datetime:
-    return datetime.fromtimestamp(_clock(), UTC).replace(tzinfo=None)
-
-
 @bp.post("/redeem")
 def redeem_reward():  # noqa: ANN201 - Flask view
     """Spend points on a reward: a single-use code for this shopper, or the points back."""
@@ -170,6 +182,16 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         return error("reward_unavailable", "this reward is not available to you", 409)
     except TokenUnavailable:
         return error("unavailable", "rewards are paused for this shop; try again later", 503)
+    except ValueError as exc:
+        # redeem() refuses a malformed request key before it reads or spends anything.
+        if request_key is None:
+            raise
+        return error("invalid_request_key", str(exc), 400)
+    if redemption.status == PENDING:
+        # A repeated request key whose first request is still talking to Shopify: its points
+        # are spent and its code is on the way, so neither "here is your code" nor "points back".
+        return error("redemption_in_progress",
+                     "your code is still being created; try again in a moment", 409)
     enqueue_or_leave_to_sweep(runtime.queue, "app.jobs.sync_member_metafields", shop_id,
                               member_id, job_id=f"metafields-{shop_id}-{member_id}-redeem-"
                               f"{redemption.id}", queue_name="default")
@@ -178,8 +200,9 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None
         view = member_view(session, shop, _shopper(session, shop, now),
                            current_settings(session, shop_id), now)
-    if redemption.status != ISSUED:
-        # The points are already back (redeem_refund): say so, and show the restored balance.
+    if redemption.status not in (ISSUED, USED):
+        # Failed (or, for a repeated request key, voided since): the points are already back
+        # (redeem_refund), so say so and show the restored balance.
         return jsonify({"error": "reward_not_issued", "points": view["points"],
                         "message": "Shopify could not create your code; your points are back"}
                        ), 502

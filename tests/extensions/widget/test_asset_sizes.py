@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.extensions.widget.storefront import EXTENSION_DIR
+from app.devstore.storefront import EXTENSION_DIR
 
 ASSETS = sorted((EXTENSION_DIR / "assets").iterdir())
 # suffix: (Theme Check limit, our raw budget, our gzipped budget)

@@ -10,10 +10,21 @@ from __future__ import annotations
 import copy
 import json
 
+from app.devstore.storefront import render_block, storefront_page
 from tests.extensions.widget.dom import Element, parse
-from tests.extensions.widget.harness import MEMBER, storefront_page
-from tests.extensions.widget.storefront import render_block
 
+# A logged-in customer with the app-owned metafields the blocks read.
+MEMBER = {
+    "id": 115310627314723954,
+    "first_name": "Ada",
+    "email": "ada@example.com",
+    "metafields": {"$app": {
+        "points": {"value": 1250},
+        "pending": {"value": 300},
+        "pending_until": {"value": "2026-12-22"},
+        "tier": {"value": "Silver"},
+    }},
+}
 NEW_MEMBER = {"id": 7, "first_name": "Grace", "metafields": {}}
 WIDGET_MESSAGES = {"loading", "copied", "redeemed", "birthday_saved", "generic", "not_logged_in",
                    "insufficient_points", "reward_unavailable", "rate_limited"}

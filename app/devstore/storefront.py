@@ -1,0 +1,516 @@
+"""A Shopify storefront for the theme app extension, next to the local Shopify emulator.
+
+Rendering: python-liquid with the Shopify tags and filters our blocks use, and a page that
+places the blocks the way a theme does. Shopify's behaviour, as far as the blocks can tell:
+
+- `{% schema %}` renders nothing (Shopify reads it, the page never sees it);
+- `t` looks a key up in `locales/<locale>.json`, falling back to `en.default.json`, and replaces
+  `{{ name }}` with the filter's keyword arguments; a missing key fails the render instead of
+  printing "translation missing", so a test catches it;
+- `asset_url` points at the extension's `assets/` (Shopify's CDN in production);
+- `json` escapes `<`, `>` and `&` like Shopify's (Rails) encoder, so JSON is safe in <script>;
+- snippets are found in `snippets/` by `{% render %}`; `customer` is nil for a guest.
+
+Serving: `create_storefront_app(emulator, shop)` plays the shop's online store.
+`/dev/storefront?customer_id=9001` is the home page with the app embed (the launcher) rendered
+for that customer, `/dev/storefront` the same for a logged-out visitor, and
+`/dev/storefront/loyalty` a page with the loyalty block. The customer's `$app` metafields are
+read from the emulator, i.e. whatever the app last wrote with metafieldsSet, exactly as Shopify
+renders them. `/apps/loyalty/*` goes to the emulator's signing app proxy with the visitor's
+storefront session (the `emu_customer_id` cookie each page sets or clears), so the widget talks
+to the running app as it would on a store. `with_storefront(app, emulator, shop)` serves these
+paths on the app's own address (how `make demo` shows them).
+
+python-liquid is a development requirement: it is imported only when something renders.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import re
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import httpx
+from flask import Flask, Response, abort, redirect, request
+
+from app.devstore.admin_api import ApiContext
+from app.devstore.state import ShopState, gid
+from app.devstore.web import CUSTOMER_COOKIE
+
+if TYPE_CHECKING:
+    from liquid import Environment
+
+    from app.devstore.emulator import ShopifyEmulator
+
+EXTENSION_DIR = Path(__file__).resolve().parents[2] / "extensions" / "loyalty-widget"
+ASSETS_DIR = EXTENSION_DIR / "assets"
+DEFAULT_LOCALE = "en"
+SCHEMA_PATTERN = re.compile(r"{%-?\s*schema\s*-?%}(.*?){%-?\s*endschema\s*-?%}", re.S)
+INTERPOLATION = re.compile(r"{{\s*(\w+)\s*}}")
+# App embeds close the <body>; every other block sits in a section.
+EMBED_BLOCKS = ("launcher",)
+ALL_BLOCKS = ("launcher", "loyalty-page")
+
+PAGE_PATH = "/dev/storefront"
+ASSET_BASE = f"{PAGE_PATH}/assets/"
+# What Shopify's storefront passes to the app proxy: the emulator adds the signed parameters.
+_FORWARDED_HEADERS = ("Content-Type", "Accept", "Accept-Language", "User-Agent")
+_RETURNED_HEADERS = ("Content-Type", "Cache-Control")
+
+THEME_CSS = """
+body{margin:0;font:16px/1.6 Georgia,serif;color:#222;background:#faf8f5}
+header,footer{padding:18px 32px;background:#222;color:#fff}
+header a{color:#f3e6c8}
+.preview{padding:8px 32px;background:#efe7dc;font:14px/1.5 system-ui,sans-serif}
+.preview a{margin-right:12px;color:#1f6f50}
+main{max-width:960px;margin:0 auto;padding:24px 32px}
+.hero{height:220px;margin:24px 0;background:linear-gradient(120deg,#d9cbb8,#efe7dc)}
+"""
+
+
+# --- Liquid -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _schema_tag() -> type:
+    """Shopify's `{% schema %}…{% endschema %}` block tag for python-liquid."""
+    from liquid import Node, Tag
+    from liquid.exceptions import LiquidSyntaxError
+    from liquid.token import TOKEN_EOF, TOKEN_TAG
+
+    class SchemaNode(Node):
+        """The parsed schema: theme settings for the editor, no output."""
+
+        __slots__ = ()
+
+        def render_to_output(self, context: Any, buffer: Any) -> int:  # noqa: ARG002
+            """Write nothing: Shopify strips the schema from the rendered page."""
+            return 0
+
+    class SchemaTag(Tag):
+        """`{% schema %}`: every token up to `{% endschema %}` is skipped."""
+
+        name = "schema"
+        end = "endschema"
+
+        def parse(self, stream: Any) -> SchemaNode:
+            """Skip every token up to `{% endschema %}`."""
+            token = stream.eat(TOKEN_TAG)
+            while not (stream.current.kind == TOKEN_TAG and stream.current.value == self.end):
+                if stream.current.kind == TOKEN_EOF:
+                    raise LiquidSyntaxError("schema tag was never closed", token=token)
+                next(stream)
+            return SchemaNode(token)
+
+    return SchemaTag
+
+
+def locale_files() -> dict[str, Path]:
+    """Storefront locale files by locale code (`en` for `en.default.json`)."""
+    files = {}
+    for path in sorted((EXTENSION_DIR / "locales").glob("*.json")):
+        if path.name.endswith(".schema.json"):
+            continue
+        files[path.name.split(".")[0]] = path
+    return files
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted keys to leaf values, the form `t` looks keys up in."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not {"one", "other"} >= set(value):
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def translations(locale: str) -> dict[str, Any]:
+    """The locale's strings over the default locale's, as Shopify falls back."""
+    files = locale_files()
+    strings = flatten(json.loads(files[DEFAULT_LOCALE].read_text(encoding="utf-8")))
+    if locale != DEFAULT_LOCALE:
+        strings.update(flatten(json.loads(files[locale].read_text(encoding="utf-8"))))
+    return strings
+
+
+def make_translate(locale: str) -> Callable[..., str]:
+    """Shopify's `t` filter for one locale."""
+    strings = translations(locale)
+
+    def translate(key: str, **values: Any) -> str:
+        """Look the key up and interpolate `{{ name }}` placeholders."""
+        if key not in strings:
+            raise KeyError(f"translation missing: {locale}.{key}")
+        text = strings[key]
+        if isinstance(text, Mapping):
+            text = text["one" if values.get("count") == 1 else "other"]
+        return INTERPOLATION.sub(lambda m: str(values.get(m.group(1), "")), text)
+
+    return translate
+
+
+def shopify_json(value: Any) -> str:
+    """Shopify's `json` filter: JSON with HTML-significant characters escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def storefront_environment(locale: str = DEFAULT_LOCALE, asset_base: str = "/assets/"
+                           ) -> Environment:
+    """A Liquid environment with the Shopify tags and filters the extension uses."""
+    from liquid import Environment, FileSystemLoader
+
+    env = Environment(loader=FileSystemLoader(EXTENSION_DIR / "snippets", ext=".liquid"))
+    env.add_tag(_schema_tag())
+    env.add_filter("t", make_translate(locale))
+    env.add_filter("asset_url", lambda name: f"{asset_base}{name}")
+    env.add_filter("json", shopify_json)
+    return env
+
+
+def block_source(name: str) -> str:
+    """The Liquid source of blocks/<name>.liquid."""
+    return (EXTENSION_DIR / "blocks" / f"{name}.liquid").read_text(encoding="utf-8")
+
+
+def block_schema(source: str) -> dict[str, Any]:
+    """The JSON inside a block's `{% schema %}` tag."""
+    match = SCHEMA_PATTERN.search(source)
+    if match is None:
+        raise ValueError("no {% schema %} tag")
+    return json.loads(match.group(1))
+
+
+def default_settings(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings as a merchant who changed nothing has them (text settings blank)."""
+    settings: dict[str, Any] = {}
+    for setting in schema.get("settings", []):
+        if "id" in setting:
+            settings[setting["id"]] = setting.get("default", "")
+    return settings
+
+
+DEFAULT_SHOP = {"currency": "USD", "name": "Loyalty Loop demo"}
+DEFAULT_ROUTES = {"account_login_url": "/account/login",
+                  "account_register_url": "/account/register", "root_url": "/"}
+
+
+def storefront_objects(*, customer: Mapping[str, Any] | None, locale: str = DEFAULT_LOCALE,
+                       shop: Mapping[str, Any] | None = None,
+                       routes: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The global objects Shopify gives every block: customer (nil for guests), shop, routes."""
+    return {
+        "customer": customer,
+        "shop": dict(shop or DEFAULT_SHOP),
+        "routes": dict(routes or DEFAULT_ROUTES),
+        "request": {"locale": {"iso_code": locale}, "design_mode": False},
+    }
+
+
+def render_block(name: str, *, customer: Mapping[str, Any] | None = None,
+                 settings: Mapping[str, Any] | None = None, locale: str = DEFAULT_LOCALE,
+                 block_id: str = "test", asset_base: str = "/assets/",
+                 shop: Mapping[str, Any] | None = None,
+                 routes: Mapping[str, str] | None = None) -> str:
+    """Render blocks/<name>.liquid for one visitor, with default settings plus overrides."""
+    source = block_source(name)
+    block_settings = {**default_settings(block_schema(source)), **(settings or {})}
+    block = {"id": block_id, "settings": block_settings,
+             "shopify_attributes": f'data-shopify-editor-block="{block_id}"'}
+    template = storefront_environment(locale, asset_base).from_string(
+        source, name=f"blocks/{name}.liquid")
+    return template.render(block=block, **storefront_objects(
+        customer=customer, locale=locale, shop=shop, routes=routes))
+
+
+def stylesheets(blocks: Iterable[str]) -> list[str]:
+    """Each distinct `stylesheet` the blocks' schemas name, in order."""
+    names: list[str] = []
+    for name in blocks:
+        sheet = block_schema(block_source(name)).get("stylesheet")
+        if sheet and sheet not in names:
+            names.append(sheet)
+    return names
+
+
+def storefront_page(*, customer: Mapping[str, Any] | None = None,
+                    blocks: Iterable[str] = ALL_BLOCKS, locale: str = DEFAULT_LOCALE,
+                    settings: Mapping[str, Mapping[str, Any]] | None = None,
+                    asset_base: str = "/assets/", shop: Mapping[str, Any] | None = None,
+                    routes: Mapping[str, str] | None = None, toolbar: str = "") -> str:
+    """A whole page with the chosen blocks rendered for this visitor.
+
+    As Shopify assembles them: block stylesheets in <head> once, app blocks inside a section in
+    <main>, app embeds (`"target": "body"`) closing the <body>. `toolbar` is trusted markup
+    shown under the header.
+    """
+    blocks = tuple(blocks)
+    settings = settings or {}
+    shop = shop or DEFAULT_SHOP
+
+    def rendered(name: str) -> str:
+        """One block, with ids unique on the page."""
+        return render_block(name, customer=customer, locale=locale, block_id=f"{name}-1",
+                            settings=settings.get(name), asset_base=asset_base, shop=shop,
+                            routes=routes)
+
+    head_links = "\n".join(
+        f'<link rel="stylesheet" href="{html.escape(asset_base + sheet)}">'
+        for sheet in stylesheets(blocks))
+    app_blocks = "\n".join(
+        f'<div class="shopify-section"><div class="shopify-app-block">{rendered(name)}</div></div>'
+        for name in blocks if name not in EMBED_BLOCKS)
+    embeds = "\n".join(rendered(name) for name in blocks if name in EMBED_BLOCKS)
+    greeting = (f"Hello, {html.escape(customer.get('first_name') or 'customer')}" if customer
+                else "Guest")
+    store = html.escape(str(shop.get("name", "")))
+    return f"""<!doctype html>
+<html lang="{html.escape(locale)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{store} · storefront preview</title>
+<style>{THEME_CSS}</style>
+{head_links}
+</head>
+<body>
+<header>{store} · {greeting}</header>
+{toolbar}
+<main>
+<h1>Spring collection</h1>
+<div class="hero"></div>
+<p>Linen shirts, wool socks and everything in between. Members earn points on every order.</p>
+{app_blocks}
+<p>Free returns within 30 days.</p>
+</main>
+<footer>© {store}</footer>
+{embeds}
+</body>
+</html>
+"""
+
+
+# --- the shop's data, as Liquid sees it ---------------------------------------------------------
+
+
+def metafield_value(type_: str, value: str) -> Any:
+    """A metafield's `value` in Liquid: numbers, booleans and JSON typed, the rest as text."""
+    if type_ == "number_integer":
+        return int(value)
+    if type_ == "number_decimal":
+        return float(value)
+    if type_ == "boolean":
+        return value == "true"
+    if type_ == "json" or type_.startswith("list."):
+        return json.loads(value)
+    return value
+
+
+def liquid_customer(emulator: ShopifyEmulator, shop: str,
+                    customer_id: int) -> dict[str, Any] | None:
+    """The `customer` object for a logged-in customer, with the app's own metafields.
+
+    `customer.metafields['$app']` holds what the app set with metafieldsSet in the app's
+    reserved namespace (the emulator resolves `$app` as the Admin API does).
+    """
+    with emulator.lock:
+        state = emulator.shop(shop)
+        customer = state.customers.get(customer_id)
+        if customer is None:
+            return None
+        namespace = ApiContext(shop=state, scopes=frozenset(), app_id=emulator.app_id,
+                               client_id=emulator.client_id, now=0).namespace("$app")
+        owner = gid("Customer", customer_id)
+        own = {mf.key: {"value": metafield_value(mf.type, mf.value), "type": mf.type}
+               for (owner_id, ns, _), mf in state.metafields.items()
+               if owner_id == owner and ns == namespace}
+        return {"id": customer.id, "first_name": customer.first_name or "",
+                "last_name": customer.last_name or "", "email": customer.email or "",
+                "metafields": {"$app": own}}
+
+
+# --- serving ----------------------------------------------------------------------------------
+
+
+def _customer_id_arg() -> int | None:
+    """The page's `customer_id` (None for a logged-out visitor); 400 when it is no id."""
+    raw = request.args.get("customer_id", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 20:
+        abort(Response("customer_id is a numeric Shopify customer id", 400,
+                       content_type="text/plain; charset=utf-8"))
+    return int(raw)
+
+
+def _locale_arg() -> str:
+    """The storefront locale asked for with `locale=`, if the extension translates it."""
+    locale = request.args.get("locale", DEFAULT_LOCALE)
+    return locale if locale in locale_files() else DEFAULT_LOCALE
+
+
+def _toolbar(emulator: ShopifyEmulator, shop: str, path: str, locale: str,
+             customer_id: int | None) -> str:
+    """Links to this page as each customer of the shop or logged out, and to the other pages."""
+    with emulator.lock:
+        customers = sorted(emulator.shop(shop).customers.values(), key=lambda c: c.id)
+
+    def link(label: str, target: str, visitor: int | None) -> str:
+        """A link to a page for one visitor, in the current locale."""
+        query: dict[str, Any] = {"customer_id": visitor} if visitor is not None else {}
+        if locale != DEFAULT_LOCALE:
+            query["locale"] = locale
+        href = target + (f"?{urlencode(query)}" if query else "")
+        return f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
+
+    people = [link(c.first_name or f"customer {c.id}", path, c.id) for c in customers]
+    pages = [link("home page", PAGE_PATH, customer_id),
+             link("loyalty page", f"{PAGE_PATH}/loyalty", customer_id)]
+    return ('<nav class="preview">Storefront preview. View as: '
+            + " ".join([*people, link("logged out", path, None)])
+            + " · Pages: " + " ".join(pages) + "</nav>")
+
+
+def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
+    """The shop's online store: pages with the extension's blocks, its assets, the app proxy."""
+    app = Flask("app.devstore.storefront")
+    proxy_prefix = emulator.proxy_path_prefix
+    account = f"{PAGE_PATH}/account"
+    routes = {"account_login_url": f"{account}/login",
+              "account_register_url": f"{account}/register", "root_url": PAGE_PATH}
+
+    def shop_state() -> ShopState:
+        """The shop's state in the emulator, or a 404 page saying it is not there."""
+        state = emulator.shops.get(shop)
+        if state is None:
+            abort(Response(f"{shop} is not a shop of this Shopify emulator", 404,
+                           content_type="text/plain; charset=utf-8"))
+        return state
+
+    def page(path: str, blocks: tuple[str, ...]) -> Response:
+        """The page for the visitor in the query; the session cookie follows that visitor."""
+        customer_id, locale = _customer_id_arg(), _locale_arg()
+        with emulator.lock:
+            state = shop_state()
+            if customer_id is not None and customer_id not in state.customers:
+                # Logging in as someone new makes them a customer, as the emulator's login does.
+                state.add_customer(customer_id)
+            shop_object = {"name": state.name, "currency": state.currency}
+        customer = (liquid_customer(emulator, shop, customer_id)
+                    if customer_id is not None else None)
+        markup = storefront_page(customer=customer, blocks=blocks, locale=locale,
+                                 asset_base=ASSET_BASE, shop=shop_object, routes=routes,
+                                 toolbar=_toolbar(emulator, shop, path, locale, customer_id))
+        response = Response(markup, content_type="text/html; charset=utf-8")
+        # The storefront session: Shopify signs this customer into every app-proxy request.
+        if customer_id is None:
+            response.delete_cookie(CUSTOMER_COOKIE, path="/")
+        else:
+            response.set_cookie(CUSTOMER_COOKIE, str(customer_id), path="/", httponly=True,
+                                samesite="Lax")
+        return response
+
+    @app.get(PAGE_PATH)
+    def home() -> Response:
+        """The home page with the app embed (the floating launcher)."""
+        return page(PAGE_PATH, EMBED_BLOCKS)
+
+    @app.get(f"{PAGE_PATH}/loyalty")
+    def loyalty_page() -> Response:
+        """A loyalty page: the app block in a section, and the app embed."""
+        return page(f"{PAGE_PATH}/loyalty", ("loyalty-page", *EMBED_BLOCKS))
+
+    @app.get(f"{account}/login")
+    @app.get(f"{account}/register")
+    def account_page() -> Response:
+        """Where Sign in and Join lead: be one of the shop's customers, or a new one."""
+        with emulator.lock:
+            name = shop_state().name
+        markup = (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+                  f"<title>Account</title><style>{THEME_CSS}</style></head><body>"
+                  f"<header>{html.escape(name)} · Account</header>"
+                  f"{_toolbar(emulator, shop, PAGE_PATH, DEFAULT_LOCALE, None)}<main>"
+                  f'<form method="post" action="{account}/register"><h1>Create an account</h1>'
+                  f'<label>First name <input name="first_name" required maxlength="60"></label> '
+                  f"<button>Create account</button></form></main></body></html>")
+        return Response(markup, content_type="text/html; charset=utf-8")
+
+    @app.post(f"{account}/register")
+    def register() -> Response:
+        """A new customer, announced to the app by customers/create as Shopify does; signed in."""
+        first_name = request.form.get("first_name", "").strip()[:60] or "Shopper"
+        with emulator.lock:
+            customer = shop_state().add_customer(first_name=first_name)
+        email = f"customer{customer.id}@example.com"
+        emulator.send_webhook(shop, "customers/create", emulator.sample_payload(
+            "customers/create", customer_id=customer.id, email=email, first_name=first_name,
+            last_name=""))
+        return redirect(f"{PAGE_PATH}?{urlencode({'customer_id': customer.id})}", code=303)
+
+    @app.get(f"{PAGE_PATH}/assets/<name>")
+    def asset(name: str) -> Response:
+        """A file of the extension's assets/ (Shopify's CDN in production)."""
+        path = ASSETS_DIR / name
+        if path.parent != ASSETS_DIR or not path.is_file():
+            abort(404)
+        return Response(path.read_bytes(),
+                        content_type=mimetypes.guess_type(path.name)[0] or "text/plain")
+
+    @app.route(f"{proxy_prefix}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def app_proxy(rest: str) -> Response:
+        """Send /apps/loyalty/<rest> through the emulator's signing proxy, as this visitor."""
+        headers = {name: request.headers[name] for name in _FORWARDED_HEADERS
+                   if name in request.headers}
+        customer = request.cookies.get(CUSTOMER_COOKIE, "")
+        if customer.isdigit():
+            headers["Cookie"] = f"{CUSTOMER_COOKIE}={customer}"
+        query = request.query_string.decode("latin-1")
+        target = f"{emulator.base_url}/{shop}{proxy_prefix}/{rest}" + (f"?{query}" if query
+                                                                         else "")
+        try:
+            # The emulator waits for the app; give it its own timeout and a little more.
+            with httpx.Client(timeout=emulator.request_timeout + 5) as client:
+                upstream = client.request(request.method, target, content=request.get_data(),
+                                          headers=headers)
+        except httpx.HTTPError as exc:
+            return Response(f"the Shopify emulator did not answer ({type(exc).__name__})",
+                            status=502, content_type="text/plain; charset=utf-8")
+        response = Response(upstream.content, status=upstream.status_code)
+        for name in _RETURNED_HEADERS:
+            if name in upstream.headers:
+                response.headers[name] = upstream.headers[name]
+        return response
+
+    return app
+
+
+def storefront_paths(emulator: ShopifyEmulator) -> tuple[str, ...]:
+    """Path prefixes the storefront answers when it shares an address with the app."""
+    return (PAGE_PATH, emulator.proxy_path_prefix + "/")
+
+
+def with_storefront(app: Callable[..., Any], emulator: ShopifyEmulator,
+                    shop: str) -> Callable[..., Any]:
+    """A WSGI app serving the storefront's paths (see `storefront_paths`) and `app` for the rest.
+
+    Only the demo's server is built this way, so the app itself never serves a storefront.
+    """
+    storefront = create_storefront_app(emulator, shop)
+    page, proxy = storefront_paths(emulator)
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Route by path."""
+        path = environ.get("PATH_INFO", "")
+        owned = path == page or path.startswith(page + "/") or path.startswith(proxy)
+        return (storefront if owned else app)(environ, start_response)
+
+    return dispatch

@@ -131,7 +131,7 @@ function widget(root) {
     if ('llCopy' in a) copy(b, ref.url);
     // No Web Share API: copy the message instead.
     if ('llShare' in a) {
-      const text = ref.share_text + ' ' + ref.url;
+      const text = ref.share_text;
       navigator.share ? navigator.share({ text }).catch(() => {}) : copy(b, text);
     }
   };

@@ -378,9 +378,6 @@ def test_copying_the_referral_link_puts_it_on_the_clipboard(visit, demo):
         f"https://{DEMO_SHOP}/?ref={ada(demo).referral_code}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "loyalty-widget.js appends the link to share_text, which the app's share_text already "
-    "ends with (app/loyalty/referrals.py): the link is shared twice"))
 def test_share_copies_the_apps_prefilled_message_where_the_web_share_api_is_missing(visit, demo):
     v = visit(MEMBER_PAGE)
     v.open_launcher()

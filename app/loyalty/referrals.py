@@ -386,3 +386,25 @@ def _pay(session: Session, referral: Referral, referrer_points: int, referee_poi
                             source_key=f"referral:{referral.id}:referee", now=now,
                             order_id=referral.order_id, note="Welcome: you were referred"))
     return [e for e in entries if e is not None]
+
+
+def record_referral_share(session: Session, shop: Shop, member: Member, via: str,
+                          now: datetime) -> bool:
+    """Count a member copying or sharing their link, at most once a minute per way.
+
+    Stored as a `referral_share` message (the merchant's funnel reads them); the natural key
+    keeps a burst of clicks from inflating the count. True when this one was counted.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.models import Message
+
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    key = f"share:{member.id}:{via}:{now:%Y%m%d%H%M}"
+    counted = session.execute(
+        insert(Message).values(shop_id=shop.id, member_id=member.id, kind="referral_share",
+                               channel=via, natural_key=key, status="sent", sent_at=now,
+                               created_at=now)
+        .on_conflict_do_nothing(index_elements=["shop_id", "natural_key"])
+        .returning(Message.id)).scalar_one_or_none()
+    return counted is not None

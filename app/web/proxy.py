@@ -27,6 +27,7 @@ from app.loyalty.redemption import (
     RewardUnavailable,
     redeem,
 )
+from app.loyalty.referrals import record_referral_share
 from app.loyalty.widget import member_view, program_view
 from app.models import Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
@@ -211,3 +212,21 @@ def redeem_reward():  # noqa: ANN201 - Flask view
                        "apply_url": f"/discount/{redemption.code}"},
         "points": view["points"], "rewards": view["rewards"], "activity": view["activity"],
     })
+
+
+@bp.post("/share")
+def record_share():  # noqa: ANN201 - Flask view
+    """Count a referral link copied or shared: the first step of the merchant's referral funnel."""
+    if g.customer_id is None:
+        return error("not_logged_in", "sign in to share your link", 401)
+    body = request.get_json(silent=True)
+    via = body.get("via") if isinstance(body, dict) else None
+    if via not in ("copy", "share"):
+        return error("invalid_share", "send {\"via\": \"copy\" | \"share\"}", 400)
+
+    def count(session: Any, shop: Shop, now: datetime) -> Any:
+        shopper = _shopper(session, shop, now)
+        record_referral_share(session, shop, shopper, via, now)
+        return jsonify({"ok": True})
+
+    return _with_shop(count)

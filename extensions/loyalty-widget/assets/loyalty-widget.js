@@ -128,6 +128,8 @@ function widget(root) {
         });
     }
     if (!ref) return;
+    // Counted for the merchant's referral funnel; nothing waits on it.
+    if ('llCopy' in a || 'llShare' in a) call('/share', { via: 'llShare' in a ? 'share' : 'copy' }).catch(() => {});
     if ('llCopy' in a) copy(b, ref.url);
     // No Web Share API: copy the message instead.
     if ('llShare' in a) {

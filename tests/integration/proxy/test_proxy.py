@@ -128,3 +128,19 @@ def test_a_shopper_over_the_rate_limit_gets_429(client, shop_with_member):
 def test_a_shop_that_is_not_installed_answers_404(client, db):
     response = client.get(f"/proxy/program?{proxy_query('nobody.myshopify.com', None)}")
     assert (response.status_code, response.get_json()["error"]) == (404, "shop_not_installed")
+
+
+def test_copying_or_sharing_the_link_is_counted_once_a_minute_for_the_referral_funnel(
+        client, db, shop_with_member):
+    from sqlalchemy import select
+
+    from app.models import Message
+
+    for via in ("copy", "copy", "share"):
+        response = client.post(f"/proxy/share?{proxy_query(SHOP, 11)}", json={"via": via})
+        assert (response.status_code, response.get_json()) == (200, {"ok": True})
+    bad = client.post(f"/proxy/share?{proxy_query(SHOP, 11)}", json={"via": "fax"})
+    assert (bad.status_code, bad.get_json()["error"]) == (400, "invalid_share")
+    with db.sessions() as s:
+        shares = s.execute(select(Message.kind, Message.channel)).all()
+    assert sorted(shares) == [("referral_share", "copy"), ("referral_share", "share")]

@@ -34,3 +34,11 @@ def register_commands(app: Flask) -> None:
         from app.jobs import daily_rounds_for_all_shops
 
         click.echo(f"daily round queued for {daily_rounds_for_all_shops(now)} shop(s)")
+
+    @app.cli.command("run-due")
+    @click.option("--now", default=None, help="ISO time to run as (default: now, UTC).")
+    def run_due_command(now: str | None) -> None:
+        """Send the engagement messages that are due (schedule it every few minutes)."""
+        from app.jobs import run_due_messages
+
+        click.echo(run_due_messages(now))

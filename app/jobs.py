@@ -173,3 +173,27 @@ def ensure_friend_discount(shop_id: int, member_id: int) -> str:
             usage_limit=offer.usage_limit,
             applies_once_per_customer=offer.applies_once_per_customer)
     return "created"
+
+
+def send_message(message_id: int) -> str:
+    """Send one scheduled engagement message if it is due (the RQ scheduler's wake-up)."""
+    from app.messaging.dispatch import dispatcher_for
+    from app.messaging.dispatch import send_message as send_one
+
+    return send_one(dispatcher_for(runtime_module.current()), message_id, utcnow())
+
+
+def run_due_messages(now_iso: str | None = None) -> str:
+    """Send every due engagement message of every shop; the schedule's sweep, safe to repeat.
+
+    Nothing depends on Redis to survive: the scheduled rows are the schedule, and this sends
+    whatever is due whether or not its wake-up ever ran (cron, or `flask run-due`).
+    """
+    from datetime import datetime
+
+    from app.messaging.dispatch import dispatcher_for, send_due
+
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    outcomes = send_due(dispatcher_for(runtime_module.current()), now)
+    summary = ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items()))
+    return summary or "nothing due"

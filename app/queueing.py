@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import event
@@ -25,6 +26,14 @@ class JobQueue(Protocol):
 
     def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
         """Schedule func(*args) once under job_id."""
+
+    def enqueue_at(self, when: datetime, func: str, *args: Any, job_id: str,
+                   queue: str = "scheduled") -> None:
+        """Run func(*args) at `when` (naive UTC), once under job_id.
+
+        The job must be a wake-up for work that has its own durable record (a Message row
+        with its scheduled_at): a sweep finds that record if the wake-up is ever lost.
+        """
 
     def ping(self) -> bool:
         """Whether the queue's backend is reachable."""
@@ -49,6 +58,16 @@ class InlineQueue:
             pending.append((func, args, job_id))
         else:
             self._run(func, args, job_id)
+
+    def enqueue_at(self, when: datetime, func: str, *args: Any, job_id: str,
+                   queue: str = "scheduled") -> None:
+        """Keep no timer: the durable record is the schedule, and `flask run-due` runs it.
+
+        Without Redis there is no process that outlives a request to wake up later; the
+        scheduled rows in the database are what survives, so nothing is lost by not holding
+        a timer here.
+        """
+        log.debug("inline queue: %s at %s left to the run-due sweep", job_id, when)
 
     def defer(self) -> None:
         """Collect jobs instead of running them (called at the start of a request)."""
@@ -111,6 +130,36 @@ class RedisQueue:
                     existing = Job.fetch(job_id, connection=self.redis)
                 except Exception:  # noqa: BLE001 - expired between the two calls: try again
                     continue
+                if existing.get_status() not in (JobStatus.FINISHED, JobStatus.FAILED,
+                                                  JobStatus.STOPPED, JobStatus.CANCELED):
+                    return
+                existing.delete()
+
+    def enqueue_at(self, when: datetime, func: str, *args: Any, job_id: str,
+                   queue: str = "scheduled") -> None:
+        """Put the job in RQ's scheduled registry for `when`; a worker started with
+        `--with-scheduler` moves it to the queue then. The same job id twice is one job.
+
+        The registry lives in Redis, not in any worker, so restarting workers loses nothing.
+        """
+        from rq import Retry
+        from rq.exceptions import DuplicateJobError
+        from rq.job import Job, JobStatus
+
+        retry = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+        for _ in range(2):
+            try:
+                self.rq_queue(queue).enqueue_at(
+                    when.replace(tzinfo=UTC), func, *args, job_id=job_id, unique=True,
+                    result_ttl=3600, failure_ttl=7 * 24 * 3600, retry=retry)
+                return
+            except DuplicateJobError:
+                try:
+                    existing = Job.fetch(job_id, connection=self.redis)
+                except Exception:  # noqa: BLE001 - expired between the two calls: try again
+                    continue
+                # Scheduled, waiting or running: that wake-up will come. A finished one is
+                # replaced, so the same time can be woken again (its work re-checks itself).
                 if existing.get_status() not in (JobStatus.FINISHED, JobStatus.FAILED,
                                                   JobStatus.STOPPED, JobStatus.CANCELED):
                     return

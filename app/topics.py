@@ -91,6 +91,7 @@ HANDLERS: dict[str, TopicHandler] = {
     "orders/paid": TopicHandler(_loyalty(events.order_paid)),
     "orders/cancelled": TopicHandler(_loyalty(events.order_cancelled)),
     "orders/updated": TopicHandler(_loyalty(events.order_updated)),
+    "orders/fulfilled": TopicHandler(_loyalty(events.order_fulfilled)),
     "refunds/create": TopicHandler(_loyalty(events.refund_created)),
     "customers/create": TopicHandler(_loyalty(events.customer_joined, welcome=True)),
     "customers/update": TopicHandler(_loyalty(events.customer_joined, welcome=False)),

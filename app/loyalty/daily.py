@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.engagement.schedule import plan_daily_messages
 from app.loyalty.bonuses import award_birthday
 from app.loyalty.expiry import expire_inactive_points
 from app.loyalty.ledger import release_unlocked
@@ -30,6 +31,8 @@ class DailyRound:
     referrals_paid: int = 0
     birthdays: int = 0
     tier_changes: int = 0
+    # Engagement messages this round scheduled (expiry and tier warnings, birthdays, …).
+    messages: int = 0
     changed_member_ids: set[int] = field(default_factory=set)
 
 
@@ -52,11 +55,18 @@ def run_daily_round(session: Session, shop: Shop, now: datetime) -> DailyRound:
             done.changed_member_ids.add(referral.referrer_id)
     with_birthday = session.execute(select(Member).where(
         Member.shop_id == shop.id, Member.birthday.is_not(None))).scalars()
+    birthday_entries = []
     for member in with_birthday:
-        if award_birthday(session, member, settings, now, shop.timezone) is not None:
+        entry = award_birthday(session, member, settings, now, shop.timezone)
+        if entry is not None:
+            birthday_entries.append(entry)
             done.birthdays += 1
             done.changed_member_ids.add(member.id)
-    for change in reevaluate_shop_tiers(session, shop, settings, now, reason="daily"):
+    tier_changes = reevaluate_shop_tiers(session, shop, settings, now, reason="daily")
+    for change in tier_changes:
         done.tier_changes += 1
         done.changed_member_ids.add(change.member_id)
+    done.messages = len(plan_daily_messages(session, shop, settings, now,
+                                            tier_changes=tier_changes,
+                                            birthday_entries=birthday_entries))
     return done

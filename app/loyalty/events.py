@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.engagement import schedule as engagement
 from app.loyalty.bonuses import award_signup
 from app.loyalty.earning import record_order_update, record_paid_order
 from app.loyalty.members import enrol
@@ -50,6 +52,10 @@ def order_paid(session: Session, shop: Shop, payload: dict[str, Any],
         if result.member.created_at == now:
             outcome.new_member_ids.add(result.member.id)
     mark_redemptions_used(session, shop.id, facts.discount_codes, facts.shopify_order_id, now)
+    # Follow-ups (welcome, unlock notice, survey, review request) wait in the message schedule.
+    engagement.after_order_paid(session, shop, settings, payload, outcome=result.outcome,
+                                order=result.order, member=result.member, entry=result.entry,
+                                tier_change=result.tier_change, now=now)
     # A test order proves nothing about a friend: it never pays a referrer.
     if result.outcome in ("earned", "nothing_eligible", "already_earned"):
         referral = attribute_order(
@@ -71,6 +77,7 @@ def order_cancelled(session: Session, shop: Shop, payload: dict[str, Any],
     settings = current_settings(session, shop.id)
     facts = parse_order(payload, settings, address_salt=shop.domain)
     result = void_cancelled_order(session, shop, facts, settings, now)
+    engagement.after_cancel(session, result.order)
     return _reversal_outcome("cancel", result.outcome, result.order)
 
 
@@ -79,7 +86,28 @@ def order_updated(session: Session, shop: Shop, payload: dict[str, Any],
     """orders/updated: keep the newest order details (never earns by itself)."""
     settings = current_settings(session, shop.id)
     facts = parse_order(payload, settings, address_salt=shop.domain)
-    return EventOutcome(f"update: {record_order_update(session, shop, facts, settings, now)}")
+    outcome = EventOutcome(f"update: {record_order_update(session, shop, facts, settings, now)}")
+    if facts.cancelled_at is not None:
+        engagement.after_cancel(session, _known_order(session, shop, facts.shopify_order_id))
+    elif engagement.after_order_fulfilled(session, shop, settings, payload, now):
+        outcome.note += "; review request scheduled"
+    return outcome
+
+
+def order_fulfilled(session: Session, shop: Shop, payload: dict[str, Any],
+                    now: datetime) -> EventOutcome:
+    """orders/fulfilled: ask for a review some days after the order reached the shopper."""
+    settings = current_settings(session, shop.id)
+    scheduled = engagement.after_order_fulfilled(session, shop, settings, payload, now)
+    return EventOutcome("fulfilled: review request scheduled" if scheduled
+                        else "fulfilled: nothing to ask")
+
+
+def _known_order(session: Session, shop: Shop, shopify_order_id: int) -> Order | None:
+    """The shop's order row for a Shopify order, if the program knows it."""
+    return session.execute(select(Order).where(
+        Order.shop_id == shop.id, Order.shopify_order_id == shopify_order_id)
+    ).scalar_one_or_none()
 
 
 def refund_created(session: Session, shop: Shop, payload: dict[str, Any],
@@ -88,6 +116,9 @@ def refund_created(session: Session, shop: Shop, payload: dict[str, Any],
     settings = current_settings(session, shop.id)
     refund = parse_refund(payload, settings)
     result = reverse_refund(session, shop, refund, settings, now)
+    if result.outcome != "duplicate":
+        # Nobody is asked to review what they sent back.
+        engagement.after_refund(session, result.order)
     return _reversal_outcome("refund", result.outcome, result.order)
 
 

@@ -15,8 +15,10 @@ from app.models import (
     Member,
     Message,
     Order,
+    PurchasedProduct,
     Redemption,
     Referral,
+    Review,
     Shop,
     SurveyResponse,
 )
@@ -107,7 +109,8 @@ def merge_guest_into(session: Session, guest: Member, member: Member, now: datet
     """Move a guest's history to the customer's member; balances are recomputed from the ledger."""
     from app.loyalty.ledger import ledger_balances
 
-    for model in (LedgerEntry, Order, Redemption, SurveyResponse, Message):
+    for model in (LedgerEntry, Order, Redemption, SurveyResponse, Message, Review,
+                  PurchasedProduct):
         session.execute(update(model).where(model.member_id == guest.id)
                         .values(member_id=member.id))
     for column in (Referral.referee_id, Referral.referrer_id):

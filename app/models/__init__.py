@@ -5,12 +5,13 @@ from app.models.ledger import LEDGER_KINDS, LedgerEntry
 from app.models.member import Member, TierChange
 from app.models.order import Order, OrderRefund
 from app.models.referral import Referral
+from app.models.review import PurchasedProduct, Review
 from app.models.reward import REWARD_KINDS, Redemption, Reward
 from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import WebhookEvent
 
 __all__ = [
     "LEDGER_KINDS", "REWARD_KINDS", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
-    "Redemption", "Referral", "Reward", "SettingsVersion", "Shop", "SurveyResponse",
-    "TierChange", "WebhookEvent",
+    "PurchasedProduct", "Redemption", "Referral", "Review", "Reward", "SettingsVersion", "Shop",
+    "SurveyResponse", "TierChange", "WebhookEvent",
 ]

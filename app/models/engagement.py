@@ -14,7 +14,9 @@ class SurveyResponse(Base):
     """A 0-10 answer to 'how likely are you to recommend us', once per order."""
 
     __tablename__ = "survey_responses"
-    __table_args__ = (UniqueConstraint("shop_id", "order_id"),)
+    __table_args__ = (UniqueConstraint("shop_id", "order_id"),
+                      Index("ix_survey_responses_shop_created", "shop_id", "created_at",
+                            postgresql_include=["score"]))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
@@ -34,6 +36,9 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "natural_key"),
         Index("ix_messages_member_sent", "member_id", "sent_at"),
+        Index("ix_messages_shop_kind_created", "shop_id", "kind", "created_at"),
+        # The due-message sweep: scheduled rows by time.
+        Index("ix_messages_status_scheduled", "status", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -34,6 +34,9 @@ class LedgerEntry(Base):
         # The idempotency key: an event applied twice hits this constraint.
         UniqueConstraint("shop_id", "source_key"),
         Index("ix_ledger_member_created", "member_id", "created_at"),
+        # The dashboard's per-period sums read the index alone (app/loyalty/analytics.py).
+        Index("ix_ledger_entries_shop_created", "shop_id", "created_at",
+              postgresql_include=["kind", "points"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -18,6 +18,10 @@ class Member(Base):
         UniqueConstraint("shop_id", "customer_id"),
         UniqueConstraint("shop_id", "referral_code"),
         Index("ix_members_shop_email", "shop_id", "email"),
+        Index("ix_members_shop_created", "shop_id", "created_at",
+              postgresql_include=["points_available", "points_pending"]),
+        # Deleting a member (redaction) checks who it referred: without this, a full scan each.
+        Index("ix_members_referred_by", "referred_by_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -18,6 +18,8 @@ class Referral(Base):
         # A friend's order is attributed once.
         UniqueConstraint("shop_id", "order_id"),
         Index("ix_referrals_referrer", "referrer_id", "created_at"),
+        Index("ix_referrals_shop_created", "shop_id", "created_at",
+              postgresql_include=["status"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -50,6 +50,7 @@ class Redemption(Base):
         # A repeated click or client retry carries the same key and finds the same redemption.
         UniqueConstraint("shop_id", "member_id", "request_key"),
         Index("ix_redemptions_member", "member_id", "created_at"),
+        Index("ix_redemptions_shop_used_order", "shop_id", "used_order_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

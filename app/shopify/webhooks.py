@@ -17,7 +17,8 @@ from app.shopify.domains import valid_shop
 log = logging.getLogger(__name__)
 
 # Topics declared in shopify.app.toml; anything else is acknowledged, recorded and ignored.
-ORDER_TOPICS = ("orders/paid", "orders/cancelled", "orders/updated", "refunds/create")
+ORDER_TOPICS = ("orders/paid", "orders/cancelled", "orders/updated", "orders/fulfilled",
+                "refunds/create")
 CUSTOMER_TOPICS = ("customers/create", "customers/update")
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 APP_TOPICS = ("app/uninstalled",)

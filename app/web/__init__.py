@@ -13,6 +13,8 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     from app.web.auth import bp as auth
     from app.web.checkout_api import bp as checkout_api
     from app.web.dev_admin import register_dev_admin
+    from app.web.engagement import bp as engagement
+    from app.web.engagement import reviews_proxy as engagement_reviews
     from app.web.health import bp as health
     from app.web.previews import register_previews
     from app.web.proxy import bp as proxy
@@ -20,6 +22,8 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
 
     app.register_blueprint(auth)
     app.register_blueprint(checkout_api)
+    app.register_blueprint(engagement)
+    app.register_blueprint(engagement_reviews)
     app.register_blueprint(health)
     app.register_blueprint(proxy)
     app.register_blueprint(webhooks)

@@ -105,9 +105,10 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
     running = serve_app(redis_url=redis_url)
     running.app.extensions.update(devstore=emulator, devstore_shop=SHOP)
     page = browse()
-    # First open: the embedded home exchanges the emulator's id_token for an offline token.
+    # First open: the embedded home exchanges the emulator's id_token for an offline token,
+    # then opens the admin on its onboarding checklist.
     page.goto(f"{running.url}/dev/admin?path=/")
-    page.frame_locator("iframe").get_by_text("Loyalty Loop is connected").wait_for()
+    page.frame_locator("iframe").get_by_text("steps done").wait_for()
     emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3001, "40.00"))
     running.work()
 

@@ -1,0 +1,126 @@
+"""The engagement flows: what each one is, whether it needs marketing consent, its natural key.
+
+A message's natural key names the business fact it is about (`review_request:{order}`), is
+unique per shop, and so makes scheduling idempotent: the same fact scheduled twice (a webhook
+delivered again, a daily round run twice) is one message. At send time the key is parsed back
+to re-check the fact (has the order been refunded since? has the member ordered again?).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.loyalty.program import ProgramSettings
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One journey step: promotional ones need marketing consent and obey the frequency cap."""
+
+    name: str
+    promotional: bool
+    # A message more than this late (an outage, a backlog) is cancelled, not sent stale.
+    max_delay: timedelta
+    # Offers cost the shop money (bonus points) and count against the daily reward budget.
+    offer: bool = False
+
+    @property
+    def priority(self) -> int:
+        """Sort order among due messages: transactional notices go first."""
+        return 1 if self.promotional else 0
+
+
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
+    Flow("welcome", promotional=False, max_delay=timedelta(days=3)),
+    Flow("points_unlocked", promotional=False, max_delay=timedelta(days=3)),
+    Flow("tier_upgraded", promotional=False, max_delay=timedelta(days=3)),
+    Flow("expiry_warning", promotional=False, max_delay=timedelta(days=7)),
+    Flow("review_request", promotional=True, max_delay=timedelta(days=7)),
+    Flow("nps_request", promotional=True, max_delay=timedelta(days=7)),
+    Flow("tier_at_risk", promotional=True, max_delay=timedelta(days=7)),
+    Flow("birthday", promotional=True, max_delay=timedelta(days=2)),
+    Flow("replenishment", promotional=True, max_delay=timedelta(days=7)),
+    Flow("win_back", promotional=True, max_delay=timedelta(days=7), offer=True),
+)}
+
+# Not a shopper flow: the merchant's alert about a detractor's answer (no consent, no cap).
+DETRACTOR_ALERT = "detractor_alert"
+MESSAGE_KINDS = (*FLOWS, DETRACTOR_ALERT)
+TRANSACTIONAL_KINDS = tuple(name for name, flow in FLOWS.items() if not flow.promotional)
+
+
+def flow_settings(settings: ProgramSettings, name: str) -> dict[str, Any]:
+    """The shop's switch and tunables for one flow."""
+    return settings.engagement["flows"][name]
+
+
+def flow_enabled(settings: ProgramSettings, name: str) -> bool:
+    """Whether the shop has this flow switched on (merchant alerts always are)."""
+    return name == DETRACTOR_ALERT or bool(flow_settings(settings, name)["enabled"])
+
+
+def _stamp(moment: datetime) -> str:
+    """A compact, sortable moment for keys."""
+    return f"{moment:%Y%m%dT%H%M%S}"
+
+
+def welcome_key(member_id: int) -> str:
+    """Welcome once per member (their first earning order)."""
+    return f"welcome:{member_id}"
+
+
+def points_unlocked_key(shopify_order_id: int) -> str:
+    """One unlock notice per order's points."""
+    return f"points_unlocked:{shopify_order_id}"
+
+
+def review_request_key(shopify_order_id: int) -> str:
+    """One review request per order."""
+    return f"review_request:{shopify_order_id}"
+
+
+def nps_request_key(shopify_order_id: int) -> str:
+    """One survey per order."""
+    return f"nps_request:{shopify_order_id}"
+
+
+def expiry_warning_key(member_id: int, deadline: datetime) -> str:
+    """One warning per inactivity period (named by the day its points would expire)."""
+    return f"expiry_warning:{member_id}:{deadline:%Y%m%d}"
+
+
+def tier_upgraded_key(tier_change_id: int) -> str:
+    """One congratulation per upgrade."""
+    return f"tier_upgraded:{tier_change_id}"
+
+
+def tier_at_risk_key(member_id: int, tier_since: datetime) -> str:
+    """One warning per tier held (named by when the member reached it)."""
+    return f"tier_at_risk:{member_id}:{_stamp(tier_since)}"
+
+
+def birthday_key(member_id: int, year: int) -> str:
+    """One birthday email per year."""
+    return f"birthday:{member_id}:{year}"
+
+
+def replenishment_key(member_id: int, last_order_id: int) -> str:
+    """One reminder per quiet spell (named by the order it follows)."""
+    return f"replenishment:{member_id}:{last_order_id}"
+
+
+def win_back_key(member_id: int, last_order_id: int) -> str:
+    """One win-back offer per quiet spell."""
+    return f"win_back:{member_id}:{last_order_id}"
+
+
+def detractor_alert_key(survey_response_id: int) -> str:
+    """One alert per detractor answer."""
+    return f"{DETRACTOR_ALERT}:{survey_response_id}"
+
+
+def key_parts(natural_key: str) -> list[str]:
+    """The references after the kind: `review_request:42` → ['42']."""
+    return natural_key.split(":")[1:]

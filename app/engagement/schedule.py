@@ -1,0 +1,301 @@
+"""The durable schedule: Message rows written once per natural key, cancelled when facts change.
+
+The business events call the `after_*` hooks inside their transaction; the daily round calls
+`plan_daily_messages`. Nothing here sends: a message is a row with status `scheduled` and its
+`scheduled_at`, which survives any restart, and app/messaging/dispatch.py sends it when due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.engagement import flows
+from app.engagement.flows import flow_enabled, flow_settings
+from app.engagement.reorder import quiet_spells
+from app.engagement.wakeups import ceil_second, wake_after_commit
+from app.loyalty.expiry import members_expiring_between
+from app.loyalty.orders import parse_shopify_time
+from app.loyalty.program import ProgramSettings
+from app.loyalty.tiers import tier_basis_value, tier_named
+from app.models import LedgerEntry, Member, Message, Order, OrderRefund, Shop, TierChange
+from app.models.review import PurchasedProduct
+
+SCHEDULED, SENT, SUPPRESSED, FAILED, CANCELLED = (
+    "scheduled", "sent", "suppressed", "failed", "cancelled")
+
+
+def _insert_once(session: Session, table: Any, values: dict[str, Any],
+                 unique: list[str]) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING; the new id, or None when the row already existed."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(table.id))
+    return session.execute(statement).scalar_one_or_none()
+
+
+def schedule_message(session: Session, *, shop_id: int, member_id: int | None, kind: str,
+                     natural_key: str, at: datetime, now: datetime) -> Message | None:
+    """Schedule one message for `at`, once per natural key; None if it was scheduled before."""
+    at = ceil_second(at)
+    message_id = _insert_once(session, Message, {
+        "shop_id": shop_id, "member_id": member_id, "kind": kind, "channel": "email",
+        "natural_key": natural_key, "scheduled_at": at, "status": SCHEDULED, "created_at": now,
+    }, ["shop_id", "natural_key"])
+    if message_id is None:
+        return None
+    wake_after_commit(session, message_id, at)
+    return session.get(Message, message_id)
+
+
+def cancel_scheduled(session: Session, shop_id: int, natural_keys: Iterable[str],
+                     reason: str) -> int:
+    """Cancel messages still waiting for these facts; returns how many."""
+    result = session.execute(
+        update(Message).where(Message.shop_id == shop_id,
+                              Message.natural_key.in_(list(natural_keys)),
+                              Message.status == SCHEDULED)
+        .values(status=CANCELLED, reason=reason))
+    return result.rowcount
+
+
+def _schedule_flow(session: Session, settings: ProgramSettings, member: Member, kind: str,
+                   natural_key: str, at: datetime, now: datetime) -> Message | None:
+    """Schedule a shopper's flow message if the shop has that flow switched on."""
+    if not flow_enabled(settings, kind):
+        return None
+    return schedule_message(session, shop_id=member.shop_id, member_id=member.id, kind=kind,
+                            natural_key=natural_key, at=at, now=now)
+
+
+def record_purchased_products(session: Session, order: Order, member_id: int | None,
+                              payload: Mapping[str, Any]) -> int:
+    """Keep which products an order bought (for review forms and reorder intervals)."""
+    quantities: dict[int, int] = {}
+    titles: dict[int, str | None] = {}
+    for line in payload.get("line_items") or []:
+        product_id = line.get("product_id")
+        if product_id is None or line.get("gift_card"):
+            continue
+        product_id = int(product_id)
+        quantities[product_id] = quantities.get(product_id, 0) + int(line.get("quantity") or 1)
+        titles.setdefault(product_id, (line.get("title") or line.get("name") or None))
+    added = 0
+    for product_id, quantity in quantities.items():
+        title = titles[product_id]
+        if _insert_once(session, PurchasedProduct, {
+            "shop_id": order.shop_id, "member_id": member_id,
+            "order_id": order.shopify_order_id, "product_id": product_id,
+            "title": title[:255] if title else None, "quantity": quantity,
+            "purchased_at": order.paid_at or order.created_at, "created_at": order.created_at,
+        }, ["shop_id", "order_id", "product_id"]) is not None:
+            added += 1
+    return added
+
+
+def is_upgrade(settings: ProgramSettings, change: TierChange) -> bool:
+    """Whether a tier change moved the member up (reaching the entry tier is no upgrade)."""
+    names = [tier.name for tier in settings.tiers]
+    to_rank = names.index(change.to_tier) if change.to_tier in names else -1
+    from_rank = names.index(change.from_tier) if change.from_tier in names else 0
+    return to_rank > from_rank
+
+
+def _first_earning_order(session: Session, member: Member) -> bool:
+    """Whether the member has exactly one order that earned points."""
+    count = session.execute(select(LedgerEntry.id).where(
+        LedgerEntry.member_id == member.id, LedgerEntry.kind == "earn_order").limit(2)).all()
+    return len(count) == 1
+
+
+def after_order_paid(session: Session, shop: Shop, settings: ProgramSettings,
+                     payload: Mapping[str, Any], *, outcome: str, order: Order,
+                     member: Member | None, entry: LedgerEntry | None,
+                     tier_change: TierChange | None, now: datetime) -> list[Message]:
+    """orders/paid: welcome on the first earning order, unlock notice, survey, tier upgrade."""
+    if member is None or outcome not in ("earned", "nothing_eligible"):
+        return []
+    record_purchased_products(session, order, member.id, payload)
+    scheduled: list[Message | None] = []
+    if entry is not None:
+        if _first_earning_order(session, member):
+            scheduled.append(_schedule_flow(session, settings, member, "welcome",
+                                            flows.welcome_key(member.id), now, now))
+        scheduled.append(_schedule_flow(
+            session, settings, member, "points_unlocked",
+            flows.points_unlocked_key(order.shopify_order_id), entry.available_at, now))
+    paid_at = order.paid_at or now
+    days = int(settings.engagement["nps_request_days"])
+    scheduled.append(_schedule_flow(session, settings, member, "nps_request",
+                                    flows.nps_request_key(order.shopify_order_id),
+                                    paid_at + timedelta(days=days), now))
+    if tier_change is not None and is_upgrade(settings, tier_change):
+        scheduled.append(_schedule_flow(session, settings, member, "tier_upgraded",
+                                        flows.tier_upgraded_key(tier_change.id), now, now))
+    scheduled.extend(after_order_fulfilled(session, shop, settings, payload, now))
+    return [m for m in scheduled if m is not None]
+
+
+def fulfilled_at(payload: Mapping[str, Any]) -> datetime | None:
+    """When an order was fulfilled: its latest successful fulfilment, else its last update."""
+    moments = [parse_shopify_time(f.get("created_at")) for f in payload.get("fulfillments") or []
+               if isinstance(f, Mapping) and f.get("status") in (None, "success")]
+    moments = [m for m in moments if m is not None]
+    if moments:
+        return max(moments)
+    return parse_shopify_time(payload.get("updated_at"))
+
+
+def order_refunded(session: Session, order: Order) -> bool:
+    """Whether any refund of the order has been recorded."""
+    return order.refunded_amount > 0 or session.execute(select(OrderRefund.id).where(
+        OrderRefund.shop_id == order.shop_id,
+        OrderRefund.shopify_order_id == order.shopify_order_id).limit(1)).first() is not None
+
+
+def after_order_fulfilled(session: Session, shop: Shop, settings: ProgramSettings,
+                          payload: Mapping[str, Any], now: datetime) -> list[Message]:
+    """A fully fulfilled order (orders/fulfilled, or an update saying so): ask for a review."""
+    if payload.get("fulfillment_status") != "fulfilled" or payload.get("id") is None:
+        return []
+    order = session.execute(select(Order).where(
+        Order.shop_id == shop.id, Order.shopify_order_id == int(payload["id"]))
+    ).scalar_one_or_none()
+    if order is None or order.status != "paid" or order.member_id is None:
+        return []
+    if order_refunded(session, order):
+        return []
+    member = session.get(Member, order.member_id)
+    record_purchased_products(session, order, member.id, payload)
+    moment = min(fulfilled_at(payload) or now, now)
+    days = int(settings.engagement["review_request_days"])
+    message = _schedule_flow(session, settings, member, "review_request",
+                             flows.review_request_key(order.shopify_order_id),
+                             moment + timedelta(days=days), now)
+    return [message] if message is not None else []
+
+
+def after_refund(session: Session, order: Order | None) -> int:
+    """A refund: the order's pending review request is cancelled (nobody reviews a return)."""
+    if order is None:
+        return 0
+    return cancel_scheduled(session, order.shop_id,
+                            [flows.review_request_key(order.shopify_order_id)],
+                            "order_refunded")
+
+
+def after_cancel(session: Session, order: Order | None) -> int:
+    """A cancellation: nothing about that order is sent any more."""
+    if order is None:
+        return 0
+    oid = order.shopify_order_id
+    return cancel_scheduled(session, order.shop_id, [
+        flows.review_request_key(oid), flows.nps_request_key(oid),
+        flows.points_unlocked_key(oid)], "order_cancelled")
+
+
+def plan_daily_messages(session: Session, shop: Shop, settings: ProgramSettings,
+                        now: datetime, *, tier_changes: Iterable[TierChange] = (),
+                        birthday_entries: Iterable[LedgerEntry] = ()) -> list[Message]:
+    """The daily round's messages: upgrades and birthdays it made, expiry and tier warnings,
+    replenishment reminders and win-back offers."""
+    scheduled: list[Message | None] = []
+    for change in tier_changes:
+        if is_upgrade(settings, change):
+            member = session.get(Member, change.member_id)
+            scheduled.append(_schedule_flow(session, settings, member, "tier_upgraded",
+                                            flows.tier_upgraded_key(change.id), now, now))
+    for entry in birthday_entries:
+        member = session.get(Member, entry.member_id)
+        scheduled.append(_schedule_flow(session, settings, member, "birthday",
+                                        flows.birthday_key(member.id, entry.created_at.year),
+                                        now, now))
+    scheduled.extend(_plan_expiry_warnings(session, shop, settings, now))
+    scheduled.extend(_plan_tier_at_risk(session, shop, settings, now))
+    scheduled.extend(_plan_quiet_spells(session, shop, settings, now))
+    return [m for m in scheduled if m is not None]
+
+
+def _plan_expiry_warnings(session: Session, shop: Shop, settings: ProgramSettings,
+                          now: datetime) -> list[Message | None]:
+    """Warn members whose points expire within the flow's days_before."""
+    if not flow_enabled(settings, "expiry_warning"):
+        return []
+    days = int(flow_settings(settings, "expiry_warning")["days_before"])
+    planned: list[Message | None] = []
+    for warning in members_expiring_between(session, shop, settings, now,
+                                            now + timedelta(days=days)):
+        member = session.get(Member, warning.member_id)
+        planned.append(_schedule_flow(
+            session, settings, member, "expiry_warning",
+            flows.expiry_warning_key(member.id, warning.expires_at), now, now))
+    return planned
+
+
+def tier_at_risk(session: Session, member: Member, settings: ProgramSettings,
+                 now: datetime) -> tuple[datetime, Any] | None:
+    """(review date, shortfall) when the member would lose their tier at its review.
+
+    A tier is reviewed once the member has held it for the retention period; the member is at
+    risk when that review is within days_before and their basis, as it will stand on that day
+    (rolling spend loses the orders older than a year by then), is below the tier's threshold.
+    """
+    tier = tier_named(settings, member.tier)
+    if tier is None or tier.threshold <= 0 or member.tier_since is None:
+        return None
+    review = member.tier_since + timedelta(days=settings.tier_retention_days)
+    days = int(flow_settings(settings, "tier_at_risk")["days_before"])
+    if not review - timedelta(days=days) <= now < review:
+        return None
+    value = tier_basis_value(session, member, settings, review)
+    if value >= tier.threshold:
+        return None
+    return review, tier.threshold - value
+
+
+def _plan_tier_at_risk(session: Session, shop: Shop, settings: ProgramSettings,
+                       now: datetime) -> list[Message | None]:
+    """Warn members whose tier review is near and who have not yet earned to keep the tier."""
+    if not flow_enabled(settings, "tier_at_risk"):
+        return []
+    entry = settings.tiers[0].name
+    members = session.execute(select(Member).where(
+        Member.shop_id == shop.id, Member.tier.is_not(None), Member.tier != entry,
+        Member.redacted_at.is_(None)).order_by(Member.id)).scalars().all()
+    planned: list[Message | None] = []
+    for member in members:
+        if tier_at_risk(session, member, settings, now) is not None:
+            planned.append(_schedule_flow(
+                session, settings, member, "tier_at_risk",
+                flows.tier_at_risk_key(member.id, member.tier_since), now, now))
+    return planned
+
+
+def _plan_quiet_spells(session: Session, shop: Shop, settings: ProgramSettings,
+                       now: datetime) -> list[Message | None]:
+    """Replenishment once the reorder interval has passed; win-back at twice the interval."""
+    replenish = flow_enabled(settings, "replenishment")
+    win_back = flow_enabled(settings, "win_back")
+    if not (replenish or win_back):
+        return []
+    planned: list[Message | None] = []
+    for spell in quiet_spells(session, shop.id, settings, now):
+        member = session.get(Member, spell.member_id)
+        quiet_for = now - spell.last_order_at
+        # Past twice the interval only the win-back is sent: two emails at once would nag.
+        if quiet_for >= 2 * spell.interval:
+            if win_back:
+                planned.append(_schedule_flow(
+                    session, settings, member, "win_back",
+                    flows.win_back_key(member.id, spell.last_order_id), now, now))
+        elif quiet_for >= spell.interval and replenish:
+            planned.append(_schedule_flow(
+                session, settings, member, "replenishment",
+                flows.replenishment_key(member.id, spell.last_order_id), now, now))
+    return planned

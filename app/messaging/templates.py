@@ -1,0 +1,83 @@
+"""Email templates: one HTML and one plain-text Jinja2 template per kind, in app/templates/emails.
+
+Rendered without Flask (workers have no app context). HTML is autoescaped; the text part is
+not (it is never interpreted). StrictUndefined makes a missing value an error in tests, not a
+blank in a shopper's inbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "emails"
+
+SUBJECTS = {
+    "welcome": "Welcome to {{ shop.name }} rewards, {{ member.first_name }}",
+    "points_unlocked": "Your {{ unlocked.points }} points are ready to use",
+    "review_request": "How is your order {{ review.order }}? Earn {{ review.bonus }} points",
+    "nps_request": "One quick question about order {{ survey.order }}",
+    "expiry_warning": "{{ expiry.points }} points expire on {{ expiry.on }}",
+    "tier_upgraded": "You're {{ upgrade.tier }} now",
+    "tier_at_risk": "Keep your {{ at_risk.tier }} status",
+    "birthday": "Happy birthday, {{ member.first_name }}!",
+    "replenishment": "Time to restock, {{ member.first_name }}?",
+    "win_back": "We miss you: {{ offer.points }} bonus points inside",
+    "detractor_alert": "Detractor alert: {{ alert.score }}/10 on order {{ alert.order }}",
+}
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """The three parts a message is made of."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def _environment(autoescape: bool) -> Environment:
+    """One Jinja2 environment per escaping mode, loaded once per process."""
+    return Environment(
+        loader=FileSystemLoader(EMAIL_TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",)) if autoescape else False,
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
+    """Subject, plain text and HTML of one message kind for this context."""
+    subject = _environment(False).from_string(SUBJECTS[kind]).render(context)
+    text = _environment(False).get_template(f"{kind}.txt").render(context)
+    html = _environment(True).get_template(f"{kind}.html").render(context)
+    return RenderedEmail(" ".join(subject.split()), text, html)
+
+
+def build_email(rendered: RenderedEmail, *, sender: str, sender_name: str, recipient: str,
+                message_id: str, reply_to: str | None = None,
+                unsubscribe_url: str | None = None) -> EmailMessage:
+    """A multipart/alternative email with the one-click unsubscribe headers (RFC 8058)."""
+    # RFC 5322 allows 998-character lines: a long List-Unsubscribe URL must stay a plain <URL>,
+    # which the default 78-character folding would turn into an encoded word clients ignore.
+    email = EmailMessage(policy=policy.default.clone(max_line_length=998))
+    email["Subject"] = rendered.subject
+    email["From"] = formataddr((sender_name, sender))
+    email["To"] = recipient
+    email["Date"] = formatdate(localtime=False)
+    # Stable per message: a resend after a crash is recognisably the same email.
+    email["Message-ID"] = message_id
+    if reply_to:
+        email["Reply-To"] = reply_to
+    if unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+    return email

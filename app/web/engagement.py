@@ -1,0 +1,206 @@
+"""Public pages an email links to: one-click unsubscribe, the review form, the survey, tracked
+clicks and the optional open pixel; and the approved reviews for the storefront block.
+
+No login: each link carries signed claims (app/engagement/links.py) naming the shop, member,
+order and message; a link for one purpose cannot be used for another, and review and survey
+links expire. Unsubscribe answers GET (the link in the email) and POST (RFC 8058 one-click
+from the List-Unsubscribe-Post header).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.engagement import links
+from app.engagement.links import LinkSigner
+from app.engagement.preferences import (
+    member_of_shop,
+    record_click,
+    record_open,
+    resubscribe,
+    unsubscribe,
+)
+from app.engagement.reviews import (
+    InvalidReview,
+    approved_reviews,
+    reviewable_products,
+    submit_review,
+)
+from app.engagement.surveys import InvalidAnswer, record_email_answer
+from app.models import Shop
+from app.runtime import Runtime
+from app.shopify.verify import verify_proxy_query
+from app.web.responses import error
+
+bp = Blueprint("engagement", __name__, url_prefix="/e")
+reviews_proxy = Blueprint("engagement_reviews", __name__, url_prefix="/proxy")
+
+# A transparent 1×1 GIF.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _runtime() -> Runtime:
+    """The app's runtime (settings, database, queue)."""
+    return current_app.extensions["runtime"]
+
+
+def _now() -> datetime:
+    """Naive UTC now; tests travel in time through app.extensions['engagement_clock']."""
+    return current_app.extensions.get("engagement_clock", utcnow)()
+
+
+def _signer() -> LinkSigner:
+    """The link signer for this app's secret and URL."""
+    from app.messaging.dispatch import link_signer_for
+
+    return link_signer_for(_runtime())
+
+
+def _claims(token: str, purpose: str) -> dict[str, Any] | None:
+    """The token's claims if it is a valid link for this purpose."""
+    return _signer().claims(token, purpose, _now())
+
+
+def _invalid() -> tuple[str, int]:
+    """The page for a link that is not ours, expired or for something that is gone."""
+    return render_template("engagement/link_invalid.html"), 404
+
+
+def _shop(session: Any, shop_id: int) -> Shop | None:
+    """The shop, while it still has the app installed."""
+    shop = session.get(Shop, shop_id)
+    return shop if shop is not None and shop.is_installed else None
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe_page(token: str) -> Any:
+    """Unsubscribe at once: GET from the email's link, POST from a mail client's one-click."""
+    claims = _claims(token, links.UNSUBSCRIBE)
+    if claims is None:
+        return _invalid()
+    with _runtime().db.transaction() as session:
+        shop = session.get(Shop, claims["s"])
+        member = unsubscribe(session, claims["s"], claims["m"], _now())
+        if member is None or shop is None:
+            return _invalid()
+        return render_template("engagement/unsubscribed.html", shop=shop, token=token,
+                               email=member.email)
+
+
+@bp.post("/resubscribe/<token>")
+def resubscribe_page(token: str) -> Any:
+    """Subscribe again after an unsubscribe (the button on the unsubscribed page)."""
+    claims = _claims(token, links.UNSUBSCRIBE)
+    if claims is None:
+        return _invalid()
+    with _runtime().db.transaction() as session:
+        shop = session.get(Shop, claims["s"])
+        member = resubscribe(session, claims["s"], claims["m"])
+        if member is None or shop is None:
+            return _invalid()
+        return render_template("engagement/resubscribed.html", shop=shop, token=token)
+
+
+@bp.route("/review/<token>", methods=["GET", "POST"])
+def review_page(token: str) -> Any:
+    """The review form for an order's products; a review earns its bonus once per product."""
+    claims = _claims(token, links.REVIEW)
+    if claims is None:
+        return _invalid()
+    now = _now()
+    with _runtime().db.transaction() as session:
+        shop = _shop(session, claims["s"])
+        member = member_of_shop(session, claims["s"], claims["m"]) if shop else None
+        if member is None:
+            return _invalid()
+        record_click(session, claims["x"], now)
+        problem, thanks, status = None, None, 200
+        if request.method == "POST":
+            try:
+                receipt = submit_review(
+                    session, member, order_id=int(claims["o"]),
+                    product_id=int(request.form.get("product_id") or 0),
+                    rating=request.form.get("rating"), body=request.form.get("body"), now=now)
+                thanks = {"product": receipt.review.product_title, "bonus": receipt.bonus,
+                          "again": not receipt.created}
+            except InvalidReview as exc:
+                problem, status = str(exc), 400
+        products = reviewable_products(session, shop.id, member.id, int(claims["o"]))
+        return render_template("engagement/review_form.html", shop=shop, member=member,
+                               products=products, problem=problem, thanks=thanks,
+                               token=token), status
+
+
+@bp.route("/nps/<token>", methods=["GET", "POST"])
+def survey_page(token: str) -> Any:
+    """The survey: a score clicked in the email counts at once; a comment may follow."""
+    claims = _claims(token, links.SURVEY)
+    if claims is None:
+        return _invalid()
+    now = _now()
+    with _runtime().db.transaction() as session:
+        shop = _shop(session, claims["s"])
+        member = member_of_shop(session, claims["s"], claims["m"]) if shop else None
+        if member is None:
+            return _invalid()
+        record_click(session, claims["x"], now)
+        form = request.form if request.method == "POST" else request.args
+        score = form.get("score")
+        answer, problem, status = None, None, 200
+        if score is not None:
+            try:
+                answer = record_email_answer(
+                    session, member, int(claims["o"]), score, form.get("comment"), now,
+                    keep_comment=request.method == "GET")
+            except InvalidAnswer as exc:
+                problem, status = str(exc), 400
+        return render_template("engagement/survey.html", shop=shop, member=member,
+                               answer=answer, problem=problem, token=token,
+                               commented=request.method == "POST" and answer is not None,
+                               scores=range(11)), status
+
+
+@bp.get("/c/<token>")
+def tracked_click(token: str) -> Any:
+    """Count the click, then go where the email's link pointed (signed: no open redirect)."""
+    claims = _claims(token, links.CLICK)
+    if claims is None or not str(claims.get("to", "")).startswith("https://"):
+        return _invalid()
+    with _runtime().db.transaction() as session:
+        record_click(session, claims["x"], _now())
+    return redirect(claims["to"], code=302)
+
+
+@bp.get("/o/<token>")
+def tracked_open(token: str) -> Response:
+    """The tracking pixel (only in emails of shops that switched it on)."""
+    claims = _claims(token, links.OPEN)
+    if claims is not None:
+        with _runtime().db.transaction() as session:
+            record_open(session, claims["x"], _now())
+    return Response(PIXEL, mimetype="image/gif", headers={"Cache-Control": "no-store"})
+
+
+@reviews_proxy.get("/reviews")
+def storefront_reviews() -> Any:
+    """Approved reviews for the loyalty page block, through the app proxy (signed by Shopify)."""
+    clock = current_app.extensions.get("shopify_clock", time.time)
+    check = verify_proxy_query(_runtime().settings, request.query_string.decode("latin-1"),
+                               clock())
+    if not check.ok:
+        return error("invalid_signature", "this request was not signed by Shopify", 401)
+    raw_product = request.args.get("product_id", "")
+    with _runtime().db.sessions() as session:
+        shop = session.execute(select(Shop).where(Shop.domain == check.shop)).scalar_one_or_none()
+        if shop is None or not shop.is_installed:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        reviews = approved_reviews(session, shop.id,
+                                   product_id=int(raw_product) if raw_product.isdigit() else None)
+    return jsonify({"reviews": reviews})

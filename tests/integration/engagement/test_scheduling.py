@@ -1,0 +1,179 @@
+"""The schedule is durable: Message rows are the schedule, RQ's scheduler only wakes them up.
+
+A real `rq worker --with-scheduler` in its own process sends a message at its time, after
+another worker was restarted; with every wake-up lost (Redis flushed) the run-due sweep sends
+from the database; without Redis, `flask run-due` does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+
+from app import create_app
+from app.db import utcnow
+from app.engagement.wakeups import wakeup_job_id
+from app.jobs import run_due_messages
+from app.loyalty import events
+from app.loyalty.rewards import seed_default_rewards
+from app.models import Message, Shop
+from tests.conftest import TEST_API_SECRET, app_config
+from tests.factories import make_shop
+from tests.integration.engagement.conftest import T0, days
+from tests.order_payloads import line, paid_order
+
+REPO = Path(__file__).resolve().parents[3]
+ADA, ADA_EMAIL = 9001, "ada@example.com"
+
+
+def _ada_pays(db, shop_id: int, at) -> int:
+    """Ada joins and pays an order processed at `at`; returns her welcome message's id."""
+    with db.transaction() as s:
+        shop = s.get(Shop, shop_id)
+        events.customer_joined(s, shop, {
+            "id": ADA, "email": ADA_EMAIL, "first_name": "Ada",
+            "email_marketing_consent": {"state": "subscribed"}}, at, welcome=False)
+        payload = paid_order(5001, updated_at=at, customer_id=ADA, email=ADA_EMAIL,
+                             lines=[line("60.00", title="Tea")], name="#5001")
+        payload["customer"]["first_name"] = "Ada"
+        events.order_paid(s, shop, payload, at)
+    with db.sessions() as s:
+        return s.query(Message.id).filter(Message.kind == "welcome").scalar()
+
+
+def _shop(db) -> int:
+    """The shop, with quiet hours off (this test runs at whatever hour the clock says)."""
+    with db.transaction() as s:
+        shop = make_shop(s, domain="tea-and-co.myshopify.com", name="Tea & Co",
+                         timezone="UTC", email="owner@tea.example",
+                         installed_at=utcnow() - timedelta(days=90))
+        seed_default_rewards(s, shop, utcnow())
+        shop_id = shop.id
+    from app.loyalty.program import save_settings
+
+    with db.transaction() as s:
+        save_settings(s, shop_id, {"engagement": {"quiet_hours_start": 0,
+                                                  "quiet_hours_end": 0}},
+                      changed_by="test", now=utcnow() - timedelta(days=1))
+    return shop_id
+
+
+def test_the_same_fact_scheduled_twice_is_one_message(shopfront):
+    shopfront.customer(ADA, ADA_EMAIL, "Ada")
+    for _ in range(3):
+        shopfront.pay(5001, ADA, ADA_EMAIL, "60.00", T0)
+    shopfront.fulfil(5001, T0 + days(1))
+    shopfront.fulfil(5001, T0 + days(1))
+    keys = sorted(m.natural_key for m in shopfront.messages())
+    member_id = shopfront.messages("welcome")[0].member_id
+    assert keys == ["nps_request:5001", "points_unlocked:5001", "review_request:5001",
+                    f"welcome:{member_id}"]
+
+
+def test_without_redis_flask_run_due_sends_what_is_due(shopfront):
+    shopfront.customer(ADA, ADA_EMAIL, "Ada")
+    shopfront.pay(5001, ADA, ADA_EMAIL, "60.00", T0)
+    runner = shopfront.app.test_cli_runner()
+    early = runner.invoke(args=["run-due", "--now", (T0 - days(1)).isoformat()])
+    assert early.output.strip() == "nothing due"
+    result = runner.invoke(args=["run-due", "--now", T0.isoformat()])
+    assert result.exit_code == 0 and result.output.strip() == "sent 1"
+    assert len(shopfront.inbox(ADA_EMAIL)) == 1
+
+
+def test_with_every_wake_up_lost_the_sweep_still_sends_from_the_database(pg, redis_url,
+                                                                          smtp_server):
+    create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
+    message_id = _ada_pays(pg, _shop(pg), T0)
+    Redis.from_url(redis_url).flushdb()
+    assert run_due_messages(T0.isoformat()) == "sent 1"
+    with pg.sessions() as s:
+        assert s.get(Message, message_id).status == "sent"
+    assert len(smtp_server.to(ADA_EMAIL)) == 1
+
+
+def test_a_wake_up_is_scheduled_once_per_message_and_time_on_the_real_redis(redis_url):
+    from app.queueing import RedisQueue
+
+    queue = RedisQueue(redis_url)
+    when = T0 + days(10)
+    for _ in range(2):
+        queue.enqueue_at(when, "app.jobs.send_message", 42, job_id="message-42-x")
+    queue.enqueue_at(when + days(1), "app.jobs.send_message", 42, job_id="message-42-y")
+    registry = ScheduledJobRegistry(queue=queue.rq_queue("scheduled"))
+    assert registry.get_job_ids() == ["message-42-x", "message-42-y"]
+    assert registry.get_scheduled_time("message-42-x").replace(tzinfo=None) == when
+    queue.redis.close()
+
+
+def _worker(redis_url: str, database_url: str, smtp_url: str) -> subprocess.Popen:
+    """A real `rq worker --with-scheduler` process, configured only by its environment."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+           "SMTP_URL": smtp_url, "SHOPIFY_API_SECRET": TEST_API_SECRET,
+           "SHOPIFY_APP_URL": "https://loyalty.test"}
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("rq")), "worker", "--with-scheduler",
+         "--url", redis_url, "--path", str(REPO), "scheduled"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    """A warm shutdown, as a deploy or a supervisor restart sends it."""
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(15)
+
+
+def _registered_workers(redis: Redis) -> int:
+    """How many RQ workers are alive."""
+    from rq import Worker
+
+    return len(Worker.all(connection=redis))
+
+
+@pytest.mark.slow
+def test_a_real_worker_sends_at_the_scheduled_time_after_another_worker_restarted(
+        pg, redis_url, smtp_server):
+    create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
+    shop_id = _shop(pg)
+    redis = Redis.from_url(redis_url)
+    registry = ScheduledJobRegistry(queue=Queue("scheduled", connection=redis))
+    first = _worker(redis_url, pg.url, smtp_server.url)
+    deadline = time.monotonic() + 20
+    while _registered_workers(redis) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _registered_workers(redis) == 1
+
+    # Scheduled while the first worker (and its scheduler) runs; it is stopped before it is due.
+    due = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
+    message_id = _ada_pays(pg, shop_id, due)
+    wake_up = wakeup_job_id(message_id, due)
+    # The welcome's wake-up is the first one due (the unlock and survey come weeks later).
+    assert registry.get_job_ids()[0] == wake_up
+    _stop(first)
+    assert utcnow() < due, "the first worker must stop before the message is due"
+    assert registry.get_job_ids()[0] == wake_up
+    with pg.sessions() as s:
+        assert s.get(Message, message_id).status == "scheduled"
+
+    second = _worker(redis_url, pg.url, smtp_server.url)
+    try:
+        received = smtp_server.wait_for(1, timeout=30)
+    finally:
+        _stop(second)
+    with pg.sessions() as s:
+        message = s.get(Message, message_id)
+    assert (message.status, message.reason) == ("sent", None)
+    assert message.sent_at >= due
+    assert [m["Subject"] for m in received] == ["Welcome to Tea & Co rewards, Ada"]
+    assert wake_up not in registry.get_job_ids()
+    redis.close()

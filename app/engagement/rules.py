@@ -88,10 +88,13 @@ def consent_reason(member: Member, kind: str, settings: ProgramSettings) -> str 
 
 def messages_sent_recently(session: Session, member_id: int, settings: ProgramSettings,
                            now: datetime) -> int:
-    """How many messages the member was sent within the cap's window."""
+    """How many emails the member was sent within the cap's window.
+
+    Only emails count: the messages table also records the member's own referral shares.
+    """
     days = int(settings.engagement["frequency_cap_days"])
     return session.execute(select(func.count(Message.id)).where(
-        Message.member_id == member_id, Message.status == "sent",
+        Message.member_id == member_id, Message.status == "sent", Message.channel == "email",
         Message.sent_at > now - timedelta(days=days))).scalar_one()
 
 

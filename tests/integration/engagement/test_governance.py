@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -242,3 +242,19 @@ def test_two_workers_sending_the_same_message_at_once_send_it_once(pg, smtp_serv
         thread.join()
     assert sorted(outcomes) == ["not_scheduled"] * 3 + ["sent"]
     assert len(smtp_server.to(ADA_EMAIL)) == 1
+
+
+def test_a_members_own_referral_shares_never_count_against_the_frequency_cap(db):
+    from app.engagement.rules import messages_sent_recently
+    from app.loyalty.program import current_settings
+    from app.loyalty.referrals import record_referral_share
+    from tests.factories import T0 as F0
+    from tests.factories import make_member, make_shop
+
+    with db.transaction() as s:
+        shop = make_shop(s)
+        member = make_member(s, shop)
+        for minute in range(3):
+            record_referral_share(s, shop, member, "copy", F0 + timedelta(minutes=minute))
+        assert messages_sent_recently(s, member.id, current_settings(s, shop.id),
+                                      F0 + timedelta(hours=1)) == 0

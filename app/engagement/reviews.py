@@ -18,7 +18,7 @@ from app.models.review import PurchasedProduct, Review
 
 MAX_BODY_CHARS = 2000
 RATINGS = range(1, 6)
-PENDING, APPROVED = "pending", "approved"
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
 class InvalidReview(ValueError):
@@ -113,6 +113,17 @@ def approve_review(session: Session, shop_id: int, review_id: int, now: datetime
         Review.shop_id == shop_id, Review.id == review_id)).scalar_one()
     if review.status != APPROVED:
         review.status, review.approved_at = APPROVED, now
+        session.flush()
+    return review
+
+
+def reject_review(session: Session, shop_id: int, review_id: int) -> Review:
+    """Keep a review off the storefront for good (scoped by shop: another shop's id is not
+    found); an approved review is withdrawn."""
+    review = session.execute(select(Review).where(
+        Review.shop_id == shop_id, Review.id == review_id)).scalar_one()
+    if review.status != REJECTED:
+        review.status, review.approved_at = REJECTED, None
         session.flush()
     return review
 

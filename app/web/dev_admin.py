@@ -34,7 +34,8 @@ SHOPIFY_SECTIONS = ("Home", "Orders", "Products", "Customers", "Marketing", "Dis
                     "Content", "Markets", "Analytics")
 # The app's navigation as its pages declare it in <s-app-nav> (templates/admin/base.html).
 APP_NAV = (("Dashboard", "/admin/dashboard"), ("Customers", "/admin/customers"),
-           ("Program settings", "/admin/settings"), ("Get started", "/admin/onboarding"))
+           ("Engagement", "/admin/engagement"), ("Program settings", "/admin/settings"),
+           ("Get started", "/admin/onboarding"))
 
 
 def register_dev_admin(app: Flask, settings: Settings) -> None:

@@ -12,9 +12,10 @@ def register_admin(app: Flask) -> None:
     """Attach the admin pages and their fetch endpoints."""
     from app.web.admin.customers import bp as customers
     from app.web.admin.dashboard import bp as dashboard
+    from app.web.admin.engagement import bp as engagement
     from app.web.admin.pages import bp as pages
     from app.web.admin.rewards import bp as rewards
     from app.web.admin.settings import bp as settings
 
-    for blueprint in (pages, settings, rewards, customers, dashboard):
+    for blueprint in (pages, settings, rewards, customers, dashboard, engagement):
         app.register_blueprint(blueprint)

@@ -195,7 +195,7 @@ def test_every_admin_page_paints_within_budget_without_shifting(
         db: Database, emulator: ShopifyEmulator, live_server: Callable[[Any], str],
         browse: Callable[..., Any]) -> None:
     url = _seeded_app(db, emulator, live_server)
-    paths = ["/admin/onboarding", "/admin/dashboard", "/admin/customers",
+    paths = ["/admin/onboarding", "/admin/dashboard", "/admin/engagement", "/admin/customers",
              f"/admin/customers/{_member_id(db)}", "/admin/settings", "/admin/settings/tiers",
              "/admin/settings/rewards", "/admin/settings/referrals",
              "/admin/settings/bonuses", "/admin/settings/engagement", "/admin/settings/widget",

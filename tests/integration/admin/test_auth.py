@@ -16,7 +16,8 @@ from tests.factories import make_member
 from tests.integration.admin.conftest import OTHER_SHOP, SHOP, AdminSession
 from tests.shopify_fakes import admin_token
 
-PAGES = ["/admin/onboarding", "/admin/dashboard", "/admin/customers", "/admin/settings",
+PAGES = ["/admin/onboarding", "/admin/dashboard", "/admin/customers", "/admin/engagement",
+         "/admin/settings",
          "/admin/settings/tiers", "/admin/settings/rewards", "/admin/settings/referrals",
          "/admin/settings/bonuses", "/admin/settings/engagement", "/admin/settings/widget",
          "/admin/settings/history"]

@@ -1,0 +1,140 @@
+"""Engagement in the merchant admin: what each flow did, detractors to call back, reviews to
+approve before the storefront shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
+from sqlalchemy.orm import Session
+
+from app.engagement.flows import FLOWS
+from app.engagement.reviews import APPROVED, approve_review, pending_reviews, reject_review
+from app.engagement.stats import FlowStats, flow_stats
+from app.engagement.surveys import detractor_alerts
+from app.loyalty.analytics import Period, period_ending
+from app.loyalty.program import current_settings
+from app.models import Member, Order
+from app.web.admin.dashboard import PRESETS, _money, _percent, chosen_period
+from app.web.admin.embedded import database, fetch_only, now, render_page
+from app.web.admin.settings import FLOW_LABELS
+from app.web.auth import require_admin_session
+from app.web.responses import error
+
+bp = Blueprint("admin_engagement", __name__)
+
+LATEST_ALERTS = 10
+TOP_REASONS = 3
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """One line of the flows table, as the merchant reads it."""
+
+    kind: str
+    label: str
+    stats: FlowStats
+    not_sent: int
+    top_reasons: list[tuple[str, int]]
+
+
+def flow_rows(stats: list[FlowStats]) -> list[FlowRow]:
+    """The shopper flows in the settings page's order (the merchant's own alert is no flow)."""
+    by_kind = {s.kind: s for s in stats}
+    rows = []
+    for kind in FLOWS:
+        flow = by_kind.get(kind, FlowStats(kind))
+        reasons = sorted(flow.reasons.items(), key=lambda item: (-item[1], item[0]))
+        rows.append(FlowRow(kind, FLOW_LABELS.get(kind, kind), flow,
+                            flow.suppressed + flow.cancelled + flow.failed,
+                            reasons[:TOP_REASONS]))
+    return rows
+
+
+def order_names(session: Session, shop_id: int, shopify_order_ids: list[int]) -> dict[int, str]:
+    """Shopify order id → the order's name (#1042), for the orders this shop knows."""
+    if not shopify_order_ids:
+        return {}
+    return {order_id: name for order_id, name in session.execute(
+        select(Order.shopify_order_id, Order.name).where(
+            Order.shop_id == shop_id, Order.shopify_order_id.in_(shopify_order_ids)))
+        if name}
+
+
+def reviewer_names(session: Session, member_ids: set[int]) -> dict[int, str]:
+    """Member id → 'Ada Lovelace' (or their email when they gave no name)."""
+    if not member_ids:
+        return {}
+    return {member_id: " ".join(filter(None, (first, last))) or email or "Customer"
+            for member_id, first, last, email in session.execute(
+                select(Member.id, Member.first_name, Member.last_name, Member.email)
+                .where(Member.id.in_(member_ids)))}
+
+
+def _period(timezone: str | None) -> tuple[Period, str]:
+    """The period from `period=7|30|90|365`, else as the dashboard reads it (days, from/to)."""
+    preset = request.args.get("period")
+    if preset in dict(PRESETS):
+        return period_ending(now(), int(preset), timezone), preset
+    return chosen_period(timezone)
+
+
+@bp.get("/admin/engagement")
+@require_admin_session
+def engagement_page():  # noqa: ANN201 - Flask view
+    """Each flow's sends, suppressions, opens, clicks and following orders; detractors; reviews."""
+    period, preset = _period(g.shop.timezone)
+    with database().sessions() as session:
+        program = current_settings(session, g.shop.id)
+        rows = flow_rows(flow_stats(session, g.shop.id, period.start, period.end))
+        alerts = detractor_alerts(session, g.shop.id, limit=LATEST_ALERTS)
+        names = order_names(session, g.shop.id, [int(a["order_id"]) for a in alerts])
+        reviews = pending_reviews(session, g.shop.id)
+        reviewers = reviewer_names(session, {r.member_id for r in reviews})
+    currency = g.shop.currency
+    return render_page(
+        "admin/engagement.html", title="Engagement", nav="engagement", rows=rows,
+        period=period, presets=PRESETS, preset=preset, currency=currency,
+        open_tracking=bool(program.engagement["open_tracking"]),
+        alerts=[{**a, "order_name": names.get(int(a["order_id"]))} for a in alerts],
+        reviews=reviews, reviewers=reviewers, percent=_percent,
+        money=lambda value: _money(value, currency), reason_label=_reason_label)
+
+
+def _reason_label(code: str) -> str:
+    """no_marketing_consent → 'no marketing consent'."""
+    return code.replace("_", " ")
+
+
+def _moderate(review_id: int, approve: bool) -> Any:
+    """Approve or reject one of this shop's reviews; another shop's id is a 404."""
+    try:
+        with database().transaction() as session:
+            if approve:
+                review = approve_review(session, g.shop.id, review_id, now())
+            else:
+                review = reject_review(session, g.shop.id, review_id)
+            status = review.status
+    except NoResultFound:
+        return error("not_found", "no such review in this shop", 404)
+    message = "Review approved: shoppers see it now." if status == APPROVED else "Review rejected."
+    return jsonify({"id": review_id, "status": status, "message": message})
+
+
+@bp.post("/admin/engagement/reviews/<int:review_id>/approve")
+@fetch_only
+@require_admin_session
+def approve(review_id: int):  # noqa: ANN201 - Flask view
+    """Publish a review on the storefront."""
+    return _moderate(review_id, approve=True)
+
+
+@bp.post("/admin/engagement/reviews/<int:review_id>/reject")
+@fetch_only
+@require_admin_session
+def reject(review_id: int):  # noqa: ANN201 - Flask view
+    """Keep a review off the storefront."""
+    return _moderate(review_id, approve=False)

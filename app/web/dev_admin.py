@@ -34,7 +34,8 @@ SHOPIFY_SECTIONS = ("Home", "Orders", "Products", "Customers", "Marketing", "Dis
                     "Content", "Markets", "Analytics")
 # The app's navigation as its pages declare it in <s-app-nav> (templates/admin/base.html).
 APP_NAV = (("Dashboard", "/admin/dashboard"), ("Customers", "/admin/customers"),
-           ("Engagement", "/admin/engagement"), ("Program settings", "/admin/settings"),
+           ("Engagement", "/admin/engagement"), ("Referrals", "/admin/referrals"),
+           ("Program settings", "/admin/settings"),
            ("Get started", "/admin/onboarding"))
 
 

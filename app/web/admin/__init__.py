@@ -14,8 +14,9 @@ def register_admin(app: Flask) -> None:
     from app.web.admin.dashboard import bp as dashboard
     from app.web.admin.engagement import bp as engagement
     from app.web.admin.pages import bp as pages
+    from app.web.admin.referrals import bp as referrals
     from app.web.admin.rewards import bp as rewards
     from app.web.admin.settings import bp as settings
 
-    for blueprint in (pages, settings, rewards, customers, dashboard, engagement):
+    for blueprint in (pages, settings, rewards, customers, dashboard, engagement, referrals):
         app.register_blueprint(blueprint)

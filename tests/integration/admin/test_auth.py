@@ -17,7 +17,7 @@ from tests.integration.admin.conftest import OTHER_SHOP, SHOP, AdminSession
 from tests.shopify_fakes import admin_token
 
 PAGES = ["/admin/onboarding", "/admin/dashboard", "/admin/customers", "/admin/engagement",
-         "/admin/settings",
+         "/admin/referrals", "/admin/settings",
          "/admin/settings/tiers", "/admin/settings/rewards", "/admin/settings/referrals",
          "/admin/settings/bonuses", "/admin/settings/engagement", "/admin/settings/widget",
          "/admin/settings/history"]

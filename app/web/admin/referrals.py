@@ -1,0 +1,76 @@
+"""Referrals waiting for the merchant: flagged ones are never paid until someone decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+from sqlalchemy import select
+
+from app.loyalty.referrals import (
+    FLAGGED,
+    PENDING,
+    ReferralDecisionError,
+    approve_referral,
+    reject_referral,
+)
+from app.models import Member, Referral
+from app.web.admin.embedded import actor, database, fetch_only, now, render_page
+from app.web.auth import require_admin_session
+from app.web.responses import error
+
+bp = Blueprint("admin_referrals", __name__)
+
+SHOWN = 100
+
+
+@bp.get("/admin/referrals")
+@require_admin_session
+def referrals_page():  # noqa: ANN201 - Flask view
+    """Flagged referrals to approve or reject, then the ones waiting out the return window."""
+    with database().sessions() as session:
+        rows = session.execute(
+            select(Referral, Member.first_name, Member.email)
+            .join(Member, Member.id == Referral.referrer_id)
+            .where(Referral.shop_id == g.shop.id, Referral.status.in_([FLAGGED, PENDING]))
+            .order_by(Referral.status, Referral.created_at.desc()).limit(SHOWN)).all()
+    flagged = [r for r in rows if r[0].status == FLAGGED]
+    waiting = [r for r in rows if r[0].status == PENDING]
+    return render_page("admin/referrals.html", title="Referrals", nav="referrals",
+                       flagged=flagged, waiting=waiting)
+
+
+def _decide(referral_id: int, approve: bool) -> Any:
+    """Approve or reject one of this shop's referrals; another shop's id is a 404."""
+    with database().transaction() as session:
+        referral = session.execute(select(Referral).where(
+            Referral.shop_id == g.shop.id, Referral.id == referral_id)).scalar_one_or_none()
+        if referral is None:
+            return error("not_found", "no such referral in this shop", 404)
+        try:
+            if approve:
+                referral = approve_referral(session, referral, actor=actor(), now=now())
+            else:
+                referral = reject_referral(session, referral, actor=actor(), now=now())
+        except ReferralDecisionError as exc:
+            return error("not_decidable", str(exc), 409)
+        status = referral.status
+    message = ("Approved: the referrer is paid once the friend's return window has passed."
+               if approve else "Rejected: nothing will be paid for this referral.")
+    return jsonify({"id": referral_id, "status": status, "message": message})
+
+
+@bp.post("/admin/referrals/<int:referral_id>/approve")
+@fetch_only
+@require_admin_session
+def approve(referral_id: int):  # noqa: ANN201 - Flask view
+    """Accept a flagged referral."""
+    return _decide(referral_id, approve=True)
+
+
+@bp.post("/admin/referrals/<int:referral_id>/reject")
+@fetch_only
+@require_admin_session
+def reject(referral_id: int):  # noqa: ANN201 - Flask view
+    """Turn down a flagged or waiting referral."""
+    return _decide(referral_id, approve=False)

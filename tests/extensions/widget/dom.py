@@ -2,7 +2,7 @@
 
 `parse(html)` builds elements with the standard library's parser; `Element.find`/`find_all`
 match a tag and attribute values; `Element.text()` is the text a browser would display without
-scripts: hidden elements, <template>, <script> and <style> contribute nothing.
+scripts: hidden (or invisible) elements, <template>, <script> and <style> contribute nothing.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ class Element:
 
     @property
     def hidden(self) -> bool:
-        """Whether the `hidden` attribute keeps it off screen."""
-        return "hidden" in self.attrs
+        """Whether the `hidden` attribute or an inline `visibility: hidden` keeps it off screen."""
+        style = (self.attrs.get("style") or "").replace(" ", "")
+        return "hidden" in self.attrs or "visibility:hidden" in style.split(";")
 
     def iter(self) -> Iterator[Element]:
         """This element and every descendant element, in document order."""

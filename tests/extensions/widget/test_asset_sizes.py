@@ -2,7 +2,8 @@
 
 Theme Check fails app-block JavaScript over 10,000 bytes (AssetSizeAppBlockJavaScript) and CSS
 over 100,000 (AssetSizeAppBlockCSS). Our budget is what a shopper downloads on first open:
-at most 6,000 bytes of JavaScript (2,500 gzipped) and 4,000 bytes of CSS.
+at most 6,000 bytes of JavaScript (2,500 gzipped) and 4,000 bytes of CSS; the loyalty page
+block's reviews script, on top of that, at most 1,500 bytes (800 gzipped).
 Run with `-s` to see the table.
 """
 
@@ -16,8 +17,14 @@ import pytest
 from app.devstore.storefront import EXTENSION_DIR
 
 ASSETS = sorted((EXTENSION_DIR / "assets").iterdir())
-# suffix: (Theme Check limit, our raw budget, our gzipped budget)
-BUDGETS = {".js": (10_000, 6_000, 2_500), ".css": (100_000, 4_000, None)}
+JS_LIMIT, CSS_LIMIT = 10_000, 100_000
+# asset: (Theme Check limit, our raw budget, our gzipped budget)
+BUDGETS = {
+    "loyalty-widget.css": (CSS_LIMIT, 4_000, None),
+    "loyalty-widget.js": (JS_LIMIT, 6_000, 2_500),
+    # Only the loyalty page block loads it: the launcher costs nothing more.
+    "loyalty-reviews.js": (JS_LIMIT, 1_500, 800),
+}
 
 
 def sizes(path: Path) -> tuple[int, int]:
@@ -33,12 +40,14 @@ def test_print_the_asset_size_table():
         print(f"{name:<24} {raw:>9,}  {zipped:>7,}")
     print(f"{'total':<24} {sum(r[1] for r in rows):>9,}  {sum(r[2] for r in rows):>7,}")
 
-    assert [name for name, *_ in rows] == ["loyalty-widget.css", "loyalty-widget.js"]
+    assert [name for name, *_ in rows] == [
+        "loyalty-reviews.js", "loyalty-widget.css", "loyalty-widget.js"]
+    assert sorted(BUDGETS) == [name for name, *_ in rows]
 
 
 @pytest.mark.parametrize("path", ASSETS, ids=lambda p: p.name)
 def test_asset_is_within_theme_check_limit_and_our_budget(path):
-    theme_check_limit, raw_budget, gzip_budget = BUDGETS[path.suffix]
+    theme_check_limit, raw_budget, gzip_budget = BUDGETS[path.name]
     raw, zipped = sizes(path)
 
     assert raw <= theme_check_limit

@@ -139,7 +139,9 @@ def test_the_launcher_loads_no_script_until_opened_and_the_page_block_defers_its
         {"type": "application/json", "data-ll-msgs": None}, {}]
     assert embed.find(data_ll_root=True).attrs["data-ll-js"] == "/assets/loyalty-widget.js"
     assert [s.attrs for s in block.find_all("script") if "src" in s.attrs] == [
+        {"src": "/assets/loyalty-reviews.js", "defer": None},
         {"src": "/assets/loyalty-widget.js", "defer": None}]
+    assert "loyalty-reviews" not in render_block("launcher", customer=MEMBER)
 
 
 def test_the_widget_gets_every_message_it_announces_in_the_shoppers_language():
@@ -184,3 +186,46 @@ def test_ids_are_unique_when_embed_and_page_block_share_a_page():
     assert len(ids) == len(set(ids)) > 10
     assert page.find_all("link", rel="stylesheet") == [
         page.find("link", href="/assets/loyalty-widget.css")]
+
+
+def reviews_box(**kwargs: object) -> Element:
+    """The page block's reviews section as rendered before its script runs."""
+    return page_block(**kwargs).find("div", data_ll_reviews=True)
+
+
+def test_the_reviews_section_keeps_its_height_and_stays_invisible_until_reviews_arrive():
+    box = reviews_box()
+
+    assert box.attrs["data-ll-reviews"] == "3"
+    # 3 reviews at 7em and a line for the heading: the page never moves when they fill in.
+    assert box.attrs["style"] == "height: 24em; overflow: hidden; visibility: hidden;"
+    assert box.hidden
+    assert box.text(even_if_hidden=True) == "What members say"
+    assert box.find("ul").find_all("li") == [box.find("template").find("li")]
+
+
+def test_a_review_template_has_a_place_for_stars_product_body_and_author():
+    item = reviews_box(locale="fr").find("template").find("li")
+
+    assert item.find("span", role="img").attrs["data-ll-rating"] == "{n} étoiles sur 5"
+    assert [el.attrs["data-ll-review"] for el in item.find_all(data_ll_review=True)] == [
+        "product", "body", "author"]
+
+
+def test_french_shoppers_get_the_reviews_heading_in_french():
+    assert reviews_box(locale="fr").text(even_if_hidden=True) == "L’avis de nos membres"
+
+
+def test_the_merchant_chooses_how_many_reviews_and_the_reserved_height_follows():
+    box = reviews_box(settings={"reviews_count": 5})
+
+    assert box.attrs["data-ll-reviews"] == "5"
+    assert box.attrs["style"].startswith("height: 38em;")
+
+
+def test_without_reviews_the_page_block_loads_no_reviews_script():
+    block = parse(render_block("loyalty-page", settings={"show_reviews": False}))
+
+    assert block.find_all(data_ll_reviews=True) == []
+    assert [s.attrs["src"] for s in block.find_all("script") if "src" in s.attrs] == [
+        "/assets/loyalty-widget.js"]

@@ -133,7 +133,7 @@ def test_every_referenced_asset_exists_and_has_an_allowed_type():
         referenced.update(ASSET_REFERENCE.findall(read(path)))
     assets = {p.name for p in (EXTENSION_DIR / "assets").iterdir()}
 
-    assert referenced == {"loyalty-widget.css", "loyalty-widget.js"}
+    assert referenced == {"loyalty-widget.css", "loyalty-widget.js", "loyalty-reviews.js"}
     assert referenced <= assets
     assert {Path(name).suffix for name in assets} <= ALLOWED_ASSET_SUFFIXES
 

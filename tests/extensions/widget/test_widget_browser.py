@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from app.demo import CUSTOMERS, DEMO_SHOP, Demo, seed_demo_shop, start_demo
 from app.devstore.storefront import PAGE_PATH
-from app.models import LedgerEntry, Member, Redemption, Reward
+from app.models import LedgerEntry, Member, Redemption, Review, Reward
 from tests.e2e.conftest import eventually
 from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, missing_tool
 
@@ -85,6 +85,15 @@ def synced(demo: Demo, key: str) -> str | None:
         fields = demo.emulator.shop(DEMO_SHOP).metafields
         return next((mf.value for (owner, _, k), mf in fields.items()
                      if owner == ADA_GID and k == key), None)
+
+
+def approve_review(demo: Demo, *, product: str, rating: int, body: str) -> None:
+    """A review of Ada's the merchant approved, as the admin's moderation leaves it."""
+    member = ada(demo)
+    with demo.app.extensions["runtime"].db.transaction() as s:
+        s.add(Review(shop_id=member.shop_id, member_id=member.id, product_id=len(body),
+                     product_title=product, rating=rating, body=body, status="approved",
+                     approved_at=datetime.now(UTC).replace(tzinfo=None)))
 
 
 def shown_date(day: date) -> str:
@@ -485,7 +494,8 @@ def test_the_loyalty_page_block_fills_in_without_shifting_the_page(visit):
     v = visit(f"{LOYALTY_PAGE}?customer_id={ADA['id']}")
     v.wait_until_rendered()
 
-    assert sorted(v.proxy_requests()) == ["GET /apps/loyalty/member", "GET /apps/loyalty/program"]
+    assert sorted(v.proxy_requests()) == [
+        "GET /apps/loyalty/member", "GET /apps/loyalty/program", "GET /apps/loyalty/reviews"]
     assert v.text(".ll-balance") == "2,050 points available"
     assert v.text(".ll-earn") == "5 points per $1"
     assert v.layout_shift() == 0
@@ -507,5 +517,40 @@ def test_a_page_block_re_rendered_by_the_theme_editor_fills_in_again(visit):
     }""")
     v.wait_until_rendered()
 
-    assert v.proxy_requests() == ["GET /apps/loyalty/program", "GET /apps/loyalty/program"]
+    assert sorted(v.proxy_requests()) == [
+        "GET /apps/loyalty/program", "GET /apps/loyalty/program",
+        "GET /apps/loyalty/reviews", "GET /apps/loyalty/reviews"]
     assert v.text(".ll-earn") == "5 points per $1"
+
+
+def test_the_loyalty_page_shows_approved_reviews_without_shifting_the_page(visit, demo):
+    approve_review(demo, product="Loose-leaf tea", rating=4,
+                   body="<b>Smoky</b> and smooth, my new morning cup.")
+    v = visit(LOYALTY_PAGE)
+    v.page.wait_for_selector("[data-ll-reviews] li", state="visible")
+
+    assert v.proxy_requests().count("GET /apps/loyalty/reviews") == 1
+    assert v.requests.count(f"GET {PAGE_PATH}/assets/loyalty-reviews.js") == 1
+    assert v.text("[data-ll-reviews]") == (
+        "What members say ★★★★☆ Loose-leaf tea <b>Smoky</b> and smooth, my new morning cup. "
+        "Ada L.")
+    assert v.page.get_attribute("[data-ll-reviews] [role=img]", "aria-label") == (
+        "4 out of 5 stars")
+    assert v.page.locator("[data-ll-reviews] b").count() == 0
+    assert v.layout_shift() == 0
+    SCREENSHOTS.mkdir(exist_ok=True)
+    v.page.screenshot(path=str(SCREENSHOTS / "widget-reviews.png"), full_page=True)
+
+
+def test_without_approved_reviews_the_reviews_section_stays_hidden(visit, demo):
+    member = ada(demo)
+    with demo.app.extensions["runtime"].db.transaction() as s:
+        s.add(Review(shop_id=member.shop_id, member_id=member.id, product_id=1, rating=5,
+                     body="Awaiting moderation", status="pending"))
+    v = visit(LOYALTY_PAGE)
+    v.wait_until_rendered()
+
+    assert "GET /apps/loyalty/reviews" in v.proxy_requests()
+    assert v.page.is_hidden("[data-ll-reviews]")
+    assert v.page.locator("[data-ll-reviews] li").count() == 0
+    assert v.layout_shift() == 0

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean bench faults
 
 NODE_STAMP := node_modules/.installed
 
@@ -39,6 +39,18 @@ test: $(STAMP) $(NODE_STAMP) /usr/bin/chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## Benchmarks, on demand (not in CI): gunicorn, PostgreSQL, Redis and RQ workers on 127.0.0.1.
+## Tables on stdout, JSON in bench/results/. BENCH_DATABASE_URL (default the `bench` database;
+## the first run seeds 1,000,000 members into it, a few minutes) and BENCH_REDIS_URL (default
+## Redis db 7). `python -m bench --quick <name>` checks one quickly.
+bench: $(STAMP)
+	$(BIN)/python -m bench all
+
+## Every fault case, the slow ones too (their own PostgreSQL cluster, RQ's heartbeat expiry);
+## the quick ones also run in `make test`.
+faults: $(STAMP)
+	FAULTS=all $(BIN)/python -m pytest tests/faults
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

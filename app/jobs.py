@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DataError
 
 from app import runtime as runtime_module
 from app.db import utcnow
@@ -19,6 +20,12 @@ log = logging.getLogger(__name__)
 
 class PayloadError(ValueError):
     """A payload that can never be applied (wrong shape, impossible ids): fail, don't retry."""
+
+
+# Errors that say the payload itself is wrong (shape, numbers, values the database refuses):
+# retrying for hours cannot help, so the event is recorded failed at once.
+PERMANENT_ERRORS = (PayloadError, KeyError, TypeError, ValueError, AttributeError,
+                    ArithmeticError, RecursionError, DataError)
 
 
 def process_event(event_id: int) -> str:
@@ -53,7 +60,7 @@ def process_event(event_id: int) -> str:
                 note = handler.apply(session, event, shop, payload, now, followups)
                 outcome = "processed"
             event.processed_at, event.outcome, event.last_error = now, outcome, note
-    except (PayloadError, KeyError, TypeError, ValueError) as exc:
+    except PERMANENT_ERRORS as exc:
         # A payload we cannot apply now will not apply on retry either: record and stop.
         _record_failure(event_id, f"{type(exc).__name__}: {exc}", final=True)
         log.warning("event failed permanently", extra={"event_id": event_id})

@@ -58,8 +58,12 @@ def verify_delivery(verifier: ShopifyApp, headers: Mapping[str, str], body: byte
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return WebhookCheck(None, "invalid_body_encoding", 400)
-    result = verifier.verify_webhook_req(
-        {"method": "POST", "headers": dict(headers), "url": url, "body": text})
+    try:
+        result = verifier.verify_webhook_req(
+            {"method": "POST", "headers": dict(headers), "url": url, "body": text})
+    except RecursionError:
+        # shopifyapp parses the body for its redacted log; absurd nesting is never Shopify's.
+        return WebhookCheck(None, "malformed_json", 400)
     if not result.ok:
         log.warning("webhook rejected", extra={"code": result.log.code})
         return WebhookCheck(None, result.log.code, 401 if result.log.code == "invalid_hmac"
@@ -73,14 +77,19 @@ def verify_delivery(verifier: ShopifyApp, headers: Mapping[str, str], body: byte
         return WebhookCheck(None, "invalid_shop_domain", 400)
     if not webhook_id or len(webhook_id) > 255:
         return WebhookCheck(None, "missing_webhook_id", 400)
+    api_version = headers.get("X-Shopify-API-Version")
+    triggered_at = headers.get("X-Shopify-Triggered-At")
+    # Longer than their inbox columns: never Shopify's, and an INSERT would fail with a 500.
+    if (len(topic) > 64 or len(shop_domain) > 255 or len(api_version or "") > 16
+            or len(triggered_at or "") > 64):
+        return WebhookCheck(None, "invalid_header", 400)
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         log.warning("webhook body is not JSON", extra={"webhook_id": webhook_id,
                                                        "shop": shop_domain})
         return WebhookCheck(None, "malformed_json", 400)
     return WebhookCheck(
         WebhookDelivery(webhook_id=webhook_id, topic=topic, shop_domain=shop_domain,
-                        api_version=headers.get("X-Shopify-API-Version"),
-                        triggered_at=headers.get("X-Shopify-Triggered-At"), body=text),
+                        api_version=api_version, triggered_at=triggered_at, body=text),
         "verified", 200)

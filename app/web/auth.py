@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from flask import (
     Blueprint,
     Response,
-    current_app,
     g,
     make_response,
     redirect,
@@ -27,11 +23,9 @@ from flask import (
 from shopify_app import RequestInput, Res
 from sqlalchemy import select
 
-from app.config import Settings
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Shop
-from app.runtime import Runtime
-from app.shopify.domains import shop_http_client, valid_shop
+from app.shopify.domains import valid_shop
 from app.shopify.graphql import AdminClient, ShopifyError
 from app.shopify.oauth import (
     STATE_COOKIE,
@@ -53,43 +47,15 @@ from app.shopify.verify import (
     verify_app_home_request,
     verify_oauth_query,
 )
+from app.web import context
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 
-def _runtime() -> Runtime:
-    """The app's runtime (settings, database, queue)."""
-    return current_app.extensions["runtime"]
-
-
-def _settings() -> Settings:
-    """The app's settings."""
-    return _runtime().settings
-
-
-def _http() -> httpx.Client:
-    """The app's one client for Shopify (connection pooling), made on first use."""
-    client = current_app.extensions.get("shopify_http")
-    if client is None:
-        made = shop_http_client(_settings())
-        # Two first requests may race here: keep the winner's client, close ours.
-        client = current_app.extensions.setdefault("shopify_http", made)
-        if client is not made:
-            made.close()
-    return client
-
-
-def _clock() -> float:
-    """Epoch seconds, from the injected clock when there is one."""
-    clock: Callable[[], float] = current_app.extensions.get("shopify_clock", time.time)
-    return clock()
-
-
-def _utc(epoch: float) -> datetime:
-    """Naive UTC, as the database stores it."""
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+_runtime, _settings, _http = context.runtime, context.settings, context.shopify_http
+_clock, _utc = context.clock, context.utc
 
 
 def _request_input() -> RequestInput:

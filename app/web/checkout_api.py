@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import httpx
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from shopify_app import RequestInput
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from app.config import Settings
 from app.loyalty.checkout_view import (
     InvalidNps,
     NotLoggedIn,
@@ -37,11 +33,10 @@ from app.loyalty.checkout_view import (
 )
 from app.loyalty.orders import OrderFacts, parse_shopify_time
 from app.models import Shop
-from app.runtime import Runtime
-from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, OrderDetails, ShopifyError, ShopifyUnavailable
 from app.shopify.tokens import TokenUnavailable, access_token_for
 from app.shopify.verify import Verification, verify_extension_request
+from app.web import context
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
@@ -55,31 +50,8 @@ _CUSTOMER_GID = re.compile(r"gid://shopify/Customer/([0-9]{1,20})")
 ADMIN_API_ATTEMPTS = 2
 
 
-def _runtime() -> Runtime:
-    """The app's runtime (settings, database, queue)."""
-    return current_app.extensions["runtime"]
-
-
-def _settings() -> Settings:
-    """The app's settings."""
-    return _runtime().settings
-
-
-def _http() -> httpx.Client:
-    """The app's one client for Shopify (shared with app.web.auth), made on first use."""
-    client = current_app.extensions.get("shopify_http")
-    if client is None:
-        made = shop_http_client(_settings())
-        client = current_app.extensions.setdefault("shopify_http", made)
-        if client is not made:
-            made.close()
-    return client
-
-
-def _now() -> datetime:
-    """Naive UTC now, from the injected clock when there is one."""
-    clock: Callable[[], float] = current_app.extensions.get("shopify_clock", time.time)
-    return datetime.fromtimestamp(clock(), UTC).replace(tzinfo=None)
+_runtime, _settings, _http, _now = (context.runtime, context.settings, context.shopify_http,
+                                    context.now)
 
 
 @bp.after_request

@@ -1,0 +1,56 @@
+"""What every blueprint reads from the running app: runtime, settings, the Shopify client, time.
+
+Tests and the emulator inject `app.extensions["shopify_http"]` (an httpx.Client) and
+`app.extensions["shopify_clock"]` (epoch seconds); nothing else is global.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+from flask import current_app
+
+from app.config import Settings
+from app.runtime import Runtime
+from app.shopify.domains import shop_http_client
+
+
+def runtime() -> Runtime:
+    """The app's runtime (settings, database, queue)."""
+    return current_app.extensions["runtime"]
+
+
+def settings() -> Settings:
+    """The app's settings."""
+    return runtime().settings
+
+
+def shopify_http() -> httpx.Client:
+    """The app's one client for Shopify (connection pooling), made on first use."""
+    client = current_app.extensions.get("shopify_http")
+    if client is None:
+        made = shop_http_client(settings())
+        # Two first requests may race here: keep the winner's client, close ours.
+        client = current_app.extensions.setdefault("shopify_http", made)
+        if client is not made:
+            made.close()
+    return client
+
+
+def clock() -> float:
+    """Epoch seconds, from the injected clock when there is one."""
+    read: Callable[[], float] = current_app.extensions.get("shopify_clock", time.time)
+    return read()
+
+
+def utc(epoch: float) -> datetime:
+    """Naive UTC, as the database stores it."""
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def now() -> datetime:
+    """Naive UTC now, from the injected clock when there is one."""
+    return utc(clock())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -126,12 +127,14 @@ def test_a_fetch_with_a_valid_bearer_token_is_verified() -> None:
     assert (check.ok, check.shop, check.token is not None) == (True, SHOP, True)
 
 
-@pytest.mark.parametrize("token", [
-    admin_token(ttl=-11), admin_token(secret=WRONG_SECRET), admin_token(aud="another-app"),
+@pytest.mark.parametrize("make_token", [
+    lambda: admin_token(ttl=-11), lambda: admin_token(secret=WRONG_SECRET),
+    lambda: admin_token(aud="another-app"),
 ])
-def test_a_fetch_with_a_bad_token_gets_401_and_the_retry_header(token: str) -> None:
+def test_a_fetch_with_a_bad_token_gets_401_and_the_retry_header(
+        make_token: Callable[[], str]) -> None:
     check = verify_app_home_request(
-        SETTINGS, app_request(headers={"Authorization": f"Bearer {token}"}))
+        SETTINGS, app_request(headers={"Authorization": f"Bearer {make_token()}"}))
     assert (check.ok, check.response.status) == (False, 401)
     assert check.response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
 
@@ -176,17 +179,20 @@ def test_an_extension_token_missing_a_claim_is_refused(claim: str) -> None:
     assert (check.ok, check.code) == (False, "missing_claim")
 
 
-@pytest.mark.parametrize(("token", "code"), [
-    (extension_token(ttl=-11), "expired_token"),
-    (extension_token(aud="another-app"), "invalid_audience"),
-    (extension_token(algorithm="none"), "invalid_algorithm"),
-    (extension_token(secret=WRONG_SECRET), "invalid_signature"),
-    (extension_token(dest="shop.example.com"), "invalid_dest"),
-    (extension_token(sub="gid://shopify/StaffMember/1"), "invalid_sub"),
-    (extension_token(sub="5567"), "invalid_sub"),
+# Tokens are minted when each test runs (lambdas): minted at collection, a five-minute token
+# would expire before a long suite reached it.
+@pytest.mark.parametrize(("make_token", "code"), [
+    (lambda: extension_token(ttl=-11), "expired_token"),
+    (lambda: extension_token(aud="another-app"), "invalid_audience"),
+    (lambda: extension_token(algorithm="none"), "invalid_algorithm"),
+    (lambda: extension_token(secret=WRONG_SECRET), "invalid_signature"),
+    (lambda: extension_token(dest="shop.example.com"), "invalid_dest"),
+    (lambda: extension_token(sub="gid://shopify/StaffMember/1"), "invalid_sub"),
+    (lambda: extension_token(sub="5567"), "invalid_sub"),
 ])
-def test_a_bad_extension_token_is_refused_with_its_reason(token: str, code: str) -> None:
-    check = verify_extension_session_token(SETTINGS, token)
+def test_a_bad_extension_token_is_refused_with_its_reason(make_token: Callable[[], str],
+                                                         code: str) -> None:
+    check = verify_extension_session_token(SETTINGS, make_token())
     assert (check.ok, check.code, check.customer_id) == (False, code, None)
 
 

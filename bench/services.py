@@ -149,7 +149,13 @@ class Gunicorn:
         """Start and wait until every route answers; returns the URL."""
         self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env,
                                         stdout=subprocess.DEVNULL)
-        _wait_for_http(self.port, "/bench/trivial", 30, self.process)
+        try:
+            _wait_for_http(self.port, "/bench/trivial", 30, self.process)
+        except BaseException:
+            # A server that never became ready (its workers failing to boot, say) must not
+            # outlive the benchmark: gunicorn would keep respawning them.
+            self.stop()
+            raise
         return self.url
 
     def stop(self) -> None:

@@ -260,7 +260,11 @@ class ThrowawayRedis:
             finally:
                 client.close()
 
-        wait_until(pong, 10, "redis-server to answer")
+        try:
+            wait_until(pong, 10, "redis-server to answer")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop it the hard way: whatever it held is gone, as after a crash."""

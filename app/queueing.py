@@ -107,23 +107,20 @@ class RedisQueue:
 
         return Queue(name, connection=self.redis)
 
-    def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
-        """Enqueue under a unique id, with retries.
+    def _once(self, job_id: str, put: Callable[..., Any]) -> None:
+        """Run `put(retry=…)` unless a job with that id is still waiting or running.
 
-        While a job with that id is waiting or running, a second enqueue is a no-op; once it
-        has finished or failed, the id may run again (the sweep re-enqueues what a failed
-        job left unprocessed, and jobs are safe to run twice).
+        A finished or failed job's id may run again: the sweep re-enqueues what a failed job
+        left unprocessed, and a wake-up may be needed again; every job is safe to run twice.
         """
         from rq import Retry
         from rq.exceptions import DuplicateJobError
         from rq.job import Job, JobStatus
 
-        rq_queue = self.rq_queue(queue)
         retry = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
         for _ in range(2):
             try:
-                rq_queue.enqueue_call(func, args=args, job_id=job_id, unique=True,
-                                      result_ttl=3600, failure_ttl=7 * 24 * 3600, retry=retry)
+                put(retry=retry)
                 return
             except DuplicateJobError:
                 try:
@@ -134,6 +131,13 @@ class RedisQueue:
                                                   JobStatus.STOPPED, JobStatus.CANCELED):
                     return
                 existing.delete()
+
+    def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
+        """Enqueue under a unique id, with retries; a no-op while that id waits or runs."""
+        rq_queue = self.rq_queue(queue)
+        self._once(job_id, lambda retry: rq_queue.enqueue_call(
+            func, args=args, job_id=job_id, unique=True, result_ttl=3600,
+            failure_ttl=7 * 24 * 3600, retry=retry))
 
     def enqueue_at(self, when: datetime, func: str, *args: Any, job_id: str,
                    queue: str = "scheduled") -> None:
@@ -142,28 +146,10 @@ class RedisQueue:
 
         The registry lives in Redis, not in any worker, so restarting workers loses nothing.
         """
-        from rq import Retry
-        from rq.exceptions import DuplicateJobError
-        from rq.job import Job, JobStatus
-
-        retry = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
-        for _ in range(2):
-            try:
-                self.rq_queue(queue).enqueue_at(
-                    when.replace(tzinfo=UTC), func, *args, job_id=job_id, unique=True,
-                    result_ttl=3600, failure_ttl=7 * 24 * 3600, retry=retry)
-                return
-            except DuplicateJobError:
-                try:
-                    existing = Job.fetch(job_id, connection=self.redis)
-                except Exception:  # noqa: BLE001 - expired between the two calls: try again
-                    continue
-                # Scheduled, waiting or running: that wake-up will come. A finished one is
-                # replaced, so the same time can be woken again (its work re-checks itself).
-                if existing.get_status() not in (JobStatus.FINISHED, JobStatus.FAILED,
-                                                  JobStatus.STOPPED, JobStatus.CANCELED):
-                    return
-                existing.delete()
+        rq_queue = self.rq_queue(queue)
+        self._once(job_id, lambda retry: rq_queue.enqueue_at(
+            when.replace(tzinfo=UTC), func, *args, job_id=job_id, unique=True,
+            result_ttl=3600, failure_ttl=7 * 24 * 3600, retry=retry))
 
     def ping(self) -> bool:
         """Whether Redis answers."""

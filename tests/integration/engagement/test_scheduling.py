@@ -116,21 +116,36 @@ def test_a_wake_up_is_scheduled_once_per_message_and_time_on_the_real_redis(redi
     queue.redis.close()
 
 
-def _worker(redis_url: str, database_url: str, smtp_url: str) -> subprocess.Popen:
-    """A real `rq worker --with-scheduler` process, configured only by its environment."""
+def _worker(redis_url: str, database_url: str, smtp_url: str, log: Path) -> subprocess.Popen:
+    """The README's worker command in its own process, configured only by its environment."""
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
            "SMTP_URL": smtp_url, "SHOPIFY_API_SECRET": TEST_API_SECRET,
            "SHOPIFY_APP_URL": "https://loyalty.test"}
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("rq")), "worker", "--with-scheduler",
-         "--url", redis_url, "--path", str(REPO), "scheduled"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("rq")), "worker", "-w", "rq.worker.SimpleWorker",
+             "--with-scheduler", "--url", redis_url, "--path", str(REPO), "scheduled"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def _stop(worker: subprocess.Popen) -> None:
-    """A warm shutdown, as a deploy or a supervisor restart sends it."""
+def _stop(worker: subprocess.Popen, log: Path) -> None:
+    """A warm shutdown, as a deploy or a supervisor restart sends it; a worker that ignores it
+    is killed so it cannot outlive the test, and the test fails with the worker's own log."""
     worker.send_signal(signal.SIGTERM)
-    worker.wait(15)
+    try:
+        worker.wait(20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        pytest.fail("the worker ignored a warm shutdown for 20 s; its log:\n"
+                    + log.read_text(errors="replace"))
+
+
+def _kill(*workers: subprocess.Popen) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
 
 
 def _registered_workers(redis: Redis) -> int:
@@ -142,36 +157,44 @@ def _registered_workers(redis: Redis) -> int:
 
 @pytest.mark.slow
 def test_a_real_worker_sends_at_the_scheduled_time_after_another_worker_restarted(
-        pg, redis_url, smtp_server):
+        pg, redis_url, smtp_server, tmp_path):
     create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
     shop_id = _shop(pg)
     redis = Redis.from_url(redis_url)
     registry = ScheduledJobRegistry(queue=Queue("scheduled", connection=redis))
-    first = _worker(redis_url, pg.url, smtp_server.url)
-    deadline = time.monotonic() + 20
-    while _registered_workers(redis) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _registered_workers(redis) == 1
-
-    # Scheduled while the first worker (and its scheduler) runs; it is stopped before it is due.
-    due = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
-    message_id = _ada_pays(pg, shop_id, due)
-    wake_up = wakeup_job_id(message_id, due)
-    # The welcome's wake-up is the first one due (the unlock and survey come weeks later).
-    assert registry.get_job_ids()[0] == wake_up
-    _stop(first)
-    assert utcnow() < due, "the first worker must stop before the message is due"
-    assert registry.get_job_ids()[0] == wake_up
-    with pg.sessions() as s:
-        assert s.get(Message, message_id).status == "scheduled"
-
-    second = _worker(redis_url, pg.url, smtp_server.url)
+    log = tmp_path / "workers.log"
+    first = _worker(redis_url, pg.url, smtp_server.url, log)
+    second = None
     try:
+        deadline = time.monotonic() + 20
+        while _registered_workers(redis) == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _registered_workers(redis) == 1
+
+        # Scheduled while the first worker (and its scheduler) runs; it stops before it is due.
+        due = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
+        message_id = _ada_pays(pg, shop_id, due)
+        wake_up = wakeup_job_id(message_id, due)
+        # The welcome's wake-up is the first one due (the unlock and survey come weeks later).
+        assert registry.get_job_ids()[0] == wake_up
+        _stop(first, log)
+        assert utcnow() < due, "the first worker must stop before the message is due"
+        assert registry.get_job_ids()[0] == wake_up
+        with pg.sessions() as s:
+            assert s.get(Message, message_id).status == "scheduled"
+
+        second = _worker(redis_url, pg.url, smtp_server.url, log)
         received = smtp_server.wait_for(1, timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with pg.sessions() as s:
+                message = s.get(Message, message_id)
+                if message.status != "scheduled":
+                    break
+            time.sleep(0.1)
+        _stop(second, log)
     finally:
-        _stop(second)
-    with pg.sessions() as s:
-        message = s.get(Message, message_id)
+        _kill(first, *([second] if second else []))
     assert (message.status, message.reason) == ("sent", None)
     assert message.sent_at >= due
     assert [m["Subject"] for m in received] == ["Welcome to Tea & Co rewards, Ada"]

@@ -52,9 +52,25 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(_pg_url(url), pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _pg_url(url: str) -> str:
+    return "postgresql+psycopg://" + url[len("postgresql://"):] \
+        if url.startswith("postgresql://") else url
+
+
+def make_autocommit_engine(url: str, shared: Engine) -> Engine:
+    """An engine for single statements that commit themselves (the webhook inbox insert).
+
+    No pre-ping: pinging a pooled connection before each use cost a round trip, about as
+    much as the insert itself (bench/ingest.py). A connection that died while pooled fails
+    its statement instead, and the caller retries once on a fresh one (inbox.store_once).
+    """
+    if shared.dialect.name != "postgresql":
+        return shared.execution_options(isolation_level="AUTOCOMMIT")
+    return create_engine(_pg_url(url), pool_size=2, max_overflow=8,
+                         isolation_level="AUTOCOMMIT")
 
 
 class Database:
@@ -64,6 +80,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit: Engine | None = None
+
+    @property
+    def autocommit_engine(self) -> Engine:
+        """The engine for self-committing single statements (see make_autocommit_engine)."""
+        if self._autocommit is None:
+            self._autocommit = make_autocommit_engine(self.url, self.engine)
+        return self._autocommit
 
     @property
     def dialect(self) -> str:
@@ -87,6 +111,8 @@ class Database:
 
     def dispose(self) -> None:
         """Close pooled connections (after fork, at shutdown)."""
+        if self._autocommit is not None and self._autocommit.pool is not self.engine.pool:
+            self._autocommit.dispose()
         self.engine.dispose()
 
 

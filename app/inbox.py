@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.models import WebhookEvent
 from app.shopify.webhooks import KNOWN_TOPICS, WebhookDelivery
@@ -56,6 +57,23 @@ def store_delivery(conn: Connection, delivery: WebhookDelivery, now: datetime) -
     if event_id is None:
         return StoredDelivery(None, duplicate=True, needs_processing=False)
     return StoredDelivery(event_id, duplicate=False, needs_processing=known)
+
+
+def store_once(engine: Engine, delivery: WebhookDelivery, now: datetime) -> StoredDelivery:
+    """store_delivery on an autocommit engine, retried once on a connection that had died
+    in the pool (a database restart); a database that is down raises OperationalError.
+
+    Should the first try have committed before its connection died, the retry finds a
+    duplicate and enqueues nothing: the inbox sweep then processes the event, a little late.
+    """
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as conn:
+                return store_delivery(conn, delivery, now)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 def unprocessed_event_ids(conn: Connection, now: datetime, older_than: timedelta,

@@ -49,10 +49,29 @@ def schema_url(schema: str, base: str = BENCH_DATABASE_URL) -> str:
     return f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
+def ensure_database(base: str = BENCH_DATABASE_URL) -> None:
+    """Create the benchmark database on a fresh machine, which has only `test` (and
+    `postgres`, the maintenance database every PostgreSQL cluster has)."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(base)
+    maintenance = Database(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with maintenance.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": target.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        maintenance.dispose()
+
+
 def ensure_schema(schema: str, base: str = BENCH_DATABASE_URL) -> str:
-    """Create the schema if needed, migrate it to head; returns its URL."""
+    """Create the database and schema if needed, migrate it to head; returns its URL."""
     from app.migrate import upgrade_head
 
+    ensure_database(base)
     admin = Database(base)
     try:
         with admin.engine.begin() as conn:

@@ -32,3 +32,13 @@ def test_a_model_change_without_a_migration_is_caught(db):
     finally:
         table._columns.remove(extra)
     assert any(d[0] == "add_column" and d[3].name == "forgotten_column" for d in drift)
+
+
+def test_inbox_payloads_are_compressed_with_lz4_on_postgresql(pg):
+    from sqlalchemy import text
+
+    with pg.engine.connect() as conn:
+        method = conn.execute(text(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'webhook_events'::regclass AND attname = 'payload'")).scalar_one()
+    assert method == "l"

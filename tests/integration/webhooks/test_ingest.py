@@ -139,6 +139,29 @@ def test_when_the_database_is_down_shopify_is_asked_to_retry(db):
     assert response.get_json()["error"] == "unavailable"
 
 
+def test_a_pooled_connection_that_died_is_replaced_without_a_retry_from_shopify(pg):
+    """The inbox pool does not ping before each insert (bench/ingest.py): a connection that
+    a database restart killed fails its insert, and the insert runs again on a fresh one."""
+    from sqlalchemy import text
+
+    _install_shop(pg)
+    client = create_app(app_config(pg)).test_client()
+    first = post_webhook(client, "customers/create", SHOP, fixture_payload("customers/create"),
+                         webhook_id="before-restart")
+    assert first.status_code == 200
+    ingest = pg.autocommit_engine
+    with ingest.connect() as conn:
+        pooled_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    with pg.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled_pid})
+    second = post_webhook(client, "customers/update", SHOP, fixture_payload("customers/update"),
+                          webhook_id="after-restart")
+    assert second.status_code == 200
+    assert [e.webhook_id for e in _events(pg)] == ["before-restart", "after-restart"]
+    with ingest.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pooled_pid
+
+
 def test_with_redis_a_real_rq_worker_applies_the_event(db, redis_url):
     _install_shop(db)
     app = create_app(app_config(db, redis_url=redis_url))

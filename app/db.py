@@ -6,8 +6,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Integer, MetaData, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -19,6 +21,8 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+T = TypeVar("T")
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -125,3 +129,14 @@ def database_for(url: str) -> Database:
     if db is None:
         db = _process_databases[url] = Database(url)
     return db
+
+
+def insert_once(session: Session, entity: type[T], values: dict[str, Any],
+                unique: list[str]) -> T | None:
+    """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING the whole row, as an ORM object;
+    None when the row already existed. One statement where an INSERT and a SELECT were two."""
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
+    statement = (insert(entity).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(entity))
+    return session.scalars(statement).one_or_none()

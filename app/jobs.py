@@ -45,7 +45,6 @@ def process_event(event_id: int) -> str:
                                     .with_for_update()).scalar_one_or_none()
             if event is None or event.processed_at is not None:
                 return "already processed"
-            event.attempts += 1
             handler = handler_for(event.topic)
             shop = session.execute(select(Shop).where(
                 Shop.domain == event.shop_domain)).scalar_one_or_none()
@@ -59,6 +58,9 @@ def process_event(event_id: int) -> str:
                     raise PayloadError("payload is not a JSON object")
                 note = handler.apply(session, event, shop, payload, now, followups)
                 outcome = "processed"
+            # Counted here, in the same UPDATE as the outcome: a failed attempt rolls back and
+            # is counted by _record_failure instead.
+            event.attempts += 1
             event.processed_at, event.outcome, event.last_error = now, outcome, note
     except PERMANENT_ERRORS as exc:
         # A payload we cannot apply now will not apply on retry either: record and stop.

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import insert_once
 from app.engagement import flows
 from app.engagement.flows import flow_enabled, flow_settings
 from app.engagement.reorder import quiet_spells
@@ -30,28 +31,18 @@ SCHEDULED, SENT, SUPPRESSED, FAILED, CANCELLED = (
     "scheduled", "sent", "suppressed", "failed", "cancelled")
 
 
-def _insert_once(session: Session, table: Any, values: dict[str, Any],
-                 unique: list[str]) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING; the new id, or None when the row already existed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
-                 .returning(table.id))
-    return session.execute(statement).scalar_one_or_none()
-
-
 def schedule_message(session: Session, *, shop_id: int, member_id: int | None, kind: str,
                      natural_key: str, at: datetime, now: datetime) -> Message | None:
     """Schedule one message for `at`, once per natural key; None if it was scheduled before."""
     at = ceil_second(at)
-    message_id = _insert_once(session, Message, {
+    message = insert_once(session, Message, {
         "shop_id": shop_id, "member_id": member_id, "kind": kind, "channel": "email",
         "natural_key": natural_key, "scheduled_at": at, "status": SCHEDULED, "created_at": now,
     }, ["shop_id", "natural_key"])
-    if message_id is None:
+    if message is None:
         return None
-    wake_after_commit(session, message_id, at)
-    return session.get(Message, message_id)
+    wake_after_commit(session, message.id, at)
+    return message
 
 
 def cancel_scheduled(session: Session, shop_id: int, natural_keys: Iterable[str],
@@ -86,17 +77,20 @@ def record_purchased_products(session: Session, order: Order, member_id: int | N
         product_id = int(product_id)
         quantities[product_id] = quantities.get(product_id, 0) + int(line.get("quantity") or 1)
         titles.setdefault(product_id, (line.get("title") or line.get("name") or None))
-    added = 0
-    for product_id, quantity in quantities.items():
-        title = titles[product_id]
-        if _insert_once(session, PurchasedProduct, {
-            "shop_id": order.shop_id, "member_id": member_id,
-            "order_id": order.shopify_order_id, "product_id": product_id,
-            "title": title[:255] if title else None, "quantity": quantity,
-            "purchased_at": order.paid_at or order.created_at, "created_at": order.created_at,
-        }, ["shop_id", "order_id", "product_id"]) is not None:
-            added += 1
-    return added
+    if not quantities:
+        return 0
+    rows = [{"shop_id": order.shop_id, "member_id": member_id,
+             "order_id": order.shopify_order_id, "product_id": product_id,
+             "title": titles[product_id][:255] if titles[product_id] else None,
+             "quantity": quantity, "purchased_at": order.paid_at or order.created_at,
+             "created_at": order.created_at} for product_id, quantity in quantities.items()]
+    # Every product of the order in one statement.
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
+    return len(session.execute(
+        insert(PurchasedProduct).values(rows)
+        .on_conflict_do_nothing(index_elements=["shop_id", "order_id", "product_id"])
+        .returning(PurchasedProduct.id)).all())
 
 
 def is_upgrade(settings: ProgramSettings, change: TierChange) -> bool:

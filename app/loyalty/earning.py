@@ -77,18 +77,18 @@ def order_ref(order: Order) -> str:
 def lock_order(session: Session, shop_id: int, shopify_order_id: int, now: datetime) -> Order:
     """The shop's Order row for a Shopify order, created if new, locked for this transaction.
 
-    INSERT … ON CONFLICT DO NOTHING then SELECT … FOR UPDATE: concurrent events about the same
-    order (a duplicate orders/paid, a refund racing its payment) apply one after the other.
+    One INSERT … ON CONFLICT DO UPDATE … RETURNING: the no-op update takes the row lock as
+    SELECT … FOR UPDATE would, so concurrent events about the same order (a duplicate
+    orders/paid, a refund racing its payment) apply one after the other.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Order).values(shop_id=shop_id, shopify_order_id=shopify_order_id,
-                             status=AWAITING_PAYMENT, created_at=now)
-        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"]))
-    return session.execute(
-        select(Order).where(Order.shop_id == shop_id, Order.shopify_order_id == shopify_order_id)
-        .with_for_update().execution_options(populate_existing=True)).scalar_one()
+    statement = insert(Order).values(shop_id=shop_id, shopify_order_id=shopify_order_id,
+                                     status=AWAITING_PAYMENT, created_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=["shop_id", "shopify_order_id"],
+        set_={"shop_id": statement.excluded.shop_id}).returning(Order)
+    return session.scalars(statement, execution_options={"populate_existing": True}).one()
 
 
 def earn_entry(session: Session, shop_id: int, shopify_order_id: int) -> LedgerEntry | None:
@@ -185,11 +185,13 @@ def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
     if points <= 0:
         order.points_awarded = 0
         return "nothing_eligible", member, None
-    entry = post(session, member, points=points, kind="earn_order",
-                 source_key=earn_source_key(facts.shopify_order_id), now=now,
-                 available_at=order.paid_at + timedelta(days=settings.pending_days),
-                 order_id=facts.shopify_order_id, rate=rate, multiplier=tier.multiplier,
-                 amount=order.eligible_amount, note=f"Order {order_ref(order)}")
+    # The order's member_id and points_awarded reach the database in one UPDATE, later.
+    with session.no_autoflush:
+        entry = post(session, member, points=points, kind="earn_order",
+                     source_key=earn_source_key(facts.shopify_order_id), now=now,
+                     available_at=order.paid_at + timedelta(days=settings.pending_days),
+                     order_id=facts.shopify_order_id, rate=rate, multiplier=tier.multiplier,
+                     amount=order.eligible_amount, note=f"Order {order_ref(order)}")
     if entry is None:
         # The ledger holds this order's earn although the row did not say so:
         # the source key is the last word, nothing is earned twice.

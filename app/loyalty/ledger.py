@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import insert_once
 from app.models import LedgerEntry, Member
 
 # Kinds that count toward "lifetime earned" (and tiers measured in lifetime points):
@@ -49,14 +50,19 @@ class Balances:
     next_unlock_at: datetime | None
 
 
-def _insert_once(session: Session, values: dict) -> int | None:
-    """INSERT … ON CONFLICT (shop_id, source_key) DO NOTHING; the new id, or None if seen."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(LedgerEntry).values(**values)
-            .on_conflict_do_nothing(index_elements=["shop_id", "source_key"])
-            .returning(LedgerEntry.id))
-    return session.execute(stmt).scalar_one_or_none()
+def _insert_once(session: Session, values: dict) -> LedgerEntry | None:
+    """The new entry, or None if its (shop_id, source_key) was applied before."""
+    return insert_once(session, LedgerEntry, values, ["shop_id", "source_key"])
+
+
+def _update_balances(session: Session, member: Member, *where: Any, **values: Any) -> bool:
+    """UPDATE the member's cached balances; the member object gets the new values from
+    RETURNING (no SELECT to refresh it). False when `where` matched nothing."""
+    row = session.execute(
+        update(Member).where(Member.id == member.id, *where).values(**values)
+        .returning(Member), execution_options={"populate_existing": True,
+                                              "synchronize_session": False}).first()
+    return row is not None
 
 
 def post(session: Session, member: Member, *, points: int, kind: str, source_key: str,
@@ -69,13 +75,13 @@ def post(session: Session, member: Member, *, points: int, kind: str, source_key
     Returns the entry, or None for a duplicate (the caller treats that as already done).
     """
     available_at = available_at or now
-    entry_id = _insert_once(session, {
+    entry = _insert_once(session, {
         "shop_id": member.shop_id, "member_id": member.id, "points": points, "kind": kind,
         "source_key": source_key, "available_at": available_at, "order_id": order_id,
         "rate": rate, "multiplier": multiplier, "amount": amount, "shortfall": shortfall,
         "actor": actor, "note": note, "created_at": now,
     })
-    if entry_id is None:
+    if entry is None:
         return None
     pending = available_at > now
     lifetime = points if kind in LIFETIME_KINDS else 0
@@ -91,9 +97,8 @@ def post(session: Session, member: Member, *, points: int, kind: str, source_key
             (Member.next_unlock_at.is_(None), available_at),
             (Member.next_unlock_at > available_at, available_at),
             else_=Member.next_unlock_at)
-    session.execute(update(Member).where(Member.id == member.id).values(**values))
-    session.refresh(member)
-    return session.get(LedgerEntry, entry_id)
+    _update_balances(session, member, **values)
+    return entry
 
 
 def debit_available(session: Session, member: Member, *, points: int, kind: str,
@@ -106,22 +111,20 @@ def debit_available(session: Session, member: Member, *, points: int, kind: str,
     """
     if points <= 0:
         raise ValueError("a debit takes a positive number of points")
-    entry_id = _insert_once(session, {
+    entry = _insert_once(session, {
         "shop_id": member.shop_id, "member_id": member.id, "points": -points, "kind": kind,
         "source_key": source_key, "available_at": now, "note": note, "actor": actor,
         "created_at": now,
     })
-    if entry_id is None:
+    if entry is None:
         return None
-    result = session.execute(
-        update(Member).where(Member.id == member.id, Member.points_available >= points)
-        .values(points_available=Member.points_available - points, last_activity_at=now))
-    if result.rowcount != 1:
+    if not _update_balances(session, member, Member.points_available >= points,
+                            points_available=Member.points_available - points,
+                            last_activity_at=now):
         available = session.execute(
             select(Member.points_available).where(Member.id == member.id)).scalar_one()
         raise InsufficientPoints(available, points)
-    session.refresh(member)
-    return session.get(LedgerEntry, entry_id)
+    return entry
 
 
 def ledger_balances(session: Session, member_id: int, now: datetime) -> Balances:

@@ -7,9 +7,10 @@ import secrets
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.db import insert_once
 from app.models import (
     LedgerEntry,
     Member,
@@ -67,6 +68,42 @@ def guest_member(session: Session, shop: Shop, email: str | None) -> Member | No
         .order_by(Member.id).limit(1)).scalar_one_or_none()
 
 
+def _customer_and_guest(session: Session, shop: Shop, customer_id: int | None,
+                        email: str | None) -> tuple[Member | None, Member | None]:
+    """The customer's member and the oldest guest with that email, in one query."""
+    if not customer_id:
+        return None, guest_member(session, shop, email)
+    if email is None:
+        return member_for_customer(session, shop, customer_id), None
+    rows = session.execute(select(Member).where(
+        Member.shop_id == shop.id,
+        or_(Member.customer_id == customer_id,
+            and_(Member.customer_id.is_(None), Member.email == email)))
+        .order_by(Member.id)).scalars().all()
+    member = next((m for m in rows if m.customer_id == customer_id), None)
+    guest = next((m for m in rows if m.customer_id is None), None)
+    return member, guest
+
+
+def _create(session: Session, shop: Shop, values: dict) -> tuple[Member, bool]:
+    """A new member row; (member, True), or (theirs, False) when another transaction created
+    the same customer's member first.
+
+    Two events about a new customer (two orders, or the sign-up and an order) may be applied
+    at once by two workers: ON CONFLICT makes the second wait for the first's row and use
+    it, where a plain INSERT failed the event and left it to a retry.
+    """
+    if values["customer_id"] is None:
+        member = Member(**values)
+        session.add(member)
+        session.flush()
+        return member, True
+    member = insert_once(session, Member, values, ["shop_id", "customer_id"])
+    if member is not None:
+        return member, True
+    return member_for_customer(session, shop, values["customer_id"]), False
+
+
 def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | None,
           email: str | None = None, first_name: str | None = None,
           last_name: str | None = None, accepts_marketing: bool | None = None) -> Member:
@@ -76,8 +113,7 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
     so points earned before signing up are never lost.
     """
     email = normalise_email(email)
-    member = member_for_customer(session, shop, customer_id) if customer_id else None
-    guest = guest_member(session, shop, email) if email else None
+    member, guest = _customer_and_guest(session, shop, customer_id, email)
     if member is None and guest is not None and customer_id:
         guest.customer_id = customer_id
         member = guest
@@ -85,15 +121,16 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
     if member is None and customer_id is None:
         member = guest
         guest = None
+    created = False
     if member is None:
-        member = Member(shop_id=shop.id, customer_id=customer_id, email=email,
-                        first_name=first_name, last_name=last_name,
-                        referral_code=_unique_referral_code(session, shop.id, first_name),
-                        accepts_marketing=bool(accepts_marketing), created_at=now,
-                        last_activity_at=now)
-        session.add(member)
-        session.flush()
-    else:
+        # guest is None here: a guest with this email was taken over above.
+        member, created = _create(session, shop, {
+            "shop_id": shop.id, "customer_id": customer_id, "email": email,
+            "first_name": first_name, "last_name": last_name,
+            "referral_code": _unique_referral_code(session, shop.id, first_name),
+            "accepts_marketing": bool(accepts_marketing), "created_at": now,
+            "last_activity_at": now})
+    if not created:
         member.email = email or member.email
         member.first_name = first_name or member.first_name
         member.last_name = last_name or member.last_name

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import insert_once
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
@@ -150,14 +150,11 @@ def _referrer_for(session: Session, shop_id: int, codes: list[str]) -> tuple[Mem
 
 
 def _insert_once(session: Session, values: dict[str, Any]) -> Referral:
-    """INSERT … ON CONFLICT (shop_id, order_id) DO NOTHING, then the order's referral."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Referral).values(**values)
-                    .on_conflict_do_nothing(index_elements=["shop_id", "order_id"]))
-    return session.execute(select(Referral).where(
-        Referral.shop_id == values["shop_id"], Referral.order_id == values["order_id"])
-    ).scalar_one()
+    """The order's referral: inserted now, or the one an earlier delivery recorded."""
+    return insert_once(session, Referral, values, ["shop_id", "order_id"]) \
+        or session.execute(select(Referral).where(
+            Referral.shop_id == values["shop_id"], Referral.order_id == values["order_id"])
+        ).scalar_one()
 
 
 def _month_start(now: datetime) -> datetime:
@@ -395,16 +392,10 @@ def record_referral_share(session: Session, shop: Shop, member: Member, via: str
     Stored as a `referral_share` message (the merchant's funnel reads them); the natural key
     keeps a burst of clicks from inflating the count. True when this one was counted.
     """
-    from sqlalchemy.dialects import postgresql, sqlite
-
     from app.models import Message
 
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     key = f"share:{member.id}:{via}:{now:%Y%m%d%H%M}"
-    counted = session.execute(
-        insert(Message).values(shop_id=shop.id, member_id=member.id, kind="referral_share",
-                               channel=via, natural_key=key, status="sent", sent_at=now,
-                               created_at=now)
-        .on_conflict_do_nothing(index_elements=["shop_id", "natural_key"])
-        .returning(Message.id)).scalar_one_or_none()
-    return counted is not None
+    return insert_once(session, Message, {
+        "shop_id": shop.id, "member_id": member.id, "kind": "referral_share", "channel": via,
+        "natural_key": key, "status": "sent", "sent_at": now, "created_at": now,
+    }, ["shop_id", "natural_key"]) is not None

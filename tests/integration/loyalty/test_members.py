@@ -55,3 +55,40 @@ def test_members_of_two_shops_never_mix(db):
         a = enrol(s, one, now=T0, customer_id=1, email="same@example.com")
         b = enrol(s, two, now=T0, customer_id=1, email="same@example.com")
         assert a.id != b.id and a.shop_id == one.id and b.shop_id == two.id
+
+
+def test_two_events_enrolling_a_new_customer_at_once_share_one_member(pg):
+    """Two workers apply two orders of a new customer at once: the second waits for the
+    first's member row and uses it, instead of failing on the unique key."""
+    import threading
+    from datetime import timedelta
+
+    from app.loyalty.members import enrol
+    from app.models import Member, Shop
+    from tests.factories import T0, make_shop
+
+    with pg.transaction() as s:
+        shop_id = make_shop(s).id
+    first = pg.sessions()
+    first.begin()
+    mine = enrol(first, first.get(Shop, shop_id), now=T0, customer_id=4242,
+                 email="dee@example.com", first_name="Dee")
+    theirs: list = []
+
+    def second_worker() -> None:
+        with pg.transaction() as s:
+            member = enrol(s, s.get(Shop, shop_id), now=T0 + timedelta(seconds=1),
+                           customer_id=4242, email="dee@example.com", last_name="Day")
+            theirs.append((member.id, member.created_at))
+
+    worker = threading.Thread(target=second_worker)
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive(), "the second enrolment must wait for the first's row"
+    first.commit()
+    first.close()
+    worker.join(10)
+    assert theirs == [(mine.id, T0)]
+    with pg.sessions() as s:
+        [member] = s.query(Member).filter_by(customer_id=4242).all()
+        assert (member.first_name, member.last_name) == ("Dee", "Day")

@@ -146,6 +146,8 @@ def test_a_pooled_connection_that_died_is_replaced_without_a_retry_from_shopify(
 
     _install_shop(pg)
     client = create_app(app_config(pg)).test_client()
+    # One pooled connection, so the next delivery is sure to get the one that dies.
+    pg.autocommit_engine.dispose()
     first = post_webhook(client, "customers/create", SHOP, fixture_payload("customers/create"),
                          webhook_id="before-restart")
     assert first.status_code == 200

@@ -44,9 +44,9 @@ from bench.statements import counting
 
 SHOP = "bench-processing.myshopify.com"
 VARIANTS: dict[str, dict[str, Any]] = {
-    "fork per job (README)": {},
+    "fork per job (rq default)": {},
     "fork, app preloaded": {"config": "bench.rq_preload"},
-    "SimpleWorker": {"worker_class": "rq.worker.SimpleWorker"},
+    "SimpleWorker (README)": {"worker_class": "rq.worker.SimpleWorker"},
 }
 
 
@@ -142,7 +142,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with Gunicorn(env, workers=4) as server:
         for name, variant in VARIANTS.items():
             # The forking default imports the app per job: fewer events keep it bounded.
-            count = {"fork per job (README)": 20 if quick else 80,
+            count = {"fork per job (rq default)": 20 if quick else 80,
                      "fork, app preloaded": 40 if quick else 240}.get(name, 100 if quick else 2000)
             for workers in (1, 2, 4):
                 _install_shop(url)

@@ -7,7 +7,7 @@ import secrets
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
@@ -52,10 +52,15 @@ def _unique_referral_code(session: Session, shop_id: int, first_name: str | None
     raise RuntimeError("could not find a free referral code")
 
 
+# Built once: the storefront reads a member on every request (bench/storefront.py).
+_MEMBER_OF_CUSTOMER = select(Member).where(Member.shop_id == bindparam("shop_id"),
+                                           Member.customer_id == bindparam("customer_id"))
+
+
 def member_for_customer(session: Session, shop: Shop, customer_id: int) -> Member | None:
     """The member of this shop with that Shopify customer id."""
-    return session.execute(select(Member).where(
-        Member.shop_id == shop.id, Member.customer_id == customer_id)).scalar_one_or_none()
+    return session.execute(_MEMBER_OF_CUSTOMER, {"shop_id": shop.id, "customer_id": customer_id}
+                           ).scalar_one_or_none()
 
 
 def guest_member(session: Session, shop: Shop, email: str | None) -> Member | None:

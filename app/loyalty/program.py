@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.models import SettingsVersion
@@ -363,11 +363,14 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+# Built once: every event and every storefront read asks for it.
+_NEWEST_SETTINGS = (select(SettingsVersion).where(SettingsVersion.shop_id == bindparam("shop_id"))
+                    .order_by(SettingsVersion.version.desc()).limit(1))
+
+
 def current_settings(session: Session, shop_id: int) -> ProgramSettings:
     """The newest saved settings of a shop, or the defaults (version 0) before any save."""
-    row = session.execute(
-        select(SettingsVersion).where(SettingsVersion.shop_id == shop_id)
-        .order_by(SettingsVersion.version.desc()).limit(1)).scalar_one_or_none()
+    row = session.execute(_NEWEST_SETTINGS, {"shop_id": shop_id}).scalar_one_or_none()
     if row is None:
         return ProgramSettings(version=0, data=copy.deepcopy(DEFAULT_SETTINGS))
     return ProgramSettings(version=row.version, data=_merge(DEFAULT_SETTINGS, row.data))

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.loyalty.program import ProgramSettings
@@ -130,13 +130,20 @@ def create_reward(session: Session, shop: Shop, settings: ProgramSettings, *, ki
     return reward
 
 
-def shop_rewards(session: Session, shop_id: int, *, active_only: bool = True) -> list[Reward]:
-    """A shop's catalog in display order (position, then cheapest first)."""
-    query = select(Reward).where(Reward.shop_id == shop_id)
+def _catalog_statement(active_only: bool):  # noqa: ANN202 - a Select
+    query = select(Reward).where(Reward.shop_id == bindparam("shop_id"))
     if active_only:
         query = query.where(Reward.active.is_(True))
-    return list(session.execute(
-        query.order_by(Reward.position, Reward.cost, Reward.id)).scalars())
+    return query.order_by(Reward.position, Reward.cost, Reward.id)
+
+
+# Built once: the storefront reads the catalog on every request (bench/storefront.py).
+_CATALOG = {flag: _catalog_statement(flag) for flag in (False, True)}
+
+
+def shop_rewards(session: Session, shop_id: int, *, active_only: bool = True) -> list[Reward]:
+    """A shop's catalog in display order (position, then cheapest first)."""
+    return list(session.execute(_CATALOG[active_only], {"shop_id": shop_id}).scalars())
 
 
 def seed_default_rewards(session: Session, shop: Shop, now: datetime) -> list[Reward]:

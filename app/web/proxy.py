@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
 from app.loyalty.ledger import InsufficientPoints
@@ -89,12 +89,14 @@ def _now() -> datetime:
     return datetime.fromtimestamp(_clock(), UTC).replace(tzinfo=None)
 
 
+_SHOP_BY_DOMAIN = select(Shop).where(Shop.domain == bindparam("domain"))
+
+
 def _with_shop(action: Callable[[Any, Shop, datetime], Any]) -> Any:
     """Run action(session, shop, now) in one transaction for the signed, installed shop."""
     now = _now()
     with _runtime().db.transaction() as session:
-        shop = session.execute(
-            select(Shop).where(Shop.domain == g.shop_domain)).scalar_one_or_none()
+        shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
         if shop is None or not shop.is_installed:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         return action(session, shop, now)
@@ -166,8 +168,7 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         return error("invalid_request_key", "request_key is a string", 400)
     runtime, now = _runtime(), _now()
     with runtime.db.transaction() as session:
-        shop = session.execute(
-            select(Shop).where(Shop.domain == g.shop_domain)).scalar_one_or_none()
+        shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
         if shop is None or not shop.is_installed:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         shop_id, member_id = shop.id, _shopper(session, shop, now).id

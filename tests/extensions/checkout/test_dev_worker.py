@@ -65,6 +65,10 @@ def test_worker_serves_the_app_queues_from_the_repository_root(redis_url: str) -
     with Redis.from_url(redis_url) as redis, dev_worker(redis_url):
         (worker,) = wait_for(lambda: Worker.all(connection=redis))
         assert worker.queue_names() == ["webhooks", "default", "scheduled"]
+        # The README's production worker: jobs run in the worker process, no fork per job.
+        job = Queue("default", connection=redis).enqueue("os.getpid")
+        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED)
+        assert job.return_value() == worker.pid
         job = Queue("default", connection=redis).enqueue("os.getcwd")
         wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED)
         assert job.return_value() == str(REPO_ROOT)

@@ -45,6 +45,26 @@ def schedule_message(session: Session, *, shop_id: int, member_id: int | None, k
     return message
 
 
+def schedule_messages(session: Session, member: Member,
+                      planned: Iterable[tuple[str, str, datetime]], now: datetime
+                      ) -> list[Message]:
+    """schedule_message for several (kind, natural key, at) of one member, in one INSERT."""
+    rows = [{"shop_id": member.shop_id, "member_id": member.id, "kind": kind,
+             "channel": "email", "natural_key": key, "scheduled_at": ceil_second(at),
+             "status": SCHEDULED, "created_at": now} for kind, key, at in planned]
+    if not rows:
+        return []
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
+    messages = list(session.scalars(
+        insert(Message).values(rows)
+        .on_conflict_do_nothing(index_elements=["shop_id", "natural_key"])
+        .returning(Message)))
+    for message in messages:
+        wake_after_commit(session, message.id, message.scheduled_at)
+    return messages
+
+
 def cancel_scheduled(session: Session, shop_id: int, natural_keys: Iterable[str],
                      reason: str) -> int:
     """Cancel messages still waiting for these facts; returns how many."""
@@ -101,8 +121,11 @@ def is_upgrade(settings: ProgramSettings, change: TierChange) -> bool:
     return to_rank > from_rank
 
 
-def _first_earning_order(session: Session, member: Member) -> bool:
+def _first_earning_order(session: Session, member: Member, now: datetime) -> bool:
     """Whether the member has exactly one order that earned points."""
+    if member.created_at == now:
+        # Enrolled by this very event: its earn is the only one there can be.
+        return True
     count = session.execute(select(LedgerEntry.id).where(
         LedgerEntry.member_id == member.id, LedgerEntry.kind == "earn_order").limit(2)).all()
     return len(count) == 1
@@ -116,24 +139,23 @@ def after_order_paid(session: Session, shop: Shop, settings: ProgramSettings,
     if member is None or outcome not in ("earned", "nothing_eligible"):
         return []
     record_purchased_products(session, order, member.id, payload)
-    scheduled: list[Message | None] = []
+    planned: list[tuple[str, str, datetime]] = []
     if entry is not None:
-        if _first_earning_order(session, member):
-            scheduled.append(_schedule_flow(session, settings, member, "welcome",
-                                            flows.welcome_key(member.id), now, now))
-        scheduled.append(_schedule_flow(
-            session, settings, member, "points_unlocked",
-            flows.points_unlocked_key(order.shopify_order_id), entry.available_at, now))
+        if _first_earning_order(session, member, now):
+            planned.append(("welcome", flows.welcome_key(member.id), now))
+        planned.append(("points_unlocked", flows.points_unlocked_key(order.shopify_order_id),
+                        entry.available_at))
     paid_at = order.paid_at or now
     days = int(settings.engagement["nps_request_days"])
-    scheduled.append(_schedule_flow(session, settings, member, "nps_request",
-                                    flows.nps_request_key(order.shopify_order_id),
-                                    paid_at + timedelta(days=days), now))
+    planned.append(("nps_request", flows.nps_request_key(order.shopify_order_id),
+                    paid_at + timedelta(days=days)))
     if tier_change is not None and is_upgrade(settings, tier_change):
-        scheduled.append(_schedule_flow(session, settings, member, "tier_upgraded",
-                                        flows.tier_upgraded_key(tier_change.id), now, now))
+        planned.append(("tier_upgraded", flows.tier_upgraded_key(tier_change.id), now))
+    # One INSERT for all of them: they were one statement each.
+    scheduled = schedule_messages(
+        session, member, [p for p in planned if flow_enabled(settings, p[0])], now)
     scheduled.extend(after_order_fulfilled(session, shop, settings, payload, now))
-    return [m for m in scheduled if m is not None]
+    return scheduled
 
 
 def fulfilled_at(payload: Mapping[str, Any]) -> datetime | None:

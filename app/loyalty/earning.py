@@ -172,7 +172,10 @@ def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
     """Give a just-paid order's member its pending lot: (outcome, member, entry posted)."""
     if facts.test and not settings.earning["test_orders_earn"]:
         return "test_order", None, None
-    member = _find_or_enrol(session, shop, facts, now)
+    # The order's details, member_id and points_awarded reach the database in one UPDATE,
+    # after the member and ledger writes, instead of one UPDATE each.
+    with session.no_autoflush:
+        member = _find_or_enrol(session, shop, facts, now)
     if member is None:
         return "no_member", None, None
     order.member_id = member.id

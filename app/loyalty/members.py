@@ -143,7 +143,7 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
             member.accepts_marketing = accepts_marketing
     if guest is not None and guest.id != member.id:
         merge_guest_into(session, guest, member, now)
-    session.flush()
+        session.flush()
     return member
 
 

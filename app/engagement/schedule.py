@@ -56,10 +56,11 @@ def schedule_messages(session: Session, member: Member,
         return []
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
               else sqlite.insert)
+    # Rows as parameters (insertmanyvalues), not .values(rows): a VALUES list built into the
+    # statement was compiled afresh for every order.
     messages = list(session.scalars(
-        insert(Message).values(rows)
-        .on_conflict_do_nothing(index_elements=["shop_id", "natural_key"])
-        .returning(Message)))
+        insert(Message).on_conflict_do_nothing(index_elements=["shop_id", "natural_key"])
+        .returning(Message), rows))
     for message in messages:
         wake_after_commit(session, message.id, message.scheduled_at)
     return messages
@@ -107,10 +108,10 @@ def record_purchased_products(session: Session, order: Order, member_id: int | N
     # Every product of the order in one statement.
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
               else sqlite.insert)
-    return len(session.execute(
-        insert(PurchasedProduct).values(rows)
+    return len(session.scalars(
+        insert(PurchasedProduct)
         .on_conflict_do_nothing(index_elements=["shop_id", "order_id", "product_id"])
-        .returning(PurchasedProduct.id)).all())
+        .returning(PurchasedProduct.id), rows).all())
 
 
 def is_upgrade(settings: ProgramSettings, change: TierChange) -> bool:

@@ -21,9 +21,33 @@ def _trivial() -> str:
     return "ok"
 
 
+def _hmac_and_push():  # noqa: ANN202 - a Flask view
+    """Issue 9's reference point: HMAC over the raw body and one Redis push, nothing else.
+
+    The webhook path does this plus a JSON syntax check, the inbox INSERT and an RQ job
+    instead of a bare push; the ratio between the two is what the database and RQ cost.
+    """
+    import base64
+    import hashlib
+    import hmac
+
+    from flask import current_app, request
+
+    runtime = current_app.extensions["runtime"]
+    body = request.get_data(cache=False)
+    digest = base64.b64encode(hmac.new(runtime.settings.shopify_api_secret.encode(), body,
+                                       hashlib.sha256).digest())
+    if not hmac.compare_digest(digest, request.headers.get("X-Shopify-Hmac-Sha256", "").encode()):
+        return "", 401
+    runtime.queue.redis.rpush("bench:hmac-and-push", request.headers["X-Shopify-Webhook-Id"])
+    return "", 200
+
+
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's worker object
-    """Add the trivial route to the worker's app before it serves its first request."""
+    """Add the trivial and the reference routes to the worker's app before it serves."""
     worker.wsgi.add_url_rule("/bench/trivial", "bench_trivial", _trivial)
+    worker.wsgi.add_url_rule("/bench/hmac-and-push", "bench_hmac_and_push", _hmac_and_push,
+                             methods=["POST"])
     if PROFILE_DIR:
         import cProfile
 

@@ -65,7 +65,7 @@ def paid_orders(spec: dict[str, Any]) -> Iterator[bytes]:
         body = json.dumps(payload).encode()
         headers = webhook_headers(body, "orders/paid", spec["shop"], spec["secret"],
                                   f"bench-{spec['run']}-{n}")
-        yield http_request("POST", "/webhooks", headers, body)
+        yield http_request("POST", spec.get("path", "/webhooks"), headers, body)
 
 
 def plain_gets(spec: dict[str, Any]) -> Iterator[bytes]:

@@ -1,4 +1,4 @@
-"""POST /webhooks: verify, store once, enqueue, answer in milliseconds (design.md §1)."""
+"""POST /webhooks: verify, store once, answer in milliseconds, then enqueue (design.md §1)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,13 @@ def receive_webhook():  # noqa: ANN201 - Flask view
         log.error("database unavailable; asking Shopify to retry",
                   extra={"webhook_id": check.delivery.webhook_id})
         return error("unavailable", "database unavailable, retry later", 503)
+    response = current_app.response_class("", 200)
+    # The job is queued once the answer has been sent: Shopify's clock stops at the stored
+    # row, and a slow or hung Redis (2 s socket timeout) costs this worker, not the delivery.
+    # A crash in between leaves the event to the inbox sweep, as a Redis outage does.
     if stored.needs_processing:
-        enqueue_or_leave_to_sweep(runtime.queue, "app.jobs.process_event", stored.event_id,
-                                  job_id=f"event-{stored.event_id}", new=True)
-    return "", 200
+        event_id = stored.event_id
+        response.call_on_close(lambda: enqueue_or_leave_to_sweep(
+            runtime.queue, "app.jobs.process_event", event_id, job_id=f"event-{event_id}",
+            new=True))
+    return response

@@ -112,7 +112,7 @@ def test_deliveries_during_a_redis_outage_are_acknowledged_and_applied_once_afte
 
 
 @pytest.mark.slow
-def test_a_hung_redis_delays_each_delivery_by_its_timeout_but_loses_none(
+def test_a_hung_redis_does_not_delay_the_answer_and_loses_nothing(
         served_on_own_redis, own_redis, shop_installed, workers):
     db, deliveries = shop_installed, served_on_own_redis
     assert own_redis.process is not None
@@ -121,9 +121,10 @@ def test_a_hung_redis_delays_each_delivery_by_its_timeout_but_loses_none(
         answered = _timed_posts(deliveries, _orders(0, 4))
     finally:
         own_redis.process.send_signal(signal.SIGCONT)
-    # The client's 2-second socket timeout bounds each answer, inside Shopify's 5 seconds.
+    # The enqueue runs after the answer is sent: the 2-second Redis socket timeout is spent
+    # by the server afterwards, never by Shopify's 5-second clock.
     assert [s for s, _ in answered] == [200] * 4
-    assert all(1.5 < t < SHOPIFY_TIMEOUT_S for _, t in answered)
+    assert all(t < 1.0 for _, t in answered), answered
     _sweep(db.url, own_redis.url)
     worker = workers(db.url, own_redis.url, burst=True, scheduler=False)
     assert worker.wait(timeout=120) == 0

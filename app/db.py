@@ -132,9 +132,11 @@ def database_for(url: str) -> Database:
 
 
 def insert_once(session: Session, entity: type[T], values: dict[str, Any],
-                unique: list[str]) -> T | None:
+                unique: list[str] | None) -> T | None:
     """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING the whole row, as an ORM object;
-    None when the row already existed. One statement where an INSERT and a SELECT were two."""
+    None when the row already existed. One statement where an INSERT and a SELECT were two.
+
+    `unique` None: a conflict on any unique constraint means None."""
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
               else sqlite.insert)
     statement = (insert(entity).values(**values).on_conflict_do_nothing(index_elements=unique)

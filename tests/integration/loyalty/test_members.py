@@ -92,3 +92,28 @@ def test_two_events_enrolling_a_new_customer_at_once_share_one_member(pg):
     with pg.sessions() as s:
         [member] = s.query(Member).filter_by(customer_id=4242).all()
         assert (member.first_name, member.last_name) == ("Dee", "Day")
+
+
+def test_a_referral_code_already_taken_is_drawn_again_without_failing_the_event(
+        db, monkeypatch):
+    """The new member's INSERT is the only check of its code: a taken one is a conflict and
+    the next draw is used. The draw is random, so the test makes it collide on purpose."""
+    from app.loyalty import members
+    from app.loyalty.members import enrol
+    from app.models import Member
+    from tests.factories import T0, make_shop
+
+    with db.transaction() as s:
+        shop = make_shop(s)
+        enrol(s, shop, now=T0, customer_id=1, email="ada@example.com", first_name="Ada")
+        taken = s.query(Member.referral_code).filter_by(customer_id=1).scalar()
+    draws = iter([taken, "ADA-FREE1"])
+    monkeypatch.setattr(members, "referral_code_for", lambda *_: next(draws))
+    with db.transaction() as s:
+        shop = s.merge(shop)
+        member = enrol(s, shop, now=T0, customer_id=2, email="ada2@example.com",
+                       first_name="Ada")
+        assert member.referral_code == "ADA-FREE1"
+    with db.sessions() as s:
+        assert sorted(code for (code,) in s.query(Member.referral_code)) == sorted(
+            [taken, "ADA-FREE1"])

@@ -1,9 +1,11 @@
 """Benchmark 1: signed orders/paid deliveries into POST /webhooks, beside a trivial endpoint.
 
 The same gunicorn serves both; for each concurrency the trivial endpoint runs first (the
-ceiling), then the webhooks. No RQ worker runs, so the figures are the acknowledgement path
-alone: verify the HMAC over the ~15 KB body, one INSERT into the inbox, commit, one RQ
-enqueue. Afterwards every delivery must be in the inbox once and in the queue once.
+ceiling), then issue 9's reference (the same signed bodies to a route that only checks the
+HMAC and pushes the webhook id to Redis), then the webhooks. No RQ worker runs, so the
+figures are the acknowledgement path alone: verify the HMAC over the ~15 KB body, one
+INSERT into the inbox, commit, one RQ enqueue. Afterwards every delivery must be in the
+inbox once and in the queue once.
 """
 
 from __future__ import annotations
@@ -45,17 +47,18 @@ def _measured(server: Gunicorn, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _level(server: Gunicorn, concurrency: int, count: int, first: int, seconds: float,
-           run: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One concurrency level: the trivial ceiling, then the webhooks."""
+           run: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """One concurrency level: the trivial ceiling, the HMAC-and-push reference, the webhooks."""
     base = {"host": "127.0.0.1", "port": server.port, "concurrency": concurrency,
             "max_seconds": seconds}
     trivial = _measured(server, {**base, "builder": "plain_gets", "path": "/bench/trivial",
                                  "count": count})
-    webhooks = _measured(server, {**base, "builder": "paid_orders", "shop": SHOP,
-                                  "secret": API_SECRET, "first": first, "count": count,
-                                  "customers": 1000, "customer_base": 7_000_000,
-                                  "order_base": 9_000_000_000, "run": run})
-    return trivial, webhooks
+    orders = {**base, "builder": "paid_orders", "shop": SHOP, "secret": API_SECRET,
+              "first": first, "count": count, "customers": 1000, "customer_base": 7_000_000,
+              "order_base": 9_000_000_000, "run": run}
+    reference = _measured(server, {**orders, "path": "/bench/hmac-and-push"})
+    webhooks = _measured(server, orders)
+    return trivial, reference, webhooks
 
 
 def _throughput(result: dict[str, Any]) -> float:
@@ -85,9 +88,11 @@ def run(quick: bool = False, workers: int = 4, worker_class: str = "sync",
         _level(server, 8, 200, 0, seconds, run_id + "w")
         sent += 200
         for concurrency in levels:
-            trivial, webhooks = _level(server, concurrency, count, sent, seconds, run_id)
+            trivial, reference, webhooks = _level(server, concurrency, count, sent, seconds,
+                                                  run_id)
             sent += webhooks["built"]
             t_rps, w_rps = _throughput(trivial), _throughput(webhooks)
+            r_rps = _throughput(reference)
             rows.append({
                 "concurrency": concurrency,
                 "trivial": {"requests": len(trivial["latencies_s"]), "rps": round(t_rps, 1),
@@ -98,7 +103,12 @@ def run(quick: bool = False, workers: int = 4, worker_class: str = "sync",
                             "statuses": webhooks["statuses"], "errors": webhooks["errors"],
                             "cpu_us_per_request": webhooks["cpu_us_per_request"],
                             **latency_summary(webhooks["latencies_s"])},
+                "hmac_and_push": {"rps": round(r_rps, 1),
+                                  "statuses": reference["statuses"],
+                                  "cpu_us_per_request": reference["cpu_us_per_request"],
+                                  **latency_summary(reference["latencies_s"])},
                 "ratio": round(w_rps / t_rps, 3) if t_rps else None,
+                "reference_ratio": round(r_rps / t_rps, 3) if t_rps else None,
             })
         command = server.command
     acknowledged = sum(r["webhook"]["statuses"].get("200", 0) for r in rows) + 200
@@ -116,20 +126,24 @@ def run(quick: bool = False, workers: int = 4, worker_class: str = "sync",
         "ratio_at_least": MIN_RATIO,
         "peak_ratio": round(peak_webhook / peak_trivial, 3) if peak_trivial else None,
         "peak_ratio_met": peak_trivial > 0 and peak_webhook / peak_trivial >= MIN_RATIO,
+        "peak_reference_ratio": round(max(r["hmac_and_push"]["rps"] for r in rows)
+                                      / peak_trivial, 3) if peak_trivial else None,
         "ratio_met_at_every_level": all((r["ratio"] or 0) >= MIN_RATIO for r in rows),
         "p99_ms_at_4_below": MAX_P99_MS_AT_4,
         "p99_at_4_met": bool(at_4 and at_4["webhook"]["p99_ms"] < MAX_P99_MS_AT_4),
     }
     print(table(
-        ["conns", "trivial rps", "p50", "p99", "webhook rps", "p50", "p95", "p99", "ratio"],
+        ["conns", "trivial rps", "p50", "p99", "hmac+push rps", "ratio", "webhook rps", "p50",
+         "p95", "p99", "ratio"],
         [[r["concurrency"], r["trivial"]["rps"], r["trivial"]["p50_ms"],
-          r["trivial"]["p99_ms"], r["webhook"]["rps"], r["webhook"]["p50_ms"],
-          r["webhook"]["p95_ms"], r["webhook"]["p99_ms"], r["ratio"]] for r in rows]))
+          r["trivial"]["p99_ms"], r["hmac_and_push"]["rps"], r["reference_ratio"],
+          r["webhook"]["rps"], r["webhook"]["p50_ms"], r["webhook"]["p95_ms"],
+          r["webhook"]["p99_ms"], r["ratio"]] for r in rows]))
     print("CPU per request, microseconds (app = gunicorn workers):")
     print(table(["conns", "endpoint", "app", "postgres", "redis", "loadgen"],
                 [[r["concurrency"], kind, *(r[kind]["cpu_us_per_request"][k]
                                             for k in ("app", "postgres", "redis", "loadgen"))]
-                 for r in rows for kind in ("trivial", "webhook")]))
+                 for r in rows for kind in ("trivial", "hmac_and_push", "webhook")]))
     print(f"acknowledged {acknowledged}, stored {stored}, queued {queued}; targets {targets}")
     return {"server": command, "rows": rows, "targets": targets,
             "check": {"acknowledged": acknowledged, "stored": stored, "queued": queued},

@@ -40,6 +40,9 @@ class Settings:
     secret_key: str = "dev-flask-secret-key-change-me-in-production"
     webhook_max_bytes: int = 1_000_000
     smtp_url: str | None = None
+    # How long a web process reuses a shop's program (row, settings, rewards) for storefront
+    # reads; 0 reads it on every request. Writes never use it.
+    storefront_cache_seconds: float = 5.0
     devstore_enabled: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -64,6 +67,7 @@ _ENV_NAMES = {
     "secret_key": "SECRET_KEY",
     "webhook_max_bytes": "WEBHOOK_MAX_BYTES",
     "smtp_url": "SMTP_URL",
+    "storefront_cache_seconds": "STOREFRONT_CACHE_SECONDS",
     "devstore_enabled": "DEVSTORE_ENABLED",
 }
 
@@ -74,6 +78,8 @@ _REQUIRED_IN_PRODUCTION = ("SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY", "SHOPIF
 def _coerce(name: str, raw: str) -> Any:
     if name == "webhook_max_bytes":
         return int(raw)
+    if name == "storefront_cache_seconds":
+        return float(raw)
     if name == "devstore_enabled":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return raw or None if name in {"redis_url", "shopify_admin_base", "smtp_url",

@@ -6,6 +6,7 @@ Balances come from the member's cached columns, never summed per request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from app.loyalty.program import ProgramSettings
 from app.loyalty.referrals import friend_offer_label, referral_contract
 from app.loyalty.rewards import available_rewards, money_label, shop_rewards
 from app.loyalty.tiers import tier_basis_value, tier_progress
-from app.models import LedgerEntry, Member, Shop
+from app.models import LedgerEntry, Member, Reward, Shop
 
 ACTIVITY_SIZE = 10
 
@@ -36,8 +37,10 @@ def _iso_z(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def program_view(session: Session, shop: Shop, settings: ProgramSettings) -> dict[str, Any]:
-    """GET /proxy/program: how to earn and redeem, for anyone."""
+def program_view(session: Session, shop: Shop, settings: ProgramSettings,
+                 rewards: Sequence[Reward] | None = None) -> dict[str, Any]:
+    """GET /proxy/program: how to earn and redeem, for anyone (`rewards`: the shop's active
+    catalog when the caller has it already)."""
     per_unit = settings.points_per_unit
     bonuses = settings.bonuses
     ways = [{"title": f"Every {money_label(Decimal(1), shop.currency)} you spend",
@@ -46,7 +49,8 @@ def program_view(session: Session, shop: Shop, settings: ProgramSettings) -> dic
                        ("review", "Review a product"), ("nps", "Tell us how we did")):
         if bonuses.get(key, 0) > 0:
             ways.append({"title": title, "points": bonuses[key]})
-    rewards = available_rewards(None, settings, shop_rewards(session, shop.id))
+    rewards = available_rewards(None, settings, shop_rewards(session, shop.id)
+                                if rewards is None else rewards)
     return {"program": {
         "name": shop.name or shop.domain,
         "currency": shop.currency,
@@ -81,8 +85,9 @@ def _activity(session: Session, member: Member, now: datetime) -> list[dict[str,
 
 
 def member_view(session: Session, shop: Shop, member: Member, settings: ProgramSettings,
-                now: datetime) -> dict[str, Any]:
-    """GET /proxy/member: balances, tier progress, rewards, referral link, recent activity."""
+                now: datetime, rewards: Sequence[Reward] | None = None) -> dict[str, Any]:
+    """GET /proxy/member: balances, tier progress, rewards, referral link, recent activity
+    (`rewards`: the shop's active catalog when the caller has it already)."""
     release_unlocked(session, member, now)
     progress = tier_progress(member, settings, tier_basis_value(session, member, settings, now))
     # Month and day only: the widget needs no more, and the year stays private.
@@ -96,7 +101,8 @@ def member_view(session: Session, shop: Shop, member: Member, settings: ProgramS
                               if member.next_unlock_at else None),
         },
         "tier": progress.as_contract(),
-        "rewards": available_rewards(member, settings, shop_rewards(session, shop.id)),
+        "rewards": available_rewards(member, settings, shop_rewards(session, shop.id)
+                                     if rewards is None else rewards),
         "referral": referral_contract(shop, member, settings),
         "activity": _activity(session, member, now),
     }

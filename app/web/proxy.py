@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import bindparam, select
 from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
 from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
-from app.loyalty.program import current_settings
+from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.redemption import (
     ISSUED,
     PENDING,
@@ -28,6 +29,7 @@ from app.loyalty.redemption import (
     redeem,
 )
 from app.loyalty.referrals import record_referral_share
+from app.loyalty.rewards import shop_rewards
 from app.loyalty.widget import member_view, program_view
 from app.models import Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
@@ -102,6 +104,52 @@ def _with_shop(action: Callable[[Any, Shop, datetime], Any]) -> Any:
         return action(session, shop, now)
 
 
+@dataclass(frozen=True)
+class _Program:
+    """What every storefront read of one shop needs besides the shopper: loaded once, reused
+    by this process for `storefront_cache_seconds`."""
+
+    shop: Shop
+    settings: ProgramSettings
+    rewards: list[Reward]
+    expires_at: float
+
+
+def _program(session: Any) -> _Program | None:
+    """The signed shop's program, from this process's short-lived copy when it is fresh.
+
+    Three of a member read's seven statements were the shop row, its settings and its
+    catalog, the same for every shopper of the shop (bench/storefront.py). A merchant's edit
+    reaches the widget within the TTL; writes (redeem, birthday) always read the database.
+    The copy is keyed by the signed shop domain and dropped when the shop is not installed.
+    """
+    ttl = _runtime().settings.storefront_cache_seconds
+    cache: dict[str, _Program] = current_app.extensions.setdefault("storefront_programs", {})
+    clock = time.monotonic()
+    cached = cache.get(g.shop_domain)
+    if cached is not None and cached.expires_at > clock:
+        return cached
+    shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
+    if shop is None or not shop.is_installed:
+        cache.pop(g.shop_domain, None)
+        return None
+    program = _Program(shop, current_settings(session, shop.id), shop_rewards(session, shop.id),
+                       clock + ttl)
+    if ttl > 0:
+        cache[g.shop_domain] = program
+    return program
+
+
+def _read(action: Callable[[Any, _Program, datetime], Any]) -> Any:
+    """Run a storefront read with the shop's program, in one transaction."""
+    now = _now()
+    with _runtime().db.transaction() as session:
+        program = _program(session)
+        if program is None:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        return action(session, program, now)
+
+
 def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
     """The logged-in shopper's member, enrolled on first sight (they are a customer)."""
     member = member_for_customer(session, shop, g.customer_id)
@@ -111,8 +159,7 @@ def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
 @bp.get("/program")
 def program():  # noqa: ANN201 - Flask view
     """How to earn and redeem, for a visitor who is not logged in."""
-    return _with_shop(lambda s, shop, now: jsonify(
-        program_view(s, shop, current_settings(s, shop.id))))
+    return _read(lambda s, p, now: jsonify(program_view(s, p.shop, p.settings, p.rewards)))
 
 
 @bp.get("/member")
@@ -121,12 +168,12 @@ def member():  # noqa: ANN201 - Flask view
     if g.customer_id is None:
         return error("not_logged_in", "sign in to see your points", 401)
 
-    def view(session: Any, shop: Shop, now: datetime) -> Any:
-        shopper = _shopper(session, shop, now)
-        return jsonify(member_view(session, shop, shopper, current_settings(session, shop.id),
-                                   now))
+    def view(session: Any, program: _Program, now: datetime) -> Any:
+        shopper = _shopper(session, program.shop, now)
+        return jsonify(member_view(session, program.shop, shopper, program.settings, now,
+                                   program.rewards))
 
-    return _with_shop(view)
+    return _read(view)
 
 
 @bp.post("/birthday")

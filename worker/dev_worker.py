@@ -7,7 +7,7 @@ $REDIS_URL, and `rq worker` alone would read RQ_REDIS_URL and ignore the app's R
 (the app's defaults, like sqlite:///instance/loyalty.db, are relative to it) and then becomes
 `rq worker` with the queues of design.md §5, as the README runs it in production:
 SimpleWorker, because the default worker forks a work horse that re-imports the app for every
-job (3.7 against 136 events/s with 2 workers, bench/results/processing.json).
+job (4.3 against 185 events/s with 2 workers, bench/results/processing.json).
 """
 
 from __future__ import annotations

@@ -29,23 +29,38 @@ def member_metafields(member: Member) -> list[MetafieldInput]:
     return [f for f in fields if f.value != ""]
 
 
+# Re-reads after a write before giving up on catching a moving balance.
+MAX_SYNC_ROUNDS = 3
+
+
 def push_member_metafields(runtime: Runtime, shop_id: int, member_id: int,
                            now: datetime | None = None) -> str:
-    """Set the member's metafields in Shopify; a job, safe to run twice (last write wins)."""
+    """Set the member's metafields in Shopify; a job, safe to run twice.
+
+    Two syncs of one member can overlap (two events, two workers): the one that read the
+    older balance may write last. So after writing, the member is read again and written
+    again if it moved; whichever sync finishes last leaves the newest balance in Shopify.
+    """
     now = now or utcnow()
     settings = runtime.settings
-    with runtime.db.sessions() as session:
-        with session.begin():
-            shop = session.get(Shop, shop_id)
-            member = session.get(Member, member_id)
-            if shop is None or not shop.is_installed or member is None:
-                return "skipped: no such installed shop or member"
-            if member.shop_id != shop.id or member.customer_id is None:
-                return "skipped: guest or foreign member"
-            release_unlocked(session, member, now)
-            fields = member_metafields(member)
-            domain = shop.domain
-        with shop_http_client(settings) as http:
-            token = access_token_for(session, domain, now, settings=settings, http=http)
+    written: list[MetafieldInput] | None = None
+    with shop_http_client(settings) as http:
+        for _ in range(MAX_SYNC_ROUNDS):
+            with runtime.db.sessions() as session:
+                with session.begin():
+                    shop = session.get(Shop, shop_id)
+                    member = session.get(Member, member_id)
+                    if shop is None or not shop.is_installed or member is None:
+                        return "skipped: no such installed shop or member"
+                    if member.shop_id != shop.id or member.customer_id is None:
+                        return "skipped: guest or foreign member"
+                    release_unlocked(session, member, now)
+                    fields = member_metafields(member)
+                    domain = shop.domain
+                if fields == written:
+                    break
+                # Its own transaction: a refreshed token is committed before anything else.
+                token = access_token_for(session, domain, now, settings=settings, http=http)
             AdminClient(domain, token, settings=settings, http=http).set_metafields(fields)
-    return f"set {len(fields)} metafields"
+            written = fields
+    return f"set {len(written or [])} metafields"

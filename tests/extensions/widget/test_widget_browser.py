@@ -109,8 +109,12 @@ def demo(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
     try:
         seed_demo_shop(running)
         # Metafield syncs run just after the webhook responses: the storefront renders them.
+        # Every field the first paint reads must be current, not only the balance: a stale
+        # `pending` hides the pending line until live data shows it, a real layout shift.
         assert eventually(lambda: synced(running, "points") == str(
             ada(running).points_available) == "2050")
+        assert eventually(lambda: (synced(running, "pending"), synced(running, "tier")) == (
+            str(ada(running).points_pending), ada(running).tier) == ("281", "Silver"))
         yield running
     finally:
         running.stop()

@@ -226,3 +226,34 @@ def test_a_malformed_request_key_is_400_and_spends_nothing(widget, request_key):
 
     assert (answer.status_code, answer.get_json()["error"]) == (400, "invalid_request_key")
     assert (widget.points(), widget.redemptions()) == (1000, [])
+
+
+def test_a_sync_that_read_an_older_balance_writes_the_newer_one_after_it(widget, monkeypatch):
+    """Two syncs of one member overlap: this one read 1,000 points, and while it talked to
+    Shopify another event spent 250 and its own sync finished first. Last write must not
+    leave the older balance in Shopify."""
+    from app.shopify.graphql import AdminClient
+    from app.shopify.member_sync import push_member_metafields
+
+    real_set = AdminClient.set_metafields
+    calls: list[list[str]] = []
+
+    def set_while_another_event_commits(self, fields):
+        result = real_set(self, fields)
+        if not calls:
+            with widget.db.transaction() as s:
+                s.execute(update(Member).where(Member.customer_id == CUSTOMER_ID)
+                          .values(points_available=750))
+        calls.append([f.value for f in fields if f.key == "points"])
+        return result
+
+    monkeypatch.setattr(AdminClient, "set_metafields", set_while_another_event_commits)
+    with widget.db.sessions() as s:
+        member = s.execute(select(Member).where(Member.customer_id == CUSTOMER_ID)).scalar_one()
+        shop_id, member_id = member.shop_id, member.id
+    push_member_metafields(widget.app.extensions["runtime"], shop_id, member_id)
+
+    assert calls == [["1000"], ["750"]]
+    synced = {mf.key: mf.value for (owner, _, _), mf in widget.shopify.metafields.items()
+              if owner == CUSTOMER_GID}
+    assert synced["points"] == "750"

@@ -131,14 +131,17 @@ def database_for(url: str) -> Database:
     return db
 
 
+def dialect_insert(session: Session) -> Any:
+    """The session's dialect's `insert` (both spell ON CONFLICT the same way)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def insert_once(session: Session, entity: type[T], values: dict[str, Any],
                 unique: list[str] | None) -> T | None:
     """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING the whole row, as an ORM object;
     None when the row already existed. One statement where an INSERT and a SELECT were two.
 
     `unique` None: a conflict on any unique constraint means None."""
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
-    statement = (insert(entity).values(**values).on_conflict_do_nothing(index_elements=unique)
-                 .returning(entity))
+    statement = (dialect_insert(session)(entity).values(**values)
+                 .on_conflict_do_nothing(index_elements=unique).returning(entity))
     return session.scalars(statement).one_or_none()

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.loyalty.bonuses import award_review
 from app.loyalty.program import current_settings
 from app.models import Member
@@ -80,8 +80,7 @@ def submit_review(session: Session, member: Member, *, order_id: int, product_id
         PurchasedProduct.member_id == member.id)).scalar_one_or_none()
     if product is None:
         raise InvalidReview("not_purchased", "that product is not in this order")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     review_id = session.execute(
         insert(Review).values(shop_id=member.shop_id, member_id=member.id,
                               product_id=product_id, product_title=product.title,

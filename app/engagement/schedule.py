@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.db import insert_once
+from app.db import dialect_insert, insert_once
 from app.engagement import flows
 from app.engagement.flows import flow_enabled, flow_settings
 from app.engagement.reorder import quiet_spells
@@ -54,8 +53,7 @@ def schedule_messages(session: Session, member: Member,
              "status": SCHEDULED, "created_at": now} for kind, key, at in planned]
     if not rows:
         return []
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
+    insert = dialect_insert(session)
     # Rows as parameters (insertmanyvalues), not .values(rows): a VALUES list built into the
     # statement was compiled afresh for every order.
     messages = list(session.scalars(
@@ -106,8 +104,7 @@ def record_purchased_products(session: Session, order: Order, member_id: int | N
              "quantity": quantity, "purchased_at": order.paid_at or order.created_at,
              "created_at": order.created_at} for product_id, quantity in quantities.items()]
     # Every product of the order in one statement.
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
+    insert = dialect_insert(session)
     return len(session.scalars(
         insert(PurchasedProduct)
         .on_conflict_do_nothing(index_elements=["shop_id", "order_id", "product_id"])

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.engagement.flows import DETRACTOR_ALERT, detractor_alert_key
 from app.engagement.schedule import schedule_message
 from app.loyalty.bonuses import award_nps
@@ -82,8 +82,7 @@ def record_email_answer(session: Session, member: Member, order_id: int, score: 
     if owned is None:
         raise InvalidAnswer("not_your_order", "this survey is for another order")
     detractor = value <= DETRACTOR_MAX_SCORE
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     values: dict[str, Any] = {"score": value, "detractor": detractor, "member_id": member.id}
     if text is not None or not keep_comment:
         values["comment"] = text

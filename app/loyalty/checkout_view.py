@@ -21,9 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.loyalty.bonuses import award_nps
 from app.loyalty.earning import AWAITING_PAYMENT, earn_entry, preview_order_points
 from app.loyalty.ledger import release_unlocked
@@ -244,8 +244,7 @@ def _store_answer(session: Session, shop: Shop, member: Member, shopify_order_id
     The extension sends the score on tap, then again with a comment: the latest wins. One
     statement, so two posts racing each other cannot both insert.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     detractor = score <= DETRACTOR_MAX_SCORE
     statement = insert(SurveyResponse).values(
         shop_id=shop.id, member_id=member.id, order_id=shopify_order_id, score=score,

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.loyalty.ledger import post
 from app.loyalty.members import enrol, guest_member, member_for_customer
 from app.loyalty.orders import OrderFacts
@@ -81,8 +81,7 @@ def lock_order(session: Session, shop_id: int, shopify_order_id: int, now: datet
     SELECT … FOR UPDATE would, so concurrent events about the same order (a duplicate
     orders/paid, a refund racing its payment) apply one after the other.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = insert(Order).values(shop_id=shop_id, shopify_order_id=shopify_order_id,
                                      status=AWAITING_PAYMENT, created_at=now)
     statement = statement.on_conflict_do_update(

@@ -22,9 +22,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.loyalty.earning import (
     AWAITING_PAYMENT,
     CANCELLED,
@@ -128,8 +128,7 @@ def _record_refund(session: Session, order: Order, refund: RefundFacts,
     inserts and the other finds the row, whichever webhook id each came with. A refund of an
     order already paid is settled now (applied); one of an unpaid order waits for the payment.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     row_id = session.execute(
         insert(OrderRefund).values(
             shop_id=order.shop_id, shopify_refund_id=refund.refund_id,

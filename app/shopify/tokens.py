@@ -16,10 +16,10 @@ import httpx
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from shopify_app import IdTokenDetails, Res, TokenExchangeResult
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import dialect_insert
 from app.models import Shop
 from app.shopify.domains import shop_handle, valid_shop
 from app.shopify.verify import Verification, shopify_app
@@ -179,7 +179,7 @@ def lock_shop(session: Session, shop_domain: str, *, create: bool = False) -> Sh
     if shop is None and create:
         # One statement that cannot fail on a race: whoever inserts second inserts nothing.
         # (No savepoint: pysqlite's SAVEPOINT would commit outside our transaction.)
-        insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+        insert = dialect_insert(session)
         session.execute(insert(Shop).values(domain=shop_domain)
                         .on_conflict_do_nothing(index_elements=["domain"]))
         shop = session.execute(query).scalar_one()

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -34,10 +34,10 @@ from app.loyalty.widget import member_view, program_view
 from app.models import Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
 from app.ratelimit import RateLimiter
-from app.runtime import Runtime
 from app.shopify.discounts import discount_issuer_for
 from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
+from app.web.context import clock, now, runtime
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
@@ -48,31 +48,21 @@ READS_PER_MINUTE = 60
 WRITES_PER_MINUTE = 10
 
 
-def _runtime() -> Runtime:
-    """The app's settings, database and queue."""
-    return current_app.extensions["runtime"]
-
-
 def _limiter() -> RateLimiter:
     """The app's rate limiter, on the queue's Redis when there is one."""
     limiter = current_app.extensions.get("rate_limiter")
     if limiter is None:
-        queue = _runtime().queue
+        queue = runtime().queue
         limiter = RateLimiter(getattr(queue, "redis", None))
         current_app.extensions["rate_limiter"] = limiter
     return limiter
 
 
-def _clock() -> float:
-    """Seconds since the epoch (replaceable by tests through app.extensions)."""
-    return current_app.extensions.get("shopify_clock", time.time)()
-
-
 @bp.before_request
 def verify_signature():  # noqa: ANN201 - Flask hook
     """Reject anything Shopify did not sign; remember the shop and the shopper."""
-    check = verify_proxy_query(_runtime().settings, request.query_string.decode("latin-1"),
-                               _clock())
+    check = verify_proxy_query(runtime().settings, request.query_string.decode("latin-1"),
+                               clock())
     if not check.ok:
         log.warning("proxy request rejected", extra={"code": check.code})
         code = "invalid_signature" if check.code in ("invalid_signature",
@@ -86,22 +76,30 @@ def verify_signature():  # noqa: ANN201 - Flask hook
     return None
 
 
-def _now() -> datetime:
-    """Now as the database keeps time: naive UTC."""
-    return datetime.fromtimestamp(_clock(), UTC).replace(tzinfo=None)
-
-
 _SHOP_BY_DOMAIN = select(Shop).where(Shop.domain == bindparam("domain"))
+
+
+def _installed_shop(session: Any) -> Shop | None:
+    """The signed shop, if the app is installed there."""
+    shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
+    return shop if shop is not None and shop.is_installed else None
+
+
+def _in_transaction(load: Callable[[Any], Any], action: Callable[[Any, Any, datetime], Any]
+                    ) -> Any:
+    """action(session, load(session), now) in one transaction; 404 when load finds no
+    installed shop."""
+    moment = now()
+    with runtime().db.transaction() as session:
+        loaded = load(session)
+        if loaded is None:
+            return error("shop_not_installed", "the loyalty program is not active here", 404)
+        return action(session, loaded, moment)
 
 
 def _with_shop(action: Callable[[Any, Shop, datetime], Any]) -> Any:
     """Run action(session, shop, now) in one transaction for the signed, installed shop."""
-    now = _now()
-    with _runtime().db.transaction() as session:
-        shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
-        if shop is None or not shop.is_installed:
-            return error("shop_not_installed", "the loyalty program is not active here", 404)
-        return action(session, shop, now)
+    return _in_transaction(_installed_shop, action)
 
 
 @dataclass(frozen=True)
@@ -123,14 +121,14 @@ def _program(session: Any) -> _Program | None:
     reaches the widget within the TTL; writes (redeem, birthday) always read the database.
     The copy is keyed by the signed shop domain and dropped when the shop is not installed.
     """
-    ttl = _runtime().settings.storefront_cache_seconds
+    ttl = runtime().settings.storefront_cache_seconds
     cache: dict[str, _Program] = current_app.extensions.setdefault("storefront_programs", {})
     clock = time.monotonic()
     cached = cache.get(g.shop_domain)
     if cached is not None and cached.expires_at > clock:
         return cached
-    shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
-    if shop is None or not shop.is_installed:
+    shop = _installed_shop(session)
+    if shop is None:
         cache.pop(g.shop_domain, None)
         return None
     program = _Program(shop, current_settings(session, shop.id), shop_rewards(session, shop.id),
@@ -142,12 +140,7 @@ def _program(session: Any) -> _Program | None:
 
 def _read(action: Callable[[Any, _Program, datetime], Any]) -> Any:
     """Run a storefront read with the shop's program, in one transaction."""
-    now = _now()
-    with _runtime().db.transaction() as session:
-        program = _program(session)
-        if program is None:
-            return error("shop_not_installed", "the loyalty program is not active here", 404)
-        return action(session, program, now)
+    return _in_transaction(_program, action)
 
 
 def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
@@ -213,16 +206,16 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         return error("invalid_reward", "send {\"reward_id\": <id>}", 400)
     if request_key is not None and not isinstance(request_key, str):
         return error("invalid_request_key", "request_key is a string", 400)
-    runtime, now = _runtime(), _now()
-    with runtime.db.transaction() as session:
-        shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
-        if shop is None or not shop.is_installed:
+    rt, moment = runtime(), now()
+    with rt.db.transaction() as session:
+        shop = _installed_shop(session)
+        if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
-        shop_id, member_id = shop.id, _shopper(session, shop, now).id
+        shop_id, member_id = shop.id, _shopper(session, shop, moment).id
     try:
         # The Shopify call happens between redeem's two transactions, never inside one.
-        with discount_issuer_for(runtime.db, shop_id, runtime.settings, now) as issuer:
-            redemption = redeem(runtime.db, shop_id, member_id, reward_id, issuer, now,
+        with discount_issuer_for(rt.db, shop_id, rt.settings, moment) as issuer:
+            redemption = redeem(rt.db, shop_id, member_id, reward_id, issuer, moment,
                                 request_key=request_key)
     except InsufficientPoints as exc:
         return error("insufficient_points",
@@ -241,14 +234,14 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         # are spent and its code is on the way, so neither "here is your code" nor "points back".
         return error("redemption_in_progress",
                      "your code is still being created; try again in a moment", 409)
-    enqueue_or_leave_to_sweep(runtime.queue, "app.jobs.sync_member_metafields", shop_id,
+    enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
                               member_id, job_id=f"metafields-{shop_id}-{member_id}-redeem-"
                               f"{redemption.id}", queue_name="default")
-    with runtime.db.transaction() as session:
+    with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None
-        view = member_view(session, shop, _shopper(session, shop, now),
-                           current_settings(session, shop_id), now)
+        view = member_view(session, shop, _shopper(session, shop, moment),
+                           current_settings(session, shop_id), moment)
     if redemption.status not in (ISSUED, USED):
         # Failed (or, for a repeated request key, voided since): the points are already back
         # (redeem_refund), so say so and show the restored balance.

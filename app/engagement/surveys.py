@@ -20,7 +20,7 @@ from app.loyalty.bonuses import award_nps
 from app.loyalty.program import current_settings
 from app.models import LedgerEntry, Member, Message, Order, SurveyResponse
 
-# The NPS method's detractors are 0-6 (as the thank-you page's checkout_view counts them).
+# The NPS method's detractors are 0-6, wherever the answer comes from (email or checkout).
 DETRACTOR_MAX_SCORE = 6
 MAX_COMMENT_CHARS = 1000
 EMAIL_CHANNEL = "email"
@@ -82,26 +82,44 @@ def record_email_answer(session: Session, member: Member, order_id: int, score: 
     if owned is None:
         raise InvalidAnswer("not_your_order", "this survey is for another order")
     detractor = value <= DETRACTOR_MAX_SCORE
-    insert = dialect_insert(session)
-    values: dict[str, Any] = {"score": value, "detractor": detractor, "member_id": member.id}
-    if text is not None or not keep_comment:
-        values["comment"] = text
-    response_id = session.execute(
-        insert(SurveyResponse).values(
-            shop_id=member.shop_id, member_id=member.id, order_id=order_id, score=value,
-            comment=text, channel=EMAIL_CHANNEL, detractor=detractor, created_at=now)
-        .on_conflict_do_update(index_elements=["shop_id", "order_id"], set_=values)
-        .returning(SurveyResponse.id)).scalar_one()
+    response_id = store_answer(session, member, order_id, value, text, EMAIL_CHANNEL, now,
+                               keep_comment=keep_comment)
     response = session.get(SurveyResponse, response_id)
     session.refresh(response)
     award_nps(session, member, current_settings(session, member.shop_id), now,
               order_id=order_id)
-    bonus = session.execute(select(LedgerEntry.points).where(
-        LedgerEntry.shop_id == member.shop_id,
-        LedgerEntry.source_key == f"nps:{order_id}")).scalar_one_or_none() or 0
+    bonus = nps_bonus(session, member.shop_id, order_id)
     if detractor:
         raise_detractor_alert(session, response, now + COMMENT_GRACE, now)
     return SurveyAnswer(response, bonus, detractor)
+
+
+def store_answer(session: Session, member: Member, order_id: int, score: int,
+                 comment: str | None, channel: str, now: datetime, *,
+                 keep_comment: bool = False) -> int:
+    """Insert the order's answer, or overwrite it with this newer one; returns its id.
+
+    The thank-you block sends the score on tap, then again with a comment; the email's link
+    and form do the same: the latest wins. One statement, so two posts racing each other
+    cannot both insert. `keep_comment` keeps an earlier comment when this answer has none.
+    """
+    detractor = score <= DETRACTOR_MAX_SCORE
+    changes: dict[str, Any] = {"score": score, "detractor": detractor, "member_id": member.id}
+    if comment is not None or not keep_comment:
+        changes["comment"] = comment
+    return session.execute(
+        dialect_insert(session)(SurveyResponse).values(
+            shop_id=member.shop_id, member_id=member.id, order_id=order_id, score=score,
+            comment=comment, channel=channel, detractor=detractor, created_at=now)
+        .on_conflict_do_update(index_elements=["shop_id", "order_id"], set_=changes)
+        .returning(SurveyResponse.id)).scalar_one()
+
+
+def nps_bonus(session: Session, shop_id: int, order_id: int) -> int:
+    """Points the order's survey answer earned (its ledger source key), 0 if none."""
+    return session.execute(select(LedgerEntry.points).where(
+        LedgerEntry.shop_id == shop_id, LedgerEntry.source_key == f"nps:{order_id}")
+    ).scalar_one_or_none() or 0
 
 
 def raise_detractor_alert(session: Session, response: SurveyResponse, at: datetime,

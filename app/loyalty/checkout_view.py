@@ -23,7 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import dialect_insert
+from app.engagement.surveys import (
+    DETRACTOR_MAX_SCORE,
+    MAX_COMMENT_CHARS,
+    nps_bonus,
+    store_answer,
+)
 from app.loyalty.bonuses import award_nps
 from app.loyalty.earning import AWAITING_PAYMENT, earn_entry, preview_order_points
 from app.loyalty.ledger import release_unlocked
@@ -33,12 +38,9 @@ from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.referrals import referral_contract
 from app.loyalty.reversals import reversed_points
 from app.loyalty.tiers import tier_basis_value, tier_progress
-from app.models import LedgerEntry, Member, Order, Shop, SurveyResponse
+from app.models import Member, Order, Shop, SurveyResponse
 
 NPS_MAX_SCORE = 10
-# 0-6 are detractors in the NPS method; the merchant follows them up.
-DETRACTOR_MAX_SCORE = 6
-NPS_COMMENT_MAX_CHARS = 1000
 # Where a guest creates the account that claims their points: guest points accrue to the
 # order's email and move to the customer when customers/create arrives (members.enrol).
 CLAIM_PATH = "/account/register"
@@ -231,37 +233,10 @@ def validate_nps(score: object, comment: object) -> tuple[int, str | None]:
     if not isinstance(comment, str):
         raise InvalidNps("invalid_comment", "comment must be text")
     comment = comment.strip()
-    if len(comment) > NPS_COMMENT_MAX_CHARS:
+    if len(comment) > MAX_COMMENT_CHARS:
         raise InvalidNps("invalid_comment",
-                         f"comment must be at most {NPS_COMMENT_MAX_CHARS} characters")
+                         f"comment must be at most {MAX_COMMENT_CHARS} characters")
     return score, comment or None
-
-
-def _store_answer(session: Session, shop: Shop, member: Member, shopify_order_id: int,
-                  score: int, comment: str | None, channel: str, now: datetime) -> int:
-    """Insert the order's answer, or overwrite it with this newer one; returns its id.
-
-    The extension sends the score on tap, then again with a comment: the latest wins. One
-    statement, so two posts racing each other cannot both insert.
-    """
-    insert = dialect_insert(session)
-    detractor = score <= DETRACTOR_MAX_SCORE
-    statement = insert(SurveyResponse).values(
-        shop_id=shop.id, member_id=member.id, order_id=shopify_order_id, score=score,
-        comment=comment, channel=channel, detractor=detractor, created_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=["shop_id", "order_id"],
-        set_={"score": score, "comment": comment, "detractor": detractor,
-              "member_id": member.id}).returning(SurveyResponse.id)
-    return session.execute(statement).scalar_one()
-
-
-def _nps_bonus(session: Session, shop: Shop, shopify_order_id: int) -> int:
-    """Points the order's survey answer earned, 0 if none."""
-    points = session.execute(select(LedgerEntry.points).where(
-        LedgerEntry.shop_id == shop.id, LedgerEntry.kind == "bonus_nps",
-        LedgerEntry.order_id == shopify_order_id)).scalar_one_or_none()
-    return points or 0
 
 
 def record_nps(session: Session, shop: Shop, shopify_order_id: int, customer_id: int | None,
@@ -280,10 +255,10 @@ def record_nps(session: Session, shop: Shop, shopify_order_id: int, customer_id:
     if member is None or member.customer_id != customer_id:
         raise OrderNotFound()
     channel = SURVEY_CHANNELS.get(surface, SURVEY_CHANNELS["checkout"])
-    response_id = _store_answer(session, shop, member, shopify_order_id, score, comment,
-                                channel, now)
+    response_id = store_answer(session, member, shopify_order_id, score, comment, channel,
+                               now)
     # The ledger's source key (nps:{order}) pays it once, however often the shopper posts.
     award_nps(session, member, current_settings(session, shop.id), now,
               order_id=shopify_order_id)
-    return NpsReceipt(_nps_bonus(session, shop, shopify_order_id),
+    return NpsReceipt(nps_bonus(session, shop.id, shopify_order_id),
                       score <= DETRACTOR_MAX_SCORE, response_id)

@@ -35,8 +35,8 @@ from app.engagement.reviews import (
 )
 from app.engagement.surveys import InvalidAnswer, record_email_answer
 from app.models import Shop
-from app.runtime import Runtime
 from app.shopify.verify import verify_proxy_query
+from app.web.context import runtime
 from app.web.responses import error
 
 bp = Blueprint("engagement", __name__, url_prefix="/e")
@@ -44,11 +44,6 @@ reviews_proxy = Blueprint("engagement_reviews", __name__, url_prefix="/proxy")
 
 # A transparent 1×1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-
-
-def _runtime() -> Runtime:
-    """The app's runtime (settings, database, queue)."""
-    return current_app.extensions["runtime"]
 
 
 def _now() -> datetime:
@@ -60,7 +55,7 @@ def _signer() -> LinkSigner:
     """The link signer for this app's secret and URL."""
     from app.messaging.dispatch import link_signer_for
 
-    return link_signer_for(_runtime())
+    return link_signer_for(runtime())
 
 
 def _claims(token: str, purpose: str) -> dict[str, Any] | None:
@@ -85,7 +80,7 @@ def unsubscribe_page(token: str) -> Any:
     claims = _claims(token, links.UNSUBSCRIBE)
     if claims is None:
         return _invalid()
-    with _runtime().db.transaction() as session:
+    with runtime().db.transaction() as session:
         shop = session.get(Shop, claims["s"])
         member = unsubscribe(session, claims["s"], claims["m"], _now())
         if member is None or shop is None:
@@ -100,7 +95,7 @@ def resubscribe_page(token: str) -> Any:
     claims = _claims(token, links.UNSUBSCRIBE)
     if claims is None:
         return _invalid()
-    with _runtime().db.transaction() as session:
+    with runtime().db.transaction() as session:
         shop = session.get(Shop, claims["s"])
         member = resubscribe(session, claims["s"], claims["m"])
         if member is None or shop is None:
@@ -115,7 +110,7 @@ def review_page(token: str) -> Any:
     if claims is None:
         return _invalid()
     now = _now()
-    with _runtime().db.transaction() as session:
+    with runtime().db.transaction() as session:
         shop = _shop(session, claims["s"])
         member = member_of_shop(session, claims["s"], claims["m"]) if shop else None
         if member is None:
@@ -145,7 +140,7 @@ def survey_page(token: str) -> Any:
     if claims is None:
         return _invalid()
     now = _now()
-    with _runtime().db.transaction() as session:
+    with runtime().db.transaction() as session:
         shop = _shop(session, claims["s"])
         member = member_of_shop(session, claims["s"], claims["m"]) if shop else None
         if member is None:
@@ -173,7 +168,7 @@ def tracked_click(token: str) -> Any:
     claims = _claims(token, links.CLICK)
     if claims is None or not str(claims.get("to", "")).startswith("https://"):
         return _invalid()
-    with _runtime().db.transaction() as session:
+    with runtime().db.transaction() as session:
         record_click(session, claims["x"], _now())
     return redirect(claims["to"], code=302)
 
@@ -183,7 +178,7 @@ def tracked_open(token: str) -> Response:
     """The tracking pixel (only in emails of shops that switched it on)."""
     claims = _claims(token, links.OPEN)
     if claims is not None:
-        with _runtime().db.transaction() as session:
+        with runtime().db.transaction() as session:
             record_open(session, claims["x"], _now())
     return Response(PIXEL, mimetype="image/gif", headers={"Cache-Control": "no-store"})
 
@@ -192,12 +187,12 @@ def tracked_open(token: str) -> Response:
 def storefront_reviews() -> Any:
     """Approved reviews for the loyalty page block, through the app proxy (signed by Shopify)."""
     clock = current_app.extensions.get("shopify_clock", time.time)
-    check = verify_proxy_query(_runtime().settings, request.query_string.decode("latin-1"),
+    check = verify_proxy_query(runtime().settings, request.query_string.decode("latin-1"),
                                clock())
     if not check.ok:
         return error("invalid_signature", "this request was not signed by Shopify", 401)
     raw_product = request.args.get("product_id", "")
-    with _runtime().db.sessions() as session:
+    with runtime().db.sessions() as session:
         shop = session.execute(select(Shop).where(Shop.domain == check.shop)).scalar_one_or_none()
         if shop is None or not shop.is_installed:
             return error("shop_not_installed", "the loyalty program is not active here", 404)

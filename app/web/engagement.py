@@ -10,7 +10,6 @@ from the List-Unsubscribe-Post header).
 from __future__ import annotations
 
 import base64
-import time
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +35,7 @@ from app.engagement.reviews import (
 from app.engagement.surveys import InvalidAnswer, record_email_answer
 from app.models import Shop
 from app.shopify.verify import verify_proxy_query
-from app.web.context import runtime
+from app.web.context import clock, runtime
 from app.web.responses import error
 
 bp = Blueprint("engagement", __name__, url_prefix="/e")
@@ -186,7 +185,6 @@ def tracked_open(token: str) -> Response:
 @reviews_proxy.get("/reviews")
 def storefront_reviews() -> Any:
     """Approved reviews for the loyalty page block, through the app proxy (signed by Shopify)."""
-    clock = current_app.extensions.get("shopify_clock", time.time)
     check = verify_proxy_query(runtime().settings, request.query_string.decode("latin-1"),
                                clock())
     if not check.ok:

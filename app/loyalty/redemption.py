@@ -391,17 +391,25 @@ def void_redemption(session: Session, redemption: Redemption, now: datetime, *,
     row = session.execute(
         select(Redemption).where(Redemption.id == redemption.id).with_for_update()
         .execution_options(populate_existing=True)).scalar_one()
-    if row.status in {FAILED, REFUNDED, EXPIRED}:
+    if not _voidable(row):
         return None
-    if row.status != ISSUED:
-        raise CannotVoid(row.status)
-    if _is_store_credit(row):
-        raise CannotVoid("store_credit")
     row.status = EXPIRED if expired else REFUNDED
     row.updated_at = now
     why = "expired unused" if expired else "cancelled"
     return _refund(session, row, now, note=f"Reward {row.code} {why}, points returned",
                    actor=actor)
+
+
+def _voidable(row: Redemption) -> bool:
+    """False when the points already came back; raises CannotVoid for a pending, used or
+    store-credit redemption."""
+    if row.status in {FAILED, REFUNDED, EXPIRED}:
+        return False
+    if row.status != ISSUED:
+        raise CannotVoid(row.status)
+    if _is_store_credit(row):
+        raise CannotVoid("store_credit")
+    return True
 
 
 def _is_store_credit(redemption: Redemption) -> bool:
@@ -422,12 +430,8 @@ def cancel_redemption(db: Database, shop_id: int, redemption_id: int, issuer: Di
     with db.transaction() as s:
         row = s.execute(select(Redemption).where(
             Redemption.id == redemption_id, Redemption.shop_id == shop_id)).scalar_one()
-        if row.status in {FAILED, REFUNDED, EXPIRED}:
+        if not _voidable(row):
             return None
-        if row.status != ISSUED:
-            raise CannotVoid(row.status)
-        if _is_store_credit(row):
-            raise CannotVoid("store_credit")
         discount_id = row.shopify_discount_id
     if discount_id:
         issuer.void_discount(discount_id)

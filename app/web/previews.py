@@ -78,9 +78,14 @@ def _demo_order(shop_domain: str, order_id: int | None) -> tuple[int, int | None
     return int(row[0]), row[1]
 
 
+# The extension host the browser tests render too (tests/extensions/checkout).
+_PAGE = "previews/extension_host.html"
+_TITLE = "Thank-you page preview · Loyalty Loop"
+
+
 def _problem(message: str, status: int) -> tuple[str, int]:
     """The preview page with only an explanation."""
-    return render_template("previews/thank_you.html", problem=message, config=None), status
+    return render_template(_PAGE, title=_TITLE, problem=message, config=None), status
 
 
 @bp.get("/thank-you")
@@ -116,8 +121,9 @@ def thank_you() -> Any:
         "orderConfirmation": {"order": {"id": f"gid://shopify/Order/{order_id}"},
                               "number": str(order_id), "isFirstOrder": False},
     }
-    return render_template("previews/thank_you.html", problem=None, config=config,
-                           shop=shop, order_id=order_id, customer_id=customer_id)
+    who = f"as customer {customer_id}" if customer_id else "as a guest"
+    return render_template(_PAGE, title=_TITLE, config=config,
+                           note=f"Thank-you page preview for order {order_id} of {shop}, {who}.")
 
 
 @bp.get("/thank-you/bundle.js")

@@ -1,15 +1,15 @@
 """The BUILT thank-you and order-status bundles, rendered in Chromium against the REAL app.
 
-Each page is a stand-in extension host (host_page.html) on its own loopback origin; the bundle
-calls the running Flask app's /api/checkout/* on another origin (the app slot it was built
-for), so CORS preflights happen as they do from Shopify's Web Worker. Behind the app: a shop
-installed through OAuth with the Shopify emulator, orders paid through signed webhooks, and
-session tokens the emulator minted with the app's secret.
+Each page is the app's stand-in extension host (app/templates/previews/extension_host.html,
+which /dev/thank-you renders too) on its own loopback origin; the bundle calls the running
+Flask app's /api/checkout/* on another origin (the app slot it was built for), so CORS
+preflights happen as they do from Shopify's Web Worker. Behind the app: a shop installed
+through OAuth with the Shopify emulator, orders paid through signed webhooks, and session
+tokens the emulator minted with the app's secret.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import uuid
@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -45,7 +46,10 @@ from tests.extensions.checkout.harness import (
 
 pytestmark = pytest.mark.browser
 
-HOST_PAGE = Path(__file__).with_name("host_page.html").read_text()
+# The app's own extension host page (the /dev/thank-you preview renders it too).
+HOST_PAGE = Environment(loader=FileSystemLoader(Path(__file__).resolve().parents[3] / "app"
+                                                / "templates"), autoescape=True
+                        ).get_template("previews/extension_host.html")
 THANK_YOU = ("loyalty-thank-you", "purchase.thank-you.block.render")
 ORDER_STATUS = ("loyalty-order-status", "customer-account.order-status.block.render")
 UI_TIMEOUT_MS = 10_000
@@ -76,10 +80,10 @@ class ExtensionHost:
         parts = request.path.strip("/").split("/")
         if len(parts) == 2 and parts[0] == "page" and parts[1] in self.pages:
             page = self.pages[parts[1]]
-            # "</" cannot end the JSON's <script> element early.
-            config = json.dumps(page["config"]).replace("</", "<\\/")
-            html = (HOST_PAGE.replace("__HOST_CONFIG__", config)
-                    .replace("__BUNDLE_URL__", f"/bundle/{page['handle']}.js"))
+            # Rendering is the test's to start (window.extensionHost.render()).
+            html = HOST_PAGE.render(config={
+                **page["config"], "bundleUrl": f"/bundle/{page['handle']}.js",
+                "manualRender": True})
             response = Response(html, mimetype="text/html")
         elif len(parts) == 2 and parts[0] == "bundle" and parts[1].endswith(".js"):
             bundle = self.build.bundle(parts[1].removesuffix(".js"))

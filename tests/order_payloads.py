@@ -1,7 +1,7 @@
 """Order and refund payloads for loyalty tests, built from Shopify's webhook samples.
 
-The samples live in /work/shared/fixtures/webhooks/2026-07 (`../shared/fixtures` from the
-repository root; SHOPIFY_FIXTURES_DIR overrides). Shopify's own orders/paid sample is a
+The samples are the project's own copy in app/devstore/samples/webhooks/2026-07 (source in the
+README beside them; SHOPIFY_FIXTURES_DIR overrides). Shopify's own orders/paid sample is a
 cancelled test order, so `paid_order` turns it into a real paid one unless told otherwise.
 """
 
@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(os.environ.get("SHOPIFY_FIXTURES_DIR",
-                               REPO.parent / "shared" / "fixtures")) / "webhooks" / "2026-07"
+from app.devstore.payloads import fixtures_dir
+
+FIXTURES = fixtures_dir("2026-07")
 
 # The sample's five line items: 89.99 + 19.99 + 24.99 + 159.99 + 119.99, no discounts.
 SAMPLE_GOODS = Decimal("414.95")

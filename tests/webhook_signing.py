@@ -7,12 +7,12 @@ import hashlib
 import hmac
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
+from app.devstore.payloads import fixtures_dir
 from tests.conftest import TEST_API_SECRET
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "webhooks" / "2026-07"
+FIXTURES = fixtures_dir("2026-07")
 
 
 def fixture_payload(topic: str) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Webhook payloads built from Shopify's published samples, with coherent variants.
 
-The samples live in `shared/fixtures/webhooks/<version>/<topic with / as __>.json` beside the
-repository (override with SHOPIFY_FIXTURES_DIR). The four orders/* samples are one order; the
-builders here give it a customer (or none), line items, discount codes, note attributes, a
-browser IP, an address, and recompute every total so the variant stays self-consistent.
+The samples live in `app/devstore/samples/webhooks/<version>/<topic with / as __>.json`
+(their source is in the README beside them; SHOPIFY_FIXTURES_DIR overrides). The four
+orders/* samples are one order; the builders here give it a customer (or none), line items,
+discount codes, note attributes, a browser IP, an address, and recompute every total so the
+variant stays self-consistent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from app.devstore.state import gid, next_id
 
+SAMPLES = Path(__file__).resolve().parent / "samples" / "webhooks"
 CENT = Decimal("0.01")
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/cancelled",
                 "orders/fulfilled", "orders/partially_fulfilled")
@@ -29,13 +31,12 @@ _FULFILLMENT_STATUS = {"orders/fulfilled": "fulfilled", "orders/partially_fulfil
 
 
 def fixtures_dir(api_version: str = "2026-07") -> Path:
-    """Where the sample payloads are: $SHOPIFY_FIXTURES_DIR, else ../shared/fixtures/webhooks."""
+    """Where the sample payloads are: $SHOPIFY_FIXTURES_DIR, else the emulator's own samples."""
     override = os.environ.get("SHOPIFY_FIXTURES_DIR")
     if override:
         base = Path(override)
         return base / api_version if (base / api_version).is_dir() else base
-    repo_root = Path(__file__).resolve().parents[2]
-    return repo_root.parent / "shared" / "fixtures" / "webhooks" / api_version
+    return SAMPLES / api_version
 
 
 @lru_cache(maxsize=64)

@@ -1,6 +1,7 @@
 """Sample payload variants: built from Shopify's samples, with totals that add up."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +13,11 @@ def _d(value):
     return Decimal(str(value))
 
 
-def test_the_fixtures_folder_is_found_beside_the_repository():
-    assert (payloads.fixtures_dir() / "orders__paid.json").is_file()
+def test_the_samples_are_the_projects_own_copy_inside_the_repository():
+    repo = Path(__file__).resolve().parents[2]
+    folder = payloads.fixtures_dir()
+    assert folder.is_relative_to(repo)
+    assert (folder / "orders__paid.json").is_file()
 
 
 def test_the_fixtures_folder_can_be_overridden(monkeypatch, tmp_path):

@@ -7,7 +7,7 @@ scopes Shopify asks of an app for them.
 
 Every Admin GraphQL document the app sends is registered by one rule, so a new one cannot be
 missed: it is a module-level string constant under `app/` (the emulator in `app/devstore/`
-excepted) whose name ends in `_QUERY` or `_MUTATION` and whose text is one named `query` or
+excepted) whose name ends in `_QUERY` or `_MUTATION` and whose text is one `query` or
 `mutation`. `unregistered_documents` finds any GraphQL operation written another way.
 """
 
@@ -86,18 +86,16 @@ def schema_versions() -> list[str]:
 
 
 def schema_version(pinned: str = API_VERSION) -> str:
-    """The pinned version when the package ships it, otherwise the newest one before it.
+    """The pinned Admin API version, which the installed package must ship.
 
-    @shopify/dev-mcp 1.16.0 ships 2026-07, the version app.config pins; the fallback only
-    matters for a future pin the package does not know yet, and the tests say which they used.
+    @shopify/dev-mcp 1.16.0 ships 2025-10 to 2026-10; a pin it does not know fails here with
+    the versions it has, rather than silently checking against another version's schema.
     """
     versions = schema_versions()
-    if pinned in versions:
-        return pinned
-    earlier = [v for v in versions if v < pinned]
-    if not earlier:
-        raise LookupError(f"{SCHEMA_PACKAGE} ships no Admin schema at or before {pinned}")
-    return earlier[-1]
+    if pinned not in versions:
+        raise LookupError(f"{SCHEMA_PACKAGE} ships no Admin schema for {pinned} "
+                          f"(it has {', '.join(versions) or 'none'}): update the package")
+    return pinned
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ class AdminSchema:
 
 @cache
 def admin_schema(version: str | None = None) -> AdminSchema:
-    """Load Shopify's introspection for `version` (default: the one matching the pin)."""
+    """Load Shopify's introspection for `version` (default: the pinned one)."""
     version = version or schema_version()
     raw = json.loads(gzip.decompress((SCHEMA_DIR / f"admin_{version}.json.gz").read_bytes()))
     introspection = raw["data"]

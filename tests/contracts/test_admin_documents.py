@@ -39,6 +39,11 @@ def test_the_schema_is_shopifys_for_the_pinned_api_version(admin):
     assert schema_version() == admin.version == API_VERSION
 
 
+def test_a_pinned_version_the_package_does_not_ship_is_refused(admin):
+    with pytest.raises(LookupError, match="ships no Admin schema for 2019-04"):
+        schema_version("2019-04")
+
+
 def test_the_app_sends_the_documents_it_registers():
     # The app's known operations: a floor, so a broken registration rule cannot pass empty.
     assert {"SHOP_QUERY", "CUSTOMER_QUERY", "ORDER_QUERY", "DISCOUNT_BASIC_MUTATION",

@@ -525,3 +525,70 @@ class _AnswerChecker:
             if best is None or len(errors) < len(best):
                 best = errors
         return best or [f"{path}: no concrete type of {type_.name} fits"]
+
+
+# --- the emulator's model ---------------------------------------------------------------------
+
+def model_errors(schema: GraphQLSchema, type_: GraphQLOutputType, value: Any, path: str,
+                 depth: int = 0) -> list[str]:
+    """Where an object the emulator can answer from differs from Shopify's type: a field
+    Shopify's type does not have, or a value not of the field's type.
+
+    Resolvers (a value that is a function of the field's arguments) are called with the first
+    page of a connection and any other required argument filled in, to a limited depth (an
+    account's transaction points back to its account).
+    """
+    if isinstance(type_, GraphQLNonNull):
+        if value is None:
+            return [f"{path}: null, but {type_} is non-null"]
+        return model_errors(schema, type_.of_type, value, path, depth)
+    if value is None:
+        return []
+    if isinstance(type_, GraphQLList):
+        if not isinstance(value, list):
+            return [f"{path}: {type_} expected, got {type(value).__name__}"]
+        return [e for i, item in enumerate(value)
+                for e in model_errors(schema, type_.of_type, item, f"{path}[{i}]", depth)]
+    if isinstance(type_, GraphQLScalarType):
+        problem = scalar_problem(type_.name, value)
+        return [f"{path}: {problem}"] if problem else []
+    if isinstance(type_, GraphQLEnumType):
+        return [] if value in type_.values else [
+            f"{path}: {value!r} is not a value of enum {type_.name}"]
+    if not isinstance(value, dict):
+        return [f"{path}: {get_named_type(type_).name} expected, got {type(value).__name__}"]
+    concrete: Any = type_
+    if "__typename" in value:
+        concrete = schema.get_type(value["__typename"])
+        if not isinstance(concrete, GraphQLObjectType):
+            return [f"{path}: __typename {value['__typename']!r} is no object type of Shopify's"]
+        if concrete is not type_ and not (
+                isinstance(type_, GraphQLInterfaceType | GraphQLUnionType)
+                and schema.is_sub_type(type_, concrete)):
+            return [f"{path}: {concrete.name} is not a {get_named_type(type_).name}"]
+    if not isinstance(concrete, GraphQLObjectType):
+        return [f"{path}: a {get_named_type(type_).name} needs its __typename"]
+    errors = []
+    for key, raw in value.items():
+        if key == "__typename":
+            continue
+        field = concrete.fields.get(key)
+        here = f"{path}.{key}"
+        if field is None:
+            errors.append(f"{here}: Shopify's {concrete.name} has no field {key}")
+            continue
+        if callable(raw):
+            if depth >= 4:
+                continue
+            raw = raw(_sample_arguments(field.args))
+        errors += model_errors(schema, field.type, raw, here, depth + 1)
+    return errors
+
+
+def _sample_arguments(args: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments for calling a resolver: a first page, and a value for each required one."""
+    sample: dict[str, Any] = {"first": 5} if "first" in args else {}
+    for name, arg in args.items():
+        if isinstance(arg.type, GraphQLNonNull) and name not in sample:
+            sample[name] = "loyalty"
+    return sample

@@ -20,9 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse as parse_query
 
 from app.config import load_settings
-from app.devstore import ShopifyEmulator
+from app.devstore import ShopifyEmulator, admin_api
+from app.devstore.admin_api import ApiContext
 from app.loyalty.redemption import CombinesWith
 from app.models import Member
 from app.shopify.discounts import ShopifyDiscountIssuer
@@ -34,6 +36,8 @@ from tests.contracts.admin_schema import (
     AdminSchema,
     answer_errors,
     app_toml_scopes,
+    model_errors,
+    operation,
     registered_documents,
     requirement,
     variable_errors,
@@ -142,13 +146,30 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
                 step()
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """The recorded exchanges, and what the emulator's shop holds afterwards."""
+
+    exchanges: list[Exchange]
+    context: ApiContext
+
+
 @pytest.fixture(scope="module")
-def exchanges() -> Iterator[list[Exchange]]:
-    """Every exchange of the scenario, recorded once for the module."""
+def scenario() -> Iterator[Scenario]:
+    """The scenario, run once for the module."""
     recorder = Recorder()
     with ShopifyEmulator(TEST_API_KEY, TEST_API_SECRET, app_url=DEFAULT_APP_URL) as emulator:
         run_scenario(emulator, recorder)
-    yield recorder.exchanges
+        context = ApiContext(shop=emulator.shop(SHOP), scopes=app_toml_scopes(),
+                             app_id=emulator.app_id, client_id=emulator.client_id,
+                             now=datetime.now(UTC).timestamp())
+    yield Scenario(recorder.exchanges, context)
+
+
+@pytest.fixture
+def exchanges(scenario: Scenario) -> list[Exchange]:
+    """Every Admin GraphQL exchange of the scenario."""
+    return scenario.exchanges
 
 
 def sent(exchanges: list[Exchange], key: str) -> list[Exchange]:
@@ -198,6 +219,68 @@ def test_shopify_app_toml_grants_the_scope_of_every_metafield_owner_the_app_writ
     assert [f"{kind}: {r.text}" for kind, r in needs.items()
             if not r.met_by(app_toml_scopes())] == []
     assert not needs["Customer"].met_by(app_toml_scopes() - {"write_customers"})
+
+
+def emulator_root_arguments(context: ApiContext) -> dict[str, dict[str, Any]]:
+    """Arguments for each query root the emulator answers, naming what the scenario made."""
+    shop = context.shop
+    discount = next(iter(shop.discounts.values()))
+    return {
+        "shop": {}, "currentAppInstallation": {},
+        "customer": {"id": f"gid://shopify/Customer/{CUSTOMER_ID}"},
+        "order": {"id": f"gid://shopify/Order/{next(iter(shop.orders))}"},
+        "codeDiscountNodeByCode": {"code": discount.code},
+        "codeDiscountNode": {"id": discount.gid},
+        "discountNode": {"id": discount.gid},
+    }
+
+
+def test_every_query_the_emulator_answers_is_shopifys_with_shopifys_types(admin, scenario):
+    schema = admin.schema
+    arguments = emulator_root_arguments(scenario.context)
+    assert sorted(admin_api.QUERIES) == sorted(arguments)
+    assert schema.query_type is not None
+    errors = []
+    for name, (_scope, resolve) in admin_api.QUERIES.items():
+        field = schema.query_type.fields.get(name)
+        if field is None:
+            errors.append(f"QueryRoot has no field {name}")
+            continue
+        answer = resolve(scenario.context, arguments[name])
+        assert answer is not None, name
+        errors += model_errors(schema, field.type, answer, name)
+    assert errors == []
+
+
+def test_every_mutation_payload_the_emulator_builds_has_shopifys_types(admin, scenario):
+    mutation_type = admin.schema.mutation_type
+    assert mutation_type is not None
+    errors = []
+    answered = set()
+    for exchange in scenario.exchanges:
+        op = operation(parse_query(exchange.query))
+        if op.operation.value != "mutation":
+            continue
+        for node in op.selection_set.selections:
+            name = node.name.value
+            arguments = {a.name.value: exchange.variables.get(a.value.name.value)
+                         for a in node.arguments}
+            _scope, resolve = admin_api.MUTATIONS[name]
+            payload, _commit = resolve(scenario.context, arguments)
+            errors += model_errors(admin.schema, mutation_type.fields[name].type, payload, name)
+            answered.add(name)
+    assert answered == set(admin_api.MUTATIONS)
+    assert errors == []
+
+
+def test_an_emulator_object_with_a_field_shopify_does_not_have_is_refused(admin, scenario):
+    customer = admin_api.customer_node(scenario.context,
+                                       scenario.context.shop.customers[CUSTOMER_ID])
+    assert customer is not None
+    customer.update(loyaltyPoints=120, numberOfOrders=3)
+    assert model_errors(admin.schema, admin.schema.get_type("Customer"), customer, "c") == [
+        "c.numberOfOrders: 3 is not a UnsignedInt64 (a string)",
+        "c.loyaltyPoints: Shopify's Customer has no field loyaltyPoints"]
 
 
 # --- the checks catch what they are for ---------------------------------------------------------

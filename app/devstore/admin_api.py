@@ -6,7 +6,8 @@ Shapes follow shopify.dev's Admin GraphQL reference (2026-07):
 - https://shopify.dev/docs/api/admin-graphql/latest/mutations/storeCreditAccountCredit
 - https://shopify.dev/docs/api/admin-graphql/latest/mutations/metafieldsSet
 - https://shopify.dev/docs/api/admin-graphql/latest/queries/customer (and order, shop,
-  currentAppInstallation, codeDiscountNodeByCode, codeDiscountNode)
+  currentAppInstallation, codeDiscountNodeByCode, discountNode, and the deprecated
+  codeDiscountNode Shopify still answers)
 - https://shopify.dev/docs/api/admin-graphql/2026-07/objects/StoreCreditAccount (its
   `transactions` connection; Customer.storeCreditAccounts needs read_store_credit_accounts)
 Mutations validate first and return a commit function, so nothing changes when the request
@@ -440,6 +441,17 @@ def query_code_discount_node(ctx: ApiContext, args: dict[str, Any]) -> Any:
                                    None))
 
 
+def query_discount_node(ctx: ApiContext, args: dict[str, Any]) -> Any:
+    """discountNode(id:): the DiscountNode of a code discount, found by the id its create
+    mutation returned (https://shopify.dev/docs/api/admin-graphql/2026-07/queries/discountNode).
+    """
+    node = query_code_discount_node(ctx, args)
+    if node is None:
+        return None
+    return {"__typename": "DiscountNode", "id": node["id"], "discount": node["codeDiscount"],
+            **_metafield_fields(ctx, node["id"])}
+
+
 QUERIES: dict[str, tuple[str | None, Callable[[ApiContext, dict[str, Any]], Any]]] = {
     "shop": (None, lambda ctx, _: shop_node(ctx)),
     "currentAppInstallation": (None, lambda ctx, _: installation_node(ctx)),
@@ -447,6 +459,7 @@ QUERIES: dict[str, tuple[str | None, Callable[[ApiContext, dict[str, Any]], Any]
     "order": ("read_orders", query_order),
     "codeDiscountNodeByCode": ("read_discounts", query_code_discount_by_code),
     "codeDiscountNode": ("read_discounts", query_code_discount_node),
+    "discountNode": ("read_discounts", query_discount_node),
 }
 
 

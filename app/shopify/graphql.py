@@ -371,9 +371,10 @@ DISCOUNT_BY_CODE_QUERY = """query LoyaltyDiscountByCode($code: String!) {
   codeDiscountNodeByCode(code: $code) { id }
 }"""
 
-# shopify.dev/docs/api/admin-graphql/2026-07/queries/codeDiscountNode
+# shopify.dev/docs/api/admin-graphql/2026-07/queries/discountNode: any discount by the id its
+# create mutation returned (codeDiscountNode is deprecated in its favour).
 DISCOUNT_BY_ID_QUERY = """query LoyaltyDiscountById($id: ID!) {
-  codeDiscountNode(id: $id) { id }
+  discountNode(id: $id) { id }
 }"""
 
 # shopify.dev/docs/api/admin-graphql/2026-07/mutations/discountCodeDelete
@@ -677,7 +678,7 @@ class AdminClient:
     def discount_exists(self, discount_id: str) -> bool:
         """Whether a code discount with this id still exists."""
         node = self.execute(DISCOUNT_BY_ID_QUERY, {"id": discount_id},
-                            operation="codeDiscountNode").get("codeDiscountNode")
+                            operation="discountNode").get("discountNode")
         return node is not None
 
     def delete_discount(self, discount_id: str) -> str:

@@ -137,7 +137,7 @@ def test_voiding_deletes_the_code_and_voiding_again_changes_nothing(issuer, emul
     assert issuer.find_discount("LOYAL-ABCDE-FGHJK") is None
     issuer.void_discount(node_id)
     assert [c.root_fields[0] for c in emulator.shop(SHOP).calls][-2:] == [
-        "discountCodeDelete", "codeDiscountNode"]
+        "discountCodeDelete", "discountNode"]
 
 
 def test_a_refused_deletion_of_a_live_code_is_an_error(issuer, emulator):

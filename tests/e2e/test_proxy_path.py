@@ -23,9 +23,8 @@ def _naive(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None) if epoch else None
 
 
-@pytest.fixture
-def running(db, emulator: ShopifyEmulator, serve_app) -> Iterator[RunningApp]:
-    """The app served over HTTP with SHOP installed (its token stored), jobs inline."""
+def _install(db, emulator: ShopifyEmulator) -> None:
+    """SHOP in the emulator, and installed in our database with its token."""
     emulator.add_shop(SHOP)
     issued = emulator.issue_access_token(SHOP)
     settings = load_settings({}, app_config(db, shopify_admin_base=emulator.base_url))
@@ -34,6 +33,12 @@ def running(db, emulator: ShopifyEmulator, serve_app) -> Iterator[RunningApp]:
                        refresh_token_expires_at=_naive(issued.refresh_expires_at))
     with db.transaction() as s:
         store_grant(s, SHOP, grant, datetime.now(UTC).replace(tzinfo=None), cipher_for(settings))
+
+
+@pytest.fixture
+def running(db, emulator: ShopifyEmulator, serve_app) -> Iterator[RunningApp]:
+    """The app served over HTTP with SHOP installed, jobs inline."""
+    _install(db, emulator)
     yield serve_app()
 
 
@@ -147,3 +152,27 @@ def test_a_write_shopify_refuses_is_asked_for_again_by_a_later_request(running, 
     assert _storefront(emulator, "/a/rewards/program").status_code == 200
     assert eventually(lambda: _recorded_path(running) == "/a/rewards")
     assert _proxy_path_metafield(emulator) == ("/a/rewards", "single_line_text_field")
+
+
+def test_with_rq_workers_the_path_is_written_by_the_job_and_asked_for_once(
+        db, emulator, serve_app, redis_url):
+    _install(db, emulator)
+    running = serve_app(redis_url=redis_url)
+    emulator.customize_app_proxy(SHOP, "a", "rewards")
+    for _ in range(3):
+        assert _storefront(emulator, "/a/rewards/program").status_code == 200
+    assert _metafield_writes(emulator) == 0
+
+    running.work()
+
+    assert _recorded_path(running) == "/a/rewards"
+    assert _proxy_path_metafield(emulator) == ("/a/rewards", "single_line_text_field")
+    assert _metafield_writes(emulator) == 1
+
+
+def test_the_proxys_own_address_is_verified_like_every_proxy_call(running):
+    for path in ("/proxy", "/proxy/"):
+        answer = httpx.get(f"{running.url}{path}", params={"shop": SHOP,
+                                                           "path_prefix": "/a/elsewhere"})
+        assert (answer.status_code, answer.json()["error"]) == (401, "invalid_signature")
+    assert _recorded_path(running) is None

@@ -253,9 +253,18 @@ class ShopifyEmulator:
                     token.expires_at = now - 1
 
     def uninstall_app(self, shop: str, *, notify: bool = True) -> tuple[int, str] | None:
-        """Revoke every token and, when notify, send app/uninstalled like Shopify does."""
+        """Revoke every token and, when notify, send app/uninstalled like Shopify does.
+
+        The app installation goes with it: app-data metafields are tied to one installation
+        (shopify.dev/docs/apps/build/custom-data/ownership#app-data-metafields), and a later
+        install is a new AppInstallation that holds none of them.
+        """
         with self.lock:
             state = self.shop(shop)
+            owner = state.installation_gid
+            for key in [k for k in state.metafields if k[0] == owner]:
+                del state.metafields[key]
+            state.installation_id = next_id()
             state.tokens.clear()
             state.refresh_tokens.clear()
             state.granted_scopes = None

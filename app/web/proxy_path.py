@@ -16,8 +16,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.models import Shop
-from app.queueing import enqueue_or_leave_to_sweep
-from app.shopify.proxy_path import DEFAULT_PROXY_PATH, storefront_proxy_path
+from app.shopify.proxy_path import (
+    DEFAULT_PROXY_PATH,
+    enqueue_proxy_path_sync,
+    storefront_proxy_path,
+)
 from app.web.context import runtime
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,4 @@ def learn_proxy_path(shop_domain: str, path_prefixes: list[str]) -> None:
         return
     asked[(shop_domain, path)] = moment
     log.info("storefront proxy path changed", extra={"shop": shop_domain})
-    enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_proxy_path", row.id, path,
-                              job_id=f"proxy-path-{row.id}-{path.strip('/').replace('/', '-')}",
-                              queue_name="default")
+    enqueue_proxy_path_sync(rt.queue, row.id, path)

@@ -17,6 +17,7 @@ from app.models import Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from tests.conftest import app_config
 from tests.e2e.conftest import SHOP, RunningApp, eventually
+from tests.e2e.test_platform import _install_by_code_grant, _shop_row
 
 
 def _naive(epoch: float | None) -> datetime | None:
@@ -176,3 +177,23 @@ def test_the_proxys_own_address_is_verified_like_every_proxy_call(running):
                                                            "path_prefix": "/a/elsewhere"})
         assert (answer.status_code, answer.json()["error"]) == (401, "invalid_signature")
     assert _recorded_path(running) is None
+
+
+def test_a_reinstalled_app_tells_its_new_installation_where_the_proxy_is(db, emulator,
+                                                                        serve_app):
+    emulator.add_shop(SHOP)
+    running = serve_app()
+    assert _install_by_code_grant(running).status_code == 302
+    emulator.customize_app_proxy(SHOP, "a", "rewards")
+    _storefront(emulator, "/a/rewards")
+    assert eventually(lambda: _proxy_path_metafield(emulator) is not None)
+
+    assert emulator.uninstall_app(SHOP)[0] == 200
+    assert eventually(lambda: not _shop_row(running.db).is_installed)
+    # The old installation's app-data metafields went with it.
+    assert _proxy_path_metafield(emulator) is None
+    assert _install_by_code_grant(running).status_code == 302
+
+    # No storefront request could reach the moved proxy yet: the install itself writes it.
+    assert eventually(lambda: _proxy_path_metafield(emulator) == (
+        "/a/rewards", "single_line_text_field"))

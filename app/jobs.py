@@ -115,6 +115,13 @@ def sync_member_metafields(shop_id: int, member_id: int) -> str:
     return push_member_metafields(runtime_module.current(), shop_id, member_id)
 
 
+def sync_proxy_path(shop_id: int, path: str) -> str:
+    """Tell the theme extension the storefront path of the app proxy (app-data metafield)."""
+    from app.shopify.proxy_path import push_proxy_path
+
+    return push_proxy_path(runtime_module.current(), shop_id, path)
+
+
 def daily_round(shop_id: int, now_iso: str | None = None) -> str:
     """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers)."""
     from datetime import datetime

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import threading
 import time
 import tomllib
@@ -43,6 +44,12 @@ from app.devstore.state import (
     next_id,
 )
 
+# What a merchant may choose for the app proxy URL of their store (shopify.dev
+# docs/apps/online-store/app-proxies): one of these prefixes, and a subpath of letters,
+# numbers, underscores and hyphens, up to 30 characters, other than the reserved words.
+PROXY_PREFIXES = ("apps", "a", "community", "tools")
+PROXY_SUBPATH = re.compile(r"[A-Za-z0-9_-]{1,30}")
+RESERVED_PROXY_SUBPATHS = frozenset({"admin", "services", "password", "login"})
 # Used only when shopify.app.toml cannot be read (shopify-notes §4).
 DEFAULT_SCOPES = "read_orders,read_customers,write_customers,write_discounts,write_app_proxy"
 FAILURE_KINDS = ("http_503", "http_429", "throttled", "user_error", "network")
@@ -246,9 +253,18 @@ class ShopifyEmulator:
                     token.expires_at = now - 1
 
     def uninstall_app(self, shop: str, *, notify: bool = True) -> tuple[int, str] | None:
-        """Revoke every token and, when notify, send app/uninstalled like Shopify does."""
+        """Revoke every token and, when notify, send app/uninstalled like Shopify does.
+
+        The app installation goes with it: app-data metafields are tied to one installation
+        (shopify.dev/docs/apps/build/custom-data/ownership#app-data-metafields), and a later
+        install is a new AppInstallation that holds none of them.
+        """
         with self.lock:
             state = self.shop(shop)
+            owner = state.installation_gid
+            for key in [k for k in state.metafields if k[0] == owner]:
+                del state.metafields[key]
+            state.installation_id = next_id()
             state.tokens.clear()
             state.refresh_tokens.clear()
             state.granted_scopes = None
@@ -300,8 +316,28 @@ class ShopifyEmulator:
 
     @property
     def proxy_path_prefix(self) -> str:
-        """The storefront path Shopify proxies, e.g. /apps/loyalty."""
+        """The storefront path the app's configuration asks for, e.g. /apps/loyalty."""
         return f"/{self.proxy_prefix}/{self.proxy_subpath}"
+
+    def proxy_path_for(self, shop: str) -> str:
+        """The storefront path Shopify proxies on this shop: the merchant's, else the app's."""
+        with self.lock:
+            state = self.shops.get(shop)
+            custom = state.proxy_path if state is not None else None
+        return custom or self.proxy_path_prefix
+
+    def customize_app_proxy(self, shop: str, prefix: str, subpath: str) -> str:
+        """What a merchant does in the admin's app settings (App proxy > Customize URL): the
+        store's proxy moves to /<prefix>/<subpath> and the old path stops being proxied.
+        Returns the new path; ValueError for one Shopify's form would refuse."""
+        if prefix not in PROXY_PREFIXES:
+            raise ValueError(f"prefix must be one of {PROXY_PREFIXES}, not {prefix!r}")
+        if not PROXY_SUBPATH.fullmatch(subpath) or subpath.lower() in RESERVED_PROXY_SUBPATHS:
+            raise ValueError(f"{subpath!r} is not a subpath Shopify accepts")
+        path = f"/{prefix}/{subpath}"
+        with self.lock:
+            self.shop(shop).proxy_path = None if path == self.proxy_path_prefix else path
+        return path
 
     def proxy_params(self, shop: str, original: Iterable[tuple[str, str]],
                      logged_in_customer_id: str | int | None,
@@ -310,7 +346,8 @@ class ShopifyEmulator:
         added = [("shop", shop),
                  ("logged_in_customer_id",
                   "" if logged_in_customer_id is None else str(logged_in_customer_id)),
-                 ("path_prefix", self.proxy_path_prefix), ("timestamp", str(self._now(now)))]
+                 ("path_prefix", self.proxy_path_for(shop)),
+                 ("timestamp", str(self._now(now)))]
         signature = proxy_signature([*original, *added], self.client_secret)
         return [*added, ("signature", signature)]
 

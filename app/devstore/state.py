@@ -235,6 +235,9 @@ class ShopState:
     calls: list[ApiCall] = field(default_factory=list)
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     granted_scopes: str | None = None
+    # The storefront path of the app proxy when the merchant customised it (e.g. "/a/rewards");
+    # None: the app's configured prefix and subpath.
+    proxy_path: str | None = None
 
     @property
     def gid(self) -> str:

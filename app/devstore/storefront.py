@@ -16,7 +16,8 @@ Serving: `create_storefront_app(emulator, shop)` plays the shop's online store.
 for that customer, `/dev/storefront` the same for a logged-out visitor, and
 `/dev/storefront/loyalty` a page with the loyalty block. The customer's `$app` metafields are
 read from the emulator, i.e. whatever the app last wrote with metafieldsSet, exactly as Shopify
-renders them. `/apps/loyalty/*` goes to the emulator's signing app proxy with the visitor's
+renders them. The shop's app proxy path (`/apps/loyalty/*` unless the merchant customised it,
+`ShopifyEmulator.customize_app_proxy`) goes to the emulator's signing app proxy with the visitor's
 storefront session (the `emu_customer_id` cookie each page sets or clears), so the widget talks
 to the running app as it would on a store. `with_storefront(app, emulator, shop)` serves these
 paths on the app's own address (how `make demo` shows them).
@@ -40,6 +41,7 @@ import httpx
 from flask import Flask, Response, abort, redirect, request
 
 from app.devstore.admin_api import ApiContext
+from app.devstore.emulator import PROXY_PREFIXES
 from app.devstore.state import ShopState, gid
 from app.devstore.web import CUSTOMER_COOKIE
 
@@ -206,9 +208,12 @@ DEFAULT_ROUTES = {"account_login_url": "/account/login",
 
 def storefront_objects(*, customer: Mapping[str, Any] | None, locale: str = DEFAULT_LOCALE,
                        shop: Mapping[str, Any] | None = None,
-                       routes: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The global objects Shopify gives every block: customer (nil for guests), shop, routes."""
+                       routes: Mapping[str, str] | None = None,
+                       app: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The global objects Shopify gives every block: customer (nil for guests), shop, routes,
+    and `app` with the app's own app-data metafields (`app.metafields['$app']`)."""
     return {
+        "app": dict(app or {"metafields": {}}),
         "customer": customer,
         "shop": dict(shop or DEFAULT_SHOP),
         "routes": dict(routes or DEFAULT_ROUTES),
@@ -220,7 +225,8 @@ def render_block(name: str, *, customer: Mapping[str, Any] | None = None,
                  settings: Mapping[str, Any] | None = None, locale: str = DEFAULT_LOCALE,
                  block_id: str = "test", asset_base: str = "/assets/",
                  shop: Mapping[str, Any] | None = None,
-                 routes: Mapping[str, str] | None = None) -> str:
+                 routes: Mapping[str, str] | None = None,
+                 app: Mapping[str, Any] | None = None) -> str:
     """Render blocks/<name>.liquid for one visitor, with default settings plus overrides."""
     source = block_source(name)
     block_settings = {**default_settings(block_schema(source)), **(settings or {})}
@@ -229,7 +235,7 @@ def render_block(name: str, *, customer: Mapping[str, Any] | None = None,
     template = storefront_environment(locale, asset_base).from_string(
         source, name=f"blocks/{name}.liquid")
     return template.render(block=block, **storefront_objects(
-        customer=customer, locale=locale, shop=shop, routes=routes))
+        customer=customer, locale=locale, shop=shop, routes=routes, app=app))
 
 
 def stylesheets(blocks: Iterable[str]) -> list[str]:
@@ -246,7 +252,8 @@ def storefront_page(*, customer: Mapping[str, Any] | None = None,
                     blocks: Iterable[str] = ALL_BLOCKS, locale: str = DEFAULT_LOCALE,
                     settings: Mapping[str, Mapping[str, Any]] | None = None,
                     asset_base: str = "/assets/", shop: Mapping[str, Any] | None = None,
-                    routes: Mapping[str, str] | None = None, toolbar: str = "") -> str:
+                    routes: Mapping[str, str] | None = None, toolbar: str = "",
+                    app: Mapping[str, Any] | None = None) -> str:
     """A whole page with the chosen blocks rendered for this visitor.
 
     As Shopify assembles them: block stylesheets in <head> once, app blocks inside a section in
@@ -261,7 +268,7 @@ def storefront_page(*, customer: Mapping[str, Any] | None = None,
         """One block, with ids unique on the page."""
         return render_block(name, customer=customer, locale=locale, block_id=f"{name}-1",
                             settings=settings.get(name), asset_base=asset_base, shop=shop,
-                            routes=routes)
+                            routes=routes, app=app)
 
     head_links = "\n".join(
         f'<link rel="stylesheet" href="{html.escape(asset_base + sheet)}">'
@@ -315,6 +322,26 @@ def metafield_value(type_: str, value: str) -> Any:
     return value
 
 
+def _own_metafields(emulator: ShopifyEmulator, state: ShopState,
+                    owner: str) -> dict[str, dict[str, Any]]:
+    """An owner's metafields in the app's reserved namespace, by key, as Liquid sees them
+    (the emulator resolves `$app` as the Admin API does)."""
+    namespace = ApiContext(shop=state, scopes=frozenset(), app_id=emulator.app_id,
+                           client_id=emulator.client_id, now=0).namespace("$app")
+    return {mf.key: {"value": metafield_value(mf.type, mf.value), "type": mf.type}
+            for (owner_id, ns, _), mf in state.metafields.items()
+            if owner_id == owner and ns == namespace}
+
+
+def liquid_app(emulator: ShopifyEmulator, shop: str) -> dict[str, Any]:
+    """The `app` object: the app-data metafields the app set on its installation
+    (`metafieldsSet` with `ownerId = currentAppInstallation.id`)."""
+    with emulator.lock:
+        state = emulator.shop(shop)
+        return {"metafields": {"$app": _own_metafields(emulator, state,
+                                                       state.installation_gid)}}
+
+
 def liquid_customer(emulator: ShopifyEmulator, shop: str,
                     customer_id: int) -> dict[str, Any] | None:
     """The `customer` object for a logged-in customer, with the app's own metafields.
@@ -327,12 +354,7 @@ def liquid_customer(emulator: ShopifyEmulator, shop: str,
         customer = state.customers.get(customer_id)
         if customer is None:
             return None
-        namespace = ApiContext(shop=state, scopes=frozenset(), app_id=emulator.app_id,
-                               client_id=emulator.client_id, now=0).namespace("$app")
-        owner = gid("Customer", customer_id)
-        own = {mf.key: {"value": metafield_value(mf.type, mf.value), "type": mf.type}
-               for (owner_id, ns, _), mf in state.metafields.items()
-               if owner_id == owner and ns == namespace}
+        own = _own_metafields(emulator, state, gid("Customer", customer_id))
         return {"id": customer.id, "first_name": customer.first_name or "",
                 "last_name": customer.last_name or "", "email": customer.email or "",
                 "metafields": {"$app": own}}
@@ -383,7 +405,6 @@ def _toolbar(emulator: ShopifyEmulator, shop: str, path: str, locale: str,
 def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
     """The shop's online store: pages with the extension's blocks, its assets, the app proxy."""
     app = Flask("app.devstore.storefront")
-    proxy_prefix = emulator.proxy_path_prefix
     account = f"{PAGE_PATH}/account"
     routes = {"account_login_url": f"{account}/login",
               "account_register_url": f"{account}/register", "root_url": PAGE_PATH}
@@ -409,7 +430,8 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
                     if customer_id is not None else None)
         markup = storefront_page(customer=customer, blocks=blocks, locale=locale,
                                  asset_base=ASSET_BASE, shop=shop_object, routes=routes,
-                                 toolbar=_toolbar(emulator, shop, path, locale, customer_id))
+                                 toolbar=_toolbar(emulator, shop, path, locale, customer_id),
+                                 app=liquid_app(emulator, shop))
         response = Response(markup, content_type="text/html; charset=utf-8")
         # The storefront session: Shopify signs this customer into every app-proxy request.
         if customer_id is None:
@@ -465,17 +487,25 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
         return Response(path.read_bytes(),
                         content_type=mimetypes.guess_type(path.name)[0] or "text/plain")
 
-    @app.route(f"{proxy_prefix}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def app_proxy(rest: str) -> Response:
-        """Send /apps/loyalty/<rest> through the emulator's signing proxy, as this visitor."""
+    proxy_route = f"/<any({', '.join(PROXY_PREFIXES)}):prefix>/<subpath>"
+
+    @app.route(proxy_route, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @app.route(f"{proxy_route}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def app_proxy(prefix: str, subpath: str, rest: str = "") -> Response:
+        """Send <proxy path>/<rest> through the emulator's signing proxy, as this visitor.
+
+        Whatever path the store's proxy has now (the merchant may have moved it); the emulator
+        answers 404 for any other, as Shopify's storefront does.
+        """
+        proxy_prefix = f"/{prefix}/{subpath}"
         headers = {name: request.headers[name] for name in _FORWARDED_HEADERS
                    if name in request.headers}
         customer = request.cookies.get(CUSTOMER_COOKIE, "")
         if customer.isdigit():
             headers["Cookie"] = f"{CUSTOMER_COOKIE}={customer}"
         query = request.query_string.decode("latin-1")
-        target = f"{emulator.base_url}/{shop}{proxy_prefix}/{rest}" + (f"?{query}" if query
-                                                                         else "")
+        target = (f"{emulator.base_url}/{shop}{proxy_prefix}" + (f"/{rest}" if rest else "")
+                  + (f"?{query}" if query else ""))
         try:
             # The emulator waits for the app; give it its own timeout and a little more.
             with httpx.Client(timeout=emulator.request_timeout + 5) as client:
@@ -493,9 +523,10 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
     return app
 
 
-def storefront_paths(emulator: ShopifyEmulator) -> tuple[str, ...]:
-    """Path prefixes the storefront answers when it shares an address with the app."""
-    return (PAGE_PATH, emulator.proxy_path_prefix + "/")
+def storefront_paths(emulator: ShopifyEmulator, shop: str) -> tuple[str, ...]:
+    """Path prefixes the storefront answers when it shares an address with the app: its pages
+    and the shop's app proxy path as it is now."""
+    return (PAGE_PATH, emulator.proxy_path_for(shop))
 
 
 def with_storefront(app: Callable[..., Any], emulator: ShopifyEmulator,
@@ -505,12 +536,12 @@ def with_storefront(app: Callable[..., Any], emulator: ShopifyEmulator,
     Only the demo's server is built this way, so the app itself never serves a storefront.
     """
     storefront = create_storefront_app(emulator, shop)
-    page, proxy = storefront_paths(emulator)
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Route by path."""
         path = environ.get("PATH_INFO", "")
-        owned = path == page or path.startswith(page + "/") or path.startswith(proxy)
+        page, proxy = storefront_paths(emulator, shop)
+        owned = any(path == prefix or path.startswith(prefix + "/") for prefix in (page, proxy))
         return (storefront if owned else app)(environ, start_response)
 
     return dispatch

@@ -15,6 +15,7 @@ import httpx
 from flask import Flask, Response, abort, jsonify, redirect, request
 
 from app.devstore import endpoints
+from app.devstore.emulator import PROXY_PREFIXES
 from app.devstore.signing import admin_host_param, oauth_query_hmac
 from app.devstore.state import ShopState
 
@@ -101,13 +102,17 @@ def create_emulator_app(emu: ShopifyEmulator) -> Flask:
         target = f"{emu.app_url.rstrip('/')}/{rest}"
         return redirect(f"{target}?{urlencode(sorted(params.items()))}", code=302)
 
-    proxy_base = f"/<shop>/{emu.proxy_prefix}/{emu.proxy_subpath}"
+    # Any prefix a merchant may choose; the handler answers only the shop's current path.
+    proxy_base = f"/<shop>/<any({', '.join(PROXY_PREFIXES)}):prefix>/<subpath>"
 
     @app.route(proxy_base, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     @app.route(proxy_base + "/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def app_proxy(shop: str, rest: str = "") -> Response:
+    def app_proxy(shop: str, prefix: str, subpath: str, rest: str = "") -> Response:
         """Forward to {app_url}/proxy/<rest> with Shopify's signed parameters."""
         state = shop_or_404(shop)
+        if f"/{prefix}/{subpath}" != emu.proxy_path_for(state.domain):
+            # Not (or no longer) this store's proxy: the storefront's own 404.
+            abort(_not_found())
         original = request.query_string.decode()
         added = emu.proxy_params(state.domain, parse_qsl(original, keep_blank_values=True),
                                  request.cookies.get(CUSTOMER_COOKIE) or None)

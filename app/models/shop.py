@@ -32,6 +32,9 @@ class Shop(Base):
     installed_at: Mapped[datetime | None]
     uninstalled_at: Mapped[datetime | None]
     onboarding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The storefront path of the app proxy (`/apps/loyalty` unless the merchant changed it) as
+    # last written to the app-data metafield the theme extension reads (app/shopify/proxy_path).
+    proxy_path: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -38,6 +38,7 @@ from app.shopify.oauth import (
     state_cookie,
     verify_callback,
 )
+from app.shopify.proxy_path import restore_after_install
 from app.shopify.shops import record_shop_details
 from app.shopify.tokens import TokenUnavailable, cipher_for, ensure_access_token, store_grant
 from app.shopify.verify import (
@@ -144,6 +145,8 @@ def _welcome_shop(shop: str, access_token: str) -> None:
     with _runtime().db.transaction() as session:
         row = session.execute(select(Shop).where(Shop.domain == shop)).scalar_one()
         seed_default_rewards(session, row, _utc(_clock()))
+        shop_id, proxy_path = row.id, row.proxy_path
+    restore_after_install(_runtime().queue, shop_id, proxy_path)
     _remember_shop_details(shop, access_token)
 
 

@@ -1,4 +1,5 @@
-"""The storefront widget's backend, reached through Shopify's app proxy (/apps/loyalty/…).
+"""The storefront widget's backend, reached through Shopify's app proxy (/apps/loyalty/… unless
+the merchant moved it; see app/web/proxy_path.py).
 
 Every request is verified by its `signature` before anything else; the shopper is only ever
 the signed `logged_in_customer_id`. Answers are JSON (never Liquid built from input).
@@ -38,6 +39,7 @@ from app.shopify.discounts import discount_issuer_for
 from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
 from app.web.context import clock, now, runtime
+from app.web.proxy_path import learn_proxy_path
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ def verify_signature():  # noqa: ANN201 - Flask hook
     key = f"proxy:{check.shop}:{check.customer_id or request.remote_addr}:{int(is_write)}"
     if not _limiter().allow(key, WRITES_PER_MINUTE if is_write else READS_PER_MINUTE, 60):
         return error("rate_limited", "too many requests; try again in a minute", 429)
+    # The merchant may have moved the proxy: the signed path_prefix says where it is now.
+    learn_proxy_path(check.shop, request.args.getlist("path_prefix"))
     return None
 
 
@@ -147,6 +151,14 @@ def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
     """The logged-in shopper's member, enrolled on first sight (they are a customer)."""
     member = member_for_customer(session, shop, g.customer_id)
     return member or enrol(session, shop, now=now, customer_id=g.customer_id)
+
+
+@bp.get("/", strict_slashes=False)
+def connected():  # noqa: ANN201 - Flask view
+    """The proxy's own address (`https://{shop}/apps/loyalty`, or wherever the merchant moved
+    it): says the program answers here. Opening it after moving the proxy in Shopify's admin
+    is enough for the widget to follow (verify_signature learns the signed path_prefix)."""
+    return jsonify({"ok": True})
 
 
 @bp.get("/program")

@@ -5,6 +5,7 @@ import hmac
 from collections import defaultdict
 from urllib.parse import parse_qsl
 
+import pytest
 from shopify_app import verify_app_proxy_req
 
 from tests.conftest import TEST_API_SECRET
@@ -103,3 +104,51 @@ def test_sign_proxy_query_builds_what_the_app_receives(emulator):
     assert pairs[:3] == [("lang", "en"), ("tags", "a"), ("tags", "b")]
     assert dict(pairs)["timestamp"] == "1800000000"
     assert _signature_is_valid(query)
+
+
+def test_a_proxy_the_merchant_moved_is_forwarded_from_its_new_path_with_that_path_prefix(
+        http, emulator, shop, receiver):
+    emulator.app_url = receiver.url
+
+    assert emulator.customize_app_proxy(shop, "a", "rewards") == "/a/rewards"
+    response = http.get(f"{emulator.base_url}/{shop}/a/rewards/member?lang=en")
+
+    assert (response.status_code, response.json()) == (200, {"ok": True})
+    [request] = receiver.requests
+    assert request.path == "/proxy/member"
+    params = dict(parse_qsl(request.query, keep_blank_values=True))
+    assert params["path_prefix"] == "/a/rewards"
+    assert _signature_is_valid(request.query)
+
+
+def test_the_old_path_is_no_longer_proxied_once_the_merchant_moved_it(http, emulator, shop,
+                                                                     receiver):
+    emulator.app_url = receiver.url
+    emulator.customize_app_proxy(shop, "community", "club")
+
+    assert http.get(f"{emulator.base_url}/{shop}/apps/loyalty/member").status_code == 404
+    assert http.get(f"{emulator.base_url}/{shop}/a/club/member").status_code == 404
+    assert receiver.requests == []
+    # Another shop of the same app keeps the app's configured path.
+    emulator.add_shop("other-shop.myshopify.com")
+    assert http.get(f"{emulator.base_url}/other-shop.myshopify.com/apps/loyalty/member"
+                    ).status_code == 200
+
+
+def test_the_proxys_own_address_is_forwarded_to_the_proxy_url(http, emulator, shop, receiver):
+    emulator.app_url = receiver.url
+    emulator.customize_app_proxy(shop, "tools", "points")
+
+    assert http.get(f"{emulator.base_url}/{shop}/tools/points").status_code == 200
+    [request] = receiver.requests
+    assert request.path == "/proxy"
+    assert dict(parse_qsl(request.query, keep_blank_values=True))["path_prefix"] == "/tools/points"
+
+
+@pytest.mark.parametrize(("prefix", "subpath"), [
+    ("shop", "rewards"), ("apps", "admin"), ("a", "Login"), ("apps", "x" * 31), ("apps", ""),
+    ("apps", "my/rewards"), ("apps", "réwards")])
+def test_a_proxy_url_shopify_would_refuse_is_refused(emulator, shop, prefix, subpath):
+    with pytest.raises(ValueError):
+        emulator.customize_app_proxy(shop, prefix, subpath)
+    assert emulator.proxy_path_for(shop) == "/apps/loyalty"

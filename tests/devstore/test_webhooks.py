@@ -123,3 +123,23 @@ def test_uninstall_revokes_tokens_and_notifies_the_app(emulator, shop, receiver,
     assert receiver.requests[0].headers["x-shopify-topic"] == "app/uninstalled"
     assert receiver.json()["myshopify_domain"] == shop
     assert gql("{ shop { name } }", token=access_token).status_code == 401
+
+
+def test_a_reinstall_is_a_new_app_installation_without_the_old_app_data_metafields(
+        emulator, shop, receiver, gql, access_token):
+    emulator.app_url = receiver.url
+    installation = gql("{ currentAppInstallation { id } }").json()[
+        "data"]["currentAppInstallation"]["id"]
+    written = gql("""mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) {
+        metafields { id } userErrors { code } } }""", {"m": [{
+        "ownerId": installation, "namespace": "$app", "key": "proxy_path",
+        "type": "single_line_text_field", "value": "/a/rewards"}]}).json()
+    assert written["data"]["metafieldsSet"]["userErrors"] == []
+
+    emulator.uninstall_app(shop)
+    token = emulator.issue_access_token(shop).access_token
+
+    again = gql("""{ currentAppInstallation { id
+        metafield(namespace: "$app", key: "proxy_path") { value } } }""", token=token).json()
+    assert again["data"]["currentAppInstallation"]["id"] != installation
+    assert again["data"]["currentAppInstallation"]["metafield"] is None

@@ -229,3 +229,18 @@ def test_without_reviews_the_page_block_loads_no_reviews_script():
     assert block.find_all(data_ll_reviews=True) == []
     assert [s.attrs["src"] for s in block.find_all("script") if "src" in s.attrs] == [
         "/assets/loyalty-widget.js"]
+
+
+# The app-data metafield the app writes once a request came through a moved app proxy.
+MOVED_PROXY = {"metafields": {"$app": {"proxy_path": {"value": "/a/rewards",
+                                                      "type": "single_line_text_field"}}}}
+
+
+def test_both_blocks_call_the_app_proxy_at_shopify_app_toml_s_path_until_the_app_writes_one():
+    assert launcher().attrs["data-ll-proxy"] == "/apps/loyalty"
+    assert page_block().attrs["data-ll-proxy"] == "/apps/loyalty"
+
+
+def test_both_blocks_call_the_app_proxy_where_the_merchant_moved_it():
+    assert launcher(app=MOVED_PROXY).attrs["data-ll-proxy"] == "/a/rewards"
+    assert page_block(customer=MEMBER, app=MOVED_PROXY).attrs["data-ll-proxy"] == "/a/rewards"

@@ -153,6 +153,39 @@ def test_the_demo_serves_the_storefront_beside_the_app_and_prints_its_links(tmp_
         demo.stop()
 
 
+def test_the_blocks_call_the_proxy_path_the_app_wrote_on_its_installation(storefront, shop):
+    assert parse(storefront.get(PAGE_PATH).get_data(as_text=True)).find(
+        "div", data_ll_root=True).attrs["data-ll-proxy"] == "/apps/loyalty"
+    state = shop.shop(SHOP)
+    state.metafields[(state.installation_gid, f"app--{shop.app_id}", "proxy_path")] = Metafield(
+        id=99, owner_id=state.installation_gid, namespace=f"app--{shop.app_id}",
+        key="proxy_path", type="single_line_text_field", value="/a/rewards",
+        created_at="2026-12-05T10:00:00Z", updated_at="2026-12-05T10:00:00Z")
+
+    page = parse(storefront.get(f"{PAGE_PATH}/loyalty").get_data(as_text=True))
+
+    assert [root.attrs["data-ll-proxy"] for root in page.find_all(data_ll_root=True)] == [
+        "/a/rewards", "/a/rewards"]
+
+
+def test_the_demo_storefront_follows_the_proxy_where_the_merchant_moved_it(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    demo = start_demo(database_url=f"sqlite:///{tmp_path / 'demo.db'}", port=0)
+    try:
+        demo.emulator.add_shop(DEMO_SHOP)
+        demo.emulator.customize_app_proxy(DEMO_SHOP, "a", "rewards")
+        with httpx.Client(base_url=demo.app_url, timeout=10) as browser:
+            # The app answers through the emulator's signed proxy at the new path only.
+            program = browser.get("/a/rewards/program")
+            assert (program.status_code, program.json()["error"]) == (404, "shop_not_installed")
+            old = browser.get("/apps/loyalty/program")
+            assert old.status_code == 404
+            assert "shop_not_installed" not in old.text
+    finally:
+        demo.stop()
+
+
 def test_the_storefront_and_the_demo_import_without_python_liquid():
     blocked = ("import sys; sys.modules['liquid'] = None; "
                "import app.devstore.storefront, app.demo; print('ok')")

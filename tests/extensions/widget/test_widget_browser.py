@@ -146,6 +146,8 @@ class Visit:
             permissions=["clipboard-read", "clipboard-write"])
         self.page = self.context.new_page()
         self.requests: list[str] = []
+        # Where the storefront's app proxy is (the merchant may move it).
+        self.proxy_prefix = PROXY_PREFIX
         self.page.on("request", lambda r: self.requests.append(
             f"{r.method} {r.url.removeprefix(base_url)}"))
         self.page.add_init_script(MEASURE_LAYOUT_SHIFT)
@@ -153,7 +155,7 @@ class Visit:
 
     def proxy_requests(self) -> list[str]:
         """The app-proxy calls so far, e.g. `GET /apps/loyalty/member`."""
-        return [r for r in self.requests if PROXY_PREFIX in r]
+        return [r for r in self.requests if self.proxy_prefix in r]
 
     def layout_shift(self) -> float:
         """Cumulative layout shift so far, ignoring shifts caused by input."""
@@ -165,7 +167,7 @@ class Visit:
 
     def open_launcher(self) -> None:
         """Click the launcher and wait until the live data is in the panel."""
-        with self.page.expect_response(lambda r: PROXY_PREFIX in r.url):
+        with self.page.expect_response(lambda r: self.proxy_prefix in r.url):
             self.page.click("[data-ll-toggle]")
         self.wait_until_rendered()
 
@@ -176,7 +178,7 @@ class Visit:
 
     def redeem(self, title: str) -> None:
         """Click a reward's Redeem button and wait for the app's answer."""
-        with self.page.expect_response(lambda r: r.url.endswith("/apps/loyalty/redeem")):
+        with self.page.expect_response(lambda r: r.url.endswith(f"{self.proxy_prefix}redeem")):
             self.page.click(f"[data-ll-redeem][aria-label='Redeem {title}']")
 
     def status(self) -> str:
@@ -558,3 +560,43 @@ def test_without_approved_reviews_the_reviews_section_stays_hidden(visit, demo):
     assert v.page.is_hidden("[data-ll-reviews]")
     assert v.page.locator("[data-ll-reviews] li").count() == 0
     assert v.layout_shift() == 0
+
+
+def app_data(demo: Demo, key: str) -> str | None:
+    """The value of one of the app's app-data metafields (owner: its installation) in Shopify."""
+    with demo.emulator.lock:
+        state = demo.emulator.shop(DEMO_SHOP)
+        return next((mf.value for (owner, _, k), mf in state.metafields.items()
+                     if owner == state.installation_gid and k == key), None)
+
+
+def test_after_the_merchant_moves_the_app_proxy_the_widget_loads_and_redeems_through_it(
+        visit, demo):
+    # What the merchant does in Shopify's admin: the store's proxy URL becomes /a/rewards, and
+    # /apps/loyalty is no longer proxied.
+    demo.emulator.customize_app_proxy(DEMO_SHOP, "a", "rewards")
+    # They open the new address Shopify shows them; the app learns it from path_prefix.
+    merchant = visit("/a/rewards")
+    assert merchant.page.evaluate("JSON.parse(document.body.innerText)") == {"ok": True}
+    assert eventually(lambda: app_data(demo, "proxy_path") == "/a/rewards")
+
+    v = visit(MEMBER_PAGE)
+    v.proxy_prefix = "/a/rewards/"
+    v.open_launcher()
+
+    assert v.text(".ll-balance") == "2,050 points available"
+    v.redeem("$5 off")
+    v.page.wait_for_selector(".ll-code", state="visible")
+    [redemption] = redemptions(demo)
+    assert v.proxy_requests() == ["GET /a/rewards/member", "POST /a/rewards/redeem"]
+    assert v.text(".ll-code [data-ll-code]") == redemption.code
+    assert v.text(".ll-balance") == "1,550 points available"
+    assert adas_codes(demo) == [redemption.code]
+    assert not any("/apps/loyalty" in r for r in v.requests)
+
+    page = visit(f"{LOYALTY_PAGE}?customer_id={ADA['id']}")
+    page.proxy_prefix = "/a/rewards/"
+    page.wait_until_rendered()
+    assert sorted(page.proxy_requests()) == [
+        "GET /a/rewards/member", "GET /a/rewards/program", "GET /a/rewards/reviews"]
+    assert page.text(".ll-balance") == "1,550 points available"

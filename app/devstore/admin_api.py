@@ -171,9 +171,17 @@ def _owner_kind(owner_id: str) -> str:
     return owner_id.removeprefix("gid://shopify/").partition("/")[0]
 
 
+# MetafieldOwnerType values that are not the kind's words joined by "_": an app installation's
+# (app-data) metafields are API_PERMISSION's, and some kinds are one word (2026-07 enum,
+# shopify.dev/docs/api/admin-graphql/2026-07/enums/MetafieldOwnerType).
+_OWNER_TYPES = {"AppInstallation": "API_PERMISSION", "ProductVariant": "PRODUCTVARIANT",
+                "DraftOrder": "DRAFTORDER", "CartTransform": "CARTTRANSFORM"}
+
+
 def _owner_type(owner_id: str) -> str:
-    """MetafieldOwnerType: AppInstallation -> APP_INSTALLATION."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", _owner_kind(owner_id)).upper()
+    """MetafieldOwnerType of an owner: Customer -> CUSTOMER, AppInstallation -> API_PERMISSION."""
+    kind = _owner_kind(owner_id)
+    return _OWNER_TYPES.get(kind) or re.sub(r"(?<!^)(?=[A-Z])", "_", kind).upper()
 
 
 def _metafield_fields(ctx: ApiContext, owner_id: str) -> dict[str, Any]:

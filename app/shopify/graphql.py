@@ -371,6 +371,12 @@ DISCOUNT_BY_CODE_QUERY = """query LoyaltyDiscountByCode($code: String!) {
   codeDiscountNodeByCode(code: $code) { id }
 }"""
 
+# shopify.dev/docs/api/admin-graphql/2026-07/queries/currentAppInstallation: the owner of the
+# app-data metafields the theme extension reads as `app.metafields`.
+CURRENT_APP_INSTALLATION_QUERY = """query LoyaltyAppInstallation {
+  currentAppInstallation { id }
+}"""
+
 # shopify.dev/docs/api/admin-graphql/2026-07/queries/discountNode: any discount by the id its
 # create mutation returned (codeDiscountNode is deprecated in its favour).
 DISCOUNT_BY_ID_QUERY = """query LoyaltyDiscountById($id: ID!) {
@@ -547,6 +553,11 @@ class AdminClient:
         return ShopDetails(id=shop["id"], name=shop["name"], email=shop.get("email"),
                            domain=shop["myshopifyDomain"], currency=shop["currencyCode"],
                            timezone=shop["ianaTimezone"])
+
+    def app_installation_id(self) -> str:
+        """The gid of this app's installation on the shop (owner of app-data metafields)."""
+        answer = self.execute(CURRENT_APP_INSTALLATION_QUERY, operation="currentAppInstallation")
+        return answer["currentAppInstallation"]["id"]
 
     def customer(self, customer_id: int | str) -> CustomerDetails | None:
         """A customer by numeric id or gid; None if Shopify has no such customer."""

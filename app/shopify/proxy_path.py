@@ -42,8 +42,6 @@ _SUBPATH = re.compile(r"[A-Za-z0-9_-]{1,30}")
 METAFIELD_NAMESPACE = "$app"
 METAFIELD_KEY = "proxy_path"
 
-CURRENT_APP_INSTALLATION_QUERY = "query LoyaltyAppInstallation { currentAppInstallation { id } }"
-
 
 def storefront_proxy_path(raw: object) -> str | None:
     """`/<prefix>/<subpath>` when `raw` is a proxy path Shopify can have, else None."""
@@ -84,10 +82,7 @@ def push_proxy_path(runtime: Runtime, shop_id: int, path: str,
         with shop_http_client(settings) as http:
             token = access_token_for(session, domain, now, settings=settings, http=http)
             client = AdminClient(domain, token, settings=settings, http=http)
-            installation = client.execute(CURRENT_APP_INSTALLATION_QUERY,
-                                          operation="currentAppInstallation")
-            client.set_metafields([proxy_path_metafield(
-                installation["currentAppInstallation"]["id"], path)])
+            client.set_metafields([proxy_path_metafield(client.app_installation_id(), path)])
     with runtime.db.transaction() as session:
         session.execute(update(Shop).where(Shop.id == shop_id).values(proxy_path=path))
     return f"set proxy_path {path}"

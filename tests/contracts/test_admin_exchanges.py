@@ -31,6 +31,7 @@ from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
 from app.shopify.member_sync import member_metafields
+from app.shopify.proxy_path import proxy_path_metafield
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.contracts.admin_schema import (
     AdminSchema,
@@ -139,6 +140,8 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
             # Deleting it again is refused; the issuer then asks whether it still exists.
             lambda: issuer.void_discount(created[0]),
             lambda: client.set_metafields(member_metafields(member)),
+            lambda: client.set_metafields([proxy_path_metafield(client.app_installation_id(),
+                                                                "/a/rewards")]),
         ]
         for step in steps:
             # A refusal is recorded with its answer; the answer tests report it.
@@ -199,12 +202,20 @@ def test_the_emulator_answers_each_document_as_shopifys_schema_types_it(admin, e
                              exchange.body["data"]) == []
 
 
+def metafield_owner_kinds(exchanges: list[Exchange]) -> set[str]:
+    """The kinds of resource (Customer, AppInstallation, …) whose metafields the app sets."""
+    return {m["ownerId"].removeprefix("gid://shopify/").partition("/")[0]
+            for e in exchanges if "metafieldsSet" in e.query
+            for m in e.variables.get("metafields") or []}
+
+
 def owner_requirements(admin: AdminSchema, exchanges: list[Exchange]) -> dict[str, Any]:
     """metafieldsSet needs "the same access level needed to mutate the owner resource": for
-    each owner kind the app writes, the requirement of Shopify's `<owner>Update` mutation."""
-    kinds = {m["ownerId"].removeprefix("gid://shopify/").partition("/")[0]
-             for e in exchanges if "metafieldsSet" in e.query
-             for m in e.variables.get("metafields") or []}
+    each owner kind the app writes, the requirement of Shopify's `<owner>Update` mutation.
+    App-data metafields (owner: the app's own installation) need no scope: "only the app that
+    owns the metafield can read or write it" (shopify.dev/docs/apps/build/custom-data/ownership
+    #app-data-metafields), and AppInstallation has no update mutation."""
+    kinds = metafield_owner_kinds(exchanges) - {"AppInstallation"}
     found = {}
     for kind in sorted(kinds):
         where = f"Mutation.{kind[0].lower()}{kind[1:]}Update"
@@ -214,6 +225,7 @@ def owner_requirements(admin: AdminSchema, exchanges: list[Exchange]) -> dict[st
 
 def test_shopify_app_toml_grants_the_scope_of_every_metafield_owner_the_app_writes(
         admin, exchanges):
+    assert metafield_owner_kinds(exchanges) == {"Customer", "AppInstallation"}
     needs = owner_requirements(admin, exchanges)
     assert sorted(needs) == ["Customer"]
     assert [f"{kind}: {r.text}" for kind, r in needs.items()

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,7 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 # and customers name no shop.
 _SHOP_NAME_FIELDS = ("shop_domain", "myshopify_domain", "domain")
 # Where they carry Shopify's numeric shop id: `shop_id`, and the Shop resource's own `id`.
+_SHOP_ID = re.compile(r"[0-9]{1,20}")
 _SHOP_ID_FIELD = {"app/uninstalled": "id", "customers/data_request": "shop_id",
                   "customers/redact": "shop_id", "shop/redact": "shop_id"}
 
@@ -144,9 +146,9 @@ def named_shop_id(topic: str, payload: Any) -> int | None:
     """The Shopify shop id a destructive topic's payload names, if it names one."""
     field = _SHOP_ID_FIELD.get(topic)
     value = payload.get(field) if field and isinstance(payload, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, int | str):
         return None
-    return int(value)
+    return int(value) if _SHOP_ID.fullmatch(str(value)) else None
 
 
 def parse_triggered_at(raw: str | None) -> datetime | None:
@@ -155,11 +157,11 @@ def parse_triggered_at(raw: str | None) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        if value.tzinfo is None:
+            return None  # Shopify always states the zone
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a date, or past year 9999 once in UTC
         return None
-    if value.tzinfo is None:
-        return None  # Shopify always states the zone
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def freshness_refusal_code(triggered_at: str | None, now: datetime) -> str | None:

@@ -173,6 +173,7 @@ def test_a_destructive_delivery_just_past_the_48_hour_window_is_refused(db, clie
     ("yesterday", 400, "invalid_triggered_at"),
     ("2026-11-27T10:00:00", 400, "invalid_triggered_at"),
     ("2099-01-01T00:00:00.000Z", 401, "triggered_in_the_future"),
+    ("9999-12-31T23:59:59-23:59", 400, "invalid_triggered_at"),
 ])
 def test_a_destructive_delivery_without_a_usable_trigger_time_is_refused(
         db, client, two_shops, triggered_at, status, code):
@@ -217,3 +218,12 @@ def test_order_deliveries_keep_no_event_id_and_are_keyed_by_webhook_id_alone(db,
         rows = s.execute(select(WebhookEvent.webhook_id, WebhookEvent.shopify_event_id)
                          .order_by(WebhookEvent.id)).all()
     assert [tuple(r) for r in rows] == [("wh-1", None), ("wh-2", None)]
+
+
+@pytest.mark.parametrize("shop_id", ["²", "1" * 5000, -1, 1.5, None])
+def test_a_shop_id_that_is_no_plain_number_is_judged_by_the_domain_alone(db, client, two_shops,
+                                                                         shop_id):
+    response = post_webhook(client, "customers/data_request", SHOP_B,
+                            _compliance("customers/data_request", SHOP_B, shop_id))
+    assert response.status_code == 200
+    assert _inbox(db) == [("customers/data_request", SHOP_B)]

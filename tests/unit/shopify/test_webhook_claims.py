@@ -59,8 +59,12 @@ def test_the_primary_domain_counts_only_when_it_is_a_myshopify_domain():
 def test_the_shop_id_is_the_shop_resources_id_or_the_privacy_topics_shop_id():
     assert named_shop_id("app/uninstalled", {"id": 548380009}) == 548380009
     assert named_shop_id("shop/redact", {"shop_id": "954889"}) == 954889
-    assert named_shop_id("shop/redact", {"shop_id": True}) is None
     assert named_shop_id("orders/paid", {"id": 1}) is None
+
+
+@pytest.mark.parametrize("value", [True, None, "", "²", "1" * 5000, 1.5, [1], {"id": 1}, -3])
+def test_a_shop_id_that_is_not_a_plain_number_names_none(value):
+    assert named_shop_id("shop/redact", {"shop_id": value}) is None
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -70,6 +74,8 @@ def test_the_shop_id_is_the_shop_resources_id_or_the_privacy_topics_shop_id():
     ("2026-12-05T09:00:00", None),
     ("soon", None),
     ("", None),
+    ("9999-12-31T23:59:59-23:59", None),
+    ("0001-01-01T00:00:00+23:59", None),
 ])
 def test_triggered_at_is_read_as_utc_and_needs_its_zone(raw, expected):
     assert parse_triggered_at(raw) == expected

@@ -24,7 +24,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -205,13 +205,19 @@ def shop_id_refusal(delivery: WebhookDelivery, stored_shop_id: int | None
     return refuse(delivery, "shop_mismatch", named_shop=f"shop id {delivery.named_shop_id}")
 
 
+def _utcnow() -> datetime:
+    """Naive UTC now (how the database stores time)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def verify_delivery(secrets: Sequence[str], headers: Mapping[str, str],
-                    body: bytes, *, now: datetime | None = None) -> WebhookCheck:
+                    body: bytes, *, clock: Callable[[], datetime] = _utcnow) -> WebhookCheck:
     """Check the HMAC before anything else, then the headers Shopify always sends, then that
     the payload names the header's shop and, for a destructive topic, that it is fresh.
 
     `secrets`: the client secret, then the old one while a rotation is in progress.
-    `now`: naive UTC, the moment the delivery is judged at (the wall clock by default).
+    `clock`: naive UTC now; read only for a destructive topic, so an order delivery never
+    pays for it.
     """
     received = next((v for v in map(headers.get, HMAC_HEADERS) if v), "")
     if not received:
@@ -255,7 +261,7 @@ def verify_delivery(secrets: Sequence[str], headers: Mapping[str, str],
     if mismatch is not None:
         return refuse(delivery, "shop_mismatch", named_shop=mismatch)
     if destructive:
-        stale = freshness_refusal_code(triggered_at, now or datetime.now(UTC).replace(tzinfo=None))
+        stale = freshness_refusal_code(triggered_at, clock())
         if stale is not None:
             return refuse(delivery, stale)
     return WebhookCheck(delivery, "verified", 200)

@@ -36,7 +36,7 @@ def receive_webhook():  # noqa: ANN201 - Flask view
     """Every topic arrives here; the topic is in X-Shopify-Topic."""
     runtime: Runtime = current_app.extensions["runtime"]
     body = request.get_data(cache=False)
-    check = verify_delivery(secrets_of(runtime.settings), request.headers, body, now=now())
+    check = verify_delivery(secrets_of(runtime.settings), request.headers, body, clock=now)
     if not check.ok:
         return _refused(runtime, check)
     try:

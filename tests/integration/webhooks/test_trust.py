@@ -227,3 +227,12 @@ def test_a_shop_id_that_is_no_plain_number_is_judged_by_the_domain_alone(db, cli
                             _compliance("customers/data_request", SHOP_B, shop_id))
     assert response.status_code == 200
     assert _inbox(db) == [("customers/data_request", SHOP_B)]
+
+
+def test_freshness_is_judged_on_the_apps_clock(db, app, client, two_shops):
+    app.extensions["shopify_clock"] = lambda: datetime(2019, 3, 1, 12, tzinfo=UTC).timestamp()
+    response = post_webhook(client, "app/uninstalled", SHOP_B,
+                            _shop_resource(SHOP_B, SHOP_B_ID),
+                            triggered_at="2019-03-01T10:00:00.000Z")
+    assert response.status_code == 200
+    assert not _shop(db, SHOP_B).is_installed

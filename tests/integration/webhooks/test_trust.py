@@ -230,9 +230,10 @@ def test_a_shop_id_that_is_no_plain_number_is_judged_by_the_domain_alone(db, cli
 
 
 def test_freshness_is_judged_on_the_apps_clock(db, app, client, two_shops):
-    app.extensions["shopify_clock"] = lambda: datetime(2019, 3, 1, 12, tzinfo=UTC).timestamp()
+    later = datetime.now(UTC) + timedelta(days=30)
+    app.extensions["shopify_clock"] = later.timestamp
     response = post_webhook(client, "app/uninstalled", SHOP_B,
                             _shop_resource(SHOP_B, SHOP_B_ID),
-                            triggered_at="2019-03-01T10:00:00.000Z")
+                            triggered_at=_iso(later - timedelta(hours=1)))
     assert response.status_code == 200
     assert not _shop(db, SHOP_B).is_installed

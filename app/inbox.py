@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from app.models import WebhookEvent
-from app.shopify.webhooks import KNOWN_TOPICS, WebhookDelivery
+from app.models import RefusedWebhook, Shop, WebhookEvent
+from app.shopify.webhooks import DESTRUCTIVE_TOPICS, KNOWN_TOPICS, Refusal, WebhookDelivery
 
 # After this many failed attempts an event is marked failed and left for a human.
 MAX_ATTEMPTS = 8
@@ -34,9 +34,16 @@ def _insert_once(insert: Callable[..., Any]) -> Any:
             .returning(WebhookEvent.id))
 
 
+def _insert_once_per_event(insert: Callable[..., Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: a repeated webhook id or event id."""
+    return insert(WebhookEvent).on_conflict_do_nothing().returning(WebhookEvent.id)
+
+
 # Built once: building and compiling the statement per delivery cost more CPU than the
 # database spent on the insert (bench/ingest.py). Column values travel as parameters.
 _STORE_ONCE = {"postgresql": _insert_once(postgresql.insert), "sqlite": _insert_once(sqlite.insert)}
+_STORE_ONCE_PER_EVENT = {"postgresql": _insert_once_per_event(postgresql.insert),
+                         "sqlite": _insert_once_per_event(sqlite.insert)}
 
 
 def store_delivery(conn: Connection, delivery: WebhookDelivery, now: datetime) -> StoredDelivery:
@@ -51,9 +58,15 @@ def store_delivery(conn: Connection, delivery: WebhookDelivery, now: datetime) -
         "triggered_at": delivery.triggered_at, "payload": delivery.body, "received_at": now,
         "attempts": 0,
     }
+    statements = _STORE_ONCE
     if not known:
         values.update(processed_at=now, outcome="ignored", last_error="unknown_topic")
-    event_id = conn.execute(_STORE_ONCE[conn.dialect.name], values).scalar_one_or_none()
+    elif delivery.topic in DESTRUCTIVE_TOPICS:
+        # Ending an installation or deleting data happens once per Shopify event, however
+        # many webhook ids carry it (https://shopify.dev/docs/apps/build/webhooks/ignore-duplicates).
+        values["shopify_event_id"] = delivery.event_id
+        statements = _STORE_ONCE_PER_EVENT
+    event_id = conn.execute(statements[conn.dialect.name], values).scalar_one_or_none()
     if event_id is None:
         return StoredDelivery(None, duplicate=True, needs_processing=False)
     return StoredDelivery(event_id, duplicate=False, needs_processing=known)
@@ -74,6 +87,28 @@ def store_once(engine: Engine, delivery: WebhookDelivery, now: datetime) -> Stor
             if attempt == 2 or not exc.connection_invalidated:
                 raise
     raise AssertionError("unreachable")
+
+
+_STORED_SHOP_ID = select(Shop.shopify_shop_id).where(Shop.domain == bindparam("domain"))
+
+
+def stored_shop_id(engine: Engine, shop_domain: str) -> int | None:
+    """Shopify's id of the shop we know by this domain, if it is recorded."""
+    with engine.connect() as conn:
+        return conn.execute(_STORED_SHOP_ID, {"domain": shop_domain}).scalar_one_or_none()
+
+
+_RECORD_REFUSAL = insert(RefusedWebhook)
+
+
+def record_refusal(engine: Engine, refusal: Refusal, now: datetime) -> None:
+    """Keep a refused delivery and its reason (one INSERT on an autocommit engine)."""
+    with engine.connect() as conn:
+        conn.execute(_RECORD_REFUSAL, {
+            "received_at": now, "reason": refusal.reason, "topic": refusal.topic[:64],
+            "shop_domain": refusal.shop_domain, "named_shop": refusal.named_shop,
+            "webhook_id": refusal.webhook_id, "shopify_event_id": refusal.event_id,
+            "triggered_at": refusal.triggered_at})
 
 
 def unprocessed_event_ids(conn: Connection, now: datetime, older_than: timedelta,

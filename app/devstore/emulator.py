@@ -380,12 +380,20 @@ class ShopifyEmulator:
             body = payloads.customer_payload(api_version=version, **overrides)
             return body
         if topic == "app/uninstalled":
-            return payloads.shop_payload(overrides.pop("shop", "shop.myshopify.com"),
-                                         api_version=version, **overrides)
+            shop = overrides.pop("shop", "shop.myshopify.com")
+            return payloads.shop_payload(shop, api_version=version,
+                                         **{**self._shop_id_of(shop), **overrides})
         if topic in ("customers/data_request", "customers/redact", "shop/redact"):
-            return payloads.compliance_payload(topic, overrides.pop("shop", "shop.myshopify.com"),
-                                               api_version=version, **overrides)
+            shop = overrides.pop("shop", "shop.myshopify.com")
+            return payloads.compliance_payload(topic, shop, api_version=version,
+                                               **{**self._shop_id_of(shop), **overrides})
         return {**payloads.sample(topic, version), **overrides}
+
+    def _shop_id_of(self, shop: str) -> dict[str, int]:
+        """{shop_id: …} of a shop the emulator knows: Shopify names its own shop's id."""
+        with self.lock:
+            state = self.shops.get(shop)
+        return {"shop_id": state.shop_id} if state is not None else {}
 
     def webhook_request(self, shop: str, topic: str, payload: dict[str, Any] | bytes, *,
                         webhook_id: str | None = None, event_id: str | None = None,

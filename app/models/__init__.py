@@ -8,10 +8,10 @@ from app.models.referral import Referral
 from app.models.review import PurchasedProduct, Review
 from app.models.reward import REWARD_KINDS, Redemption, Reward
 from app.models.shop import SettingsVersion, Shop
-from app.models.webhook_event import WebhookEvent
+from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
     "LEDGER_KINDS", "REWARD_KINDS", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
-    "PurchasedProduct", "Redemption", "Referral", "Review", "Reward", "SettingsVersion", "Shop",
-    "SurveyResponse", "TierChange", "WebhookEvent",
+    "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
+    "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "WebhookEvent",
 ]

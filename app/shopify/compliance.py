@@ -30,6 +30,7 @@ from app.models import (
     OrderRefund,
     Redemption,
     Referral,
+    RefusedWebhook,
     Reward,
     SettingsVersion,
     Shop,
@@ -391,6 +392,8 @@ def redact_shop(session: Session, shop_domain: str, now: datetime) -> Redaction:
         counts["shops"] = 1
     counts["inbox_events"] = session.execute(delete(WebhookEvent).where(
         WebhookEvent.shop_domain == domain, WebhookEvent.topic != "shop/redact")).rowcount
+    counts["refused_deliveries"] = session.execute(delete(RefusedWebhook).where(
+        RefusedWebhook.shop_domain == domain)).rowcount
     log.info("shop redacted", extra={"shop": domain, "code": "shop_redacted"})
     return Redaction(shop=domain, code="redacted" if shop is not None else "unknown_shop",
                      counts=counts)

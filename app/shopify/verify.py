@@ -44,6 +44,15 @@ RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _CUSTOMER_ID = re.compile(r"[0-9]{1,20}")
 _CUSTOMER_GID = re.compile(r"gid://shopify/Customer/([0-9]{1,20})")
+# App-proxy parameter names we accept: letters, digits and `_ . [ ] -`. Shopify signs
+# `key=value` pairs with no separator, so a name holding `=` (or anything outside this set)
+# could re-split the signed string into other pairs.
+_PROXY_KEY = re.compile(r"[A-Za-z0-9_.\[\]-]+")
+# The pairs a proxy request is trusted for. Each must appear once in the signed string: with
+# no separator, a value ending in `…logged_in_customer_` followed by a parameter named
+# `id` reads the same as a second `logged_in_customer_id=` pair, so a string naming one of
+# them twice can be re-split into another shopper's or shop's request with the same signature.
+_PROXY_TRUSTED = ("shop=", "logged_in_customer_id=", "timestamp=")
 _UNAUTHORIZED = Res(status=401, body="", headers={})
 
 
@@ -165,16 +174,29 @@ def proxy_message(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def proxy_signature(secret: str, pairs: Iterable[tuple[str, str]]) -> str:
-    """Hex HMAC-SHA256 over the proxy message, `signature` and `hmac` excluded."""
-    kept = [(k, v) for k, v in pairs if k not in ("signature", "hmac")]
+    """Hex HMAC-SHA256 over the proxy message, only `signature` excluded (as Shopify signs)."""
+    kept = [(k, v) for k, v in pairs if k != "signature"]
     return _hex_hmac(secret, proxy_message(kept))
+
+
+def _ambiguous_proxy_query(pairs: Iterable[tuple[str, str]], message: str) -> Verification | None:
+    """A refusal if the query could be re-split into other pairs under the same signature."""
+    for key, _ in pairs:
+        if "=" in key or not _PROXY_KEY.fullmatch(key):
+            return _fail("invalid_parameter", "a parameter name has characters Shopify never sends")
+    for trusted in _PROXY_TRUSTED:
+        if message.count(trusted) > 1:
+            return _fail("ambiguous_query", f"the signed string names {trusted[:-1]!r} twice")
+    return None
 
 
 def verify_proxy_query(settings: Settings, query_string: str, now: float) -> Verification:
     """Check a request Shopify forwarded through the app proxy (`/apps/loyalty/…` → `/proxy/…`).
 
-    Our own implementation: shopifyapp's verify_app_proxy_req reads the wall clock, signs a
-    stray `hmac` parameter and accepts a repeated `signature`/`timestamp`.
+    Our own implementation: shopifyapp's verify_app_proxy_req reads the wall clock and
+    accepts a repeated `signature`/`timestamp`. Only `signature` is left out of the signed
+    string, as Shopify documents
+    (https://shopify.dev/docs/apps/build/online-store/app-proxies/authenticate-app-proxies).
     """
     pairs = parse_qsl(query_string, keep_blank_values=True)
     counts: dict[str, int] = defaultdict(int)
@@ -187,7 +209,10 @@ def verify_proxy_query(settings: Settings, query_string: str, now: float) -> Ver
     received = params.get("signature")
     if not received:
         return _fail("missing_signature", "the signature parameter is required")
-    message = proxy_message((k, v) for k, v in pairs if k not in ("signature", "hmac"))
+    message = proxy_message((k, v) for k, v in pairs if k != "signature")
+    ambiguous = _ambiguous_proxy_query(pairs, message)
+    if ambiguous:
+        return ambiguous
     if not _matches_any(secrets_of(settings), message, received.lower()):
         return _fail("invalid_signature", "signature does not match the query")
     stale = _check_timestamp(params.get("timestamp"), now)

@@ -8,15 +8,27 @@ from flask import Blueprint, current_app, request
 from sqlalchemy.exc import OperationalError
 
 from app.db import utcnow
-from app.inbox import store_once
+from app.inbox import record_refusal, store_once, stored_shop_id
 from app.queueing import enqueue_or_leave_to_sweep
 from app.runtime import Runtime
 from app.shopify.verify import secrets_of
-from app.shopify.webhooks import verify_delivery
+from app.shopify.webhooks import WebhookCheck, shop_id_refusal, verify_delivery
+from app.web.context import now
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
+
+
+def _refused(runtime: Runtime, check: WebhookCheck) -> object:
+    """The answer to a refused delivery, after recording a signed one's refusal."""
+    if check.refusal is not None:
+        try:
+            record_refusal(runtime.db.autocommit_engine, check.refusal, utcnow())
+        except OperationalError:
+            log.error("refusal not recorded: database unavailable",
+                      extra={"code": check.refusal.reason})
+    return error(check.code, "webhook rejected", check.status)
 
 
 @bp.post("/webhooks")
@@ -24,10 +36,16 @@ def receive_webhook():  # noqa: ANN201 - Flask view
     """Every topic arrives here; the topic is in X-Shopify-Topic."""
     runtime: Runtime = current_app.extensions["runtime"]
     body = request.get_data(cache=False)
-    check = verify_delivery(secrets_of(runtime.settings), request.headers, body)
+    check = verify_delivery(secrets_of(runtime.settings), request.headers, body, clock=now)
     if not check.ok:
-        return error(check.code, "webhook rejected", check.status)
+        return _refused(runtime, check)
     try:
+        if check.delivery.named_shop_id is not None:
+            # Only the destructive topics name a shop id; orders never pay this round trip.
+            stored_id = stored_shop_id(runtime.db.autocommit_engine, check.delivery.shop_domain)
+            mismatch = shop_id_refusal(check.delivery, stored_id)
+            if mismatch is not None:
+                return _refused(runtime, mismatch)
         # One statement in autocommit: one round trip instead of BEGIN, INSERT and COMMIT.
         stored = store_once(runtime.db.autocommit_engine, check.delivery, utcnow())
     except OperationalError:

@@ -4,6 +4,7 @@ receive a signed webhook, create a discount through Admin GraphQL, refresh an ex
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,12 +24,12 @@ def _shop_row(db) -> Shop:
         return s.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
 
 
-def _install_by_code_grant(running) -> httpx.Response:
+def _install_by_code_grant(running, shop: str = SHOP) -> httpx.Response:
     with httpx.Client(follow_redirects=False, timeout=10) as browser:
-        to_consent = browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+        to_consent = browser.get(f"{running.url}/auth/install", params={"shop": shop})
         assert to_consent.status_code == 302
         consent_url = to_consent.headers["location"]
-        assert consent_url.startswith(f"{running.emulator.base_url}/{SHOP}/admin/oauth/authorize")
+        assert consent_url.startswith(f"{running.emulator.base_url}/{shop}/admin/oauth/authorize")
         back = browser.get(consent_url)
         assert back.status_code == 302
         callback = back.headers["location"]
@@ -112,6 +113,32 @@ def test_a_signed_webhook_from_shopify_is_applied(serve_app, emulator):
 
     joined = eventually(member)
     assert (joined.email, joined.points_available) == ("grace@example.com", 250)
+
+
+def test_shopifys_uninstall_of_one_shop_cannot_be_replayed_against_another(serve_app, emulator):
+    other = "other-demo.myshopify.com"
+    emulator.add_shop(SHOP)
+    emulator.add_shop(other)
+    running = serve_app()
+    _install_by_code_grant(running)
+    _install_by_code_grant(running, other)
+
+    def installed(domain: str) -> bool:
+        with running.db.sessions() as s:
+            return s.execute(select(Shop).where(Shop.domain == domain)).scalar_one().is_installed
+
+    # The other shop's uninstall body, validly signed, sent as if for SHOP.
+    replayed = emulator.sample_payload("app/uninstalled", shop=other)
+    status, body = emulator.send_webhook(SHOP, "app/uninstalled", replayed)
+    assert status == 401
+    assert json.loads(body)["error"] == "shop_mismatch"
+    assert installed(SHOP) and installed(other)
+    # Shopify's own uninstall of SHOP (its domain and shop id in the body) still applies.
+    assert _shop_row(running.db).shopify_shop_id == emulator.shop(SHOP).shop_id
+    status, _ = emulator.uninstall_app(SHOP)
+    assert status == 200
+    assert eventually(lambda: not installed(SHOP))
+    assert installed(other)
 
 
 def test_a_discount_is_created_through_admin_graphql_and_an_expired_token_refreshed(

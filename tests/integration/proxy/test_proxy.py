@@ -147,3 +147,74 @@ def test_copying_or_sharing_the_link_is_counted_once_a_minute_for_the_referral_f
     with db.sessions() as s:
         shares = s.execute(select(Message.kind, Message.channel)).all()
     assert sorted(shares) == [("referral_share", "copy"), ("referral_share", "share")]
+
+
+# --- a signed query re-split into other pairs ---------------------------------------------------
+# Shopify signs the sorted `key=value` pairs with no separator, so one signed string can be read
+# as other pairs. Each attack below starts from the attacker's own request (customer 12 of SHOP),
+# signed as Shopify would sign it, and sends other pairs under the same signature.
+
+def _resplit(signed_by_shopify: str, sent: list[tuple[str, str]]) -> str:
+    """`sent` with the signature Shopify gave the query `signed_by_shopify`."""
+    signature = dict(pair.split("=", 1) for pair in signed_by_shopify.split("&"))["signature"]
+    return urlencode([*sent, ("signature", signature)])
+
+
+def _member_name(client, query: str) -> tuple[int, str | None]:
+    response = client.get(f"/proxy/member?{query}")
+    body = response.get_json()
+    return response.status_code, (body.get("member") or {}).get("first_name") or body.get("error")
+
+
+def test_a_parameter_name_holding_an_equals_sign_cannot_turn_a_query_into_another_shoppers(
+        client, shop_with_member):
+    now = str(int(time.time()))
+    own = proxy_query(SHOP, 12, timestamp=int(now), a="1logged_in_customer_id=11")
+    forged = _resplit(own, [
+        ("a", "1"), ("logged_in_customer_id", "11"),
+        ("logged_in_customer_id=12path_prefix", "/apps/loyalty"),
+        ("shop", SHOP), ("timestamp", now)])
+    assert _member_name(client, forged) == (401, "invalid_parameter")
+
+
+@pytest.mark.parametrize("name", ["ids[]", "utm.source", "x-y", "A_9"])
+def test_parameter_names_of_letters_digits_and_underscore_dot_brackets_dash_are_accepted(
+        client, shop_with_member, name):
+    assert _member_name(client, proxy_query(SHOP, 11, **{name: "1"})) == (200, "Ada")
+
+
+@pytest.mark.parametrize("name", ["a b", "a%00", "caf%C3%A9", "a%26b", "%3Dx", "a+b"])
+def test_a_parameter_name_outside_the_strict_character_set_is_refused(client, shop_with_member,
+                                                                      name):
+    query = proxy_query(SHOP, 11) + f"&{name}=1"
+    assert _member_name(client, query) == (401, "invalid_parameter")
+
+
+def test_a_query_whose_signed_string_names_the_shopper_twice_cannot_become_another_shopper(
+        client, shop_with_member):
+    # Real pairs: a=1, logged_in_customer_id=12, m_xlogged_in_customer_id=11, … Read again as
+    # a=1logged_in_customer_, id=12m_x, logged_in_customer_id=11, …: the same signed string,
+    # and every name is made of ordinary characters.
+    now = str(int(time.time()))
+    own = proxy_query(SHOP, 12, timestamp=int(now), a="1", m_xlogged_in_customer_id="11")
+    forged = _resplit(own, [
+        ("a", "1logged_in_customer_"), ("id", "12m_x"), ("logged_in_customer_id", "11"),
+        ("path_prefix", "/apps/loyalty"), ("shop", SHOP), ("timestamp", now)])
+    assert _member_name(client, forged) == (401, "ambiguous_query")
+
+
+def test_a_query_whose_signed_string_names_a_shop_twice_cannot_become_another_shops(
+        client, shop_with_member):
+    # Ada (11) of SHOP signs …shop=SHOP, sz=Qshop=OTHER…; read again as
+    # path_prefix=/apps/loyaltyshop=widget-shop.myshop, pify.comsz=Q, shop=OTHER.
+    now = str(int(time.time()))
+    own = proxy_query(SHOP, 11, timestamp=int(now), sz=f"Qshop={OTHER}")
+    forged = _resplit(own, [
+        ("logged_in_customer_id", "11"), ("path_prefix", "/apps/loyaltyshop=widget-shop.mysho"),
+        ("pify.comsz", "Q"), ("shop", OTHER), ("timestamp", now)])
+    assert _member_name(client, forged) == (401, "ambiguous_query")
+
+
+def test_a_widget_parameter_named_hmac_is_signed_like_any_other(client, shop_with_member):
+    query = proxy_query(SHOP, 11, hmac="anything")
+    assert _member_name(client, query) == (200, "Ada")

@@ -21,6 +21,7 @@ from app.models import (
     OrderRefund,
     Redemption,
     Referral,
+    RefusedWebhook,
     Reward,
     SettingsVersion,
     Shop,
@@ -364,6 +365,10 @@ def test_a_shop_redaction_deletes_everything_of_the_shop_and_nothing_else(db: Da
         mark_uninstalled(session, SHOP_A, NOW)
         session.add(event(SHOP_A, "shop/redact", {"shop_id": 1, "shop_domain": SHOP_A},
                           processed=False))
+        session.add_all([RefusedWebhook(reason="shop_mismatch", topic="app/uninstalled",
+                                        shop_domain=shop, named_shop="x.myshopify.com",
+                                        webhook_id=f"refused-{shop}", received_at=NOW)
+                         for shop in (SHOP_A, SHOP_B)])
     shop_b_before = rows_of_shop(db, shop_b, SHOP_B)
     with db.transaction() as session:
         result = redact_shop(session, SHOP_A, NOW + timedelta(hours=48))

@@ -115,6 +115,14 @@ def sync_member_metafields(shop_id: int, member_id: int) -> str:
     return push_member_metafields(runtime_module.current(), shop_id, member_id)
 
 
+def learn_marketing_consent(shop_id: int, member_id: int) -> str:
+    """Read a new member's email marketing consent from Shopify (they may have consented
+    before the program met them)."""
+    from app.shopify.consent import learn_member_consent
+
+    return learn_member_consent(runtime_module.current(), shop_id, member_id)
+
+
 def daily_round(shop_id: int, now_iso: str | None = None) -> str:
     """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers)."""
     from datetime import datetime

@@ -330,8 +330,9 @@ class ShopifyEmulator:
         orders/*: see payloads.order_payload (customer_id, email, line_items, discount_codes,
         note_attributes, browser_ip, shipping_address, total, …). refunds/create: order=<order
         payload>, line_items=[(line_item_id, qty)], amount. customers/create|update:
-        customer_id, email, first_name, last_name. app/uninstalled and compliance topics:
-        shop=<domain>.
+        customer_id, email, first_name, last_name. customers_email_marketing_consent/update:
+        customer_id, email, state, opt_in_level, consent_updated_at. app/uninstalled and
+        compliance topics: shop=<domain>.
         """
         version = overrides.pop("api_version", self.api_version)
         if topic in payloads.ORDER_TOPICS:
@@ -340,8 +341,9 @@ class ShopifyEmulator:
             order = overrides.pop("order", None) or payloads.order_payload(api_version=version)
             return payloads.refund_payload(order, api_version=version, **overrides)
         if topic in ("customers/create", "customers/update"):
-            body = payloads.customer_payload(api_version=version, **overrides)
-            return body
+            return payloads.customer_payload(api_version=version, **overrides)
+        if topic == "customers_email_marketing_consent/update":
+            return payloads.consent_payload(api_version=version, **overrides)
         if topic == "app/uninstalled":
             return payloads.shop_payload(overrides.pop("shop", "shop.myshopify.com"),
                                          api_version=version, **overrides)
@@ -452,6 +454,9 @@ def _remember(shop: ShopState, topic: str, payload: dict[str, Any]) -> None:
             order["refunds"] = [*refunds, payload]
     elif topic in ("customers/create", "customers/update") and payload.get("id") is not None:
         _remember_customer(shop, payload)
+    elif (topic == "customers_email_marketing_consent/update"
+          and payload.get("customer_id") is not None):
+        _remember_consent(shop, payload)
 
 
 def _remember_customer(shop: ShopState, data: dict[str, Any]) -> None:
@@ -464,6 +469,26 @@ def _remember_customer(shop: ShopState, data: dict[str, Any]) -> None:
     if isinstance(data.get("tags"), str):
         known["tags"] = [t.strip() for t in data["tags"].split(",") if t.strip()]
     shop.add_customer(int(data["id"]), **known)
+
+
+def _remember_consent(shop: ShopState, payload: dict[str, Any]) -> None:
+    """A consent change becomes the customer's defaultEmailAddress state, unless the customer
+    already holds a later one (Shopify keeps the latest change)."""
+    consent = payload.get("email_marketing_consent") or {}
+    customer = shop.add_customer(int(payload["customer_id"]))
+    if payload.get("email_address"):
+        customer.email = payload["email_address"]
+    changed_at = consent.get("consent_updated_at")
+    held = customer.email_marketing_updated_at
+    if changed_at and held and _instant(changed_at) < _instant(held):
+        return
+    customer.email_marketing_state = str(consent.get("state") or "not_subscribed").upper()
+    customer.email_marketing_updated_at = changed_at or held
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 time with offset, comparable across offsets."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _recount_customer(shop: ShopState, customer_id: int) -> None:

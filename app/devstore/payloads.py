@@ -85,6 +85,28 @@ def customer_payload(customer_id: int | None = None, *, email: str | None = None
     return body
 
 
+def consent_payload(customer_id: int | None = None, *, email: str | None = None,
+                    state: str | None = None, opt_in_level: str | None = None,
+                    consent_updated_at: str | None = None, api_version: str = "2026-07",
+                    **overrides: Any) -> dict[str, Any]:
+    """customers_email_marketing_consent/update: a customer's new email marketing state
+    (subscribed, not_subscribed, unsubscribed, pending, …) and when they changed it."""
+    body = sample("customers_email_marketing_consent/update", api_version)
+    consent = body["email_marketing_consent"]
+    if customer_id is not None:
+        body["customer_id"] = int(customer_id)
+    if email is not None:
+        body["email_address"] = email
+    if state is not None:
+        consent["state"] = state
+    if opt_in_level is not None:
+        consent["opt_in_level"] = opt_in_level
+    if consent_updated_at is not None:
+        consent["consent_updated_at"] = consent_updated_at
+    body.update(overrides)
+    return body
+
+
 def _line_item(template: dict[str, Any], spec: Mapping[str, Any], currency: str
                ) -> dict[str, Any]:
     """A line item from the sample's template and a spec."""

@@ -282,6 +282,9 @@ def refund_payload(order: Mapping[str, Any], *,
     discount allocations. The refund transaction is `amount`, or the sum of the subtotals.
     """
     body = sample("refunds/create", api_version)
+    # A refunded line carries the order's line as refunds/create shows it, which has fewer
+    # keys than the orders/* line item (no attributed_staffs, current_quantity, …).
+    line_keys = set(body["refund_line_items"][0]["line_item"])
     currency = order.get("currency") or "USD"
     rid = int(refund_id) if refund_id is not None else next_id()
     by_id = {int(li["id"]): li for li in order.get("line_items") or []}
@@ -299,7 +302,7 @@ def refund_payload(order: Mapping[str, Any], *,
             "location_id": None, "restock_type": "return" if restock else "no_restock",
             "subtotal": float(subtotal), "total_tax": 0.0,
             "subtotal_set": money_set(subtotal, currency), "total_tax_set": money_set(0, currency),
-            "line_item": copy.deepcopy(line)})
+            "line_item": {k: copy.deepcopy(v) for k, v in line.items() if k in line_keys}})
     value = (Decimal(str(amount)) if amount is not None
              else sum((Decimal(str(r["subtotal"])) for r in refunded), Decimal("0")))
     transaction = copy.deepcopy(body["transactions"][0])

@@ -460,14 +460,16 @@ def _remember(shop: ShopState, topic: str, payload: dict[str, Any]) -> None:
 
 
 def _remember_customer(shop: ShopState, data: dict[str, Any]) -> None:
-    """Record (or update) a customer from a payload, keeping known fields."""
+    """Record (or update) a customer from a payload, keeping known fields.
+
+    Customer payloads carry no tags and no marketing consent since API 2025-01 (tags come
+    on customer.tags_added, consent on customers_email_marketing_consent/update).
+    """
     known = {k: v for k, v in {"email": data.get("email"), "first_name": data.get("first_name"),
                                "last_name": data.get("last_name"), "phone": data.get("phone"),
                                "note": data.get("note")}.items() if v is not None}
     if data.get("state"):
         known["state"] = data["state"]
-    if isinstance(data.get("tags"), str):
-        known["tags"] = [t.strip() for t in data["tags"].split(",") if t.strip()]
     shop.add_customer(int(data["id"]), **known)
 
 

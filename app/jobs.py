@@ -122,6 +122,14 @@ def sync_proxy_path(shop_id: int, path: str) -> str:
     return push_proxy_path(runtime_module.current(), shop_id, path)
 
 
+def learn_marketing_consent(shop_id: int, member_id: int) -> str:
+    """Read a new member's email marketing consent from Shopify (they may have consented
+    before the program met them)."""
+    from app.shopify.consent import learn_member_consent
+
+    return learn_member_consent(runtime_module.current(), shop_id, member_id)
+
+
 def daily_round(shop_id: int, now_iso: str | None = None) -> str:
     """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers)."""
     from datetime import datetime

@@ -47,21 +47,38 @@ class TopicHandler:
     needs_installed_shop: bool = True
 
 
+def _follow_up(outcome: events.EventOutcome, event: WebhookEvent, shop: Shop,
+               followups: FollowUps) -> str:
+    """Ask for the jobs an outcome needs: metafield syncs, and for new members their friend
+    discount and the marketing consent Shopify already holds for them."""
+    for member_id in sorted(outcome.changed_member_ids):
+        followups.add("app.jobs.sync_member_metafields", shop.id, member_id,
+                      job_id=f"metafields-{shop.id}-{member_id}-{event.id}")
+    for member_id in sorted(outcome.new_member_ids):
+        followups.add("app.jobs.ensure_friend_discount", shop.id, member_id,
+                      job_id=f"friend-discount-{shop.id}-{member_id}")
+        followups.add("app.jobs.learn_marketing_consent", shop.id, member_id,
+                      job_id=f"marketing-consent-{shop.id}-{member_id}")
+    return outcome.note
+
+
 def _loyalty(business_event: Callable[..., events.EventOutcome], **kwargs: Any) -> Apply:
     """Adapt a loyalty event to a topic handler that also syncs changed members' metafields."""
 
     def apply(session: Session, event: WebhookEvent, shop: Shop | None,
               payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
-        outcome = business_event(session, shop, payload, now, **kwargs)
-        for member_id in sorted(outcome.changed_member_ids):
-            followups.add("app.jobs.sync_member_metafields", shop.id, member_id,
-                          job_id=f"metafields-{shop.id}-{member_id}-{event.id}")
-        for member_id in sorted(outcome.new_member_ids):
-            followups.add("app.jobs.ensure_friend_discount", shop.id, member_id,
-                          job_id=f"friend-discount-{shop.id}-{member_id}")
-        return outcome.note
+        return _follow_up(business_event(session, shop, payload, now, **kwargs), event, shop,
+                          followups)
 
     return apply
+
+
+def _marketing_consent(session: Session, event: WebhookEvent, shop: Shop | None,
+                       payload: dict[str, Any], now: datetime,
+                       followups: FollowUps) -> str | None:
+    outcome = events.marketing_consent_updated(
+        session, shop, payload, now, sent_at=parse_shopify_time(event.triggered_at))
+    return _follow_up(outcome, event, shop, followups)
 
 
 def _uninstalled(session: Session, event: WebhookEvent, shop: Shop | None,
@@ -95,6 +112,7 @@ HANDLERS: dict[str, TopicHandler] = {
     "refunds/create": TopicHandler(_loyalty(events.refund_created)),
     "customers/create": TopicHandler(_loyalty(events.customer_joined, welcome=True)),
     "customers/update": TopicHandler(_loyalty(events.customer_joined, welcome=False)),
+    "customers_email_marketing_consent/update": TopicHandler(_marketing_consent),
     # These arrive after an uninstall too, and need no live token.
     "app/uninstalled": TopicHandler(_uninstalled, needs_installed_shop=False),
     "customers/data_request": TopicHandler(_data_request, needs_installed_shop=False),

@@ -218,7 +218,9 @@ def customer_node(ctx: ApiContext, customer: Customer | None, *,
         "__typename": "Customer", "id": c.gid, "legacyResourceId": str(c.id),
         "firstName": c.first_name, "lastName": c.last_name, "displayName": display,
         "email": c.email, "phone": c.phone,
-        "defaultEmailAddress": ({"emailAddress": c.email, "marketingState": "NOT_SUBSCRIBED"}
+        "defaultEmailAddress": ({"emailAddress": c.email,
+                                 "marketingState": c.email_marketing_state,
+                                 "marketingUpdatedAt": c.email_marketing_updated_at}
                                 if c.email else None),
         "numberOfOrders": str(c.number_of_orders),
         "amountSpent": money(c.amount_spent, ctx.shop.currency),

@@ -367,8 +367,9 @@ class ShopifyEmulator:
         orders/*: see payloads.order_payload (customer_id, email, line_items, discount_codes,
         note_attributes, browser_ip, shipping_address, total, …). refunds/create: order=<order
         payload>, line_items=[(line_item_id, qty)], amount. customers/create|update:
-        customer_id, email, first_name, last_name. app/uninstalled and compliance topics:
-        shop=<domain>.
+        customer_id, email, first_name, last_name. customers_email_marketing_consent/update:
+        customer_id, email, state, opt_in_level, consent_updated_at. app/uninstalled and
+        compliance topics: shop=<domain>.
         """
         version = overrides.pop("api_version", self.api_version)
         if topic in payloads.ORDER_TOPICS:
@@ -377,8 +378,9 @@ class ShopifyEmulator:
             order = overrides.pop("order", None) or payloads.order_payload(api_version=version)
             return payloads.refund_payload(order, api_version=version, **overrides)
         if topic in ("customers/create", "customers/update"):
-            body = payloads.customer_payload(api_version=version, **overrides)
-            return body
+            return payloads.customer_payload(api_version=version, **overrides)
+        if topic == "customers_email_marketing_consent/update":
+            return payloads.consent_payload(api_version=version, **overrides)
         if topic == "app/uninstalled":
             shop = overrides.pop("shop", "shop.myshopify.com")
             return payloads.shop_payload(shop, api_version=version,
@@ -497,18 +499,43 @@ def _remember(shop: ShopState, topic: str, payload: dict[str, Any]) -> None:
             order["refunds"] = [*refunds, payload]
     elif topic in ("customers/create", "customers/update") and payload.get("id") is not None:
         _remember_customer(shop, payload)
+    elif (topic == "customers_email_marketing_consent/update"
+          and payload.get("customer_id") is not None):
+        _remember_consent(shop, payload)
 
 
 def _remember_customer(shop: ShopState, data: dict[str, Any]) -> None:
-    """Record (or update) a customer from a payload, keeping known fields."""
+    """Record (or update) a customer from a payload, keeping known fields.
+
+    Customer payloads carry no tags and no marketing consent since API 2025-01 (tags come
+    on customer.tags_added, consent on customers_email_marketing_consent/update).
+    """
     known = {k: v for k, v in {"email": data.get("email"), "first_name": data.get("first_name"),
                                "last_name": data.get("last_name"), "phone": data.get("phone"),
                                "note": data.get("note")}.items() if v is not None}
     if data.get("state"):
         known["state"] = data["state"]
-    if isinstance(data.get("tags"), str):
-        known["tags"] = [t.strip() for t in data["tags"].split(",") if t.strip()]
     shop.add_customer(int(data["id"]), **known)
+
+
+def _remember_consent(shop: ShopState, payload: dict[str, Any]) -> None:
+    """A consent change becomes the customer's defaultEmailAddress state, unless the customer
+    already holds a later one (Shopify keeps the latest change)."""
+    consent = payload.get("email_marketing_consent") or {}
+    customer = shop.add_customer(int(payload["customer_id"]))
+    if payload.get("email_address"):
+        customer.email = payload["email_address"]
+    changed_at = consent.get("consent_updated_at")
+    held = customer.email_marketing_updated_at
+    if changed_at and held and _instant(changed_at) < _instant(held):
+        return
+    customer.email_marketing_state = str(consent.get("state") or "not_subscribed").upper()
+    customer.email_marketing_updated_at = changed_at or held
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 time with offset, comparable across offsets."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _recount_customer(shop: ShopState, customer_id: int) -> None:

@@ -85,6 +85,28 @@ def customer_payload(customer_id: int | None = None, *, email: str | None = None
     return body
 
 
+def consent_payload(customer_id: int | None = None, *, email: str | None = None,
+                    state: str | None = None, opt_in_level: str | None = None,
+                    consent_updated_at: str | None = None, api_version: str = "2026-07",
+                    **overrides: Any) -> dict[str, Any]:
+    """customers_email_marketing_consent/update: a customer's new email marketing state
+    (subscribed, not_subscribed, unsubscribed, pending, …) and when they changed it."""
+    body = sample("customers_email_marketing_consent/update", api_version)
+    consent = body["email_marketing_consent"]
+    if customer_id is not None:
+        body["customer_id"] = int(customer_id)
+    if email is not None:
+        body["email_address"] = email
+    if state is not None:
+        consent["state"] = state
+    if opt_in_level is not None:
+        consent["opt_in_level"] = opt_in_level
+    if consent_updated_at is not None:
+        consent["consent_updated_at"] = consent_updated_at
+    body.update(overrides)
+    return body
+
+
 def _line_item(template: dict[str, Any], spec: Mapping[str, Any], currency: str
                ) -> dict[str, Any]:
     """A line item from the sample's template and a spec."""
@@ -260,6 +282,9 @@ def refund_payload(order: Mapping[str, Any], *,
     discount allocations. The refund transaction is `amount`, or the sum of the subtotals.
     """
     body = sample("refunds/create", api_version)
+    # A refunded line carries the order's line as refunds/create shows it, which has fewer
+    # keys than the orders/* line item (no attributed_staffs, current_quantity, …).
+    line_keys = set(body["refund_line_items"][0]["line_item"])
     currency = order.get("currency") or "USD"
     rid = int(refund_id) if refund_id is not None else next_id()
     by_id = {int(li["id"]): li for li in order.get("line_items") or []}
@@ -277,7 +302,7 @@ def refund_payload(order: Mapping[str, Any], *,
             "location_id": None, "restock_type": "return" if restock else "no_restock",
             "subtotal": float(subtotal), "total_tax": 0.0,
             "subtotal_set": money_set(subtotal, currency), "total_tax_set": money_set(0, currency),
-            "line_item": copy.deepcopy(line)})
+            "line_item": {k: copy.deepcopy(v) for k, v in line.items() if k in line_keys}})
     value = (Decimal(str(amount)) if amount is not None
              else sum((Decimal(str(r["subtotal"])) for r in refunded), Decimal("0")))
     transaction = copy.deepcopy(body["transactions"][0])

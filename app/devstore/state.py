@@ -102,6 +102,9 @@ class Customer:
     created_at: str = "2026-01-01T00:00:00Z"
     note: str | None = None
     verified_email: bool = True
+    # defaultEmailAddress: CustomerEmailAddressMarketingState and when it last changed.
+    email_marketing_state: str = "NOT_SUBSCRIBED"
+    email_marketing_updated_at: str | None = None
 
     @property
     def gid(self) -> str:

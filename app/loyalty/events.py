@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.engagement import schedule as engagement
 from app.loyalty.bonuses import award_signup
+from app.loyalty.consent import parse_consent_update, record_consent
 from app.loyalty.earning import record_order_update, record_paid_order
 from app.loyalty.members import enrol
 from app.loyalty.orders import parse_order, parse_refund
@@ -124,13 +125,31 @@ def refund_created(session: Session, shop: Shop, payload: dict[str, Any],
 
 def customer_joined(session: Session, shop: Shop, payload: dict[str, Any],
                     now: datetime, *, welcome: bool) -> EventOutcome:
-    """customers/create (welcome bonus) and customers/update: enrol, claiming guest points."""
-    consent = (payload.get("email_marketing_consent") or {}).get("state")
+    """customers/create (welcome bonus) and customers/update: enrol, claiming guest points.
+
+    These payloads carry no marketing consent (app.loyalty.consent says where it comes from).
+    """
     member: Member = enrol(
         session, shop, now=now, customer_id=int(payload["id"]), email=payload.get("email"),
-        first_name=payload.get("first_name"), last_name=payload.get("last_name"),
-        accepts_marketing=consent == "subscribed" if consent else None)
+        first_name=payload.get("first_name"), last_name=payload.get("last_name"))
     if welcome:
         award_signup(session, member, current_settings(session, shop.id), now)
     joined = {member.id} if member.created_at == now else set()
     return EventOutcome("enrolled", {member.id}, joined)
+
+
+def marketing_consent_updated(session: Session, shop: Shop, payload: dict[str, Any],
+                              now: datetime, *, sent_at: datetime | None = None
+                              ) -> EventOutcome:
+    """customers_email_marketing_consent/update: the customer's consent, the newest winning.
+
+    A customer the program has not met yet is enrolled now, as customers/update enrols them,
+    so the consent is there when their sign-up or first order arrives.
+    """
+    update = parse_consent_update(payload, sent_at)
+    member = enrol(session, shop, now=now, customer_id=update.customer_id, email=update.email)
+    joined = {member.id} if member.created_at == now else set()
+    if not record_consent(session, member, update.subscribed, update.updated_at):
+        return EventOutcome("consent: a newer state is kept", joined, joined)
+    return EventOutcome(f"consent: {'subscribed' if update.subscribed else 'not subscribed'}",
+                        joined, joined)

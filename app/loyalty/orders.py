@@ -110,7 +110,8 @@ class RefundFacts:
     eligible_amount: Decimal
     line_subtotal: Decimal
     adjustments: Decimal
-    # Money actually returned, and how much of it went back as Shopify store credit.
+    # Money actually returned, and how much of it went back as Shopify store credit, in the
+    # shop's currency (see `_transactions_in_shop_money`).
     refunded_total: Decimal
     store_credit_amount: Decimal
     created_at: datetime | None
@@ -312,6 +313,53 @@ def _refund_line_eligible(item: Mapping[str, Any], earning: Mapping[str, Any],
     return subtotal, tax
 
 
+def _money_sets(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The refund's {shop_money, presentment_money} bags: lines, tax, adjustments, shipping."""
+    found = []
+    for item in payload.get("refund_line_items") or []:
+        found += [item.get("subtotal_set"), item.get("total_tax_set")]
+    for adjustment in payload.get("order_adjustments") or []:
+        found.append(adjustment.get("amount_set"))
+    for line in payload.get("refund_shipping_lines") or []:
+        found.append(line.get("subtotal_amount_set"))
+    return [bag for bag in found if isinstance(bag, Mapping)]
+
+
+def _transactions_in_shop_money(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+    """(refunded, of which store credit) in the shop's currency.
+
+    A transaction's `amount` is in the transaction's own `currency`, the shopper's presentment
+    currency on a multi-currency order, while every `_set` bag of the refund says the same
+    money in both currencies. So a transaction in the presentment currency is converted at the
+    refund's own rate (its bags' shop total over their presentment total); a refund with no
+    bag to take a rate from keeps the amount as Shopify wrote it.
+    https://shopify.dev/docs/api/admin-rest/latest/resources/transaction (amount, currency)
+    """
+    shop_total = presentment_total = ZERO
+    shop_currency = presentment_currency = None
+    for bag in _money_sets(payload):
+        shop, shown = bag.get("shop_money") or {}, bag.get("presentment_money") or {}
+        if shop.get("amount") is None or shown.get("amount") is None:
+            continue
+        shop_currency = shop_currency or shop.get("currency_code")
+        presentment_currency = presentment_currency or shown.get("currency_code")
+        shop_total += _decimal(shop["amount"])
+        presentment_total += _decimal(shown["amount"])
+    refunded = store_credit = ZERO
+    for transaction in payload.get("transactions") or []:
+        if transaction.get("kind") != "refund" or transaction.get("status") != "success":
+            continue
+        amount = _decimal(transaction.get("amount"))
+        currency = transaction.get("currency") or presentment_currency
+        if (currency and currency != shop_currency and currency == presentment_currency
+                and presentment_total):
+            amount = (amount * shop_total / presentment_total).quantize(Decimal("0.01"))
+        refunded += amount
+        if transaction.get("gateway") == STORE_CREDIT_GATEWAY:
+            store_credit += amount
+    return refunded, store_credit
+
+
 def parse_refund(payload: Mapping[str, Any], settings: ProgramSettings | None = None, *,
                  taxes_included: bool = False) -> RefundFacts:
     """RefundFacts from a refunds/create payload.
@@ -340,14 +388,7 @@ def parse_refund(payload: Mapping[str, Any], settings: ProgramSettings | None = 
             adjustments += amount
     if not earning["exclude_shipping"]:
         adjustments += sum((_shop_money(s, "subtotal_amount") for s in shipping_lines), ZERO)
-    refunded = store_credit = ZERO
-    for transaction in payload.get("transactions") or []:
-        if transaction.get("kind") != "refund" or transaction.get("status") != "success":
-            continue
-        amount = _decimal(transaction.get("amount"))
-        refunded += amount
-        if transaction.get("gateway") == STORE_CREDIT_GATEWAY:
-            store_credit += amount
+    refunded, store_credit = _transactions_in_shop_money(payload)
     return RefundFacts(
         refund_id=int(payload["id"]),
         shopify_order_id=int(payload["order_id"]),

@@ -45,7 +45,10 @@ class Member(Base):
     points_lifetime: Mapped[int] = mapped_column(Integer, default=0)
     # Earliest time a pending entry unlocks: when it passes, the cache needs a refresh.
     next_unlock_at: Mapped[datetime | None]
+    # Shopify's email marketing state (SUBSCRIBED), and when the customer last changed it: an
+    # older consent update never overwrites a newer one.
     accepts_marketing: Mapped[bool] = mapped_column(default=False)
+    marketing_consent_updated_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
     redacted_at: Mapped[datetime | None]

@@ -217,6 +217,15 @@ class CustomerDetails:
 
 
 @dataclass(frozen=True)
+class EmailMarketing:
+    """A customer's email marketing state (CustomerEmailAddressMarketingState) and when the
+    customer last changed it (None: never)."""
+
+    state: str
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
 class OrderDetails:
     """An order's money and status."""
 
@@ -316,6 +325,15 @@ CUSTOMER_QUERY = """query LoyaltyCustomer($id: ID!) {
     id displayName firstName lastName numberOfOrders tags
     amountSpent { amount currencyCode }
     defaultEmailAddress { emailAddress }
+  }
+}"""
+
+# shopify.dev/docs/api/admin-graphql/2026-07/objects/CustomerEmailAddress: marketingUpdatedAt is
+# null when the address never changed its consent.
+CUSTOMER_EMAIL_MARKETING_QUERY = """query LoyaltyCustomerEmailMarketing($id: ID!) {
+  customer(id: $id) {
+    id
+    defaultEmailAddress { marketingState marketingUpdatedAt }
   }
 }"""
 
@@ -573,6 +591,17 @@ class AdminClient:
             number_of_orders=int(raw.get("numberOfOrders") or 0),
             amount_spent=Decimal(str(spent.get("amount") or "0")),
             currency=spent.get("currencyCode"), tags=tuple(raw.get("tags") or ()))
+
+    def customer_email_marketing(self, customer_id: int | str) -> EmailMarketing | None:
+        """The customer's email marketing consent; None without such a customer or email."""
+        raw = self.execute(CUSTOMER_EMAIL_MARKETING_QUERY, {"id": gid("Customer", customer_id)},
+                           operation="customer").get("customer")
+        address = (raw or {}).get("defaultEmailAddress")
+        if not address or not address.get("marketingState"):
+            return None
+        return EmailMarketing(state=str(address["marketingState"]),
+                              updated_at=_naive_utc(address["marketingUpdatedAt"])
+                              if address.get("marketingUpdatedAt") else None)
 
     def order(self, order_id: int | str) -> OrderDetails | None:
         """An order by numeric id or gid; None if Shopify has no such order."""

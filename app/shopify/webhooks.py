@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 # Topics declared in shopify.app.toml; anything else is acknowledged, recorded and ignored.
 ORDER_TOPICS = ("orders/paid", "orders/cancelled", "orders/updated", "orders/fulfilled",
                 "refunds/create")
-CUSTOMER_TOPICS = ("customers/create", "customers/update")
+CUSTOMER_TOPICS = ("customers/create", "customers/update",
+                   "customers_email_marketing_consent/update")
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 APP_TOPICS = ("app/uninstalled",)
 KNOWN_TOPICS = frozenset(ORDER_TOPICS + CUSTOMER_TOPICS + COMPLIANCE_TOPICS + APP_TOPICS)

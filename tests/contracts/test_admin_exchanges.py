@@ -114,6 +114,7 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
             client.shop_details,
             lambda: client.customer(CUSTOMER_ID),
             lambda: client.customer(UNKNOWN_CUSTOMER_ID),
+            lambda: client.customer_email_marketing(CUSTOMER_ID),
             lambda: client.order(int(order["id"])),
             lambda: client.order(1),
             lambda: create_amount_off("LOYAL-CONTRACT-1"),

@@ -143,3 +143,28 @@ def test_a_reinstall_is_a_new_app_installation_without_the_old_app_data_metafiel
         metafield(namespace: "$app", key: "proxy_path") { value } } }""", token=token).json()
     assert again["data"]["currentAppInstallation"]["id"] != installation
     assert again["data"]["currentAppInstallation"]["metafield"] is None
+
+
+
+def test_a_delivered_consent_change_is_the_customers_email_marketing_state_newest_first(
+        emulator, shop, receiver, gql):
+    emulator.app_url = receiver.url
+    topic = "customers_email_marketing_consent/update"
+    query = """query C($id: ID!) { customer(id: $id) {
+               defaultEmailAddress { emailAddress marketingState marketingUpdatedAt } } }"""
+
+    def marketing() -> dict:
+        return gql(query, {"id": "gid://shopify/Customer/5"}).json()["data"]["customer"][
+            "defaultEmailAddress"]
+
+    emulator.send_webhook(shop, topic, emulator.sample_payload(
+        topic, customer_id=5, email="a@b.c", state="subscribed",
+        consent_updated_at="2026-11-27T10:00:00-05:00"))
+    assert marketing() == {"emailAddress": "a@b.c", "marketingState": "SUBSCRIBED",
+                           "marketingUpdatedAt": "2026-11-27T10:00:00-05:00"}
+    # An earlier change delivered late does not undo the later one, as in Shopify.
+    emulator.send_webhook(shop, topic, emulator.sample_payload(
+        topic, customer_id=5, email="a@b.c", state="unsubscribed",
+        consent_updated_at="2026-11-27T14:59:00Z"))
+    assert marketing()["marketingState"] == "SUBSCRIBED"
+    assert set(receiver.json()) == {"customer_id", "email_address", "email_marketing_consent"}

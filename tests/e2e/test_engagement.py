@@ -66,11 +66,13 @@ def _all_processed(db) -> bool:
 
 
 def _consents(emulator, customer: dict) -> None:
-    """customers/update: the customer subscribed to email marketing."""
-    emulator.send_webhook(DEMO_SHOP, "customers/update", emulator.sample_payload(
-        "customers/update", customer_id=customer["id"], email=customer["email"],
-        first_name=customer["first_name"], last_name=customer["last_name"],
-        email_marketing_consent={"state": "subscribed"}))
+    """customers_email_marketing_consent/update: the customer subscribed to email marketing."""
+    emulator.send_webhook(DEMO_SHOP, "customers_email_marketing_consent/update",
+                          emulator.sample_payload(
+                              "customers_email_marketing_consent/update",
+                              customer_id=customer["id"], email=customer["email"],
+                              state="subscribed", opt_in_level="single_opt_in",
+                              consent_updated_at=utcnow().isoformat() + "Z"))
 
 
 def test_the_demo_shops_members_receive_the_whole_journey_by_email(

@@ -47,6 +47,21 @@ def test_webhooks_use_the_app_api_version_and_one_route_for_every_topic() -> Non
     assert sorted(topics["topics"] + compliance["compliance_topics"]) == sorted(HANDLERS)
 
 
+def test_the_build_section_carries_only_what_the_current_cli_accepts() -> None:
+    """Shopify CLI 3.94 drops `include_config_on_deploy` (configuration always deploys)."""
+    build = read_toml("shopify.app.toml")["build"]
+    assert build == {"automatically_update_urls_on_dev": True}
+
+
+def test_the_extensions_never_query_the_storefront_api() -> None:
+    """No `shopify.query` (the Storefront API that api_access would grant) in any source."""
+    sources = [path for folder in ("thank-you", "order-status", "loyalty-ui")
+               for path in (REPO_ROOT / "extensions" / folder / "src").rglob("*.ts*")]
+    assert sources
+    for path in sources:
+        assert ".query(" not in path.read_text(), path
+
+
 def test_app_proxy_forwards_apps_loyalty_to_the_proxy_blueprint() -> None:
     """https://{shop}/apps/loyalty/* reaches /proxy/* (design.md §4)."""
     assert read_toml("shopify.app.toml")["app_proxy"] == {
@@ -78,14 +93,15 @@ def test_dev_commands_need_no_shell_and_name_files_that_exist() -> None:
         assert Path(folder, program).exists()
 
 
-def test_ui_extensions_target_thank_you_and_order_status_with_network_access() -> None:
-    """Both blocks call our API (network_access) and read the order (api_access)."""
+def test_ui_extensions_target_thank_you_and_order_status_with_network_access_only() -> None:
+    """Both blocks call our API (network_access); neither queries the Storefront API, so
+    neither asks for api_access (https://shopify.dev/docs/apps/build/checkout/capabilities)."""
     targets = {}
     for folder in ("thank-you", "order-status"):
         config = read_toml(f"extensions/{folder}/shopify.extension.toml")
         (extension,) = config["extensions"]
         assert extension["type"] == "ui_extension"
-        assert extension["capabilities"] == {"api_access": True, "network_access": True}
+        assert extension["capabilities"] == {"network_access": True}
         (targeting,) = extension["targeting"]
         assert Path(REPO_ROOT, "extensions", folder, targeting["module"]).is_file()
         targets[extension["handle"]] = (config["api_version"], targeting["target"])

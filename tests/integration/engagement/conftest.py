@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.db import Database
+from app.devstore.payloads import consent_payload, customer_payload
 from app.loyalty import events
 from app.loyalty.daily import run_daily_round
 from app.loyalty.program import save_settings
@@ -72,14 +73,17 @@ class Shopfront:
 
     def customer(self, customer_id: int, email: str, first_name: str, *,
                  consent: bool = True, at: datetime = JOINED) -> int:
-        """A customer account joins (customers/create), with or without marketing consent."""
-        payload = {"id": customer_id, "email": email, "first_name": first_name,
-                   "last_name": "Tester",
-                   "email_marketing_consent": {"state": "subscribed" if consent
-                                               else "not_subscribed"}}
+        """A customer account joins (customers/create, Shopify's 2026-07 payload) and, with
+        consent, subscribes to email marketing (customers_email_marketing_consent/update)."""
+        payload = customer_payload(customer_id, email=email, first_name=first_name,
+                                   last_name="Tester")
         self.names[customer_id] = first_name
         with self.session() as s:
             events.customer_joined(s, self.shop(s), payload, at, welcome=False)
+            if consent:
+                events.marketing_consent_updated(s, self.shop(s), consent_payload(
+                    customer_id, email=email, state="subscribed",
+                    consent_updated_at=iso(at)), at)
             return s.execute(select(Member.id).where(
                 Member.customer_id == customer_id)).scalar_one()
 

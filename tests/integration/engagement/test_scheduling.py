@@ -22,6 +22,7 @@ from rq.registry import ScheduledJobRegistry
 
 from app import create_app
 from app.db import utcnow
+from app.devstore.payloads import consent_payload, customer_payload
 from app.engagement.wakeups import wakeup_job_id
 from app.jobs import run_due_messages
 from app.loyalty import events
@@ -40,9 +41,10 @@ def _ada_pays(db, shop_id: int, at) -> int:
     """Ada joins and pays an order processed at `at`; returns her welcome message's id."""
     with db.transaction() as s:
         shop = s.get(Shop, shop_id)
-        events.customer_joined(s, shop, {
-            "id": ADA, "email": ADA_EMAIL, "first_name": "Ada",
-            "email_marketing_consent": {"state": "subscribed"}}, at, welcome=False)
+        events.customer_joined(s, shop, customer_payload(ADA, email=ADA_EMAIL, first_name="Ada"),
+                               at, welcome=False)
+        events.marketing_consent_updated(s, shop, consent_payload(
+            ADA, email=ADA_EMAIL, state="subscribed"), at, sent_at=at)
         payload = paid_order(5001, updated_at=at, customer_id=ADA, email=ADA_EMAIL,
                              lines=[line("60.00", title="Tea")], name="#5001")
         payload["customer"]["first_name"] = "Ada"

@@ -157,6 +157,28 @@ def test_a_refund_to_store_credit_is_recognised():
     assert facts.eligible_amount == Decimal("30.00")
 
 
+def test_a_refund_paid_back_in_the_shoppers_currency_is_counted_in_the_shops_currency():
+    """A EUR shopper in a USD shop: the transaction says 100.00 EUR, the shop lost 108.70 USD."""
+    payload = sample("refunds/create")
+    payload["refund_line_items"] = payload["refund_line_items"][:1]
+    payload["refund_line_items"][0].update(
+        subtotal=108.7, total_tax=0,
+        subtotal_set={"shop_money": {"amount": "108.70", "currency_code": "USD"},
+                      "presentment_money": {"amount": "100.00", "currency_code": "EUR"}},
+        total_tax_set={"shop_money": {"amount": "0.00", "currency_code": "USD"},
+                       "presentment_money": {"amount": "0.00", "currency_code": "EUR"}})
+    payload["transactions"] = payload["transactions"][:1]
+    payload["transactions"][0].update(amount="100.00", currency="EUR",
+                                      gateway="shopify_store_credit")
+    facts = parse_refund(payload)
+    assert facts.eligible_amount == Decimal("108.70")
+    assert (facts.refunded_total, facts.store_credit_amount) == (Decimal("108.70"),
+                                                                 Decimal("108.70"))
+    # The same refund in a single-currency shop is left as it is.
+    payload["transactions"][0]["currency"] = "USD"
+    assert parse_refund(payload).refunded_total == Decimal("100.00")
+
+
 def taxed_refund(refund_id: int, subtotal: str, tax: str) -> dict:
     """A refund of one line whose subtotal is `subtotal` with `tax` of tax on it."""
     payload = refund(refund_id, subtotals=[subtotal], adjustments=["-2.00"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,18 +14,40 @@ from app.models import Shop
 from app.shopify.graphql import ShopDetails
 
 
-def record_shop_details(session: Session, shop_domain: str, details: ShopDetails) -> bool:
-    """Copy name, email, currency, timezone and Shopify's shop id onto the shop; False if gone.
+def _set_currency(session: Session, shop: Shop, currency: str | None) -> None:
+    """The shop's currency, and the reward titles the app wrote ("$5 off" becomes "€5 off")."""
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        return  # not an ISO 4217 code: keep the one we know
+    if currency == shop.currency:
+        return
+    retitle_for_currency(session, shop.id, shop.currency, currency)
+    shop.currency = currency
 
-    A new currency also reaches the reward titles the app wrote ("$5 off" becomes "€5 off").
-    """
+
+def record_shop_details(session: Session, shop_domain: str, details: ShopDetails) -> bool:
+    """Copy name, email, currency, timezone and Shopify's shop id onto the shop; False if gone."""
     shop = session.execute(select(Shop).where(Shop.domain == shop_domain)).scalar_one_or_none()
     if shop is None:
         return False
     numeric_id = details.id.rsplit("/", 1)[-1]
     shop.shopify_shop_id = int(numeric_id) if numeric_id.isdigit() else shop.shopify_shop_id
     shop.name, shop.email = details.name, details.email
-    if details.currency and details.currency != shop.currency:
-        retitle_for_currency(session, shop.id, shop.currency, details.currency)
-    shop.currency, shop.timezone = details.currency, details.timezone
+    _set_currency(session, shop, details.currency)
+    shop.timezone = details.timezone
     return True
+
+
+def record_shop_update(session: Session, shop: Shop, payload: Mapping[str, Any]) -> str:
+    """Apply shop/update ("occurs whenever a shop is updated", shopify.dev
+    WebhookSubscriptionTopic SHOP_UPDATE): the shop resource's name, email, currency, timezone.
+
+    A field the payload leaves empty keeps what we know (the documented sample has no
+    `iana_timezone`).
+    """
+    before = shop.currency
+    shop.name = payload.get("name") or shop.name
+    shop.email = payload.get("email") or shop.email
+    _set_currency(session, shop, payload.get("currency"))
+    shop.timezone = payload.get("iana_timezone") or shop.timezone
+    return f"shop updated; currency {shop.currency}" + (
+        f" (was {before})" if shop.currency != before else "")

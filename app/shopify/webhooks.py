@@ -29,7 +29,7 @@ ORDER_TOPICS = ("orders/paid", "orders/cancelled", "orders/updated", "orders/ful
                 "refunds/create")
 CUSTOMER_TOPICS = ("customers/create", "customers/update")
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
-APP_TOPICS = ("app/uninstalled",)
+APP_TOPICS = ("app/uninstalled", "shop/update")
 KNOWN_TOPICS = frozenset(ORDER_TOPICS + CUSTOMER_TOPICS + COMPLIANCE_TOPICS + APP_TOPICS)
 
 

@@ -24,6 +24,13 @@ def _set_currency(session: Session, shop: Shop, currency: str | None) -> None:
     shop.currency = currency
 
 
+def _text(value: Any, limit: int) -> str | None:
+    """A non-empty string that fits its column, else None (the known value stays)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        return None
+    return value.strip()
+
+
 def record_shop_details(session: Session, shop_domain: str, details: ShopDetails) -> bool:
     """Copy name, email, currency, timezone and Shopify's shop id onto the shop; False if gone."""
     shop = session.execute(select(Shop).where(Shop.domain == shop_domain)).scalar_one_or_none()
@@ -45,9 +52,9 @@ def record_shop_update(session: Session, shop: Shop, payload: Mapping[str, Any])
     `iana_timezone`).
     """
     before = shop.currency
-    shop.name = payload.get("name") or shop.name
-    shop.email = payload.get("email") or shop.email
+    shop.name = _text(payload.get("name"), 255) or shop.name
+    shop.email = _text(payload.get("email"), 320) or shop.email
     _set_currency(session, shop, payload.get("currency"))
-    shop.timezone = payload.get("iana_timezone") or shop.timezone
+    shop.timezone = _text(payload.get("iana_timezone"), 64) or shop.timezone
     return f"shop updated; currency {shop.currency}" + (
         f" (was {before})" if shop.currency != before else "")

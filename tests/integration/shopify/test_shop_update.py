@@ -30,10 +30,18 @@ def test_a_shop_that_changes_currency_gets_its_default_reward_titles_in_it(db, c
     assert _titles(db) == ("EUR", ["Free shipping", "€5 off", "€10 off", "The big one"])
 
 
-def test_a_shop_update_without_a_usable_currency_keeps_the_one_we_know(db, client):
+def test_a_shop_update_of_odd_shape_keeps_what_we_know_and_is_processed(db, client):
     with db.transaction() as s:
-        seed_default_rewards(s, make_shop(s, domain=SHOP, currency="GBP"), T0)
-    for currency in (None, "", "euro", 7):
-        payload = {**fixture_payload("shop/update"), "currency": currency}
-        assert post_webhook(client, "shop/update", SHOP, payload).status_code == 200
+        seed_default_rewards(s, make_shop(s, domain=SHOP, currency="GBP", name="Boutique"), T0)
+    odd_values = (None, "", 7, {"code": "EUR"}, "x" * 300)
+    for n, odd in enumerate((*odd_values, "euro")):
+        payload = {**fixture_payload("shop/update"), "currency": odd,
+                   "name": odd_values[n % len(odd_values)],
+                   "iana_timezone": odd_values[n % len(odd_values)]}
+        response = post_webhook(client, "shop/update", SHOP, payload, webhook_id=f"odd-{n}")
+        assert response.status_code == 200
     assert _titles(db) == ("GBP", ["Free shipping", "£5 off", "£10 off", "£25 off"])
+    with db.sessions() as s:
+        assert {e.outcome for e in s.execute(select(WebhookEvent)).scalars()} == {"processed"}
+        shop = s.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        assert (shop.name, shop.timezone) == ("Boutique", "UTC")

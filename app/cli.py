@@ -1,9 +1,44 @@
-"""`flask` commands: database upgrade and operational sweeps."""
+"""`flask` commands: database upgrade and operational sweeps.
+
+Every operational command exits non-zero and names the shop when any shop's work failed, so
+the scheduler that runs it (cron) can tell; `--now` takes ISO 8601 with or without an offset.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask import Flask
+
+from app.db import parse_utc
+
+
+class Instant(click.ParamType):
+    """An ISO 8601 time (`2027-01-06T08:00:00Z`, `…+02:00`, or naive UTC) as naive UTC."""
+
+    name = "ISO-8601 time"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_utc(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 time such as 2027-01-06T08:00:00Z",
+                      param, ctx)
+
+
+NOW = click.option("--now", type=Instant(), default=None,
+                   help="ISO 8601 time to run as, with or without offset (default: now, UTC).")
+
+
+def _fail_for_shops(what: str, failed: dict[str, str]) -> None:
+    """Exit 1 naming every shop whose work failed (and why), after the rest was done."""
+    reasons = "; ".join(f"{domain} ({reason})" if reason else domain
+                        for domain, reason in failed.items())
+    raise click.ClickException(f"{what} failed for {len(failed)} shop(s): {reasons}")
 
 
 def register_commands(app: Flask) -> None:
@@ -28,17 +63,25 @@ def register_commands(app: Flask) -> None:
         click.echo(f"re-enqueued {sweep_inbox(older_than)} event(s)")
 
     @app.cli.command("daily-round")
-    @click.option("--now", default=None, help="ISO time to run as (default: now, UTC).")
-    def daily_round_command(now: str | None) -> None:
+    @NOW
+    def daily_round_command(now: datetime | None) -> None:
         """Run every installed shop's daily round: unlocks, expiry, referrals, birthdays, tiers."""
         from app.jobs import daily_rounds_for_all_shops
 
-        click.echo(f"daily round queued for {daily_rounds_for_all_shops(now)} shop(s)")
+        run = daily_rounds_for_all_shops(now.isoformat() if now else None)
+        for domain, summary in run.done.items():
+            click.echo(f"{domain}: {summary}")
+        click.echo(f"daily round done for {len(run.done)} shop(s)")
+        if run.failed:
+            _fail_for_shops("daily round", run.failed)
 
     @app.cli.command("run-due")
-    @click.option("--now", default=None, help="ISO time to run as (default: now, UTC).")
-    def run_due_command(now: str | None) -> None:
+    @NOW
+    def run_due_command(now: datetime | None) -> None:
         """Send the engagement messages that are due (schedule it every few minutes)."""
-        from app.jobs import run_due_messages
+        from app.jobs import send_due_messages
 
-        click.echo(run_due_messages(now))
+        summary, failed = send_due_messages(now.isoformat() if now else None)
+        click.echo(summary)
+        if failed:
+            _fail_for_shops("sending due messages", dict.fromkeys(failed, ""))

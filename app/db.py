@@ -39,6 +39,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 time as naive UTC, like utcnow: with an offset (`Z`, `+02:00`) converted,
+    without one taken as UTC already. ValueError when it is not ISO 8601."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError
 
 from app import runtime as runtime_module
-from app.db import utcnow
+from app.db import parse_utc, utcnow
 from app.inbox import MAX_ATTEMPTS, unprocessed_event_ids
 from app.models import Shop, WebhookEvent
 from app.queueing import enqueue_or_leave_to_sweep
@@ -132,12 +133,10 @@ def learn_marketing_consent(shop_id: int, member_id: int) -> str:
 
 def daily_round(shop_id: int, now_iso: str | None = None) -> str:
     """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers)."""
-    from datetime import datetime
-
     from app.loyalty.daily import run_daily_round
 
     rt = runtime_module.current()
-    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    now = parse_utc(now_iso) if now_iso else utcnow()
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         if shop is None or not shop.is_installed:
@@ -152,17 +151,34 @@ def daily_round(shop_id: int, now_iso: str | None = None) -> str:
             f"{done.tier_changes}")
 
 
-def daily_rounds_for_all_shops(now_iso: str | None = None) -> int:
-    """Enqueue one daily round per installed shop; returns how many."""
+@dataclass
+class ShopsRun:
+    """What an operational sweep did per shop: a summary each, and the shops whose work failed."""
+
+    done: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def daily_rounds_for_all_shops(now_iso: str | None = None) -> ShopsRun:
+    """Run every installed shop's daily round now, one transaction each, and say how each went.
+
+    In this process rather than queued, so the scheduler that runs it (cron) learns whether
+    every shop's round happened. A failing shop is logged and the others still run.
+    """
     rt = runtime_module.current()
+    now_iso = (parse_utc(now_iso) if now_iso else utcnow()).isoformat()
     with rt.db.sessions() as session:
-        shop_ids = session.execute(select(Shop.id).where(
-            Shop.installed_at.is_not(None), Shop.uninstalled_at.is_(None))).scalars().all()
-    day = (now_iso or utcnow().isoformat())[:10]
-    for shop_id in shop_ids:
-        enqueue_or_leave_to_sweep(rt.queue, "app.jobs.daily_round", shop_id, now_iso,
-                                  job_id=f"daily-{shop_id}-{day}", queue_name="scheduled")
-    return len(shop_ids)
+        shops = session.execute(select(Shop.id, Shop.domain).where(
+            Shop.installed_at.is_not(None), Shop.uninstalled_at.is_(None))
+            .order_by(Shop.id)).all()
+    run = ShopsRun()
+    for shop_id, domain in shops:
+        try:
+            run.done[domain] = daily_round(shop_id, now_iso)
+        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
+            log.exception("daily round failed", extra={"shop": domain})
+            run.failed[domain] = f"{type(exc).__name__}: {exc}"
+    return run
 
 
 def ensure_friend_discount(shop_id: int, member_id: int) -> str:
@@ -213,11 +229,22 @@ def run_due_messages(now_iso: str | None = None) -> str:
     Nothing depends on Redis to survive: the scheduled rows are the schedule, and this sends
     whatever is due whether or not its wake-up ever ran (cron, or `flask run-due`).
     """
-    from datetime import datetime
+    summary, _ = send_due_messages(now_iso)
+    return summary
 
+
+def send_due_messages(now_iso: str | None = None) -> tuple[str, list[str]]:
+    """run_due_messages, also naming the shops (domains) some of whose messages failed."""
     from app.messaging.dispatch import dispatcher_for, send_due
 
-    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
-    outcomes = send_due(dispatcher_for(runtime_module.current()), now)
+    rt = runtime_module.current()
+    now = parse_utc(now_iso) if now_iso else utcnow()
+    failed_ids: set[int] = set()
+    outcomes = send_due(dispatcher_for(rt), now, failed_shop_ids=failed_ids)
     summary = ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items()))
-    return summary or "nothing due"
+    failed: list[str] = []
+    if failed_ids:
+        with rt.db.sessions() as session:
+            failed = list(session.execute(select(Shop.domain).where(
+                Shop.id.in_(failed_ids)).order_by(Shop.domain)).scalars())
+    return summary or "nothing due", failed

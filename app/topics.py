@@ -15,6 +15,7 @@ from app.loyalty.orders import parse_shopify_time
 from app.models import Shop, WebhookEvent
 from app.queueing import JobQueue, enqueue_or_leave_to_sweep
 from app.shopify import compliance
+from app.shopify.shops import record_shop_update
 
 EXPORT_DIR = Path("instance") / "exports"
 
@@ -88,6 +89,11 @@ def _uninstalled(session: Session, event: WebhookEvent, shop: Shop | None,
     return "uninstalled" if changed else "already uninstalled"
 
 
+def _shop_updated(session: Session, event: WebhookEvent, shop: Shop | None,
+                  payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
+    return record_shop_update(session, shop, payload)
+
+
 def _data_request(session: Session, event: WebhookEvent, shop: Shop | None,
                   payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
     path = compliance.export_customer_data(session, event.shop_domain, payload, now, EXPORT_DIR)
@@ -113,6 +119,8 @@ HANDLERS: dict[str, TopicHandler] = {
     "customers/create": TopicHandler(_loyalty(events.customer_joined, welcome=True)),
     "customers/update": TopicHandler(_loyalty(events.customer_joined, welcome=False)),
     "customers_email_marketing_consent/update": TopicHandler(_marketing_consent),
+    # The shop's currency and name as they change (reward titles follow the currency).
+    "shop/update": TopicHandler(_shop_updated),
     # These arrive after an uninstall too, and need no live token.
     "app/uninstalled": TopicHandler(_uninstalled, needs_installed_shop=False),
     "customers/data_request": TopicHandler(_data_request, needs_installed_shop=False),

@@ -368,8 +368,8 @@ class ShopifyEmulator:
         note_attributes, browser_ip, shipping_address, total, …). refunds/create: order=<order
         payload>, line_items=[(line_item_id, qty)], amount. customers/create|update:
         customer_id, email, first_name, last_name. customers_email_marketing_consent/update:
-        customer_id, email, state, opt_in_level, consent_updated_at. app/uninstalled and
-        compliance topics: shop=<domain>.
+        customer_id, email, state, opt_in_level, consent_updated_at. app/uninstalled,
+        shop/update and compliance topics: shop=<domain>.
         """
         version = overrides.pop("api_version", self.api_version)
         if topic in payloads.ORDER_TOPICS:
@@ -381,9 +381,9 @@ class ShopifyEmulator:
             return payloads.customer_payload(api_version=version, **overrides)
         if topic == "customers_email_marketing_consent/update":
             return payloads.consent_payload(api_version=version, **overrides)
-        if topic == "app/uninstalled":
+        if topic in ("app/uninstalled", "shop/update"):  # both send the Shop resource
             shop = overrides.pop("shop", "shop.myshopify.com")
-            return payloads.shop_payload(shop, api_version=version,
+            return payloads.shop_payload(shop, topic=topic, api_version=version,
                                          **{**self._shop_id_of(shop), **overrides})
         if topic in ("customers/data_request", "customers/redact", "shop/redact"):
             shop = overrides.pop("shop", "shop.myshopify.com")

@@ -320,11 +320,11 @@ def refund_payload(order: Mapping[str, Any], *,
     return body
 
 
-def shop_payload(shop: str, *, name: str | None = None, currency: str = "USD",
-                 shop_id: int | None = None, api_version: str = "2026-07",
-                 **overrides: Any) -> dict[str, Any]:
-    """app/uninstalled: the Shop resource."""
-    body = sample("app/uninstalled", api_version)
+def shop_payload(shop: str, *, topic: str = "app/uninstalled", name: str | None = None,
+                 currency: str = "USD", shop_id: int | None = None,
+                 api_version: str = "2026-07", **overrides: Any) -> dict[str, Any]:
+    """app/uninstalled and shop/update: the Shop resource."""
+    body = sample(topic, api_version)
     body.update(domain=shop, myshopify_domain=shop, currency=currency)
     if name is not None:
         body["name"] = name

@@ -18,12 +18,24 @@ from sqlalchemy.orm import Session
 from app.db import insert_once
 from app.models import LedgerEntry, Member
 
-# Kinds that count toward "lifetime earned" (and tiers measured in lifetime points):
-# earnings and their reversals, never spending or expiry.
+# Lifetime points are every point the member earned (orders, bonuses, referrals, adjustments)
+# less all that refunds and cancellations took back, a forgiven shortfall included; spending
+# and expiry never lower them. So a refunded order leaves lifetime where it was before the
+# order, whether its points were still pending or already spent. `lifetime_change` and
+# `_LIFETIME_CHANGE` are that rule for one entry, in Python and in SQL.
 LIFETIME_KINDS = frozenset({
     "earn_order", "refund_reversal", "cancel_reversal", "adjust", "bonus_signup",
     "bonus_birthday", "bonus_review", "bonus_nps", "referral_referrer", "referral_referee",
 })
+
+
+def lifetime_change(kind: str, points: int, shortfall: int) -> int:
+    """How one entry moves lifetime points: a reversal counts what it forgave as taken."""
+    return points - shortfall if kind in LIFETIME_KINDS else 0
+
+
+_LIFETIME_CHANGE = case((LedgerEntry.kind.in_(LIFETIME_KINDS),
+                         LedgerEntry.points - LedgerEntry.shortfall), else_=0)
 
 
 # Kinds that are not the member's own activity: writing them must not restart the
@@ -84,7 +96,7 @@ def post(session: Session, member: Member, *, points: int, kind: str, source_key
     if entry is None:
         return None
     pending = available_at > now
-    lifetime = points if kind in LIFETIME_KINDS else 0
+    lifetime = lifetime_change(kind, points, shortfall)
     values: dict = {
         "points_pending" if pending else "points_available":
             (Member.points_pending if pending else Member.points_available) + points,
@@ -134,8 +146,7 @@ def ledger_balances(session: Session, member_id: int, now: datetime) -> Balances
         select(
             func.coalesce(func.sum(case((is_pending, 0), else_=LedgerEntry.points)), 0),
             func.coalesce(func.sum(case((is_pending, LedgerEntry.points), else_=0)), 0),
-            func.coalesce(func.sum(case((LedgerEntry.kind.in_(LIFETIME_KINDS),
-                                         LedgerEntry.points), else_=0)), 0),
+            func.coalesce(func.sum(_LIFETIME_CHANGE), 0),
             func.min(case((is_pending & (LedgerEntry.points > 0), LedgerEntry.available_at),
                           else_=None)),
         ).where(LedgerEntry.member_id == member_id)).one()

@@ -12,7 +12,8 @@ Every refund is recorded once in order_refunds by its Shopify refund id, before 
 is done with it, so a redelivery (under any webhook id) changes nothing, before or after the
 order's payment. A refund that arrives before its orders/paid waits there unapplied (the order
 row waits in status awaiting_payment) and `record_paid_order` reverses it when the payment
-arrives, under the same `refund:{id}` key it would have had.
+arrives, under the same `refund:{id}` key it would have had, its eligible amount read again
+with the order's own `taxes_included` (a refund payload does not carry it).
 """
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ def _prices_include_tax(session: Session, order: Order) -> bool:
     """Whether the order's prices include tax, which its refund payloads do not say.
 
     Known once an order payload has been applied to the row. A refund that arrives before any
-    is read with the flag of the shop's latest paid order: shops price with or without tax
-    throughout, bar per-market settings (exact would need the refund's line tax stored).
+    is read provisionally with the flag of the shop's latest paid order (shops mostly price
+    one way throughout); `settle_refunds_before_paid` reads it again with the order's own.
     """
     if order.status != AWAITING_PAYMENT or order.shopify_updated_at is not None:
         return order.taxes_included
@@ -133,6 +134,8 @@ def _record_refund(session: Session, order: Order, refund: RefundFacts,
         insert(OrderRefund).values(
             shop_id=order.shop_id, shopify_refund_id=refund.refund_id,
             shopify_order_id=order.shopify_order_id, eligible_amount=refund.eligible_amount,
+            line_amount=refund.line_subtotal, line_tax=refund.line_tax,
+            adjustments=refund.adjustments, taxes_included=refund.taxes_included,
             store_credit_amount=refund.store_credit_amount, refunded_at=refund.created_at,
             applied_at=now if order.paid_at is not None else None, created_at=now)
         .on_conflict_do_nothing(index_elements=["shop_id", "shopify_refund_id"])
@@ -159,6 +162,26 @@ def _reverse_share(session: Session, order: Order, earn: LedgerEntry, *, refund_
                       note=f"Refund{how} on order {order_ref(order)}", settings=settings, now=now)
 
 
+def _read_with_orders_flag(row: OrderRefund, order: Order) -> None:
+    """Re-read a refund recorded before its order with the order's own taxes_included.
+
+    Whatever the exclusion settings, a refunded line counts exactly its tax less when prices
+    include it (RefundFacts.with_taxes_included); the row keeps the amounts it settles with.
+    """
+    if row.taxes_included == order.taxes_included:
+        return
+    facts = RefundFacts(
+        refund_id=row.shopify_refund_id, shopify_order_id=row.shopify_order_id,
+        eligible_amount=row.eligible_amount, line_subtotal=row.line_amount,
+        adjustments=row.adjustments, store_credit_amount=row.store_credit_amount,
+        created_at=row.refunded_at, line_tax=row.line_tax, taxes_included=row.taxes_included,
+        # Not kept on the row, and eligibility does not depend on it.
+        refunded_total=Decimal(0),
+    ).with_taxes_included(order.taxes_included)
+    row.eligible_amount, row.line_amount = facts.eligible_amount, facts.line_subtotal
+    row.taxes_included = facts.taxes_included
+
+
 def settle_refunds_before_paid(session: Session, order: Order, settings: ProgramSettings,
                                now: datetime) -> list[LedgerEntry]:
     """Reverse the refunds recorded before the order was paid, oldest first; mark them applied.
@@ -166,8 +189,10 @@ def settle_refunds_before_paid(session: Session, order: Order, settings: Program
     One entry per refund rather than one netting entry: each is keyed `refund:{id}` and reads
     "Refund on order #1042" exactly as if it had arrived after the payment, so the shopper sees
     the refunds Shopify shows them, and a refund takes the same points whichever event came
-    first (the same flooring, in the same arrival order). Called with the order locked and
-    just paid; with no earn (a test order, no member) the refunds are only marked applied.
+    first (the same flooring, in the same arrival order). Each is read again with the order's
+    own taxes_included first, and the order's refunded amount (its tier spend) follows. Called
+    with the order locked and just paid; with no earn (a test order, no member) the refunds
+    are only marked applied.
     """
     waiting = session.execute(
         select(OrderRefund).where(OrderRefund.shop_id == order.shop_id,
@@ -177,11 +202,12 @@ def settle_refunds_before_paid(session: Session, order: Order, settings: Program
     if not waiting:
         return []
     earn = earn_entry(session, order.shop_id, order.shopify_order_id)
-    # The order's refunded amount already counts these (added when they were recorded).
+    # The order's refunded amount counts these as they were read when recorded.
     refunded_before = order.refunded_amount - sum((r.eligible_amount for r in waiting),
                                                   Decimal(0))
     entries = []
     for row in waiting:
+        _read_with_orders_flag(row, order)
         row.applied_at = now
         if earn is not None:
             entry = _reverse_share(session, order, earn, refund_id=row.shopify_refund_id,
@@ -191,6 +217,7 @@ def settle_refunds_before_paid(session: Session, order: Order, settings: Program
             if entry is not None:
                 entries.append(entry)
         refunded_before += row.eligible_amount
+    order.refunded_amount = refunded_before
     return entries
 
 

@@ -162,6 +162,24 @@ def seed_default_rewards(session: Session, shop: Shop, now: datetime) -> list[Re
     return rewards
 
 
+def retitle_for_currency(session: Session, shop_id: int, old_currency: str,
+                         new_currency: str) -> list[Reward]:
+    """Follow a change of the shop's currency in the titles the app wrote; returns those changed.
+
+    The default ladder is seeded at install, before the Admin API has told the shop's currency,
+    and a shop may change currency later. A title still equal to the one generated for the old
+    currency is the app's and follows; any other title the merchant wrote and is left alone.
+    """
+    changed = []
+    for reward in shop_rewards(session, shop_id, active_only=False):
+        if reward.title == reward_title(reward.kind, reward.value, old_currency):
+            title = reward_title(reward.kind, reward.value, new_currency)
+            if title != reward.title:
+                reward.title = title
+                changed.append(reward)
+    return changed
+
+
 def tier_rank(settings: ProgramSettings, name: str | None) -> int | None:
     """A tier's place on the ladder (0 = entry tier); None for a name the program lacks.
 

@@ -70,18 +70,30 @@ def program_view(session: Session, shop: Shop, settings: ProgramSettings,
 # Only the columns the widget shows: loading whole LedgerEntry objects cost more CPU than the
 # database spent finding them (bench/storefront.py).
 _ACTIVITY = (select(LedgerEntry.created_at, LedgerEntry.points, LedgerEntry.kind,
-                    LedgerEntry.note, LedgerEntry.available_at)
+                    LedgerEntry.note, LedgerEntry.available_at, LedgerEntry.shortfall)
              .where(LedgerEntry.member_id == bindparam("member_id"))
              .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
              .limit(ACTIVITY_SIZE))
 
 
+def activity_label(kind: str, note: str | None, shortfall: int) -> str:
+    """What the shopper reads for an entry; a reversal says what it forgave.
+
+    A refund of points already spent takes what the balance holds and forgives the rest
+    (still taken from lifetime points), so the shopper sees why lifetime fell by more.
+    """
+    label = note or KIND_LABELS.get(kind, kind)
+    if shortfall > 0:
+        label += f" ({shortfall:,} points forgiven)"
+    return label
+
+
 def _activity(session: Session, member: Member, now: datetime) -> list[dict[str, Any]]:
     entries = session.execute(_ACTIVITY, {"member_id": member.id})
     return [{"at": _iso_z(e.created_at), "points": e.points, "kind": e.kind,
-             "label": e.note or KIND_LABELS.get(e.kind, e.kind),
+             "label": activity_label(e.kind, e.note, e.shortfall),
              "status": "pending" if e.available_at > now else "available"}
-            for e in entries if e.points != 0]
+            for e in entries if e.points != 0 or e.shortfall > 0]
 
 
 def member_view(session: Session, shop: Shop, member: Member, settings: ProgramSettings,

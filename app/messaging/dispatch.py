@@ -69,11 +69,13 @@ def due_message_ids(session: Session, now: datetime, limit: int = 500) -> list[i
         .order_by(first, Message.scheduled_at, Message.id).limit(limit)).scalars())
 
 
-def send_due(dispatcher: Dispatcher, now: datetime, batch: int = 500) -> Counter[str]:
+def send_due(dispatcher: Dispatcher, now: datetime, batch: int = 500, *,
+             failed_shop_ids: set[int] | None = None) -> Counter[str]:
     """Raise missed detractor alerts, then send every due message, batch after batch.
 
     One message that cannot be rendered or stored is logged and skipped, never blocking the
-    rest (its flow's max_delay eventually cancels it as too late).
+    rest (its flow's max_delay eventually cancels it as too late); its shop goes into
+    `failed_shop_ids` when given, so the operator learns whose messages failed.
     """
     with dispatcher.db.transaction() as session:
         shop_ids = session.execute(select(Shop.id).where(
@@ -92,6 +94,10 @@ def send_due(dispatcher: Dispatcher, now: datetime, batch: int = 500) -> Counter
             except Exception:  # noqa: BLE001 - one broken message must not stop the sweep
                 log.exception("message could not be sent", extra={"message_id": message_id})
                 outcomes["error"] += 1
+                if failed_shop_ids is not None:
+                    with dispatcher.db.sessions() as session:
+                        failed_shop_ids.add(session.execute(select(Message.shop_id).where(
+                            Message.id == message_id)).scalar_one())
         if len(ids) < batch:
             return outcomes
 

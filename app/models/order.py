@@ -61,6 +61,13 @@ class OrderRefund(Base):
     shopify_order_id: Mapped[int] = mapped_column(BigInteger)
     eligible_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
     store_credit_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    # The eligible amount's parts and the taxes_included flag they were read with: a refund
+    # payload does not say whether prices include tax, so one recorded before its order is
+    # read again with the order's own flag when the payment arrives.
+    line_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    line_tax: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    adjustments: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    taxes_included: Mapped[bool] = mapped_column(default=False)
     refunded_at: Mapped[datetime | None]
     # Set once the refund's points reversal has been posted (null while its order is unpaid).
     applied_at: Mapped[datetime | None]

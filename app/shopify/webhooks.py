@@ -39,11 +39,11 @@ ORDER_TOPICS = ("orders/paid", "orders/cancelled", "orders/updated", "orders/ful
 CUSTOMER_TOPICS = ("customers/create", "customers/update",
                    "customers_email_marketing_consent/update")
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
-APP_TOPICS = ("app/uninstalled",)
+APP_TOPICS = ("app/uninstalled", "shop/update")
 KNOWN_TOPICS = frozenset(ORDER_TOPICS + CUSTOMER_TOPICS + COMPLIANCE_TOPICS + APP_TOPICS)
 # Topics that end an installation, delete or export data: fresh deliveries only, and one
 # application per Shopify event.
-DESTRUCTIVE_TOPICS = frozenset(APP_TOPICS + COMPLIANCE_TOPICS)
+DESTRUCTIVE_TOPICS = frozenset(("app/uninstalled",) + COMPLIANCE_TOPICS)
 
 # Shopify retries a failed delivery 8 times over 4 hours with the payload of the moment it was
 # triggered, and tells apps to judge staleness by X-Shopify-Triggered-At

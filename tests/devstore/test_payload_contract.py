@@ -87,7 +87,7 @@ def emulator_payloads(topic: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "a subscription", emulator.sample_payload(
             topic, customer_id=9001, email="ada@example.com", state="subscribed",
             opt_in_level="confirmed_opt_in", consent_updated_at="2026-11-27T10:00:00Z")
-    elif topic == "app/uninstalled":
+    elif topic in ("app/uninstalled", "shop/update"):
         yield "the shop", emulator.sample_payload(topic, shop=SHOP, name="Contract Shop",
                                                   currency="CAD", shop_id=7)
     else:
@@ -195,7 +195,10 @@ APP_READS: dict[str, list[str]] = {
                                "data_request.id"],
     "customers/redact": ["customer.id", "customer.email", "orders_to_redact"],
     "shop/redact": ["shop_domain"],
-    "app/uninstalled": [],
+    # The Shop resource: the webhook trust checks read its id and domains.
+    "app/uninstalled": ["id", "domain", "myshopify_domain"],
+    "shop/update": ["id", "domain", "myshopify_domain", "name", "email", "currency",
+                    "iana_timezone"],
 }
 
 

@@ -167,6 +167,15 @@ def test_a_discount_is_created_through_admin_graphql_and_an_expired_token_refres
     assert not emulator.shop(SHOP).tokens[first_token].active(emulator.clock())
 
 
+def test_a_shop_priced_in_euros_gets_its_default_rewards_titled_in_euros(serve_app, emulator):
+    emulator.add_shop(SHOP, name="Boutique", currency="EUR")
+    running = serve_app()
+    _install_by_code_grant(running)
+    with running.db.sessions() as s:
+        titles = [r.title for r in s.execute(select(Reward).order_by(Reward.cost)).scalars()]
+    assert titles == ["Free shipping", "€5 off", "€10 off", "€25 off"]
+
+
 def test_an_install_prepares_the_default_program(serve_app, emulator):
     emulator.add_shop(SHOP)
     running = serve_app()

@@ -11,8 +11,10 @@ in its own transaction as a worker would run it:
   available balance covers it;
 - an order's reversals (taken plus shortfall) never exceed its earn, and a cancelled or fully
   refunded order has reversed all of it;
-- every distinct refund is recorded once with its exact amount, the order's refunded amount is
-  their exact sum, and a refund is applied exactly when its order has been paid;
+- every distinct refund is recorded once; once its order is paid, with its exact amount before
+  tax whether the order's prices include tax or not (a refund payload does not say, and may
+  arrive before the order), the order's refunded amount being their exact sum; a refund is
+  applied exactly when its order has been paid;
 - an order that earned has one reversal entry per distinct refund, and they took exactly the
   sum of each refund's floored share (capped at the earn), however often and whenever the
   refunds were delivered.
@@ -40,7 +42,7 @@ from app.loyalty.program import current_settings, save_settings
 from app.loyalty.reversals import REVERSAL_KINDS, reverse_refund, void_cancelled_order
 from app.models import LedgerEntry, Member, Order, OrderRefund, Shop
 from tests.factories import T0, make_shop
-from tests.order_payloads import cancelled_order, line, paid_order, refund
+from tests.order_payloads import cancelled_order, line, money, paid_order, refund
 
 CUSTOMER_ID = 501
 GUEST_EMAIL = "guest@example.com"
@@ -78,6 +80,8 @@ def scenarios(draw: st.DrawFn) -> dict:
                                         places=2), min_size=ORDERS, max_size=ORDERS))
     shares = draw(st.lists(st.lists(share, min_size=REFUNDS, max_size=REFUNDS),
                            min_size=ORDERS, max_size=ORDERS))
+    # Whether each order's prices include its 10 % tax: the two orders of a shop may differ.
+    taxes_included = draw(st.lists(st.booleans(), min_size=ORDERS, max_size=ORDERS))
     events = []
     for k in range(ORDERS):
         for e in draw(st.lists(order_event, min_size=1, max_size=6)):
@@ -86,7 +90,8 @@ def scenarios(draw: st.DrawFn) -> dict:
             else:
                 events.append((e[0], k))
     events += draw(st.lists(member_event, max_size=6))
-    return {"amounts": amounts, "shares": shares, "events": draw(st.permutations(events))}
+    return {"amounts": amounts, "shares": shares, "taxes_included": taxes_included,
+            "events": draw(st.permutations(events))}
 
 
 @dataclass
@@ -96,6 +101,7 @@ class World:
     shop_id: int
     amounts: list[Decimal]
     shares: list[list[str]]
+    taxes_included: list[bool]
     now: datetime = T0
     steps: int = field(default=0)
     delivered: set[tuple[int, int]] = field(default_factory=set)
@@ -111,6 +117,27 @@ class World:
     def refund_amount(self, k: int, number: int) -> Decimal:
         """What refund `number` of order k gives back: always the same share of the order."""
         return (self.amounts[k] * Decimal(self.shares[k][number])).quantize(Decimal("0.01"))
+
+    def tax(self, k: int, amount: Decimal) -> Decimal:
+        """10 % tax on an amount before tax."""
+        return (amount / 10).quantize(Decimal("0.01"))
+
+    def order_line(self, k: int) -> dict:
+        """Order k's one line: its amount before tax, plus the tax when prices include it."""
+        tax = self.tax(k, self.amounts[k])
+        price = self.amounts[k] + tax if self.taxes_included[k] else self.amounts[k]
+        return line(str(price), tax=str(tax))
+
+    def refund_payload(self, k: int, number: int) -> dict:
+        """refunds/create as Shopify sends it: the line's subtotal and, apart, its tax."""
+        amount = self.refund_amount(k, number)
+        tax = self.tax(k, amount)
+        payload = refund(self.refund_id(k, number), self.order_id(k),
+                         subtotals=[str(amount + tax if self.taxes_included[k] else amount)],
+                         created_at=self.now)
+        payload["refund_line_items"][0].update({"total_tax": float(tax),
+                                                "total_tax_set": money(str(tax))})
+        return payload
 
     def refunds_of(self, k: int) -> dict[int, Decimal]:
         """The distinct refunds of order k delivered so far: id → amount."""
@@ -128,17 +155,19 @@ def apply(s, world: World, event: tuple) -> None:
         payload = paid_order(world.order_id(k), updated_at=world.now,
                              customer_id=CUSTOMER_ID if k == 0 else None,
                              email="ada@example.com" if k == 0 else GUEST_EMAIL,
-                             lines=[line(str(world.amounts[k]))], name=f"#{1000 + k}")
+                             lines=[world.order_line(k)], name=f"#{1000 + k}",
+                             taxes_included=world.taxes_included[k])
         record_paid_order(s, shop, parse_order(payload, program), program, world.now)
     elif kind == "refund":
         k, number = event[1], event[2]
-        payload = refund(world.refund_id(k, number), world.order_id(k),
-                         subtotals=[str(world.refund_amount(k, number))], created_at=world.now)
+        payload = world.refund_payload(k, number)
         reverse_refund(s, shop, parse_refund(payload, program), program, world.now)
         world.delivered.add((k, number))
     elif kind == "cancel":
-        facts = parse_order(cancelled_order(world.order_id(event[1]), updated_at=world.now),
-                            program)
+        k = event[1]
+        facts = parse_order(cancelled_order(world.order_id(k), updated_at=world.now,
+                                            lines=[world.order_line(k)],
+                                            taxes_included=world.taxes_included[k]), program)
         void_cancelled_order(s, shop, facts, program, world.now)
     elif kind == "redeem":
         member = (member_for_customer(s, shop, CUSTOMER_ID) if event[1]
@@ -193,8 +222,11 @@ def check_order(s, world: World, k: int, order: Order) -> None:
     rows = s.execute(select(OrderRefund).where(
         OrderRefund.shop_id == world.shop_id,
         OrderRefund.shopify_order_id == order.shopify_order_id)).scalars().all()
-    assert {r.shopify_refund_id: r.eligible_amount for r in rows} == expected
-    assert order.refunded_amount == sum(expected.values(), Decimal(0))
+    assert {r.shopify_refund_id for r in rows} == set(expected)
+    if order.paid_at is not None:
+        # Read with the order's own taxes_included, whenever the refund arrived.
+        assert {r.shopify_refund_id: r.eligible_amount for r in rows} == expected
+    assert order.refunded_amount == sum((r.eligible_amount for r in rows), Decimal(0))
     assert all((r.applied_at is not None) == (order.paid_at is not None) for r in rows)
     if not earns:
         assert reversed_ == 0
@@ -233,7 +265,8 @@ def test_the_ledger_stays_exact_under_any_sequence_of_events(db, scenario):
         shop = make_shop(s)
         save_settings(s, shop.id, {"pending_days": 10, "expiry_months": 1},
                       changed_by="test", now=T0)
-        world = World(shop.id, scenario["amounts"], scenario["shares"])
+        world = World(shop.id, scenario["amounts"], scenario["shares"],
+                      scenario["taxes_included"])
     for event in scenario["events"]:
         world.steps += 1
         with db.transaction() as s:

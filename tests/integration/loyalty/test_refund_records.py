@@ -14,6 +14,7 @@ from app.loyalty.earning import record_paid_order
 from app.loyalty.orders import parse_order, parse_refund
 from app.loyalty.program import current_settings
 from app.loyalty.reversals import reverse_refund, void_cancelled_order
+from app.loyalty.tiers import rolling_spend
 from app.models import LedgerEntry, Member, Order, OrderRefund, Shop
 from tests.factories import T0, make_member, make_shop
 from tests.order_payloads import cancelled_order, line, money, paid_order, refund
@@ -235,6 +236,38 @@ def test_an_early_refund_is_read_with_the_tax_flag_of_the_shops_latest_order(db)
         assert records(s, shop)[0][2] == Decimal("50.00")
         pay(s, shop, lines=[line("110.00", tax="10.00")], taxes_included=True)
         assert reversals(s, shop)[0][1] == -250
+
+
+def test_a_refund_before_its_order_uses_the_orders_own_tax_treatment(db):
+    # An EU shop's first order: prices include 19 % VAT, two lines of 59.50 (9.50 of it VAT),
+    # 100.00 before tax earn 500. One line refunded before orders/paid: 50.00 had earned.
+    with db.transaction() as s:
+        shop = make_shop(s)
+        deliver(s, shop, taxed_refund(REFUND_1, ORDER_ID, "59.50", "9.50"), T0)
+        earned = pay(s, shop, lines=[line("59.50", 2, tax="19.00")], taxes_included=True)
+        assert earned.points == 500
+        assert reversals(s, shop) == [(f"refund:{REFUND_1}", -250, "Refund on order #1042")]
+        assert earned.order.refunded_amount == Decimal("50.00")
+        assert records(s, shop)[0][2] == Decimal("50.00")
+        assert balances(earned.member) == (0, 250, 250)
+        assert rolling_spend(s, earned.member, current_settings(s, shop.id),
+                             PAID_AT) == Decimal("50.00")
+
+
+def test_a_tax_exclusive_order_in_a_tax_inclusive_shop_settles_its_early_refund_exactly(db):
+    with db.transaction() as s:
+        shop = make_shop(s)
+        pay(s, shop, order_id=OTHER_ORDER_ID, lines=[line("22.00", tax="2.00")],
+            taxes_included=True, now=T0)
+        # Two lines of 50.00 plus 9.50 tax each: 100.00 earn 500; one line comes back early.
+        deliver(s, shop, taxed_refund(REFUND_1, ORDER_ID, "50.00", "9.50"), T0)
+        earned = pay(s, shop, lines=[line("50.00", 2, tax="19.00")], taxes_included=False)
+        assert earned.points == 500
+        assert reversals(s, shop)[-1] == (f"refund:{REFUND_1}", -250, "Refund on order #1042")
+        order = s.execute(select(Order).where(Order.shopify_order_id == ORDER_ID)).scalar_one()
+        assert order.refunded_amount == Decimal("50.00")
+        assert rolling_spend(s, earned.member, current_settings(s, shop.id),
+                             PAID_AT) == Decimal("20.00") + Decimal("50.00")
 
 
 # --- concurrency (PostgreSQL) -----------------------------------------------------------------

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.loyalty.bonuses import award_signup
 from app.loyalty.earning import record_paid_order
 from app.loyalty.ledger import debit_available, ledger_balances, release_unlocked
 from app.loyalty.orders import parse_order, parse_refund
 from app.loyalty.program import current_settings, save_settings
 from app.loyalty.reversals import reverse_refund, void_cancelled_order
+from app.loyalty.widget import member_view
 from app.models import LedgerEntry, Order
 from tests.factories import T0, make_member, make_shop
 from tests.order_payloads import cancelled_order, line, paid_order, refund
@@ -156,11 +158,56 @@ def test_a_refund_beyond_the_available_balance_stops_at_zero_and_records_the_sho
         result = refund_of(s, shop, 1, UNLOCKED, subtotals=["200.00"])
         assert (result.points, result.shortfall) == (200, 800)
         assert (result.entry.points, result.entry.shortfall) == (-200, 800)
-        assert balances(member) == (0, 0, 800)
+        # The forgiven 800 leave lifetime too: the order earned nothing in the end.
+        assert balances(member) == (0, 0, 0)
         # The shortfall counts as reversed: a later refund finds nothing left to take.
         later = refund_of(s, shop, 2, UNLOCKED, adjustments=["-10.00"])
         assert later.points == 0 and member.points_available == 0
         assert_cache_matches_ledger(s, member, UNLOCKED)
+
+
+def test_a_fully_refunded_order_leaves_the_same_lifetime_whether_its_points_were_spent(db):
+    lifetime = {}
+    for spent in (False, True):
+        with db.transaction() as s:
+            shop = make_shop(s)
+            earned = pay(s, shop)
+            member = earned.member
+            award_signup(s, member, current_settings(s, shop.id), T0)
+            assert member.points_lifetime == 1250
+            at = T0 + timedelta(days=3)
+            if spent:
+                at = UNLOCKED
+                release_unlocked(s, member, at)
+                debit_available(s, member, points=1000, kind="redeem", source_key="redeem:1",
+                                now=at)
+            result = refund_of(s, shop, 1, at, subtotals=["200.00"])
+            lifetime[spent] = member.points_lifetime
+            assert_cache_matches_ledger(s, member, at)
+            if spent:
+                assert (result.points, result.shortfall) == (250, 750)
+                assert balances(member) == (0, 0, 250)
+                activity = member_view(s, shop, member, current_settings(s, shop.id),
+                                       at)["activity"]
+                assert activity[0]["points"] == -250
+                assert activity[0]["label"] == "Refund on order #1042 (750 points forgiven)"
+    assert lifetime == {False: 250, True: 250}
+
+
+def test_a_reversal_that_finds_nothing_to_take_still_shows_what_it_forgave(db):
+    with db.transaction() as s:
+        shop = make_shop(s)
+        earned = pay(s, shop)
+        member = earned.member
+        release_unlocked(s, member, UNLOCKED)
+        debit_available(s, member, points=1000, kind="redeem", source_key="redeem:1",
+                        now=UNLOCKED)
+        refund_of(s, shop, 1, UNLOCKED, subtotals=["100.00"])
+        activity = member_view(s, shop, member, current_settings(s, shop.id),
+                               UNLOCKED)["activity"]
+        assert (activity[0]["points"], activity[0]["label"]) == (
+            0, "Refund on order #1042 (500 points forgiven)")
+        assert balances(member) == (0, 0, 500)
 
 
 def test_a_shop_that_allows_negative_balances_takes_the_whole_reversal(db):

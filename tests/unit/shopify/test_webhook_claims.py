@@ -96,3 +96,8 @@ def test_a_destructive_delivery_is_fresh_for_48_hours(age, code):
 def test_no_trigger_time_is_its_own_refusal():
     assert freshness_refusal_code(None, NOW) == "missing_triggered_at"
     assert freshness_refusal_code("2026-13-01T00:00:00Z", NOW) == "invalid_triggered_at"
+
+
+def test_only_the_uninstall_and_privacy_topics_count_as_destructive():
+    assert DESTRUCTIVE_TOPICS == {"app/uninstalled", "customers/data_request",
+                                           "customers/redact", "shop/redact"}

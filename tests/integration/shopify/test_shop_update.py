@@ -1,0 +1,47 @@
+"""shop/update keeps the shop's currency current, and the reward titles the app wrote follow."""
+
+from sqlalchemy import select
+
+from app.loyalty.rewards import seed_default_rewards, shop_rewards
+from app.models import Shop, WebhookEvent
+from tests.factories import T0, make_shop
+from tests.webhook_signing import fixture_payload, post_webhook
+
+SHOP = "boutique.myshopify.com"
+
+
+def _titles(db):
+    with db.sessions() as s:
+        shop = s.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        return shop.currency, [r.title for r in shop_rewards(s, shop.id)]
+
+
+def test_a_shop_that_changes_currency_gets_its_default_reward_titles_in_it(db, client):
+    with db.transaction() as s:
+        shop = make_shop(s, domain=SHOP)
+        rewards = seed_default_rewards(s, shop, T0)
+        rewards[3].title = "The big one"
+    payload = {**fixture_payload("shop/update"), "currency": "EUR"}
+    assert post_webhook(client, "shop/update", SHOP, payload).status_code == 200
+    with db.sessions() as s:
+        event = s.execute(select(WebhookEvent)).scalar_one()
+        assert (event.outcome, event.last_error) == (
+            "processed", "shop updated; currency EUR (was USD)")
+    assert _titles(db) == ("EUR", ["Free shipping", "€5 off", "€10 off", "The big one"])
+
+
+def test_a_shop_update_of_odd_shape_keeps_what_we_know_and_is_processed(db, client):
+    with db.transaction() as s:
+        seed_default_rewards(s, make_shop(s, domain=SHOP, currency="GBP", name="Boutique"), T0)
+    odd_values = (None, "", 7, {"code": "EUR"}, "x" * 300)
+    for n, odd in enumerate((*odd_values, "euro")):
+        payload = {**fixture_payload("shop/update"), "currency": odd,
+                   "name": odd_values[n % len(odd_values)],
+                   "iana_timezone": odd_values[n % len(odd_values)]}
+        response = post_webhook(client, "shop/update", SHOP, payload, webhook_id=f"odd-{n}")
+        assert response.status_code == 200
+    assert _titles(db) == ("GBP", ["Free shipping", "£5 off", "£10 off", "£25 off"])
+    with db.sessions() as s:
+        assert {e.outcome for e in s.execute(select(WebhookEvent)).scalars()} == {"processed"}
+        shop = s.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        assert (shop.name, shop.timezone) == ("Boutique", "UTC")

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from rq import SimpleWorker
+from rq.job import Job
+from sqlalchemy import select
 
 from app import create_app
 from app.db import Database
 from app.devstore import ShopifyEmulator
+from app.models import WebhookEvent
 from tests.conftest import app_config
 
 SHOP = "loop-demo.myshopify.com"
@@ -33,10 +36,23 @@ class RunningApp:
         return self.app.extensions["runtime"]
 
     def work(self) -> None:
-        """Run real RQ workers over every queue until they are empty (burst)."""
+        """Run real RQ workers over every queue until they are empty (burst).
+
+        The app queues a delivery's job once its 200 has been sent, so a test that has its
+        answer may get here first: wait until every stored, unapplied delivery has its job.
+        """
         queue = self.runtime.queue
+        eventually(lambda: self._unqueued_deliveries(queue.redis) == [])
         queues = [queue.rq_queue(name) for name in ("webhooks", "default")]
         SimpleWorker(queues, connection=queue.redis).work(burst=True)
+
+    def _unqueued_deliveries(self, redis: Any) -> list[int]:
+        """Inbox rows not yet applied whose job (`event-<id>`) is not in Redis."""
+        with self.db.engine.connect() as conn:
+            pending = conn.execute(select(WebhookEvent.id).where(
+                WebhookEvent.processed_at.is_(None))).scalars().all()
+        return [event_id for event_id in pending
+                if not Job.exists(f"event-{event_id}", connection=redis)]
 
 
 @pytest.fixture

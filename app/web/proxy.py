@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import bindparam, select
 
+from app.inputs import parse_id
 from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
 from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
@@ -68,7 +69,11 @@ def verify_signature():  # noqa: ANN201 - Flask hook
         code = "invalid_signature" if check.code in ("invalid_signature",
                                                      "missing_signature") else check.code
         return error(code, "this request was not signed by Shopify", 401)
-    g.shop_domain, g.customer_id = check.shop, check.customer_id
+    customer_id = None if check.customer_id is None else parse_id(check.customer_id)
+    if check.customer_id is not None and customer_id is None:
+        # Signed, but no customer id of ours: nothing below could store or find it.
+        return error("invalid_customer_id", "logged_in_customer_id is not a customer id", 401)
+    g.shop_domain, g.customer_id = check.shop, customer_id
     is_write = request.method != "GET"
     key = f"proxy:{check.shop}:{check.customer_id or request.remote_addr}:{int(is_write)}"
     if not _limiter().allow(key, WRITES_PER_MINUTE if is_write else READS_PER_MINUTE, 60):

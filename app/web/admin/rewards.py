@@ -100,7 +100,7 @@ def add_reward():  # noqa: ANN201 - Flask view
     return jsonify({"id": reward_id, "message": "Reward added."}), 201
 
 
-@bp.post("/admin/settings/rewards/<int:reward_id>")
+@bp.post("/admin/settings/rewards/<id:reward_id>")
 @fetch_only
 @require_admin_session
 def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view

@@ -36,3 +36,38 @@ class RateLimiter:
             if len(self._local) > 100_000:
                 self._local = {k: v for k, v in self._local.items() if v[0] == bucket}
             return count <= limit
+
+
+class ShortMemory:
+    """Remembers a short text per key for a few seconds: Redis when configured (every web
+    process sees it), a process-local table otherwise. For answers worth not recomputing
+    while someone asks the same question again and again (a look-up that found nothing)."""
+
+    def __init__(self, redis: Any | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.redis = redis
+        self.clock = clock
+        self._local: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, key: str, value: str, ttl: int) -> None:
+        """Keep value under key for ttl seconds."""
+        if self.redis is not None:
+            self.redis.set(f"memory:{key}", value, ex=ttl)
+            return
+        with self._lock:
+            now = self.clock()
+            if len(self._local) > 100_000:
+                self._local = {k: v for k, v in self._local.items() if v[0] > now}
+            self._local[key] = (now + ttl, value)
+
+    def recall(self, key: str) -> str | None:
+        """The value kept under key, while it has not expired."""
+        if self.redis is not None:
+            value = self.redis.get(f"memory:{key}")
+            return value.decode() if isinstance(value, bytes) else value
+        with self._lock:
+            kept = self._local.get(key)
+            if kept is None or kept[0] <= self.clock():
+                return None
+            return kept[1]

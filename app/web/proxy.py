@@ -38,7 +38,7 @@ from app.ratelimit import RateLimiter
 from app.shopify.discounts import discount_issuer_for
 from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
-from app.web.context import clock, now, runtime
+from app.web.context import clock, now, rate_limiter, runtime
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,7 @@ WRITES_PER_MINUTE = 10
 
 def _limiter() -> RateLimiter:
     """The app's rate limiter, on the queue's Redis when there is one."""
-    limiter = current_app.extensions.get("rate_limiter")
-    if limiter is None:
-        queue = runtime().queue
-        limiter = RateLimiter(getattr(queue, "redis", None))
-        current_app.extensions["rate_limiter"] = limiter
-    return limiter
+    return rate_limiter()
 
 
 @bp.before_request

@@ -2,7 +2,7 @@
 
 from redis import Redis
 
-from app.ratelimit import RateLimiter
+from app.ratelimit import RateLimiter, ShortMemory
 
 
 class Clock:
@@ -30,5 +30,30 @@ def test_the_redis_limiter_counts_per_key_and_resets_each_window(redis_url):
     conn = Redis.from_url(redis_url)
     try:
         _exercise(RateLimiter(conn, clock=clock), clock)
+    finally:
+        conn.close()
+
+
+def _remembers_until_it_expires(memory: ShortMemory, clock: Clock) -> None:
+    assert memory.recall("lookup:shop:1") is None
+    memory.remember("lookup:shop:1", "missing", 60)
+    assert memory.recall("lookup:shop:1") == "missing"
+    assert memory.recall("lookup:shop:2") is None
+    clock.now += 61
+    if memory.redis is None:
+        assert memory.recall("lookup:shop:1") is None
+
+
+def test_the_in_process_memory_forgets_after_its_ttl():
+    clock = Clock()
+    _remembers_until_it_expires(ShortMemory(clock=clock), clock)
+
+
+def test_the_redis_memory_keeps_a_value_with_an_expiry(redis_url):
+    conn = Redis.from_url(redis_url)
+    try:
+        memory = ShortMemory(conn)
+        _remembers_until_it_expires(memory, Clock())
+        assert 0 < conn.ttl("memory:lookup:shop:1") <= 60
     finally:
         conn.close()

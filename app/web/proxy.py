@@ -202,7 +202,7 @@ def redeem_reward():  # noqa: ANN201 - Flask view
     body = request.get_json(silent=True)
     reward_id = body.get("reward_id") if isinstance(body, dict) else None
     request_key = body.get("request_key") if isinstance(body, dict) else None
-    if isinstance(reward_id, bool) or not isinstance(reward_id, int):
+    if not isinstance(reward_id, int) or parse_id(reward_id) is None:
         return error("invalid_reward", "send {\"reward_id\": <id>}", 400)
     if request_key is not None and not isinstance(request_key, str):
         return error("invalid_request_key", "request_key is a string", 400)

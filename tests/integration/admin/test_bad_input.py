@@ -79,3 +79,30 @@ def test_an_adjustment_reason_with_a_nul_character_is_422_and_adjusts_nothing(
     assert (response.status_code, response.get_json()["error"]) == (422, "invalid_adjustment")
     assert "reason" in response.get_json()["fields"]
     assert row_counts(admin.db) == before
+
+
+@pytest.mark.parametrize("query", ["\u00b2", "9999999999999999999", "99999999999999999999"])
+def test_a_search_for_digits_that_are_not_a_customer_id_still_answers(
+        admin: AdminSession, member_id: int, query: str) -> None:
+    response = admin.page("/admin/customers", q=query)
+    assert response.status_code == 200
+    assert "ada@example.com" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("first", "last"), [("9999-12-30", "9999-12-31"),
+                                             ("0001-01-01", "0001-01-02")])
+def test_a_dashboard_period_at_the_ends_of_the_calendar_shows_the_default_period(
+        admin: AdminSession, first: str, last: str) -> None:
+    response = admin.page("/admin/dashboard", **{"from": first, "to": last})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("title", ["Ten off\u0000", "T" * 256])
+def test_a_reward_title_that_cannot_be_stored_is_422_and_adds_nothing(
+        admin: AdminSession, title: str) -> None:
+    before = row_counts(admin.db)
+    response = admin.fetch("/admin/settings/rewards",
+                           {"kind": "amount_off", "cost": 500, "value": "5", "title": title})
+    assert (response.status_code, response.get_json()["error"]) == (422, "invalid_reward")
+    assert "title" in response.get_json()["fields"]
+    assert row_counts(admin.db) == before

@@ -54,3 +54,11 @@ def test_a_signed_customer_id_beyond_bigint_is_refused_before_anything_is_writte
 def test_a_good_product_id_still_filters_the_reviews(client, shop) -> None:
     response = client.get(f"/proxy/reviews?{proxy_query(SHOP, None, product_id='42')}")
     assert (response.status_code, response.get_json()) == (200, {"reviews": []})
+
+
+@pytest.mark.parametrize("reward_id", [2**70, 2**63, 0, -1])
+def test_a_redeem_of_a_reward_id_that_is_not_an_id_is_400(client, shop, reward_id: int) -> None:
+    before = row_counts(shop)
+    response = client.post(f"/proxy/redeem?{proxy_query(SHOP, 11)}", json={"reward_id": reward_id})
+    assert (response.status_code, response.get_json()["error"]) == (400, "invalid_reward")
+    assert row_counts(shop) == before

@@ -47,8 +47,9 @@ _CUSTOMER_GID = re.compile(r"gid://shopify/Customer/([0-9]+)")
 # The shopper is waiting on the page: one retry of a failed Admin API call, then give up.
 ADMIN_API_ATTEMPTS = 2
 # Per shopper (token `sub`, or all guests) and client address, every call: a page view loads
-# its order at most four times (LoyaltyPanel REFRESH_DELAYS_MS) and sends one NPS answer.
-REQUESTS_PER_MINUTE = 30
+# its order at most four times (LoyaltyPanel REFRESH_DELAYS_MS) and sends one NPS answer;
+# guests behind one address (a carrier's NAT) share it, as the storefront's 60 reads do.
+REQUESTS_PER_MINUTE = 60
 # Admin API look-ups for a preview, made only for the token's own customer: per customer, per
 # client address, and per shop (the shop's Admin API budget is shared with everything else).
 LOOKUPS_PER_CUSTOMER_PER_MINUTE = 5

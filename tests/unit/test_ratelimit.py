@@ -1,5 +1,7 @@
 """Rate limits per key, in process and on the real Redis."""
 
+import time
+
 from redis import Redis
 
 from app.ratelimit import RateLimiter, ShortMemory
@@ -57,3 +59,21 @@ def test_the_redis_memory_keeps_a_value_with_an_expiry(redis_url):
         assert 0 < conn.ttl("memory:lookup:shop:1") <= 60
     finally:
         conn.close()
+
+
+def test_with_redis_unreachable_the_limits_hold_in_this_process_without_waiting_again():
+    # A closed port: every Redis call fails at once, as in an outage.
+    dead = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5, socket_timeout=0.5)
+    clock = Clock()
+    limiter, memory = RateLimiter(dead, clock=clock), ShortMemory(dead, clock=clock)
+    try:
+        assert [limiter.allow("shop:1:cust:9", 3, 60) for _ in range(4)] == [
+            True, True, True, False]
+        memory.remember("lookup:shop:1", "missing", 60)
+        started = time.monotonic()
+        assert memory.recall("lookup:shop:1") == "missing"
+        assert limiter.allow("shop:1:cust:10", 3, 60) is True
+        # Redis is not asked again for a while: no request waits on it.
+        assert time.monotonic() - started < 0.1
+    finally:
+        dead.close()

@@ -140,3 +140,24 @@ def test_when_the_shops_look_up_budget_is_spent_shoppers_wait_for_orders_paid(
     assert _order_calls(one) == budget
     assert [a.status_code for a in answers[:budget]] == [404] * budget
     assert {a.get_json()["error"] for a in answers[budget:]} == {"order_not_ready"}
+
+
+def test_with_redis_down_the_block_still_answers_and_the_limits_hold_in_the_process(
+        db: Database, emulator: ShopifyEmulator) -> None:
+    # A closed port: Redis refuses every connection, as in an outage.
+    app = create_app(app_config(db, redis_url="redis://127.0.0.1:9/0",
+                                shopify_admin_base=emulator.base_url))
+    app.extensions["shopify_clock"] = lambda: NOW.replace(tzinfo=UTC).timestamp()
+    install_shop(db, emulator, app)
+    checkout = CheckoutShop(app, app.test_client(), db, emulator)
+    checkout.pay(checkout.order_payload(UNKNOWN, ADA, "27.00"))
+    try:
+        own = _get(checkout, UNKNOWN, checkout.token(ADA))
+        unknown = [_get(checkout, UNKNOWN + 1 + n, checkout.token(ADA)) for n in range(8)]
+    finally:
+        if app.extensions.get("shopify_http") is not None:
+            app.extensions["shopify_http"].close()
+
+    assert (own.status_code, own.get_json()["order"]["points"]) == (200, 135)
+    assert [a.status_code for a in unknown] == [404] * 5 + [429] * 3
+    assert _order_calls(checkout) == LOOKUPS_PER_CUSTOMER_PER_MINUTE

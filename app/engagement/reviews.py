@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import dialect_insert
+from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_review
 from app.loyalty.program import current_settings
 from app.models import Member
@@ -63,6 +64,8 @@ def validate_review(rating: Any, body: Any) -> tuple[int, str | None]:
         raise InvalidReview("invalid_body", "the review must be text")
     if len(text) > MAX_BODY_CHARS:
         raise InvalidReview("invalid_body", f"keep it under {MAX_BODY_CHARS} characters")
+    if has_nul(text):
+        raise InvalidReview("invalid_body", f"the review {NUL_MESSAGE}")
     return rating, text or None
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.db import dialect_insert
 from app.engagement.flows import DETRACTOR_ALERT, detractor_alert_key
 from app.engagement.schedule import schedule_message
+from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_nps
 from app.loyalty.program import current_settings
 from app.models import LedgerEntry, Member, Message, Order, SurveyResponse
@@ -63,6 +64,8 @@ def validate_answer(score: Any, comment: Any) -> tuple[int, str | None]:
     if len(text) > MAX_COMMENT_CHARS:
         raise InvalidAnswer("invalid_comment",
                             f"keep the comment under {MAX_COMMENT_CHARS} characters")
+    if has_nul(text):
+        raise InvalidAnswer("invalid_comment", f"the comment {NUL_MESSAGE}")
     return value, text or None
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.ledger import InsufficientPoints, post, release_unlocked
 from app.loyalty.program import ProgramSettings
 from app.models import LedgerEntry, Member
@@ -51,6 +52,8 @@ def validate_adjustment(points: object, reason: object, request_key: object) -> 
         errors["reason"] = "a reason is required; the customer sees it next to the points"
     elif len(reason.strip()) > REASON_MAX:
         errors["reason"] = f"must be at most {REASON_MAX} characters"
+    elif has_nul(reason):
+        errors["reason"] = NUL_MESSAGE
     if not isinstance(request_key, str) or not _REQUEST_KEY.fullmatch(request_key):
         errors["request_key"] = "missing or malformed; reload the page"
     return errors

@@ -1,10 +1,15 @@
 """What the thank-you and order-status blocks show for one order, and the NPS answer they send.
 
 The shapes are the checkout API contract (design.md §4; extensions/loyalty-ui/src/contract.ts).
-Who sees what: the order's points are shown to any valid session token of the shop (a guest's
-token carries no customer, so nothing stronger can be asked of it); balances, tier, referral
-link and the survey only to the order's own customer, proven by the token's `sub`. One shopper
-never sees another's member data.
+Who sees what, by the session token's `sub`:
+- the order's own customer: the order's points, their balance, tier, referral link, survey;
+- another customer of the shop: nothing, not even that the order exists (OrderNotFound, the
+  answer for an unknown id), since a customer's thank-you and order-status pages only ever
+  ask about their own orders (an order recorded without any member, such as a test order,
+  names nobody: it shows that it earns nothing);
+- a guest token (no `sub`, so nothing stronger can be asked of it): a recorded order's name
+  and points with the invitation to claim them, never member data and never a preview, which
+  would mean asking Shopify about an order on behalf of someone who proved nothing.
 
 Before the orders/paid webhook has been processed the order has no ledger entry. Its points
 are then a preview computed by the same rules (earning.preview_order_points) from the order as
@@ -29,6 +34,7 @@ from app.engagement.surveys import (
     nps_bonus,
     store_answer,
 )
+from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_nps
 from app.loyalty.earning import AWAITING_PAYMENT, earn_entry, preview_order_points
 from app.loyalty.ledger import release_unlocked
@@ -178,18 +184,26 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
     """GET /api/checkout/order/<id>: this order's points, and for its own customer the rest.
 
     `customer_id` is the session token's `sub`, None for a guest. Raises OrderNotRecorded when
-    the order has no ledger state yet and `shopify_order` (the fetched order) is not given.
+    the order has no ledger state yet and `shopify_order` (the fetched order) is not given, and
+    OrderNotFound when the order is another customer's, or a preview is asked by anyone but
+    the fetched order's own customer.
     """
     settings = current_settings(session, shop.id)
     order = recorded_order(session, shop, shopify_order_id)
     if order is not None:
-        points = _recorded_points(session, order, now)
-        name = order.name
         member = session.get(Member, order.member_id) if order.member_id else None
         owner_id = member.customer_id if member is not None else None
+        # An order recorded without a member (a test order, no customer and no email) earns
+        # nothing and names nobody: every token of the shop may read that it earns nothing.
+        if customer_id is not None and member is not None and owner_id != customer_id:
+            raise OrderNotFound()
+        points = _recorded_points(session, order, now)
+        name = order.name
     else:
         if shopify_order is None or not previewable(settings):
             raise OrderNotRecorded(previewable(settings))
+        if customer_id is None or shopify_order.customer_id != customer_id:
+            raise OrderNotFound()
         preview = preview_order_points(session, shop, shopify_order, settings, now)
         points = _OrderPoints(preview.points, preview.status, preview.available_at)
         name = shopify_order.name
@@ -236,6 +250,8 @@ def validate_nps(score: object, comment: object) -> tuple[int, str | None]:
     if len(comment) > MAX_COMMENT_CHARS:
         raise InvalidNps("invalid_comment",
                          f"comment must be at most {MAX_COMMENT_CHARS} characters")
+    if has_nul(comment):
+        raise InvalidNps("invalid_comment", f"comment {NUL_MESSAGE}")
     return score, comment or None
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app.inputs import NUL_MESSAGE, has_nul
 from app.models import SettingsVersion
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -278,6 +279,10 @@ def validate(data: dict[str, Any]) -> dict[str, str]:
         _integer(errors, f"bonuses.{key}", value, 0, 10**6)
     _validate_engagement(errors, data.get("engagement") or {})
     _validate_widget(errors, data.get("widget") or {})
+    # Any text of the document, wherever it sits: PostgreSQL's jsonb cannot store a NUL.
+    for path, value in _flatten(data).items():
+        if has_nul(value):
+            errors[path] = NUL_MESSAGE
     return errors
 
 

@@ -16,8 +16,12 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.program import ProgramSettings
 from app.models import REWARD_KINDS, Member, Reward, Shop
+
+# rewards.title is VARCHAR(255).
+TITLE_MAX = 255
 
 _SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "SGD": "$", "HKD": "$",
             "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
@@ -77,9 +81,14 @@ def reward_title(kind: str, value: Decimal, currency: str) -> str:
 
 
 def validate_reward(kind: str, cost: Any, value: Any, min_subtotal: Any,
-                    tier_required: str | None, settings: ProgramSettings) -> dict[str, str]:
+                    tier_required: str | None, settings: ProgramSettings, *,
+                    title: str | None = None) -> dict[str, str]:
     """Field errors of a reward definition; empty when it can be saved."""
     errors: dict[str, str] = {}
+    if title is not None and len(title.strip()) > TITLE_MAX:
+        errors["title"] = f"must be at most {TITLE_MAX} characters"
+    elif has_nul(title):
+        errors["title"] = NUL_MESSAGE
     if kind not in REWARD_KINDS:
         errors["kind"] = f"must be one of {', '.join(REWARD_KINDS)}"
     if isinstance(cost, bool) or not isinstance(cost, int) or not 1 <= cost <= 10**7:
@@ -113,7 +122,8 @@ def create_reward(session: Session, shop: Shop, settings: ProgramSettings, *, ki
                   tier_required: str | None = None, combines: bool = False,
                   position: int | None = None) -> Reward:
     """Validate and add one reward to a shop's catalog."""
-    errors = validate_reward(kind, cost, value, min_subtotal, tier_required, settings)
+    errors = validate_reward(kind, cost, value, min_subtotal, tier_required, settings,
+                             title=title)
     if errors:
         raise RewardError(errors)
     amount = Decimal(0) if kind == "free_shipping" else Decimal(str(value))

@@ -8,7 +8,13 @@ from app.config import Settings
 
 
 def register_blueprints(app: Flask, settings: Settings) -> None:
-    """Attach every blueprint the settings allow."""
+    """Attach every blueprint the settings allow, and the answers to errors they raise."""
+    from app.web.converters import IdConverter
+    from app.web.responses import register_error_handlers
+
+    # Before any rule is added: rules resolve their converters when they are registered.
+    app.url_map.converters["id"] = IdConverter
+    register_error_handlers(app)
     from app.web.admin import register_admin
     from app.web.auth import bp as auth
     from app.web.checkout_api import bp as checkout_api

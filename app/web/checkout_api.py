@@ -20,8 +20,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from shopify_app import RequestInput
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
+from app.inputs import parse_id
 from app.loyalty.checkout_view import (
     InvalidNps,
     NotLoggedIn,
@@ -43,31 +43,35 @@ log = logging.getLogger(__name__)
 bp = Blueprint("checkout_api", __name__, url_prefix="/api/checkout")
 
 SURFACES = ("checkout", "customer_account")
-# Shopify order ids are 64-bit: at most 20 digits.
-_ORDER_ID = re.compile(r"[0-9]{1,20}")
-_CUSTOMER_GID = re.compile(r"gid://shopify/Customer/([0-9]{1,20})")
+_CUSTOMER_GID = re.compile(r"gid://shopify/Customer/([0-9]+)")
 # The shopper is waiting on the page: one retry of a failed Admin API call, then give up.
 ADMIN_API_ATTEMPTS = 2
+# Per shopper (token `sub`, or all guests) and client address, every call: a page view loads
+# its order at most four times (LoyaltyPanel REFRESH_DELAYS_MS) and sends one NPS answer;
+# guests behind one address (a carrier's NAT) share it, as the storefront's 60 reads do.
+REQUESTS_PER_MINUTE = 60
+# Admin API look-ups for a preview, made only for the token's own customer: per customer, per
+# client address, and per shop (the shop's Admin API budget is shared with everything else).
+LOOKUPS_PER_CUSTOMER_PER_MINUTE = 5
+LOOKUPS_PER_CLIENT_PER_MINUTE = 10
+LOOKUPS_PER_SHOP_PER_MINUTE = 120
+# How long a look-up that found no order of the caller's is remembered: the block asks again
+# after 3, 10 and 30 s, by when orders/paid has usually recorded a real order.
+FAILED_LOOKUP_SECONDS = 60
 
 
 _runtime, _settings, _http, _now = (context.runtime, context.settings, context.shopify_http,
                                     context.now)
 
 
-@bp.after_request
+@bp.after_app_request
 def allow_any_origin(response: Response) -> Response:
-    """Every answer is readable from the extension's worker, whatever its origin."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    """Every answer under /api/checkout is readable from the extension's worker, whatever its
+    origin: errors included, also those raised before a view is chosen (405, 404), which the
+    app's handlers in app.web.responses answer in our shape."""
+    if request.path.startswith(f"{bp.url_prefix}/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-@bp.errorhandler(Exception)
-def unexpected_error(exc: Exception) -> Any:
-    """An unexpected failure still answers in the error shape (and with CORS, above)."""
-    if isinstance(exc, HTTPException):
-        return exc
-    log.exception("checkout API failed", extra={"code": "internal_error"})
-    return error("internal_error", "something went wrong on our side", 500)
 
 
 def _request_input() -> RequestInput:
@@ -89,6 +93,14 @@ def _verify() -> Verification | tuple[Response, int] | Response:
                                   "Access-Control-Allow-Methods": "GET, POST, OPTIONS"})
     if not check.ok:
         return error(check.code, "session token missing or invalid", 401)
+    if check.customer_id is not None and parse_id(check.customer_id) is None:
+        return error("invalid_sub", "the session token's customer is not a customer id", 401)
+    shopper = check.customer_id or "guest"
+    if not context.rate_limiter().allow(
+            f"checkout:{check.shop}:{shopper}:{request.remote_addr or 'unknown'}",
+            REQUESTS_PER_MINUTE, 60):
+        log.warning("checkout API limited", extra={"shop": check.shop, "code": "rate_limited"})
+        return error("rate_limited", "too many requests; try again in a minute", 429)
     return check
 
 
@@ -101,7 +113,7 @@ def _installed_shop(session: Any, domain: str) -> Shop | None:
 def _customer_number(gid: str | None) -> int | None:
     """123 from gid://shopify/Customer/123."""
     match = _CUSTOMER_GID.fullmatch(gid or "")
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 def fetch_order_for_preview(shop_domain: str, shopify_order_id: int, now: datetime
@@ -126,15 +138,61 @@ def fetch_order_for_preview(shop_domain: str, shopify_order_id: int, now: dateti
         cancelled_at=parse_shopify_time(details.cancelled_at))
 
 
+def _not_found() -> tuple[Response, int]:
+    """The one answer for an order this token may not see, whether or not it exists."""
+    return error("order_not_found", "no such order", 404)
+
+
+def _not_ready() -> tuple[Response, int]:
+    """The order may exist but its points are not known here yet (the block asks again)."""
+    return error("order_not_ready", "this order's points are not known yet", 404)
+
+
+def _lookup_key(shop: str, shopify_order_id: int) -> str:
+    """Where a failed Admin API look-up of this order is remembered."""
+    return f"checkout-lookup:{shop}:{shopify_order_id}"
+
+
+def _remembered_failure(shop: str, shopify_order_id: int, customer_id: int) -> bool:
+    """Whether a recent look-up showed this order unknown to Shopify or not this customer's."""
+    remembered = context.short_memory().recall(_lookup_key(shop, shopify_order_id))
+    return remembered is not None and remembered != f"customer:{customer_id}"
+
+
+def _remember_failure(shop: str, shopify_order_id: int, owner_id: int | None,
+                      found: bool) -> None:
+    """Remember briefly that the order is unknown, or whose it is when it is not the caller's."""
+    value = "missing" if not found else (f"customer:{owner_id}" if owner_id else "guest")
+    context.short_memory().remember(_lookup_key(shop, shopify_order_id), value,
+                                    FAILED_LOOKUP_SECONDS)
+
+
+def _lookup_refusal(shop: str, customer_id: int) -> tuple[Response, int] | None:
+    """The answer when this look-up would go over a limit, counting it otherwise."""
+    limiter, client = context.rate_limiter(), request.remote_addr or "unknown"
+    if not (limiter.allow(f"checkout-lookup:{shop}:customer:{customer_id}",
+                          LOOKUPS_PER_CUSTOMER_PER_MINUTE, 60)
+            and limiter.allow(f"checkout-lookup:{shop}:client:{client}",
+                              LOOKUPS_PER_CLIENT_PER_MINUTE, 60)):
+        log.warning("order look-ups limited", extra={"shop": shop, "code": "rate_limited"})
+        return error("rate_limited", "too many requests; try again in a minute", 429)
+    if not limiter.allow(f"checkout-lookup:{shop}", LOOKUPS_PER_SHOP_PER_MINUTE, 60):
+        # The shop's own Admin API budget: its shoppers wait for orders/paid instead.
+        log.warning("shop's order look-ups limited", extra={"shop": shop,
+                                                           "code": "lookup_budget_spent"})
+        return _not_ready()
+    return None
+
+
 @bp.route("/order/<order_id>", methods=["GET", "OPTIONS"])
 def order_loyalty(order_id: str) -> Any:
     """This order's points, and for its own logged-in customer balance, tier, referral, NPS."""
     check = _verify()
     if not isinstance(check, Verification):
         return check
-    if not _ORDER_ID.fullmatch(order_id):
-        return error("order_not_found", "no such order", 404)
-    shopify_order_id, now = int(order_id), _now()
+    shopify_order_id, now = parse_id(order_id), _now()
+    if shopify_order_id is None:
+        return _not_found()
     db = _runtime().db
     with db.transaction() as session:
         shop = _installed_shop(session, check.shop)
@@ -142,9 +200,18 @@ def order_loyalty(order_id: str) -> Any:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         try:
             return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now))
+        except OrderNotFound:
+            return _not_found()
         except OrderNotRecorded as waiting:
-            if not waiting.previewable:
-                return error("order_not_ready", "this order's points are not known yet", 404)
+            if not waiting.previewable or check.customer_id is None:
+                # A guest proves no tie to any order: Shopify is never asked on their behalf.
+                return _not_ready()
+    customer_id = check.customer_id
+    if _remembered_failure(check.shop, shopify_order_id, customer_id):
+        return _not_found()
+    refusal = _lookup_refusal(check.shop, customer_id)
+    if refusal is not None:
+        return refusal
     # Outside any transaction: the token may be refreshed, and Shopify answers slowly at worst.
     try:
         fetched = fetch_order_for_preview(check.shop, shopify_order_id, now)
@@ -153,15 +220,20 @@ def order_loyalty(order_id: str) -> Any:
         return error("shopify_unavailable", "Shopify did not answer; try again", 503)
     except (ShopifyError, TokenUnavailable) as exc:
         log.warning("order preview failed", extra={"shop": check.shop, "code": exc.code})
-        return error("order_not_ready", "this order's points are not known yet", 404)
-    if fetched is None:
-        return error("order_not_found", "no such order", 404)
+        return _not_ready()
+    if fetched is None or fetched.customer_id != customer_id:
+        _remember_failure(check.shop, shopify_order_id,
+                          fetched.customer_id if fetched else None, fetched is not None)
+        return _not_found()
     with db.transaction() as session:
         shop = _installed_shop(session, check.shop)
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
-        return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now,
-                                  shopify_order=fetched))
+        try:
+            return jsonify(order_view(session, shop, shopify_order_id, customer_id, now,
+                                      shopify_order=fetched))
+        except OrderNotFound:
+            return _not_found()
 
 
 @bp.route("/nps", methods=["POST", "OPTIONS"])
@@ -173,15 +245,15 @@ def answer_nps() -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error("invalid_body", 'send {"order_id", "score", "comment"} as JSON', 400)
-    raw_order = body.get("order_id")
-    if isinstance(raw_order, bool) or not _ORDER_ID.fullmatch(str(raw_order)):
+    shopify_order_id = parse_id(body.get("order_id"))
+    if shopify_order_id is None:
         return error("invalid_order_id", "order_id must be the numeric Shopify order id", 400)
     with _runtime().db.transaction() as session:
         shop = _installed_shop(session, check.shop)
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         try:
-            receipt = record_nps(session, shop, int(raw_order), check.customer_id,
+            receipt = record_nps(session, shop, shopify_order_id, check.customer_id,
                                  body.get("score"), body.get("comment"), _now(),
                                  surface=request.args.get("surface", "checkout"))
         except NotLoggedIn:

@@ -14,6 +14,7 @@ import httpx
 from flask import current_app
 
 from app.config import Settings
+from app.ratelimit import RateLimiter, ShortMemory
 from app.runtime import Runtime
 from app.shopify.domains import shop_http_client
 
@@ -54,3 +55,22 @@ def utc(epoch: float) -> datetime:
 def now() -> datetime:
     """Naive UTC now, from the injected clock when there is one."""
     return utc(clock())
+
+
+def rate_limiter() -> RateLimiter:
+    """The app's rate limiter, on the queue's Redis when there is one (shared by processes)."""
+    limiter = current_app.extensions.get("rate_limiter")
+    if limiter is None:
+        # Its windows follow the app's clock, so a test on a fixed clock sees whole windows.
+        limiter = current_app.extensions.setdefault(
+            "rate_limiter", RateLimiter(getattr(runtime().queue, "redis", None), clock=clock))
+    return limiter
+
+
+def short_memory() -> ShortMemory:
+    """The app's short-lived memory of answers, on the same Redis as the rate limits."""
+    memory = current_app.extensions.get("short_memory")
+    if memory is None:
+        memory = current_app.extensions.setdefault(
+            "short_memory", ShortMemory(getattr(runtime().queue, "redis", None), clock=clock))
+    return memory

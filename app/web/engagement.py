@@ -33,6 +33,7 @@ from app.engagement.reviews import (
     submit_review,
 )
 from app.engagement.surveys import InvalidAnswer, record_email_answer
+from app.inputs import parse_id
 from app.models import Shop
 from app.shopify.verify import verify_proxy_query
 from app.web.context import clock, runtime
@@ -120,7 +121,7 @@ def review_page(token: str) -> Any:
             try:
                 receipt = submit_review(
                     session, member, order_id=int(claims["o"]),
-                    product_id=int(request.form.get("product_id") or 0),
+                    product_id=parse_id(request.form.get("product_id")) or 0,
                     rating=request.form.get("rating"), body=request.form.get("body"), now=now)
                 thanks = {"product": receipt.review.product_title, "bonus": receipt.bonus,
                           "again": not receipt.created}
@@ -190,10 +191,12 @@ def storefront_reviews() -> Any:
     if not check.ok:
         return error("invalid_signature", "this request was not signed by Shopify", 401)
     raw_product = request.args.get("product_id", "")
+    product_id = parse_id(raw_product) if raw_product else None
+    if raw_product and product_id is None:
+        return error("invalid_product_id", "product_id must be a Shopify product id", 400)
     with runtime().db.sessions() as session:
         shop = session.execute(select(Shop).where(Shop.domain == check.shop)).scalar_one_or_none()
         if shop is None or not shop.is_installed:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
-        reviews = approved_reviews(session, shop.id,
-                                   product_id=int(raw_product) if raw_product.isdigit() else None)
+        reviews = approved_reviews(session, shop.id, product_id=product_id)
     return jsonify({"reviews": reviews})

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import bindparam, select
 
+from app.inputs import parse_id
 from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
 from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
@@ -38,7 +39,7 @@ from app.ratelimit import RateLimiter
 from app.shopify.discounts import discount_issuer_for
 from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
-from app.web.context import clock, now, runtime
+from app.web.context import clock, now, rate_limiter, runtime
 from app.web.proxy_path import learn_proxy_path
 from app.web.responses import error
 
@@ -52,12 +53,7 @@ WRITES_PER_MINUTE = 10
 
 def _limiter() -> RateLimiter:
     """The app's rate limiter, on the queue's Redis when there is one."""
-    limiter = current_app.extensions.get("rate_limiter")
-    if limiter is None:
-        queue = runtime().queue
-        limiter = RateLimiter(getattr(queue, "redis", None))
-        current_app.extensions["rate_limiter"] = limiter
-    return limiter
+    return rate_limiter()
 
 
 @bp.before_request
@@ -70,7 +66,11 @@ def verify_signature():  # noqa: ANN201 - Flask hook
         code = "invalid_signature" if check.code in ("invalid_signature",
                                                      "missing_signature") else check.code
         return error(code, "this request was not signed by Shopify", 401)
-    g.shop_domain, g.customer_id = check.shop, check.customer_id
+    customer_id = None if check.customer_id is None else parse_id(check.customer_id)
+    if check.customer_id is not None and customer_id is None:
+        # Signed, but no customer id of ours: nothing below could store or find it.
+        return error("invalid_customer_id", "logged_in_customer_id is not a customer id", 401)
+    g.shop_domain, g.customer_id = check.shop, customer_id
     is_write = request.method != "GET"
     key = f"proxy:{check.shop}:{check.customer_id or request.remote_addr}:{int(is_write)}"
     if not _limiter().allow(key, WRITES_PER_MINUTE if is_write else READS_PER_MINUTE, 60):
@@ -214,7 +214,7 @@ def redeem_reward():  # noqa: ANN201 - Flask view
     body = request.get_json(silent=True)
     reward_id = body.get("reward_id") if isinstance(body, dict) else None
     request_key = body.get("request_key") if isinstance(body, dict) else None
-    if isinstance(reward_id, bool) or not isinstance(reward_id, int):
+    if not isinstance(reward_id, int) or parse_id(reward_id) is None:
         return error("invalid_reward", "send {\"reward_id\": <id>}", 400)
     if request_key is not None and not isinstance(request_key, str):
         return error("invalid_request_key", "request_key is a string", 400)

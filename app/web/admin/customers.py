@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from app.inputs import has_nul, parse_id
 from app.loyalty.adjustments import AdjustmentError, adjust_points
 from app.loyalty.expiry import expires_at
 from app.loyalty.ledger import InsufficientPoints, release_unlocked
@@ -47,33 +48,41 @@ KIND_LABELS = {
 def customers_page():  # noqa: ANN201 - Flask view
     """Search by email or name; without a query, the newest members."""
     query = request.args.get("q", "").strip()[:200]
+    if has_nul(query):
+        return error("invalid_query", "the search cannot contain a NUL character", 400)
     with database().sessions() as session:
         members = search_members(session, g.shop.id, query)
     return render_page("admin/customers.html", title="Customers", nav="customers",
                        query=query, members=members)
 
 
-def _before_id() -> int | None:
-    """The ledger page cursor from the query, when it is a number."""
-    raw = request.args.get("before", "")
-    return int(raw) if raw.isdigit() else None
+def _no_member():  # noqa: ANN202 - Flask response
+    """The answer for a member id that is unknown here or is not an id at all."""
+    return error("not_found", "no such customer in this shop", 404)
 
 
-@bp.get("/admin/customers/<int:member_id>")
+@bp.get("/admin/customers/<raw_member_id>")
 @require_admin_session
-def member_page(member_id: int):  # noqa: ANN201 - Flask view
+def member_page(raw_member_id: str):  # noqa: ANN201 - Flask view
     """Balances, tier, referral stats, rewards and the full ledger of one member."""
+    member_id = parse_id(raw_member_id)
+    if member_id is None:
+        return _no_member()
+    raw_before = request.args.get("before", "")
+    before_id = parse_id(raw_before) if raw_before else None
+    if raw_before and before_id is None:
+        return error("invalid_cursor", "before must be a ledger entry id", 400)
     moment = now()
     with database().transaction() as session:
         member = shop_member(session, g.shop.id, member_id)
         if member is None:
-            return error("not_found", "no such customer in this shop", 404)
+            return _no_member()
         # Points past their pending period are shown as available, as the shopper sees them.
         release_unlocked(session, member, moment)
         program = current_settings(session, g.shop.id)
         progress = tier_progress(member, program, tier_basis_value(session, member, program,
                                                                    moment))
-        entries, more = ledger_page(session, member, _before_id())
+        entries, more = ledger_page(session, member, before_id)
         context = {"member": member, "progress": progress, "program": program,
                    "expires": expires_at(member, program), "entries": entries, "more": more,
                    "referrals": referral_stats(session, member),
@@ -83,11 +92,14 @@ def member_page(member_id: int):  # noqa: ANN201 - Flask view
                        now=moment, kind_labels=KIND_LABELS, **context)
 
 
-@bp.post("/admin/customers/<int:member_id>/adjustments")
+@bp.post("/admin/customers/<raw_member_id>/adjustments")
 @fetch_only
 @require_admin_session
-def adjust(member_id: int):  # noqa: ANN201 - Flask view
+def adjust(raw_member_id: str):  # noqa: ANN201 - Flask view
     """Add or take points with a reason; recorded with the staff member from the session."""
+    member_id = parse_id(raw_member_id)
+    if member_id is None:
+        return _no_member()
     body = json_body()
     if body is None:
         return not_json()
@@ -96,7 +108,7 @@ def adjust(member_id: int):  # noqa: ANN201 - Flask view
         with database().transaction() as session:
             member = shop_member(session, g.shop.id, member_id)
             if member is None:
-                return error("not_found", "no such customer in this shop", 404)
+                return _no_member()
             entry = adjust_points(session, member, current_settings(session, g.shop.id),
                                   points=points, reason=str(body.get("reason") or ""),
                                   actor=actor(), request_key=str(body.get("request_key") or ""),

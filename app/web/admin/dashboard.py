@@ -21,12 +21,18 @@ DEFAULT_PRESET = "30"
 LONGEST_PERIOD_DAYS = 3 * 366
 
 
+# Dates a period may use: far beyond any shop's history, far from date.min and date.max,
+# where a period's bounds and its comparison period would overflow.
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
 def _day(raw: str | None) -> date | None:
-    """A YYYY-MM-DD query value, or None."""
+    """A YYYY-MM-DD query value within EARLIEST_DAY..LATEST_DAY, or None."""
     try:
-        return date.fromisoformat(raw) if raw else None
+        day = date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+    return day if day is not None and EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def chosen_period(timezone: str | None) -> tuple[Period, str]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.inputs import parse_id
 from app.models import LedgerEntry, Member, Redemption, Referral, Reward
 
 SEARCH_LIMIT = 50
@@ -46,8 +47,9 @@ def search_members(session: Session, shop_id: int, query: str,
             conditions.append(and_(func.lower(Member.first_name) == first,
                                    func.lower(Member.last_name).like(_prefix(last),
                                                                      escape="\\")))
-        if query.isdigit() and len(query) <= 19:
-            conditions.append(Member.customer_id == int(query))
+        customer_id = parse_id(query)
+        if customer_id is not None:
+            conditions.append(Member.customer_id == customer_id)
     return list(session.execute(
         base.where(or_(*conditions)).order_by(Member.last_activity_at.desc().nulls_last(),
                                               Member.id.desc()).limit(limit)).scalars())

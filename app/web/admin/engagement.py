@@ -124,7 +124,7 @@ def _moderate(review_id: int, approve: bool) -> Any:
     return jsonify({"id": review_id, "status": status, "message": message})
 
 
-@bp.post("/admin/engagement/reviews/<int:review_id>/approve")
+@bp.post("/admin/engagement/reviews/<id:review_id>/approve")
 @fetch_only
 @require_admin_session
 def approve(review_id: int):  # noqa: ANN201 - Flask view
@@ -132,7 +132,7 @@ def approve(review_id: int):  # noqa: ANN201 - Flask view
     return _moderate(review_id, approve=True)
 
 
-@bp.post("/admin/engagement/reviews/<int:review_id>/reject")
+@bp.post("/admin/engagement/reviews/<id:review_id>/reject")
 @fetch_only
 @require_admin_session
 def reject(review_id: int):  # noqa: ANN201 - Flask view

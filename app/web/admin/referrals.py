@@ -60,7 +60,7 @@ def _decide(referral_id: int, approve: bool) -> Any:
     return jsonify({"id": referral_id, "status": status, "message": message})
 
 
-@bp.post("/admin/referrals/<int:referral_id>/approve")
+@bp.post("/admin/referrals/<id:referral_id>/approve")
 @fetch_only
 @require_admin_session
 def approve(referral_id: int):  # noqa: ANN201 - Flask view
@@ -68,7 +68,7 @@ def approve(referral_id: int):  # noqa: ANN201 - Flask view
     return _decide(referral_id, approve=True)
 
 
-@bp.post("/admin/referrals/<int:referral_id>/reject")
+@bp.post("/admin/referrals/<id:referral_id>/reject")
 @fetch_only
 @require_admin_session
 def reject(referral_id: int):  # noqa: ANN201 - Flask view

@@ -100,7 +100,7 @@ def add_reward():  # noqa: ANN201 - Flask view
     return jsonify({"id": reward_id, "message": "Reward added."}), 201
 
 
-@bp.post("/admin/settings/rewards/<int:reward_id>")
+@bp.post("/admin/settings/rewards/<id:reward_id>")
 @fetch_only
 @require_admin_session
 def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
@@ -123,7 +123,7 @@ def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
         fields = _reward_fields({"kind": reward.kind, **body})
         errors = validate_reward(fields["kind"], fields["cost"], fields["value"],
                                  fields["min_subtotal"], fields["tier_required"],
-                                 current_settings(session, g.shop.id))
+                                 current_settings(session, g.shop.id), title=fields["title"])
         if errors:
             return field_errors("invalid_reward", "Some fields need attention.", errors)
         before = f"“{reward.title}” {reward.cost:,} points"

@@ -15,10 +15,9 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import Environment, FileSystemLoader
@@ -165,11 +164,6 @@ def nps_bonuses(backend: RunningCheckout) -> list[int]:
             LedgerEntry.kind == "bonus_nps")).scalars())
 
 
-def today_in_new_york() -> date:
-    """Today where the emulator's shops are (a preview pends from now)."""
-    return datetime.now(UTC).astimezone(ZoneInfo("America/New_York")).date()
-
-
 def test_thank_you_shows_the_points_the_app_recorded_and_sends_a_one_tap_nps_score(
         page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
     """A member sees pending points, balance, tier and referral; the score lands in the DB."""
@@ -240,22 +234,28 @@ def test_thank_you_shows_the_points_the_app_recorded_and_sends_a_one_tap_nps_sco
     page.screenshot(path=str(TEST_OUTPUT / "thank-you-nps-answered.png"), full_page=True)
 
 
-def test_thank_you_invites_a_guest_to_create_an_account_to_claim_the_previewed_points(
+def test_thank_you_invites_a_guest_to_claim_the_points_once_the_order_is_paid(
         page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
-    """Before orders/paid a guest sees the app's preview and a link to claim the points."""
-    checkout_backend.shopify_knows(checkout_backend.order_payload(
-        GUEST_ORDER_ID, None, "27.00", paid_at=yesterday_noon(), email="guest@example.com"))
+    """A guest's token proves no tie to the order, so the app never asks Shopify for a preview:
+    the panel waits for orders/paid, then shows the points and a link to claim them."""
+    paid_at = yesterday_noon()
+    payload = checkout_backend.order_payload(GUEST_ORDER_ID, None, "27.00", paid_at=paid_at,
+                                             email="guest@example.com")
+    checkout_backend.shopify_knows(payload)
     handle, target = THANK_YOU
     open_extension(page, extension_host.publish(
         handle, target, sessionToken=checkout_backend.token(customer_id=None),
         orderConfirmation={"order": {"id": order_gid(GUEST_ORDER_ID)}, "isFirstOrder": True}))
 
-    page.get_by_text("This order earns 135 points").wait_for()
-    assert page.locator("s-badge").first.inner_text() == "Confirming"
+    page.get_by_text("Points for this order will show here in a moment.").wait_for()
+    assert checkout_backend.emulator.shop(SHOP).calls_to("order") == []
+    checkout_backend.pay(payload)
+    # The panel asks again 3 s after a 404 (REFRESH_DELAYS_MS).
+    page.get_by_text("You earned 135 points").wait_for()
+    assert page.locator("s-badge").first.inner_text() == "Pending"
     assert page.get_by_text(
-        "They are confirmed as soon as your payment is processed. They unlock on "
-        f"{long_date(today_in_new_york() + timedelta(days=30))}, once the return window closes.",
-        exact=True).count() == 1
+        f"They unlock on {long_date((paid_at + timedelta(days=30)).date())}, once the return "
+        "window closes.", exact=True).count() == 1
     banner = page.locator("s-banner")
     assert banner.get_attribute("heading") == "Create an account to claim your 135 points"
     assert banner.locator("s-button").get_attribute("href") == (

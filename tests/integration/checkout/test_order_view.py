@@ -130,12 +130,19 @@ def test_a_test_order_earns_nothing_and_says_so(checkout: CheckoutShop) -> None:
     assert (order["points"], order["status"], order["unlocks_on"]) == (0, "not_eligible", None)
 
 
-def test_a_guest_sees_the_preview_and_an_invitation_to_claim_it(checkout: CheckoutShop) -> None:
-    checkout.shopify_knows(checkout.order_payload(GUEST_ORDER_ID, None, "27.00"))
+def test_a_guest_waits_for_orders_paid_without_a_shopify_look_up_then_is_invited_to_claim(
+        checkout: CheckoutShop) -> None:
+    # A guest's token proves no tie to any order: Shopify is never asked on its behalf.
+    payload = checkout.order_payload(GUEST_ORDER_ID, None, "27.00")
+    checkout.shopify_knows(payload)
 
+    waiting = checkout.get_order(GUEST_ORDER_ID, checkout.token(customer_id=None))
+
+    assert (waiting.status_code, waiting.get_json()["error"]) == (404, "order_not_ready")
+    assert checkout.emulator.shop(SHOP).calls_to("order") == []
+    checkout.pay(payload)
     body = checkout.get_order(GUEST_ORDER_ID, checkout.token(customer_id=None)).get_json()
-
-    assert (body["order"]["points"], body["order"]["status"]) == (135, "preview")
+    assert (body["order"]["points"], body["order"]["status"]) == (135, "pending")
     assert body["guest"] == {"claim_url": f"https://{SHOP}/account/register", "points": 135}
     assert (body["member"], body["referral"]) == (None, None)
     assert body["nps"] == {"asked": False, "answered": False, "bonus_points": 0}
@@ -152,28 +159,35 @@ def test_a_guest_token_never_sees_the_members_data_of_a_paid_order(
     assert body["guest"] == {"claim_url": f"https://{SHOP}/account/register", "points": 135}
 
 
-def test_another_customers_token_cannot_see_this_orders_member_data(
+def test_another_customers_token_sees_nothing_of_the_order_not_even_that_it_exists(
         checkout: CheckoutShop) -> None:
     checkout.enrol(GRACE, first_name="Grace")
     checkout.pay(checkout.order_payload(ORDER_ID, ADA, "27.00"))
 
-    body = checkout.get_order(ORDER_ID, checkout.token(GRACE)).get_json()
+    response = checkout.get_order(ORDER_ID, checkout.token(GRACE))
 
-    assert (body["member"], body["referral"], body["guest"]) == (None, None, None)
-    assert body["nps"] == {"asked": False, "answered": False, "bonus_points": 0}
-    assert "Ada" not in str(body)
+    unknown = checkout.get_order(ORDER_ID + 7, checkout.token(GRACE))
+    assert (response.status_code, response.get_json()) == (404, {
+        "error": "order_not_found", "message": "no such order"})
+    assert (unknown.status_code, unknown.get_json()) == (404, response.get_json())
+    assert checkout.get_order(ORDER_ID, checkout.token(ADA)).status_code == 200
 
 
-def test_another_customers_token_cannot_see_a_previewed_orders_member_data(
+def test_another_customers_token_gets_no_preview_and_the_look_up_is_remembered(
         checkout: CheckoutShop) -> None:
     checkout.enrol(ADA)
     checkout.enrol(GRACE, first_name="Grace")
     checkout.shopify_knows(checkout.order_payload(ORDER_ID, ADA, "27.00"))
 
-    body = checkout.get_order(ORDER_ID, checkout.token(GRACE)).get_json()
+    first = checkout.get_order(ORDER_ID, checkout.token(GRACE))
+    again = checkout.get_order(ORDER_ID, checkout.token(GRACE))
 
-    assert body["order"]["status"] == "preview"
-    assert (body["member"], body["referral"], body["guest"]) == (None, None, None)
+    assert [(r.status_code, r.get_json()["error"]) for r in (first, again)] == [
+        (404, "order_not_found"), (404, "order_not_found")]
+    assert len(checkout.emulator.shop(SHOP).calls_to("order")) == 1
+    # The order's own customer is still shown the preview.
+    own = checkout.get_order(ORDER_ID, checkout.token(ADA)).get_json()
+    assert (own["order"]["status"], own["member"]["first_name"]) == ("preview", "Ada")
 
 
 def test_an_order_shopify_does_not_know_is_not_found(checkout: CheckoutShop) -> None:

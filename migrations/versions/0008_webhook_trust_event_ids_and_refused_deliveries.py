@@ -1,7 +1,7 @@
 """webhook trust: event ids of destructive topics, and the refused deliveries
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05 09:30:00
 
 app/uninstalled and the privacy topics apply once per X-Shopify-Event-Id as well as once per
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -96,7 +96,8 @@ def _order(emulator: ShopifyEmulator, order_id: int, customer: dict[str, Any], p
            quantity: int = 1, **extra: Any) -> dict[str, Any]:
     when = (utcnow() - timedelta(days=extra.pop("days_ago", 0))).isoformat() + "Z"
     return emulator.sample_payload(
-        "orders/paid", order_id=order_id, customer_id=customer["id"], email=customer["email"],
+        "orders/paid", shop=DEMO_SHOP, order_id=order_id, customer_id=customer["id"],
+        email=customer["email"],
         first_name=customer["first_name"], last_name=customer["last_name"], test=False,
         created_at=when, updated_at=when, browser_ip=customer["ip"],
         shipping_address={"first_name": customer["first_name"],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -26,6 +26,8 @@ class StoredDelivery:
     event_id: int | None
     duplicate: bool
     needs_processing: bool
+    # The order names another Shopify shop id than the header's shop has on record: not stored.
+    shop_mismatch: bool = False
 
 
 def _insert_once(insert: Callable[..., Any]) -> Any:
@@ -39,11 +41,34 @@ def _insert_once_per_event(insert: Callable[..., Any]) -> Any:
     return insert(WebhookEvent).on_conflict_do_nothing().returning(WebhookEvent.id)
 
 
+_ORDER_COLUMNS = ("webhook_id", "topic", "shop_domain", "api_version", "triggered_at",
+                  "payload", "received_at", "attempts")
+
+
+def _insert_order_once(insert: Callable[..., Any]) -> Any:
+    """INSERT … SELECT :values WHERE NOT EXISTS (the header's shop with another Shopify id)
+    ON CONFLICT (webhook_id) DO NOTHING RETURNING id: an order of another shop is never
+    stored, in the one round trip every order delivery makes anyway. A shop whose id is not
+    on record (NULL) or not known at all stores the order as before."""
+    columns = WebhookEvent.__table__.c
+    other_shop = exists().where(Shop.domain == bindparam("shop_domain"),
+                                Shop.shopify_shop_id != bindparam("order_shop_id"))
+    values = select(*(bindparam(name, type_=columns[name].type) for name in _ORDER_COLUMNS)
+                    ).where(~other_shop)
+    return (insert(WebhookEvent).from_select(list(_ORDER_COLUMNS), values)
+            .on_conflict_do_nothing(index_elements=["webhook_id"]).returning(WebhookEvent.id))
+
+
 # Built once: building and compiling the statement per delivery cost more CPU than the
 # database spent on the insert (bench/ingest.py). Column values travel as parameters.
 _STORE_ONCE = {"postgresql": _insert_once(postgresql.insert), "sqlite": _insert_once(sqlite.insert)}
 _STORE_ONCE_PER_EVENT = {"postgresql": _insert_once_per_event(postgresql.insert),
                          "sqlite": _insert_once_per_event(sqlite.insert)}
+_STORE_ORDER_ONCE = {"postgresql": _insert_order_once(postgresql.insert),
+                     "sqlite": _insert_order_once(sqlite.insert)}
+
+
+_STORED_SHOP_ID = select(Shop.shopify_shop_id).where(Shop.domain == bindparam("domain"))
 
 
 def store_delivery(conn: Connection, delivery: WebhookDelivery, now: datetime) -> StoredDelivery:
@@ -66,8 +91,19 @@ def store_delivery(conn: Connection, delivery: WebhookDelivery, now: datetime) -
         # many webhook ids carry it (https://shopify.dev/docs/apps/build/webhooks/ignore-duplicates).
         values["shopify_event_id"] = delivery.event_id
         statements = _STORE_ONCE_PER_EVENT
+    elif delivery.order_shop_id is not None:
+        values["order_shop_id"] = delivery.order_shop_id
+        statements = _STORE_ORDER_ONCE
     event_id = conn.execute(statements[conn.dialect.name], values).scalar_one_or_none()
     if event_id is None:
+        # Nothing stored: a duplicate, or an order of another shop. Only then is the shop's
+        # id read, so a first delivery never pays for telling the two apart.
+        if delivery.order_shop_id is not None:
+            stored_id = conn.execute(_STORED_SHOP_ID,
+                                     {"domain": delivery.shop_domain}).scalar_one_or_none()
+            if stored_id is not None and stored_id != delivery.order_shop_id:
+                return StoredDelivery(None, duplicate=False, needs_processing=False,
+                                      shop_mismatch=True)
         return StoredDelivery(None, duplicate=True, needs_processing=False)
     return StoredDelivery(event_id, duplicate=False, needs_processing=known)
 
@@ -87,9 +123,6 @@ def store_once(engine: Engine, delivery: WebhookDelivery, now: datetime) -> Stor
             if attempt == 2 or not exc.connection_invalidated:
                 raise
     raise AssertionError("unreachable")
-
-
-_STORED_SHOP_ID = select(Shop.shopify_shop_id).where(Shop.domain == bindparam("domain"))
 
 
 def stored_shop_id(engine: Engine, shop_domain: str) -> int | None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from app.devstore.payloads import fixtures_dir
+from app.devstore.payloads import fixtures_dir, order_status_url
 
 FIXTURES = fixtures_dir("2026-07")
 
@@ -63,10 +63,17 @@ def line(price: str, quantity: int = 1, *, discount: str | None = None, tax: str
 def paid_order(order_id: int = 820982911946154500, *, updated_at: datetime | None = None,
                customer_id: int | None = 115310627314723950,
                email: str = "john@example.com", lines: list[dict[str, Any]] | None = None,
-               name: str | None = None, test: bool = False,
-               **overrides: Any) -> dict[str, Any]:
-    """Shopify's orders/paid sample as a paid, non-test order, with the given changes."""
+               name: str | None = None, test: bool = False, shop: str | None = None,
+               shop_id: int | None = None, **overrides: Any) -> dict[str, Any]:
+    """Shopify's orders/paid sample as a paid, non-test order, with the given changes.
+
+    shop and shop_id: the shop the order belongs to, named in its `order_status_url` as Shopify
+    does; without them the sample's shop 548380009 stays."""
     payload = sample("orders/paid")
+    if shop_id is not None:
+        payload["order_status_url"] = order_status_url(
+            payload["order_status_url"], shop or "jsmith.myshopify.com", shop_id,
+            payload["token"])
     payload.update({"id": order_id, "test": test, "cancelled_at": None, "cancel_reason": None,
                     "financial_status": "paid", "email": email, "contact_email": email,
                     "admin_graphql_api_id": f"gid://shopify/Order/{order_id}"})

@@ -365,7 +365,8 @@ class ShopifyEmulator:
         """Shopify's sample body for a topic, made into a variant by overrides.
 
         orders/*: see payloads.order_payload (customer_id, email, line_items, discount_codes,
-        note_attributes, browser_ip, shipping_address, total, …). refunds/create: order=<order
+        note_attributes, browser_ip, shipping_address, total, …); shop=<domain> of a shop the
+        emulator knows writes that shop's own order_status_url. refunds/create: order=<order
         payload>, line_items=[(line_item_id, qty)], amount. customers/create|update:
         customer_id, email, first_name, last_name. customers_email_marketing_consent/update:
         customer_id, email, state, opt_in_level, consent_updated_at. app/uninstalled,
@@ -373,7 +374,9 @@ class ShopifyEmulator:
         """
         version = overrides.pop("api_version", self.api_version)
         if topic in payloads.ORDER_TOPICS:
-            return payloads.order_payload(topic, api_version=version, **overrides)
+            shop = overrides.pop("shop", None)
+            owner = {"shop": shop, **self._shop_id_of(shop)} if shop else {}
+            return payloads.order_payload(topic, api_version=version, **{**owner, **overrides})
         if topic == "refunds/create":
             order = overrides.pop("order", None) or payloads.order_payload(api_version=version)
             return payloads.refund_payload(order, api_version=version, **overrides)

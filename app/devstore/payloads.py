@@ -155,6 +155,13 @@ def _allocate(lines: list[dict[str, Any]], total: Decimal, index: int, currency:
             "discount_application_index": index})
 
 
+def order_status_url(sample_url: str, shop: str, shop_id: int, token: str) -> str:
+    """The order's status page as Shopify writes it, `https://{shop}/{shop id}/orders/{order
+    token}/authenticate?key=…`, keeping the sample's key."""
+    key = sample_url.partition("?")[2] or "key=abcdefg"
+    return f"https://{shop}/{shop_id}/orders/{token}/authenticate?{key}"
+
+
 def order_payload(topic: str = "orders/paid", *, order_id: int | None = None,
                   customer_id: int | None | bool = True, email: str | None = None,
                   first_name: str | None = None, last_name: str | None = None,
@@ -165,9 +172,13 @@ def order_payload(topic: str = "orders/paid", *, order_id: int | None = None,
                   shipping_address: Mapping[str, Any] | None = None,
                   billing_address: Mapping[str, Any] | None = None,
                   shipping: Decimal | str | None = None, total: Decimal | str | None = None,
-                  currency: str | None = None, api_version: str = "2026-07",
+                  currency: str | None = None, shop: str | None = None,
+                  shop_id: int | None = None, api_version: str = "2026-07",
                   **overrides: Any) -> dict[str, Any]:
     """An order webhook body with totals that add up.
+
+    shop and shop_id: the shop the order belongs to, named in its `order_status_url` as
+    Shopify does (without them the sample's shop 548380009 stays).
 
     customer_id=True keeps the sample's customer, None/False makes a guest order, an int sets
     the customer's id. line_items take {title, price, quantity, gift_card, product_id, id}.
@@ -262,6 +273,10 @@ def order_payload(topic: str = "orders/paid", *, order_id: int | None = None,
         body["client_details"] = {"browser_ip": browser_ip, "accept_language": "en",
                                   "user_agent": "Mozilla/5.0", "session_hash": None,
                                   "browser_width": None, "browser_height": None}
+    if shop_id is not None:
+        body["order_status_url"] = order_status_url(body["order_status_url"],
+                                                    shop or "jsmith.myshopify.com", shop_id,
+                                                    body["token"])
     if shipping_address is not None:
         body["shipping_address"] = {**(body.get("shipping_address") or {}), **shipping_address}
     if billing_address is not None:

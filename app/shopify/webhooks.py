@@ -57,13 +57,28 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 # Where Shopify's 2026-07 payloads name the shop (app/devstore/samples/webhooks/2026-07):
 # `shop_domain` in customers/data_request, customers/redact and shop/redact; `myshopify_domain`
 # and `domain` in app/uninstalled (the Shop resource, whose `domain` is the primary domain:
-# a merchant's own domain cannot be compared, a myshopify.com one must match). Orders, refunds
-# and customers name no shop.
+# a merchant's own domain cannot be compared, a myshopify.com one must match). Orders name it
+# only by id, in `order_status_url` (below); refunds and customers name no shop at all (a
+# refund's `user_id` is the staff member who issued it).
 _SHOP_NAME_FIELDS = ("shop_domain", "myshopify_domain", "domain")
 # Where they carry Shopify's numeric shop id: `shop_id`, and the Shop resource's own `id`.
 _SHOP_ID = re.compile(r"[0-9]{1,20}")
 _SHOP_ID_FIELD = {"app/uninstalled": "id", "customers/data_request": "shop_id",
                   "customers/redact": "shop_id", "shop/redact": "shop_id"}
+# An order's status page: `https://{shop's domain}/{Shopify shop id}/orders/{token}/authenticate
+# ?key=…` (the 2026-07 orders/* samples: `https://jsmith.myshopify.com/548380009/orders/
+# 123456abcd/authenticate?key=abcdefg`). Shopify's docs describe the field only as the order
+# status page's URL and never name that first path segment; it is read as the shop id because
+# Shopify's own samples give the same shop 548380009 wherever they name a shop by id
+# (`admin_graphql_api_shop_id` of app_subscriptions/update, `shop_id` of app/scopes_update,
+# https://shopify.dev/docs/api/webhooks) and storefronts that serve Shopify's routes on their
+# own domain forward `/{shop id}/orders/…`. The host may be the shop's primary (own) domain,
+# so only the id is compared. A URL of any other shape names no shop: the check binds what
+# it can bind, and an order without one is applied as before. At most 18 digits: the id is
+# bound as a BIGINT.
+_ORDER_STATUS_URL = re.compile(
+    r"https://[^/?#]+/([0-9]{1,18})/orders/[^/?#]+/authenticate(?:[?#].*)?", re.DOTALL)
+_ORDER_TOPICS_NAMING_SHOP_ID = frozenset(t for t in ORDER_TOPICS if t.startswith("orders/"))
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,9 @@ class WebhookDelivery:
     event_id: str | None = None
     # The Shopify shop id a destructive topic's payload names, to compare with the stored one.
     named_shop_id: int | None = None
+    # The Shopify shop id an order's status URL names; the inbox stores the order only if the
+    # header's shop has no other id on record.
+    order_shop_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,20 @@ def named_shop_id(topic: str, payload: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | str):
         return None
     return int(value) if _SHOP_ID.fullmatch(str(value)) else None
+
+
+def order_shop_id(topic: str, payload: Any) -> int | None:
+    """The Shopify shop id an orders/* payload's `order_status_url` names, if it names one."""
+    if topic not in _ORDER_TOPICS_NAMING_SHOP_ID or not isinstance(payload, dict):
+        return None
+    url = payload.get("order_status_url")
+    found = _ORDER_STATUS_URL.fullmatch(url) if isinstance(url, str) else None
+    return int(found.group(1)) if found else None
+
+
+def order_shop_refusal(delivery: WebhookDelivery) -> WebhookCheck:
+    """The refusal of an order whose status URL names another Shopify shop than the header's."""
+    return refuse(delivery, "shop_mismatch", named_shop=f"shop id {delivery.order_shop_id}")
 
 
 def parse_triggered_at(raw: str | None) -> datetime | None:
@@ -257,7 +289,8 @@ def verify_delivery(secrets: Sequence[str], headers: Mapping[str, str],
     delivery = WebhookDelivery(
         webhook_id=webhook_id, topic=topic, shop_domain=shop_domain, api_version=api_version,
         triggered_at=triggered_at, body=text, event_id=event_id,
-        named_shop_id=named_shop_id(topic, payload) if destructive else None)
+        named_shop_id=named_shop_id(topic, payload) if destructive else None,
+        order_shop_id=order_shop_id(topic, payload))
     mismatch = named_shop_mismatch(payload, shop_domain)
     if mismatch is not None:
         return refuse(delivery, "shop_mismatch", named_shop=mismatch)

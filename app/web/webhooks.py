@@ -12,7 +12,12 @@ from app.inbox import record_refusal, store_once, stored_shop_id
 from app.queueing import enqueue_or_leave_to_sweep
 from app.runtime import Runtime
 from app.shopify.verify import secrets_of
-from app.shopify.webhooks import WebhookCheck, shop_id_refusal, verify_delivery
+from app.shopify.webhooks import (
+    WebhookCheck,
+    order_shop_refusal,
+    shop_id_refusal,
+    verify_delivery,
+)
 from app.web.context import now
 from app.web.responses import error
 
@@ -46,13 +51,16 @@ def receive_webhook():  # noqa: ANN201 - Flask view
             mismatch = shop_id_refusal(check.delivery, stored_id)
             if mismatch is not None:
                 return _refused(runtime, mismatch)
-        # One statement in autocommit: one round trip instead of BEGIN, INSERT and COMMIT.
+        # One statement in autocommit: one round trip instead of BEGIN, INSERT and COMMIT. For
+        # an order it also compares the shop id its status URL names with the stored one.
         stored = store_once(runtime.db.autocommit_engine, check.delivery, utcnow())
     except OperationalError:
         # Shopify retries non-2xx deliveries for hours: a 503 loses nothing.
         log.error("database unavailable; asking Shopify to retry",
                   extra={"webhook_id": check.delivery.webhook_id})
         return error("unavailable", "database unavailable, retry later", 503)
+    if stored.shop_mismatch:
+        return _refused(runtime, order_shop_refusal(check.delivery))
     response = current_app.response_class("", 200)
     # The job is queued once the answer has been sent: Shopify's clock stops at the stored
     # row, and a slow or hung Redis (2 s socket timeout) costs this worker, not the delivery.

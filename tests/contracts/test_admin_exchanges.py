@@ -84,7 +84,7 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
     shop = emulator.shop(SHOP)
     shop.add_customer(CUSTOMER_ID, email="ada@example.com", first_name="Ada",
                       last_name="Lovelace")
-    order = emulator.sample_payload("orders/paid", customer_id=CUSTOMER_ID)
+    order = emulator.sample_payload("orders/paid", shop=SHOP, customer_id=CUSTOMER_ID)
     shop.orders[int(order["id"])] = order
     # The token carries exactly shopify.app.toml's scopes: the emulator refuses what they miss.
     scopes = ",".join(sorted(app_toml_scopes()))

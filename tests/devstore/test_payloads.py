@@ -111,3 +111,17 @@ def test_compliance_payloads_name_the_shop(emulator, topic):
 def test_app_uninstalled_describes_the_shop(emulator):
     body = emulator.sample_payload("app/uninstalled", shop="x.myshopify.com")
     assert body["myshopify_domain"] == body["domain"] == "x.myshopify.com"
+
+
+def test_an_order_of_a_known_shop_names_that_shops_id_in_its_status_url(emulator):
+    emulator.add_shop("tea-room.myshopify.com")
+    shop_id = emulator.shop("tea-room.myshopify.com").shop_id
+    order = emulator.sample_payload("orders/paid", shop="tea-room.myshopify.com", order_id=7)
+    # The sample's shape: https://jsmith.myshopify.com/548380009/orders/123456abcd/authenticate
+    # ?key=abcdefg, on this shop's domain and with its id.
+    assert order["order_status_url"] == (
+        f"https://tea-room.myshopify.com/{shop_id}/orders/{order['token']}"
+        "/authenticate?key=abcdefg")
+    assert "shop" not in order and "shop_id" not in order
+    assert emulator.sample_payload("orders/paid")["order_status_url"] == (
+        payloads.sample("orders/paid")["order_status_url"])

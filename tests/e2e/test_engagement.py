@@ -49,7 +49,7 @@ def _fulfil(emulator, order_id: int, customer: dict, price: str, quantity: int =
     """Shopify's orders/updated webhook for an order that has just been fulfilled."""
     now = utcnow().isoformat() + "Z"
     emulator.send_webhook(DEMO_SHOP, "orders/updated", emulator.sample_payload(
-        "orders/updated", order_id=order_id, customer_id=customer["id"],
+        "orders/updated", shop=DEMO_SHOP, order_id=order_id, customer_id=customer["id"],
         email=customer["email"], first_name=customer["first_name"],
         last_name=customer["last_name"], test=False, updated_at=now,
         line_items=[{"id": order_id * 10, "title": "Loose-leaf tea", "price": price,

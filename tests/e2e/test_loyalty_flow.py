@@ -28,7 +28,7 @@ def _order(emulator, order_id: int, customer_id: int, price: str, quantity: int 
     extra.setdefault("updated_at", now)
     extra.setdefault("created_at", now)
     return emulator.sample_payload(
-        "orders/paid", order_id=order_id, customer_id=customer_id,
+        "orders/paid", shop=SHOP, order_id=order_id, customer_id=customer_id,
         email=extra.pop("email", f"c{customer_id}@example.com"),
         first_name=extra.pop("first_name", "Ada"),
         line_items=[{"id": order_id * 10, "title": "Tea", "price": price, "quantity": quantity,

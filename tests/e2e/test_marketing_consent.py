@@ -58,7 +58,8 @@ def _consent(emulator, customer: dict, state: str, at: datetime | None, **header
 def _buys_and_receives(emulator, customer: dict, order_id: int) -> None:
     """orders/paid, then orders/updated once the order is fulfilled."""
     now = _z(utcnow())
-    common = {"order_id": order_id, "customer_id": customer["id"], "email": customer["email"],
+    common = {"shop": SHOP, "order_id": order_id, "customer_id": customer["id"],
+              "email": customer["email"],
               "first_name": customer["first_name"], "test": False, "updated_at": now,
               "line_items": [{"id": order_id * 10, "title": "Loose-leaf tea", "price": "45.00",
                               "product_id": 7}]}

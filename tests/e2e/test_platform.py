@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.models import Member, Reward, Shop
+from app.models import Member, Order, Reward, Shop
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient
 from app.shopify.tokens import access_token_for, cipher_for
@@ -139,6 +139,34 @@ def test_shopifys_uninstall_of_one_shop_cannot_be_replayed_against_another(serve
     assert status == 200
     assert eventually(lambda: not installed(SHOP))
     assert installed(other)
+
+
+def test_shopifys_order_of_one_shop_cannot_be_replayed_against_another(serve_app, emulator):
+    other = "other-demo.myshopify.com"
+    emulator.add_shop(SHOP)
+    emulator.add_shop(other)
+    running = serve_app()
+    _install_by_code_grant(running)
+    _install_by_code_grant(running, other)
+
+    def orders_of(domain: str) -> list[int]:
+        with running.db.sessions() as s:
+            return list(s.execute(select(Order.shopify_order_id).join(
+                Shop, Shop.id == Order.shop_id).where(Shop.domain == domain)).scalars())
+
+    # The other shop's paid order (its shop id in order_status_url), validly signed, sent as
+    # if for SHOP.
+    order = emulator.sample_payload("orders/paid", shop=other, order_id=880001,
+                                    customer_id=4242, email="grace@example.com", test=False)
+    status, body = emulator.send_webhook(SHOP, "orders/paid", order)
+    assert status == 401
+    assert json.loads(body)["error"] == "shop_mismatch"
+    assert orders_of(SHOP) == []
+    # Shopify's own delivery of it, for the shop it belongs to, is applied.
+    status, _ = emulator.send_webhook(other, "orders/paid", order)
+    assert status == 200
+    assert eventually(lambda: orders_of(other)) == [880001]
+    assert orders_of(SHOP) == []
 
 
 def test_a_discount_is_created_through_admin_graphql_and_an_expired_token_refreshed(

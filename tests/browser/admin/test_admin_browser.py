@@ -84,8 +84,8 @@ def _paid_order(emulator: ShopifyEmulator, order_id: int, price: str) -> dict[st
     """orders/paid for one 'price' item, paid now, by the test customer."""
     now = utcnow().isoformat() + "Z"
     return emulator.sample_payload(
-        "orders/paid", order_id=order_id, customer_id=CUSTOMER, email="ada@example.com",
-        first_name="Ada", updated_at=now, created_at=now, test=False,
+        "orders/paid", shop=SHOP, order_id=order_id, customer_id=CUSTOMER,
+        email="ada@example.com", first_name="Ada", updated_at=now, created_at=now, test=False,
         line_items=[{"id": order_id * 10, "title": "Tea", "price": price, "quantity": 1,
                      "product_id": 1}])
 

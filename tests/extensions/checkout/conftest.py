@@ -76,7 +76,7 @@ class RunningCheckout:
         stamp = paid_at.isoformat() + "Z"
         extra.setdefault("test", False)
         return self.emulator.sample_payload(
-            "orders/paid", order_id=order_id, customer_id=customer_id,
+            "orders/paid", shop=SHOP, order_id=order_id, customer_id=customer_id,
             email=extra.pop("email", "ada@example.com"), first_name="Ada",
             created_at=stamp, updated_at=stamp,
             line_items=[{"id": order_id * 10, "title": "Tea", "price": price,

@@ -71,7 +71,7 @@ class CheckoutShop:
         extra.setdefault("created_at", PAID_AT)
         extra.setdefault("test", False)
         return self.emulator.sample_payload(
-            "orders/paid", order_id=order_id, customer_id=customer_id,
+            "orders/paid", shop=SHOP, order_id=order_id, customer_id=customer_id,
             email=extra.pop("email", f"c{customer_id or 'guest'}@example.com"),
             first_name=extra.pop("first_name", "Ada"),
             line_items=[{"id": order_id * 10, "title": "Tea", "price": price,

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import Member, RefusedWebhook, Shop, WebhookEvent
+from app.models import LedgerEntry, Member, Order, RefusedWebhook, Shop, WebhookEvent
 from tests.factories import make_member, make_shop
+from tests.order_payloads import paid_order
 from tests.webhook_signing import fixture_payload, post_webhook, signed_headers
 
 SHOP_A, SHOP_B = "alpha-shop.myshopify.com", "beta-shop.myshopify.com"
@@ -59,6 +60,22 @@ def _shop_resource(domain: str, shop_id: int) -> dict:
 
 def _compliance(topic: str, domain: str, shop_id: int, **extra) -> dict:
     return {**fixture_payload(topic), "shop_domain": domain, "shop_id": shop_id, **extra}
+
+
+def _order_of(domain: str, shop_id: int, order_id: int = 5500001, **extra) -> dict:
+    """A paid order of a shop: its order_status_url names the shop's Shopify id."""
+    return paid_order(order_id, customer_id=7700001111, email="ada@example.com",
+                      shop=domain, shop_id=shop_id, **extra)
+
+
+def _orders_and_points(db, domain: str) -> tuple[list[int], int]:
+    with db.sessions() as s:
+        shop_id = s.execute(select(Shop.id).where(Shop.domain == domain)).scalar_one()
+        orders = list(s.execute(select(Order.shopify_order_id).where(
+            Order.shop_id == shop_id)).scalars())
+        entries = len(s.execute(select(LedgerEntry.id).where(
+            LedgerEntry.shop_id == shop_id)).all())
+    return orders, entries
 
 
 def _iso(moment: datetime) -> str:
@@ -136,6 +153,79 @@ def test_a_payload_naming_no_shop_is_taken_for_the_headers_shop(db, client, two_
     assert _inbox(db) == [("customers/create", SHOP_B)]
 
 
+# --- an order counts only for the shop whose id its status URL names --------------------------
+
+def test_an_order_of_one_shop_replayed_with_another_shops_header_is_not_applied(
+        db, client, two_shops):
+    body = json.dumps(_order_of(SHOP_A, SHOP_A_ID)).encode()
+    replayed = post_webhook(client, "orders/paid", SHOP_B, body)
+    assert (replayed.status_code, replayed.get_json()["error"]) == (401, "shop_mismatch")
+    assert _orders_and_points(db, SHOP_B) == ([], 0)
+    assert _members_of(db, SHOP_B) == [CUSTOMER_B]
+    assert _inbox(db) == []
+    assert _refusals(db) == [("shop_mismatch", "orders/paid", SHOP_B, f"shop id {SHOP_A_ID}")]
+
+    assert post_webhook(client, "orders/paid", SHOP_A, body).status_code == 200
+    orders, entries = _orders_and_points(db, SHOP_A)
+    assert orders == [5500001] and entries > 0
+    assert _orders_and_points(db, SHOP_B) == ([], 0)
+
+
+@pytest.mark.parametrize("topic", ["orders/paid", "orders/cancelled", "orders/updated",
+                                   "orders/fulfilled"])
+def test_every_order_topic_is_bound_to_the_shop_its_status_url_names(db, client, two_shops,
+                                                                      topic):
+    response = post_webhook(client, topic, SHOP_B, _order_of(SHOP_A, SHOP_A_ID))
+    assert (response.status_code, response.get_json()["error"]) == (401, "shop_mismatch")
+    assert _inbox(db) == []
+    assert [r[:2] for r in _refusals(db)] == [("shop_mismatch", topic)]
+
+
+def test_an_order_on_the_shops_own_domain_is_judged_by_the_shop_id_alone(db, client,
+                                                                         two_shops):
+    own_domain = _order_of("www.alpha-teas.example", SHOP_A_ID)
+    assert post_webhook(client, "orders/paid", SHOP_A, own_domain).status_code == 200
+    assert _orders_and_points(db, SHOP_A)[0] == [5500001]
+    replayed = _order_of("www.alpha-teas.example", SHOP_A_ID, order_id=5500002)
+    assert post_webhook(client, "orders/paid", SHOP_B, replayed).status_code == 401
+
+
+def test_an_order_delivered_twice_is_stored_once_and_not_refused(db, client, two_shops):
+    body = json.dumps(_order_of(SHOP_A, SHOP_A_ID)).encode()
+    for _ in range(2):
+        response = post_webhook(client, "orders/paid", SHOP_A, body, webhook_id="wh-order-1")
+        assert response.status_code == 200
+    assert _inbox(db) == [("orders/paid", SHOP_A)]
+    assert _refusals(db) == []
+
+
+def test_an_order_for_a_shop_whose_id_is_not_on_record_is_applied(db, client, two_shops):
+    with db.transaction() as s:
+        s.get(Shop, _shop(db, SHOP_B).id).shopify_shop_id = None
+    response = post_webhook(client, "orders/paid", SHOP_B, _order_of(SHOP_A, SHOP_A_ID))
+    assert response.status_code == 200
+    assert _orders_and_points(db, SHOP_B)[0] == [5500001]
+
+
+@pytest.mark.parametrize("url", [
+    None, "", 42, "https://alpha-shop.myshopify.com/orders/123456abcd/authenticate?key=k",
+    "https://alpha-shop.myshopify.com/6001/orders/123456abcd/status",
+    "http://alpha-shop.myshopify.com/6001/orders/123456abcd/authenticate?key=k",
+    "https://alpha-shop.myshopify.com/" + "9" * 19 + "/orders/123456abcd/authenticate?key=k",
+])
+def test_an_order_whose_status_url_names_no_shop_id_is_taken_for_the_headers_shop(
+        db, client, two_shops, url):
+    payload = {**_order_of(SHOP_A, SHOP_A_ID), "order_status_url": url}
+    assert post_webhook(client, "orders/paid", SHOP_B, payload).status_code == 200
+    assert _inbox(db) == [("orders/paid", SHOP_B)]
+
+
+def test_a_refund_names_no_shop_and_is_taken_for_the_headers_shop(db, client, two_shops):
+    response = post_webhook(client, "refunds/create", SHOP_B, fixture_payload("refunds/create"))
+    assert response.status_code == 200
+    assert _inbox(db) == [("refunds/create", SHOP_B)]
+
+
 # --- destructive topics: fresh, and once per event ---------------------------------------------
 
 @pytest.mark.parametrize("topic", ["app/uninstalled", "shop/redact", "customers/redact",
@@ -190,7 +280,7 @@ def test_a_destructive_delivery_without_a_usable_trigger_time_is_refused(
 
 
 def test_an_old_order_delivery_is_still_stored(db, client, two_shops):
-    response = post_webhook(client, "orders/paid", SHOP_B, fixture_payload("orders/paid"),
+    response = post_webhook(client, "orders/paid", SHOP_B, _order_of(SHOP_B, SHOP_B_ID),
                             triggered_at="2019-03-01T10:00:00.000Z")
     assert response.status_code == 200
     assert _inbox(db) == [("orders/paid", SHOP_B)]

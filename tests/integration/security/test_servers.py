@@ -70,7 +70,8 @@ def test_the_development_servers_request_log_never_records_a_credential(tmp_path
     env = _environment(tmp_path, PORT=str(port), HOST_BIND="127.0.0.1")
     with output.open("wb") as out:
         process = subprocess.Popen([str(BIN / "python"), "wsgi.py"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     try:
         wait_until(lambda: _answers(f"http://127.0.0.1:{port}"), 30, "python wsgi.py")
         _requests_carrying_credentials(f"http://127.0.0.1:{port}")
@@ -105,7 +106,7 @@ def test_a_server_with_the_development_secrets_refuses_a_public_address(tmp_path
         command = [str(BIN / "python"), "wsgi.py"]
         env = _without_secrets(tmp_path, HOST_BIND="0.0.0.0", PORT=str(port))
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)
+                               stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:
@@ -125,7 +126,8 @@ def test_the_development_secrets_still_serve_on_loopback(tmp_path, bind):
     port = free_port()
     command = [str(BIN / "gunicorn"), "-w", "1", "-b", f"{bind}:{port}", "wsgi:app"]
     process = subprocess.Popen(command, cwd=ROOT, env=_without_secrets(tmp_path),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     try:
         wait_until(lambda: _answers(f"http://{bind}:{port}"), 30, "gunicorn on loopback")
     finally:

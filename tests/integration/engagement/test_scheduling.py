@@ -124,7 +124,7 @@ def _worker(redis_url: str, database_url: str, smtp_url: str, log: Path) -> subp
            "SHOPIFY_APP_URL": "https://loyalty.test"}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(Path(sys.executable).with_name("rq")), "worker", "-w", "rq.worker.SimpleWorker",
+            [str(Path(sys.executable).with_name("rq")), "worker", "-w", "app.rq_worker.Worker",
              "--with-scheduler", "--url", redis_url, "--path", str(REPO), "scheduled"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -33,6 +33,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.web import register_blueprints
 
     register_blueprints(app, settings)
+    from app.web import headers
+
+    headers.install(app)
     from app.cli import register_commands
 
     register_commands(app)

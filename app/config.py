@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -44,6 +45,8 @@ class Settings:
     # reads; 0 reads it on every request. Writes never use it.
     storefront_cache_seconds: float = 5.0
     devstore_enabled: bool = True
+    # Where `python wsgi.py` listens (HOST_BIND); None when another server (gunicorn) binds.
+    bind_host: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +72,7 @@ _ENV_NAMES = {
     "smtp_url": "SMTP_URL",
     "storefront_cache_seconds": "STOREFRONT_CACHE_SECONDS",
     "devstore_enabled": "DEVSTORE_ENABLED",
+    "bind_host": "HOST_BIND",
 }
 
 # Production must never fall back to the development secrets above.
@@ -83,7 +87,7 @@ def _coerce(name: str, raw: str) -> Any:
     if name == "devstore_enabled":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return raw or None if name in {"redis_url", "shopify_admin_base", "smtp_url",
-                                   "shopify_old_api_secret"} else raw
+                                   "shopify_old_api_secret", "bind_host"} else raw
 
 
 def load_settings(environ: Mapping[str, str] | None = None,
@@ -109,4 +113,43 @@ def load_settings(environ: Mapping[str, str] | None = None,
                            extra={**settings.extra, **extra})
         if settings.is_production:
             settings = replace(settings, devstore_enabled=False, shopify_admin_base=None)
+    if settings.bind_host is not None:
+        refuse_development_secrets_in_public(settings, [settings.bind_host])
     return settings
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address only this machine can reach (127.0.0.0/8, ::1, localhost).
+
+    Anything else, `0.0.0.0`, `::`, an empty host, a hostname or a unix socket behind a proxy,
+    may be reachable from outside.
+    """
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def development_secrets(settings: Settings) -> list[str]:
+    """The secrets still at their built-in development values (public in this repository)."""
+    defaults = {"SHOPIFY_API_SECRET": (settings.shopify_api_secret, DEV_API_SECRET),
+                "TOKEN_ENCRYPTION_KEY": (settings.token_encryption_key, DEV_ENCRYPTION_KEY)}
+    return [name for name, (value, default) in defaults.items() if value == default]
+
+
+def refuse_development_secrets_in_public(settings: Settings, hosts: Iterable[str]) -> None:
+    """Raise ConfigError before serving anywhere but loopback with a development secret.
+
+    Anyone holding the repository could then forge webhooks, proxy requests and session tokens
+    and read the shops' access tokens, so a server that others can reach must have its own.
+    """
+    public = [host for host in hosts if not is_loopback(host)]
+    defaults = development_secrets(settings)
+    if public and defaults:
+        raise ConfigError(
+            f"refusing to serve on {', '.join(public)} with the built-in development "
+            f"{' and '.join(defaults)}: set {', '.join(defaults)} in the environment, or "
+            "listen on 127.0.0.1 only")

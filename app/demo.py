@@ -19,12 +19,14 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.config import refuse_development_secrets_in_public
 from app.db import utcnow
 from app.devstore import ShopifyEmulator
 from app.devstore.storefront import PAGE_PATH as STOREFRONT
 from app.devstore.storefront import with_storefront
 from app.migrate import upgrade_head
 from app.models import Member, Referral, WebhookEvent
+from app.web.access_log import RedactingRequestHandler
 
 DEMO_SHOP = "loyalty-loop-demo.myshopify.com"
 
@@ -55,11 +57,13 @@ def start_demo(*, database_url: str | None = None, port: int = 8000,
     runtime = app.extensions["runtime"]
     upgrade_head(runtime.settings.database_url)
     settings = runtime.settings
+    refuse_development_secrets_in_public(settings, [host])
     emulator = ShopifyEmulator(settings.shopify_api_key, settings.shopify_api_secret,
                                app_url="http://placeholder")
     emulator.start(emulator_port)
     # The storefront preview shares the app's address: /dev/storefront and /apps/loyalty/*.
-    server = make_server(host, port, with_storefront(app, emulator, DEMO_SHOP), threaded=True)
+    server = make_server(host, port, with_storefront(app, emulator, DEMO_SHOP), threaded=True,
+                         request_handler=RedactingRequestHandler)
     app_url = f"http://{host}:{server.port}"
     runtime.settings = replace(settings, shopify_app_url=app_url,
                                shopify_admin_base=emulator.base_url)

@@ -49,6 +49,7 @@ from app.shopify.verify import (
     verify_oauth_query,
 )
 from app.web import context
+from app.web.redirects import same_origin_path
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
@@ -166,17 +167,12 @@ def _remember_shop_details(shop: str, access_token: str) -> None:
 
 # --- Embedded admin --------------------------------------------------------------------------
 
-def _is_relative_path(target: str) -> bool:
-    """Whether a target stays on this app (`/x`, never `//host` or `\\host`)."""
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
-
-
 @bp.get("/auth/session-token")
 def session_token_page():  # noqa: ANN201 - Flask view
     """The bounce page: only App Bridge, which reloads `shopify-reload` with a fresh id_token."""
     if valid_shop(request.args.get("shop")) is None:
         return error("invalid_shop", "shop must be a myshopify.com domain", 400)
-    if not _is_relative_path(request.args.get("shopify-reload", "")):
+    if same_origin_path(request.args.get("shopify-reload", "")) is None:
         # App Bridge would navigate there: never let a link send the merchant elsewhere.
         return error("invalid_reload", "shopify-reload must be a path of this app", 400)
     result = shopify_app(_settings()).app_home_patch_id_token(_request_input())

@@ -3,8 +3,12 @@ clicks and the optional open pixel; and the approved reviews for the storefront 
 
 No login: each link carries signed claims (app/engagement/links.py) naming the shop, member,
 order and message; a link for one purpose cannot be used for another, and review and survey
-links expire. Unsubscribe answers GET (the link in the email) and POST (RFC 8058 one-click
-from the List-Unsubscribe-Post header).
+links expire. The signed link is the capability, so a POST to it needs no other token.
+
+A GET never unsubscribes anyone or casts a score: mail scanners and link previews fetch every
+link of an email. The GET shows a confirmation form; the change is a POST, from that form or,
+for unsubscribe, from a mail client's RFC 8058 one-click (`List-Unsubscribe-Post`), which POSTs
+`List-Unsubscribe=One-Click` to the `List-Unsubscribe` URL.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from app.web.responses import error
 bp = Blueprint("engagement", __name__, url_prefix="/e")
 reviews_proxy = Blueprint("engagement_reviews", __name__, url_prefix="/proxy")
 
+_SCORES = {str(n) for n in range(11)}
 # A transparent 1×1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -74,9 +79,25 @@ def _shop(session: Any, shop_id: int) -> Shop | None:
     return shop if shop is not None and shop.is_installed else None
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_confirmation(token: str) -> Any:
+    """The email's unsubscribe link: a button that unsubscribes (a GET changes nothing)."""
+    claims = _claims(token, links.UNSUBSCRIBE)
+    if claims is None:
+        return _invalid()
+    with runtime().db.sessions() as session:
+        shop = session.get(Shop, claims["s"])
+        member = member_of_shop(session, claims["s"], claims["m"])
+        if member is None or shop is None:
+            return _invalid()
+        template = ("engagement/unsubscribed.html" if member.unsubscribed_at is not None
+                    else "engagement/unsubscribe_confirm.html")
+        return render_template(template, shop=shop, token=token, email=member.email)
+
+
+@bp.post("/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> Any:
-    """Unsubscribe at once: GET from the email's link, POST from a mail client's one-click."""
+    """Unsubscribe at once: the confirmation's button, or a mail client's one-click POST."""
     claims = _claims(token, links.UNSUBSCRIBE)
     if claims is None:
         return _invalid()
@@ -135,7 +156,8 @@ def review_page(token: str) -> Any:
 
 @bp.route("/nps/<token>", methods=["GET", "POST"])
 def survey_page(token: str) -> Any:
-    """The survey: a score clicked in the email counts at once; a comment may follow."""
+    """The survey. A score clicked in the email opens it with that score chosen; the answer
+    counts when the shopper sends it (POST), with or without a comment."""
     claims = _claims(token, links.SURVEY)
     if claims is None:
         return _invalid()
@@ -146,20 +168,28 @@ def survey_page(token: str) -> Any:
         if member is None:
             return _invalid()
         record_click(session, claims["x"], now)
-        form = request.form if request.method == "POST" else request.args
-        score = form.get("score")
-        answer, problem, status = None, None, 200
-        if score is not None:
+        answer, problem, status, comment = None, None, 200, None
+        chosen = _score_choice(request.args.get("score"))
+        if request.method == "POST":
+            chosen = _score_choice(request.form.get("score"))
+            comment = (request.form.get("comment") or "").strip() or None
             try:
+                # A blank comment keeps an earlier one: sending a score again from the email's
+                # link does not erase what the shopper wrote before.
                 answer = record_email_answer(
-                    session, member, int(claims["o"]), score, form.get("comment"), now,
-                    keep_comment=request.method == "GET")
+                    session, member, int(claims["o"]), request.form.get("score"), comment, now,
+                    keep_comment=comment is None)
             except InvalidAnswer as exc:
                 problem, status = str(exc), 400
         return render_template("engagement/survey.html", shop=shop, member=member,
-                               answer=answer, problem=problem, token=token,
-                               commented=request.method == "POST" and answer is not None,
+                               answer=answer, problem=problem, token=token, chosen=chosen,
+                               commented=answer is not None and comment is not None,
                                scores=range(11)), status
+
+
+def _score_choice(raw: str | None) -> int | None:
+    """The score 0-10 a link or form names, for showing it chosen; None otherwise."""
+    return int(raw) if raw in _SCORES else None
 
 
 @bp.get("/c/<token>")

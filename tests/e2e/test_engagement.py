@@ -138,12 +138,13 @@ def test_the_demo_shops_members_receive_the_whole_journey_by_email(
             thanks = browser.post(review_url, data={"product_id": "7", "rating": "5",
                                                      "body": "Lovely smoky tea."})
             assert thanks.status_code == 200 and "100 points" in thanks.text
-            # Her survey: one click on 4, then a comment.
+            # Her survey: a click on 4 opens it with 4 chosen; she sends it with a comment.
             score = [line for line in body_text(survey).splitlines()
                      if line.startswith("4: ")][0].removeprefix("4: ")
-            assert "you answered 4" in browser.get(score).text
-            browser.post(score.split("?")[0], data={"score": "4",
-                                                     "comment": "A little too strong."})
+            assert 'value="4" required checked' in browser.get(score).text
+            sent = browser.post(score.split("?")[0], data={"score": "4",
+                                                            "comment": "A little too strong."})
+            assert "you answered 4" in sent.text
         with db.transaction() as s:
             review_row = s.execute(select(Review)).scalar_one()
             approve_review(s, shop_id, review_row.id, utcnow())
@@ -158,12 +159,15 @@ def test_the_demo_shops_members_receive_the_whole_journey_by_email(
         assert alert["Subject"] == "Detractor alert: 4/10 on order #51002"
         assert "Comment: A little too strong." in body_text(alert)
 
-        # Alan's survey; he unsubscribes with one click, and from then on hears nothing.
+        # Alan's survey; his mail client unsubscribes him with RFC 8058's one-click POST, and
+        # from then on he hears nothing.
         travel(stop(14), daily=False)
         assert subjects(ALAN)[1:] == ["One quick question about order #51004"]
-        with httpx.Client(timeout=10) as browser:
-            unsubscribed = browser.get(_link(smtp_server.to(ALAN["email"])[1],
-                                             "Unsubscribe with one click: "))
+        alans_survey = smtp_server.to(ALAN["email"])[1]
+        assert alans_survey["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        with httpx.Client(timeout=10) as mail_client:
+            unsubscribed = mail_client.post(alans_survey["List-Unsubscribe"].strip("<>"),
+                                            data={"List-Unsubscribe": "One-Click"})
         assert "You're unsubscribed" in unsubscribed.text
 
         # Points unlock when the return window closes.

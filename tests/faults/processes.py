@@ -1,8 +1,10 @@
 """Real processes for fault tests: RQ workers, gunicorn, a throwaway Redis and PostgreSQL.
 
 Each helper starts what it owns on 127.0.0.1 and an OS-chosen port, and stops exactly the
-processes it started (by pid, never by name). The machine's shared PostgreSQL and Redis are
-never stopped: outages are played on throwaway instances.
+processes it started (by pid, never by name). Each starts in a process group of its own, so
+what it forks stays findable after it died (an RQ scheduler whose worker was SIGKILLed is
+re-parented to init, but keeps its group) and is killed with it. The machine's shared PostgreSQL
+and Redis are never stopped: outages are played on throwaway instances.
 """
 
 from __future__ import annotations
@@ -86,9 +88,19 @@ def kill_pids(pids: Sequence[int], sig: int = signal.SIGKILL) -> None:
             pass
 
 
+def kill_group(leader: int) -> None:
+    """SIGKILL what is left of the process group a helper started (`start_new_session=True`
+    makes the started process its leader, its pid the group's id)."""
+    try:
+        os.killpg(leader, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def stop_process(process: subprocess.Popen, timeout: float = 10,
                  sig: int = signal.SIGTERM) -> None:
-    """Signal (SIGTERM: graceful), wait, then SIGKILL it and anything it left behind."""
+    """Signal (SIGTERM: graceful), wait, then SIGKILL it and anything it left behind: its
+    descendants and its process group."""
     leftovers = descendants(process.pid)
     if process.poll() is None:
         process.send_signal(sig)
@@ -97,6 +109,7 @@ def stop_process(process: subprocess.Popen, timeout: float = 10,
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    kill_group(process.pid)
     kill_pids([pid for pid in leftovers if alive(pid)])
 
 
@@ -120,8 +133,9 @@ class RQWorker:
     """One `rq worker` process.
 
     fork=True is RQ's default worker, as the README runs it: a work horse forked per job
-    (which also imports the app per job, so it is slow). fork=False is RQ's SimpleWorker:
-    jobs run in the worker process itself, so a job that crashed would take it down.
+    (which also imports the app per job, so it is slow). fork=False is the README's
+    app.rq_worker.Worker, RQ's SimpleWorker: jobs run in the worker process itself, so a job
+    that crashed would take it down.
     """
 
     def __init__(self, env: Mapping[str, str], *, queues: Sequence[str] = ("webhooks",),
@@ -130,7 +144,7 @@ class RQWorker:
         """Configure; start() launches it."""
         args = [str(BIN / "rq"), "worker", "-u", env["REDIS_URL"], "-q", *extra_args]
         if not fork:
-            args += ["-w", "rq.worker.SimpleWorker"]
+            args += ["-w", "app.rq_worker.Worker"]
         if scheduler:
             # RQ schedules a job's retries; only a worker with a scheduler enqueues them.
             args.append("--with-scheduler")
@@ -149,7 +163,8 @@ class RQWorker:
     def start(self) -> RQWorker:
         """Launch the worker process."""
         self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
         return self
 
     def horse(self) -> int | None:
@@ -175,6 +190,7 @@ class RQWorker:
         family = descendants(self.pid)
         self.process.kill()
         self.process.wait()
+        kill_group(self.pid)
         kill_pids(family)
 
     def stop(self) -> None:
@@ -204,7 +220,8 @@ class Gunicorn:
         import httpx
 
         self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
 
         def answers() -> bool:
             """Whether the server answers HTTP yet."""
@@ -248,7 +265,7 @@ class ThrowawayRedis:
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
         def pong() -> bool:
             """Whether Redis answers PING yet."""

@@ -99,3 +99,26 @@ def test_a_whole_worker_killed_mid_transaction_is_retried_by_the_next_worker(
     wait_until(lambda: all_processed(db), 150, "RQ to retry the abandoned job", step=0.5)
     _order_earns_once(db)
     assert successor.running()
+
+
+def test_a_worker_killed_outright_takes_its_scheduler_with_it(workers, redis_url, tmp_path):
+    """The README's worker with --with-scheduler forks its scheduler. SIGKILLed (an OOM kill,
+    a lost container), the worker must not leave that scheduler running, re-parented, holding
+    the scheduler lock and moving scheduled jobs with old code."""
+    from redis import Redis
+
+    from tests.faults.processes import children
+
+    worker = workers(f"sqlite:///{tmp_path / 'unused.db'}", redis_url, queues=("scheduled",),
+                     scheduler=True)
+    [scheduler] = wait_until(lambda: children(worker.pid), 30, "the worker's scheduler")
+    redis = Redis.from_url(redis_url)
+    try:
+        wait_until(lambda: redis.get("rq:scheduler-lock:scheduled"), 10, "the scheduler lock")
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        wait_until(lambda: not alive(scheduler), 10, "the scheduler to stop with its worker")
+        # It stopped warmly: its lock is free for the next worker's scheduler at once.
+        assert redis.get("rq:scheduler-lock:scheduled") is None
+    finally:
+        redis.close()

@@ -43,3 +43,24 @@ def test_the_default_scopes_are_the_ones_shopify_app_toml_requests():
 
     toml = tomllib.loads((Path(__file__).parents[2] / "shopify.app.toml").read_text())
     assert load_settings(environ={}).scopes == toml["access_scopes"]["scopes"]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", "10.0.0.7", "app.example.com",
+                                  "unix:/run/loyalty.sock"])
+def test_development_secrets_are_refused_on_any_address_other_than_loopback(host):
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings(environ={"HOST_BIND": host})
+    assert "SHOPIFY_API_SECRET and TOKEN_ENCRYPTION_KEY" in str(excinfo.value)
+    with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEY"):
+        load_settings(environ={"HOST_BIND": "0.0.0.0", "SHOPIFY_API_SECRET": "s" * 40})
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.1.1", "::1", "[::1]", "localhost"])
+def test_development_secrets_still_serve_on_loopback(host):
+    assert load_settings(environ={"HOST_BIND": host}).bind_host == host
+
+
+def test_a_public_address_serves_once_the_secrets_are_the_operators_own():
+    settings = load_settings(environ={"HOST_BIND": "0.0.0.0", "SHOPIFY_API_SECRET": "s" * 40,
+                                      "TOKEN_ENCRYPTION_KEY": "k" * 44})
+    assert settings.bind_host == "0.0.0.0"

@@ -27,6 +27,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from tests.conftest import SERVICES_REQUIRED
+from tests.faults.processes import kill_group
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHOPIFY_CLI = REPO_ROOT / "node_modules" / ".bin" / "shopify"
@@ -150,8 +151,10 @@ def run_shopify_build(app_url: str) -> Build:
            "NO_COLOR": "1", "FORCE_COLOR": "0"}
     lines: list[str] = []
     error_seen = threading.Event()
+    # Its own process group: a stopped CLI's esbuild and node children go with it.
     with subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as process:
+                          stderr=subprocess.STDOUT, text=True,
+                          start_new_session=True) as process:
 
         def collect() -> None:
             """Keep every output line; flag the first error line."""
@@ -171,6 +174,7 @@ def run_shopify_build(app_url: str) -> Build:
         if returncode is None:
             process.kill()
             process.wait()
+        kill_group(process.pid)
         reader.join(timeout=10)
     return Build(returncode, "".join(lines), offline)
 

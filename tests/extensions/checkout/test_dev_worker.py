@@ -18,6 +18,7 @@ from rq import Queue, Worker
 from rq.job import JobStatus
 
 from tests.extensions.checkout.harness import REPO_ROOT
+from tests.faults.processes import kill_group
 
 WORKER_DIR = REPO_ROOT / "worker"
 
@@ -36,7 +37,7 @@ def dev_worker(redis_url: str) -> Iterator[RunningWorker]:
     env = {**os.environ, "REDIS_URL": redis_url}
     with subprocess.Popen([sys.executable, "dev_worker.py"], cwd=WORKER_DIR, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as process:
+                          text=True, start_new_session=True) as process:
         running = RunningWorker(process)
         try:
             yield running
@@ -47,6 +48,9 @@ def dev_worker(redis_url: str) -> Iterator[RunningWorker]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 running.output, _ = process.communicate()
+            finally:
+                # The worker's scheduler is a fork in its process group.
+                kill_group(process.pid)
 
 
 def wait_for(condition: Callable[[], Any], timeout_s: float = 20) -> Any:

@@ -153,7 +153,9 @@ def test_a_detractor_answer_alerts_the_merchant_with_the_comment_and_the_order(s
     path = score_3.removeprefix("3: ").removeprefix("https://loyalty.test")
     answered_at = T0 + days(14) + days(1 / 24)
     client = shopfront.client(answered_at)
-    page = client.get(path)
+    confirm = client.get(path)
+    assert confirm.status_code == 200 and 'value="3" required checked' in confirm.text
+    page = client.post(path.split("?")[0], data={"score": "3"})
     assert page.status_code == 200 and "you answered 3" in page.text
     assert "50 points" in page.text
     client.post(path.split("?")[0], data={"score": "3", "comment": "The tea arrived cold."})
@@ -169,6 +171,34 @@ def test_a_detractor_answer_alerts_the_merchant_with_the_comment_and_the_order(s
         [(points,)] = s.execute(select(LedgerEntry.points).where(
             LedgerEntry.member_id == member_id, LedgerEntry.kind == "bonus_nps")).all()
     assert points == 50
+
+
+def test_a_mail_scanner_fetching_every_score_link_casts_no_score_and_pays_no_bonus(shopfront):
+    member_id = shopfront.customer(ADA, ADA_EMAIL, "Ada")
+    shopfront.pay(5001, ADA, ADA_EMAIL, "60.00", T0)
+    shopfront.run_due(T0 + days(14))
+    survey = shopfront.inbox(ADA_EMAIL)[-1]
+    links = [line.split(": ", 1)[1] for line in body_text(survey).splitlines()
+             if line[:1].isdigit() and ": https://" in line]
+    assert len(links) == 11
+    client = shopfront.client(T0 + days(14))
+    for link in links:
+        # What a scanner does: GET and HEAD every URL it finds.
+        assert client.get(link.removeprefix("https://loyalty.test")).status_code == 200
+        client.head(link.removeprefix("https://loyalty.test"))
+    shopfront.run_due(T0 + days(15))
+    with shopfront.db.sessions() as s:
+        assert s.execute(select(SurveyResponse)).all() == []
+        assert s.execute(select(LedgerEntry).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.kind == "bonus_nps")).all() == []
+    assert shopfront.messages("detractor_alert") == []
+    # Ada's own answer, sent from the page, counts.
+    answered = client.post(links[8].removeprefix("https://loyalty.test").split("?")[0],
+                           data={"score": "8", "comment": ""})
+    assert answered.status_code == 200 and "you answered 8" in answered.text
+    with shopfront.db.sessions() as s:
+        assert [(r.score, r.comment) for r in s.execute(select(SurveyResponse)).scalars()] == [
+            (8, None)]
 
 
 def test_every_detractor_from_the_thank_you_page_raises_an_alert_once(shopfront):
@@ -337,7 +367,7 @@ def test_a_detractor_who_changes_their_score_within_the_grace_period_raises_no_a
     path = [line for line in body_text(survey).splitlines() if line.startswith("2: ")][0]
     path = path.removeprefix("2: ").removeprefix("https://loyalty.test")
     client = shopfront.client(T0 + days(14))
-    client.get(path)
+    client.post(path.split("?")[0], data={"score": "2"})
     client.post(path.split("?")[0], data={"score": "9", "comment": "Misclicked, sorry!"})
     shopfront.run_due(T0 + days(15))
     assert shopfront.inbox("owner@tea.example") == []

@@ -24,24 +24,48 @@ def _statuses(shopfront, kind):
     return [(m.status, m.reason) for m in shopfront.messages(kind)]
 
 
-def test_an_unsubscribe_link_is_honoured_at_once_and_recorded_as_the_reason(shopfront):
+def test_an_unsubscribe_link_asks_once_then_is_honoured_at_once_and_recorded_as_the_reason(
+        shopfront):
     member_id = shopfront.customer(ADA, ADA_EMAIL, "Ada")
     shopfront.pay(5001, ADA, ADA_EMAIL, "60.00", T0)
     shopfront.run_due(T0)
     [welcome] = shopfront.inbox(ADA_EMAIL)
-    link = body_text(welcome).split("Unsubscribe with one click: ")[1].split()[0]
+    link = body_text(welcome).split("Unsubscribe: ")[1].split()[0]
     assert welcome["List-Unsubscribe"] == f"<{link}>"
     assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # On the wire the header is the bare <URL> mail clients act on, never an encoded word.
     assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in shopfront.smtp.raw[0]
-    page = shopfront.client(T0 + days(1)).get(link.removeprefix("https://loyalty.test"))
-    assert page.status_code == 200 and "You're unsubscribed" in page.text
+    path = link.removeprefix("https://loyalty.test")
+    client = shopfront.client(T0 + days(1))
+    page = client.get(path)
+    assert page.status_code == 200 and f'<form method="post" action="{path}">' in page.text
+    assert shopfront.member(member_id).unsubscribed_at is None
+    done = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "You're unsubscribed" in done.text
     assert shopfront.member(member_id).unsubscribed_at == T0 + days(1)
+    # The link again, once unsubscribed: the page says so and offers the way back.
+    assert "You're unsubscribed" in client.get(path).text
     shopfront.run_due(T0 + days(14))
     shopfront.run_due(T0 + days(30))
     assert len(shopfront.inbox(ADA_EMAIL)) == 1
     assert _statuses(shopfront, "nps_request") == [("suppressed", "unsubscribed")]
     assert _statuses(shopfront, "points_unlocked") == [("suppressed", "unsubscribed")]
+
+
+def test_a_mail_scanner_fetching_every_link_of_an_email_unsubscribes_nobody(shopfront):
+    member_id = shopfront.customer(ADA, ADA_EMAIL, "Ada")
+    shopfront.pay(5001, ADA, ADA_EMAIL, "60.00", T0)
+    shopfront.run_due(T0)
+    [welcome] = shopfront.inbox(ADA_EMAIL)
+    client = shopfront.client(T0 + days(1))
+    links = {word for word in body_text(welcome).split() if word.startswith("https://")}
+    links.add(welcome["List-Unsubscribe"].strip("<>"))
+    assert any("/e/unsubscribe/" in link for link in links)
+    for link in links:
+        # What a scanner does: GET and HEAD every URL it finds.
+        client.get(link.removeprefix("https://loyalty.test"))
+        client.head(link.removeprefix("https://loyalty.test"))
+    assert shopfront.member(member_id).unsubscribed_at is None
 
 
 def test_a_mail_clients_one_click_post_unsubscribes_and_the_page_can_undo_it(shopfront):

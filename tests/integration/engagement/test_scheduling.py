@@ -30,6 +30,7 @@ from app.loyalty.rewards import seed_default_rewards
 from app.models import Message, Shop
 from tests.conftest import TEST_API_SECRET, app_config
 from tests.factories import make_shop
+from tests.faults.processes import kill_group
 from tests.integration.engagement.conftest import T0, days
 from tests.order_payloads import line, paid_order
 
@@ -125,9 +126,9 @@ def _worker(redis_url: str, database_url: str, smtp_url: str, log: Path) -> subp
            "SHOPIFY_APP_URL": "https://loyalty.test"}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(Path(sys.executable).with_name("rq")), "worker", "-w", "rq.worker.SimpleWorker",
+            [str(Path(sys.executable).with_name("rq")), "worker", "-w", "app.rq_worker.Worker",
              "--with-scheduler", "--url", redis_url, "--path", str(REPO), "scheduled"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _stop(worker: subprocess.Popen, log: Path) -> None:
@@ -141,13 +142,19 @@ def _stop(worker: subprocess.Popen, log: Path) -> None:
         worker.wait()
         pytest.fail("the worker ignored a warm shutdown for 20 s; its log:\n"
                     + log.read_text(errors="replace"))
+    finally:
+        # Its scheduler is a fork in its process group: nothing of the worker outlives it.
+        kill_group(worker.pid)
 
 
 def _kill(*workers: subprocess.Popen) -> None:
+    """SIGKILL the workers and their process groups (a scheduler forked by a worker would
+    otherwise live on, re-parented, and take the next run's scheduled jobs)."""
     for worker in workers:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+        kill_group(worker.pid)
 
 
 def _registered_workers(redis: Redis) -> int:

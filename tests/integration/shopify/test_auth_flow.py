@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
@@ -346,3 +346,38 @@ def test_an_admin_page_for_a_new_shop_goes_through_the_home_first(app: Flask) ->
     response = app.test_client().get(f"/admin/whoami?shop={SHOP}&id_token={token}")
     assert (response.status_code, response.headers["Location"]) == (
         302, f"/?shop={SHOP}&id_token={token}")
+
+
+# Raw query strings, as a link would carry them. Most decode to a target a browser resolves to
+# another origin (tab and newline removed, `\` read as `/`, leading controls stripped) or to a
+# scheme that is not a page of this app; the rest carry a character no path of this app has.
+REFUSED_RELOADS = [
+    "%2F%2Fevil.com", "%2F%5Cevil.com", "%5C%5Cevil.com", "%5C%2Fevil.com",
+    "%2F%09%2Fevil.com", "%2F%0A%2Fevil.com", "%2F%0D%2Fevil.com", "%2F%0D%0A%2Fevil.com",
+    "%09%2F%2Fevil.com", "%20%2F%2Fevil.com", "%00%2F%2Fevil.com", "%2F%2F%2Fevil.com",
+    "https%3A%2F%2Fevil.com", "HTTPS%3A%2F%2Fevil.com", "https%3Aevil.com",
+    "javascript%3Aalert(1)", "JaVaScRiPt%3Aalert(1)", "data%3Atext%2Fhtml%2C%3Cscript%3E",
+    "%2F%0D%0ASet-Cookie%3A%20x%3D1", "%2F%00", "%2F%7F", "%2F%C2%85%2Fevil.com",
+    "%2F%E3%80%80%2Fevil.com", "%2F%20%2Fevil.com", "evil.com", "", "%2F%09",
+]
+
+
+@pytest.mark.parametrize("raw_reload", REFUSED_RELOADS)
+def test_the_session_token_page_refuses_every_reload_that_is_not_a_plain_path_of_this_app(
+        app: Flask, raw_reload: str) -> None:
+    response = app.test_client().get(
+        f"/auth/session-token?shop={SHOP}&shopify-reload={raw_reload}")
+    assert (response.status_code, response.json["error"]) == (400, "invalid_reload")
+
+
+@pytest.mark.parametrize("raw_reload", [
+    "%2F", "%2F%3Fshop%3Ddemo-shop.myshopify.com%26embedded%3D1",
+    "%2Fadmin%2Fcustomers%3Fq%3Dada%2520lovelace", "%2Fadmin%2Fsettings%23earning",
+])
+def test_the_session_token_page_reloads_a_path_of_this_app(app: Flask, raw_reload: str) -> None:
+    response = app.test_client().get(
+        f"/auth/session-token?shop={SHOP}&shopify-reload={raw_reload}")
+    assert response.status_code == 200
+    reload_to = parse_qs(f"r={raw_reload}")["r"][0]
+    # What a browser would load stays on the app's origin.
+    assert urlsplit(urljoin("https://loyalty.test/admin/x", reload_to)).netloc == "loyalty.test"

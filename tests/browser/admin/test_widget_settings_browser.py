@@ -14,11 +14,13 @@ from app.devstore.storefront import PAGE_PATH, create_storefront_app
 from tests.accessibility import serious_violations
 from tests.browser.admin.test_admin_browser import browse, chromium  # noqa: F401 - fixtures
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
+from tests.extensions.widget.tools import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 
 SHOP = "loop-demo.myshopify.com"
 CUSTOMER = 7101
+OUTPUT = REPO_ROOT / "test-output"
 
 
 def _retype(page: Any, field: Any, text: str) -> None:
@@ -70,6 +72,8 @@ def test_the_merchant_changes_label_title_and_colour_and_the_storefront_shows_th
     assert title.inner_text() == "The Club"
     assert shop.get_by_role("dialog").locator(".ll-head").evaluate(
         "el => getComputedStyle(el).backgroundColor") == "rgb(170, 0, 68)"
+    OUTPUT.mkdir(exist_ok=True)
+    shop.screenshot(path=str(OUTPUT / "storefront-widget-settings.png"))
 
     history = browse()
     history.goto(f"{running.url}/dev/admin?path=/admin/settings/history")
@@ -94,3 +98,5 @@ def test_the_widget_settings_page_has_no_serious_accessibility_violation(
     page.get_by_label("Accent", exact=True).wait_for()
 
     assert serious_violations(page) == []
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "admin-widget-settings.png"), full_page=True)

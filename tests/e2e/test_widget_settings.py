@@ -165,3 +165,19 @@ def test_a_fresh_install_writes_no_widget_settings(db, emulator, serve_app):
 
     assert _widget_writes(emulator) == 0
     assert _launcher(emulator).find("button", data_ll_toggle=True).text() == "Rewards"
+
+
+def test_when_the_queue_is_down_the_save_is_kept_and_the_merchant_told_the_storefront_waits(
+        db, emulator, serve_app):
+    _install(db, emulator)
+    # Nothing listens on port 1: every enqueue fails at once.
+    running = serve_app(redis_url="redis://127.0.0.1:1/0")
+
+    saved = _save(running, "widget", {"widget": CLUB})
+
+    assert saved.status_code == 200
+    assert saved.json()["version"] == 1
+    assert saved.json()["message"] == (
+        "Saved as version 1, but your storefront could not be updated yet. Save again in a "
+        "few minutes.")
+    assert _widget_writes(emulator) == 0

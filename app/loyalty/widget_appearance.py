@@ -2,8 +2,9 @@
 
 The admin's Widget settings are the one source of these values: the app writes the document
 below to an app-data metafield, and the theme app extension's blocks render it (README
-"Storefront widget settings"). A text the merchant left at its default is sent as null, so the
-blocks show their own translation in each store language instead of the English default.
+"Widget settings have one source: the admin"). A text the merchant left at its default is
+sent as null, so the blocks show their own translation in each store language instead of the
+English default.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def storefront_widget(settings: ProgramSettings) -> dict[str, Any]:
     texts: dict[str, Any] = {}
     for key in TEXT_KEYS:
         text = widget.get(key)
-        texts[key] = text if isinstance(text, str) and text.strip() and text != defaults[
-            key] else None
+        own = isinstance(text, str) and text.strip() != "" and text != defaults[key]
+        texts[key] = text if own else None
     colors = widget.get("colors") or {}
     position = widget.get("position")
     return {

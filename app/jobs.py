@@ -123,6 +123,13 @@ def sync_proxy_path(shop_id: int, path: str) -> str:
     return push_proxy_path(runtime_module.current(), shop_id, path)
 
 
+def sync_widget_settings(shop_id: int) -> str:
+    """Show the admin's newest Widget settings on the storefront (app-data metafield)."""
+    from app.shopify.widget_settings import push_widget_settings
+
+    return push_widget_settings(runtime_module.current(), shop_id)
+
+
 def learn_marketing_consent(shop_id: int, member_id: int) -> str:
     """Read a new member's email marketing consent from Shopify (they may have consented
     before the program met them)."""

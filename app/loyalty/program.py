@@ -90,7 +90,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "open_tracking": False,
     },
     "widget": {
-        # The storefront launcher and panel; the theme editor's block settings can override them.
+        # What the storefront launcher, its panel and the loyalty page block show; the only
+        # place these are set (the blocks read them from an app-data metafield, app/shopify/
+        # widget_settings.py). A text left at its default shows translated on the storefront.
         "launcher_label": "Rewards",
         "panel_title": "Rewards",
         "guest_intro": ("Join our rewards program: earn points on every order and turn them "
@@ -318,6 +320,12 @@ def _validate_engagement(errors: dict[str, str], engagement: dict[str, Any]) -> 
                      10**6)
 
 
+def is_hex_color(value: object) -> bool:
+    """Whether `value` is a `#rrggbb` colour, the only form the storefront ever renders: it
+    lands inside a style attribute, so anything else could carry CSS of its own."""
+    return isinstance(value, str) and _HEX_COLOR.fullmatch(value) is not None
+
+
 def _validate_widget(errors: dict[str, str], widget: dict[str, Any]) -> None:
     """Field errors of the widget section."""
     for key, limit in WIDGET_TEXT_LIMITS.items():
@@ -330,8 +338,7 @@ def _validate_widget(errors: dict[str, str], widget: dict[str, Any]) -> None:
         errors["widget.position"] = "must be right or left"
     colors = widget.get("colors") or {}
     for key in DEFAULT_SETTINGS["widget"]["colors"]:
-        value = colors.get(key)
-        if not isinstance(value, str) or not _HEX_COLOR.fullmatch(value):
+        if not is_hex_color(colors.get(key)):
             errors[f"widget.colors.{key}"] = "must be a color like #1f6f50"
 
 

@@ -23,8 +23,10 @@ from flask import (
 from shopify_app import RequestInput, Res
 from sqlalchemy import select
 
+from app.loyalty.program import current_settings
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Shop
+from app.shopify import widget_settings
 from app.shopify.domains import valid_shop
 from app.shopify.graphql import AdminClient, ShopifyError
 from app.shopify.oauth import (
@@ -147,7 +149,10 @@ def _welcome_shop(shop: str, access_token: str) -> None:
         row = session.execute(select(Shop).where(Shop.domain == shop)).scalar_one()
         seed_default_rewards(session, row, _utc(_clock()))
         shop_id, proxy_path = row.id, row.proxy_path
+        program = current_settings(session, shop_id)
     restore_after_install(_runtime().queue, shop_id, proxy_path)
+    widget_settings.restore_after_install(_runtime().queue, shop_id, program.version,
+                                          program.widget)
     _remember_shop_details(shop, access_token)
 
 

@@ -11,6 +11,7 @@ Shopify's schema makes of the document (types, nullability, exactly the selected
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,13 +26,16 @@ from graphql import parse as parse_query
 from app.config import load_settings
 from app.devstore import ShopifyEmulator, admin_api
 from app.devstore.admin_api import ApiContext
+from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
+from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
 from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
 from app.shopify.member_sync import member_metafields
 from app.shopify.proxy_path import proxy_path_metafield
+from app.shopify.widget_settings import widget_metafield
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.contracts.admin_schema import (
     AdminSchema,
@@ -143,6 +147,9 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
             lambda: client.set_metafields(member_metafields(member)),
             lambda: client.set_metafields([proxy_path_metafield(client.app_installation_id(),
                                                                 "/a/rewards")]),
+            lambda: client.set_metafields([widget_metafield(
+                client.app_installation_id(),
+                storefront_widget(ProgramSettings(1, copy.deepcopy(DEFAULT_SETTINGS))))]),
         ]
         for step in steps:
             # A refusal is recorded with its answer; the answer tests report it.

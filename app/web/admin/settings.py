@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.loyalty.program import SettingsError, current_settings, save_settings
 from app.loyalty.tiers import reevaluate_shop_tiers
 from app.models import SettingsVersion, Shop
+from app.shopify.widget_settings import enqueue_widget_sync
 from app.web.admin.embedded import (
     actor,
     database,
@@ -17,6 +18,7 @@ from app.web.admin.embedded import (
     not_json,
     now,
     render_page,
+    runtime,
 )
 from app.web.admin.forms import SECTIONS, section_changes
 from app.web.admin.pages import mark_step
@@ -94,9 +96,16 @@ def save_section(key: str):  # noqa: ANN201 - Flask view
                 SettingsVersion.version == saved.version)).scalar_one()
     except SettingsError as exc:
         return field_errors("invalid_settings", "Some fields need attention.", exc.errors)
-    return jsonify({"version": saved.version, "summary": row.summary,
-                    "message": f"Saved as version {saved.version}. It applies to orders and "
-                               "events from now on."})
+    message = f"Saved as version {saved.version}. It applies to orders and events from now on."
+    if key == "widget":
+        # Committed: the storefront reads these from an app-data metafield the job writes.
+        if enqueue_widget_sync(runtime().queue, g.shop.id, saved.version):
+            message = (f"Saved as version {saved.version}. Your storefront shows it within a "
+                       "minute.")
+        else:
+            message = (f"Saved as version {saved.version}, but your storefront could not be "
+                       "updated yet. Save again in a few minutes.")
+    return jsonify({"version": saved.version, "summary": row.summary, "message": message})
 
 
 @bp.get("/admin/settings/history")

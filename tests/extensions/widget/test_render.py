@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+
 from app.devstore.storefront import render_block, storefront_page
+from app.loyalty.program import DEFAULT_SETTINGS
 from tests.extensions.widget.dom import Element, parse
 
 # A logged-in customer with the app-owned metafields the blocks read.
@@ -106,23 +109,87 @@ def test_french_shoppers_get_french_text_and_day_first_dates():
     assert root.attrs["data-ll-locale"] == "fr"
 
 
-def test_merchant_settings_change_label_title_side_and_colours():
-    root = launcher(customer=MEMBER, settings={
-        "launcher_label": "Club points", "panel_title": "The Club", "position": "left",
-        "show_balance": False, "accent_color": "#aa0000", "edge_distance": 32})
+def widget_app(**document: object) -> dict[str, object]:
+    """The `app` object once the app wrote the merchant's Widget settings (the app-data
+    metafield widget, app/shopify/widget_settings.py)."""
+    widget = {"launcher_label": None, "panel_title": None, "guest_intro": None,
+              "position": "right", "colors": {"accent": "#1f6f50", "accent_text": "#ffffff",
+                                              "panel_background": "#ffffff",
+                                              "panel_text": "#1f2933"}}
+    widget.update(document)
+    return {"metafields": {"$app": {"widget": {"value": widget, "type": "json"}}}}
+
+
+def test_the_admins_widget_settings_set_label_title_side_and_colours():
+    root = launcher(customer=MEMBER, app=widget_app(
+        launcher_label="Club points", panel_title="The Club", position="left",
+        colors={"accent": "#aa0000", "accent_text": "#fefefe", "panel_background": "#101010",
+                "panel_text": "#e0e0e0"}),
+        settings={"show_balance": False, "edge_distance": 32})
 
     assert root.find("button", data_ll_toggle=True).text() == "Club points"
     assert root.find("h2").text() == "The Club"
     assert "ll--left" in root.attrs["class"].split()
-    assert root.attrs["style"].startswith("--ll-accent: #aa0000;")
-    assert "--ll-offset: 32px;" in root.attrs["style"]
+    assert root.attrs["style"] == ("--ll-accent: #aa0000; --ll-on-accent: #fefefe; "
+                                   "--ll-bg: #101010; --ll-fg: #e0e0e0; --ll-offset: 32px;")
+
+
+def test_the_page_block_shows_the_admins_title_invitation_and_accent_colours():
+    root = page_block(app=widget_app(
+        panel_title="The Club", guest_intro="Join the club.",
+        colors={"accent": "#aa0000", "accent_text": "#fefefe", "panel_background": "#101010",
+                "panel_text": "#e0e0e0"}))
+
+    assert root.find("h2").text() == "The Club"
+    assert root.find("p", class_="ll-intro").text() == "Join the club."
+    assert root.attrs["style"].startswith("--ll-accent: #aa0000; --ll-on-accent: #fefefe;")
+
+
+def test_before_the_app_writes_its_widget_settings_the_blocks_show_the_admins_defaults():
+    defaults = DEFAULT_SETTINGS["widget"]
+    colors = defaults["colors"]
+
+    assert launcher().attrs["style"] == (
+        f"--ll-accent: {colors['accent']}; --ll-on-accent: {colors['accent_text']}; "
+        f"--ll-bg: {colors['panel_background']}; --ll-fg: {colors['panel_text']}; "
+        "--ll-offset: 20px;")
+    assert "ll--" + defaults["position"] in launcher().attrs["class"].split()
+    assert launcher().find("button", data_ll_toggle=True).text() == defaults["launcher_label"]
+    assert page_block().find("h2").text() == defaults["panel_title"]
+    assert page_block().find("p", class_="ll-intro").text() == defaults["guest_intro"]
+
+
+def test_a_text_the_merchant_left_at_its_default_is_shown_in_the_shoppers_language():
+    root = launcher(locale="fr", app=widget_app(panel_title="Le Club"))
+
+    assert root.find("button", data_ll_toggle=True).text() == "Récompenses"
+    assert root.find("h2").text(even_if_hidden=True) == "Le Club"
+
+
+@pytest.mark.parametrize("colour", [
+    "red; background: url(https://evil.example/x)", '#1f6f50" onmouseover="alert(1)',
+    "#12345", "#1234567", "#12345g", "", None, 123, ["#aa0000"], "#aa0000;x"])
+def test_a_colour_that_is_not_hex_never_reaches_the_page(colour):
+    root = launcher(app=widget_app(colors={"accent": colour, "accent_text": "#fefefe",
+                                           "panel_background": "#101010",
+                                           "panel_text": "#e0e0e0"}))
+    page = page_block(app=widget_app(colors={"accent": colour}))
+
+    assert root.attrs["style"].startswith("--ll-accent: #1f6f50; --ll-on-accent: #fefefe;")
+    assert page.attrs["style"].startswith("--ll-accent: #1f6f50; --ll-on-accent: #ffffff;")
+
+
+def test_an_unknown_launcher_position_is_the_default_side():
+    root = launcher(app=widget_app(position='left" onclick="alert(1)'))
+
+    assert root.attrs["class"] == "ll ll--embed ll--right"
 
 
 def test_shopper_and_merchant_text_is_escaped():
     member = copy.deepcopy(MEMBER)
     member["first_name"] = '<img src=x onerror="alert(1)">'
     markup = render_block("launcher", customer=member,
-                          settings={"launcher_label": "<script>alert(2)</script>"})
+                          app=widget_app(launcher_label="<script>alert(2)</script>"))
 
     assert "<img" not in markup and "<script>alert" not in markup
     assert parse(markup).find("button", data_ll_toggle=True).text().startswith(
@@ -164,7 +231,7 @@ def test_the_page_block_shows_a_visitor_the_program_and_the_way_in():
 
 
 def test_the_page_block_shows_a_member_status_beside_the_program():
-    root = page_block(customer=MEMBER, settings={"heading": "Ada's club"})
+    root = page_block(customer=MEMBER, app=widget_app(panel_title="Ada's club"))
 
     assert root.find("h2").text() == "Ada's club"
     assert root.find("p", class_="ll-balance").text() == "1250 points available"

@@ -201,3 +201,12 @@ def test_shopify_limits_on_files_blocks_and_size():
     assert extension_bytes <= 10_000_000
     for path in LOCALES.glob("*.json"):
         assert path.stat().st_size <= 15_000, path.name
+
+
+def test_the_theme_editor_sets_nothing_the_admins_widget_settings_set():
+    # Texts, colours and position come from the admin alone (app-data metafield `widget`);
+    # the theme editor keeps how the blocks sit on a theme.
+    ids = {s["id"] for _, schema in schemas() for s in schema["settings"] if "id" in s}
+
+    assert ids == {"edge_distance", "show_balance", "show_program", "show_reviews",
+                   "reviews_count", "min_height"}

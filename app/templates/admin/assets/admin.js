@@ -218,6 +218,19 @@
     go(url.toString());
   });
 
+  // A colour field: the swatch writes its pick into the hex field, a complete hex code typed
+  // into the field moves the swatch.
+  document.addEventListener("input", (event) => {
+    const el = event.target;
+    if (el.dataset.colorFor) {
+      const field = document.getElementById(el.dataset.colorFor);
+      if (field) field.value = el.value;
+      return;
+    }
+    const swatch = el.id && document.querySelector(`[data-color-for="${CSS.escape(el.id)}"]`);
+    if (swatch && /^#[0-9a-fA-F]{6}$/.test(el.value.trim())) swatch.value = el.value.trim().toLowerCase();
+  });
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.hasAttribute("data-navigate")) {

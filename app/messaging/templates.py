@@ -54,10 +54,11 @@ def _environment(autoescape: bool) -> Environment:
 
 def render_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
     """Subject, plain text and HTML of one message kind for this context."""
-    subject = _environment(False).from_string(SUBJECTS[kind]).render(context)
+    subject = " ".join(_environment(False).from_string(SUBJECTS[kind]).render(context).split())
     text = _environment(False).get_template(f"{kind}.txt").render(context)
-    html = _environment(True).get_template(f"{kind}.html").render(context)
-    return RenderedEmail(" ".join(subject.split()), text, html)
+    # The subject is also the HTML document's title, which screen readers announce first.
+    html = _environment(True).get_template(f"{kind}.html").render({**context, "subject": subject})
+    return RenderedEmail(subject, text, html)
 
 
 def build_email(rendered: RenderedEmail, *, sender: str, sender_name: str, recipient: str,

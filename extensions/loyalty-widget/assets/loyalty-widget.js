@@ -129,7 +129,9 @@ function widget(root) {
       b.disabled = true;
       act('/redeem', { reward_id: b.closest('[data-ll-item]').llItem.id }, 'redeemed')
         .then(() => $('[data-ll-code]').focus(), (err) => {
+          // Disabled, it lost the focus.
           b.disabled = false;
+          b.focus();
           fail(err);
         });
     }

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from app.demo import DEMO_SHOP
+from app.models import Reward
 from tests.extensions.widget.test_widget_browser import (
     MEMBER_PAGE,
     PROXY_PREFIX,
@@ -78,6 +80,23 @@ def test_enter_and_space_redeem_and_space_copies_the_new_code(visit, demo):
     v.page.wait_for_function("document.activeElement.textContent == 'Copied'")
     assert v.page.evaluate("navigator.clipboard.readText()") == shipping
     assert ada(demo).points_available == 2050 - 500 - 400
+
+
+def test_a_refused_redeem_gives_the_focus_back_to_its_button_and_escape_still_closes(
+        visit, demo):
+    v = visit(MEMBER_PAGE)
+    open_with_keyboard(v)
+    with demo.app.extensions["runtime"].db.transaction() as s:
+        s.execute(update(Reward).where(Reward.title == "$10 off").values(active=False))
+
+    v.page.focus("[data-ll-redeem][aria-label='Redeem $10 off']")
+    with v.page.expect_response(lambda r: r.url.endswith(f"{PROXY_PREFIX}redeem")):
+        v.page.keyboard.press("Enter")
+
+    assert v.status() == "This reward is no longer available."
+    assert focused(v, "el => el.ariaLabel") == "Redeem $10 off"
+    v.page.keyboard.press("Escape")
+    assert v.page.is_hidden("[data-ll-panel]")
 
 
 def test_a_birthday_typed_and_saved_with_enter_keeps_the_focus_in_the_panel(visit, demo):

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.program import ProgramSettings
+from app.loyalty.redemption import ISSUED, STORE_CREDIT_ID_PREFIX
 from app.loyalty.referrals import friend_offer_label, referral_contract
 from app.loyalty.rewards import available_rewards, money_label, shop_rewards
 from app.loyalty.tiers import tier_basis_value, tier_progress
-from app.models import LedgerEntry, Member, Reward, Shop
+from app.models import LedgerEntry, Member, Redemption, Reward, Shop
 
 ACTIVITY_SIZE = 10
 
@@ -96,10 +97,32 @@ def _activity(session: Session, member: Member, now: datetime) -> list[dict[str,
             for e in entries if e.points != 0 or e.shortfall > 0]
 
 
+# The member's codes still to use at checkout, newest first: issued, so neither used by an
+# order nor expired, refunded or failed. Reward codes carry no end date (redemption.py issues
+# them with ends_at None), so an issued code is an unexpired one. Store credit is already in
+# the shopper's account, so it is no code to show.
+_CODES = (select(Redemption.code, Reward.title)
+          .outerjoin(Reward, Reward.id == Redemption.reward_id)
+          .where(Redemption.member_id == bindparam("member_id"), Redemption.status == ISSUED,
+                 Redemption.shopify_discount_id.not_like(f"{STORE_CREDIT_ID_PREFIX}%"))
+          .order_by(Redemption.created_at.desc(), Redemption.id.desc()))
+
+
+def code_contract(code: str, title: str | None) -> dict[str, str]:
+    """A reward code as the widget shows it, with the link that puts it in the cart."""
+    return {"code": code, "title": title or "", "apply_url": f"/discount/{code}"}
+
+
+def unused_codes(session: Session, member: Member) -> list[dict[str, str]]:
+    """The member's reward codes that an order can still use, newest first."""
+    return [code_contract(row.code, row.title)
+            for row in session.execute(_CODES, {"member_id": member.id})]
+
+
 def member_view(session: Session, shop: Shop, member: Member, settings: ProgramSettings,
                 now: datetime, rewards: Sequence[Reward] | None = None) -> dict[str, Any]:
-    """GET /proxy/member: balances, tier progress, rewards, referral link, recent activity
-    (`rewards`: the shop's active catalog when the caller has it already)."""
+    """GET /proxy/member: balances, tier progress, rewards, unused codes, referral link, recent
+    activity (`rewards`: the shop's active catalog when the caller has it already)."""
     release_unlocked(session, member, now)
     progress = tier_progress(member, settings, tier_basis_value(session, member, settings, now))
     # Month and day only: the widget needs no more, and the year stays private.
@@ -115,6 +138,7 @@ def member_view(session: Session, shop: Shop, member: Member, settings: ProgramS
         "tier": progress.as_contract(),
         "rewards": available_rewards(member, settings, shop_rewards(session, shop.id)
                                      if rewards is None else rewards),
+        "codes": unused_codes(session, member),
         "referral": referral_contract(shop, member, settings),
         "activity": _activity(session, member, now),
     }

@@ -32,7 +32,7 @@ from app.loyalty.redemption import (
 )
 from app.loyalty.referrals import record_referral_share
 from app.loyalty.rewards import shop_rewards
-from app.loyalty.widget import member_view, program_view
+from app.loyalty.widget import code_contract, member_view, program_view
 from app.models import Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
 from app.ratelimit import RateLimiter
@@ -261,9 +261,9 @@ def redeem_reward():  # noqa: ANN201 - Flask view
                         "message": "Shopify could not create your code; your points are back"}
                        ), 502
     return jsonify({
-        "redemption": {"code": redemption.code, "title": reward.title if reward else "",
-                       "apply_url": f"/discount/{redemption.code}"},
-        "points": view["points"], "rewards": view["rewards"], "activity": view["activity"],
+        "redemption": code_contract(redemption.code, reward.title if reward else None),
+        "points": view["points"], "rewards": view["rewards"], "codes": view["codes"],
+        "activity": view["activity"],
     })
 
 

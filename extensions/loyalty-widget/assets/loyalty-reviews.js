@@ -20,9 +20,9 @@ function reviews(box) {
         });
         list.append(li);
       });
-      // Its height was reserved: showing it moves nothing.
-      if (all.length) box.style.visibility = 'visible';
-    }, () => {});
+      // Its height was reserved: showing it moves nothing. None: no blank band.
+      all.length ? (box.style.visibility = 'visible') : (box.hidden = true);
+    }, () => (box.hidden = true));
 }
 
 const start = () => document.querySelectorAll('[data-ll-reviews]').forEach(reviews);

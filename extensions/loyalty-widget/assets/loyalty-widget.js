@@ -108,10 +108,16 @@ function widget(root) {
     say(msgs[message]);
   });
 
-  const copy = (button, text) => navigator.clipboard.writeText(text).then(() => {
-    button.textContent = msgs.copied;
+  // Copied for a moment, on one button at a time; if the copy fails, `src` shows the text.
+  let done = () => {};
+  const copy = (b, text, src) => navigator.clipboard.writeText(text).then(() => {
+    done();
+    const label = b.textContent;
+    done = () => (b.textContent = label);
+    b.textContent = msgs.copied;
     say(msgs.copied);
-  }, () => $('[data-ll-value]').select());
+    setTimeout(done, 2e3);
+  }, () => (src.select ? src.select() : getSelection().selectAllChildren(src)));
 
   root.onclick = (e) => {
     const b = e.target.closest('button');
@@ -123,28 +129,36 @@ function widget(root) {
       b.disabled = true;
       act('/redeem', { reward_id: b.closest('[data-ll-item]').llItem.id }, 'redeemed')
         .then(() => $('[data-ll-code]').focus(), (err) => {
+          // Disabled, it lost the focus.
           b.disabled = false;
+          b.focus();
           fail(err);
         });
     }
+    const li = b?.closest('li');
+    if ('llCopyCode' in a) copy(b, li.llItem.code, li.querySelector('[data-ll-code]'));
     if (!ref) return;
     // Counted for the merchant's referral funnel; nothing waits on it.
     if ('llCopy' in a || 'llShare' in a) call('/share', { via: 'llShare' in a ? 'share' : 'copy' }).catch(() => {});
-    if ('llCopy' in a) copy(b, ref.url);
+    const input = $('[data-ll-value]');
+    if ('llCopy' in a) copy(b, ref.url, input);
     // No Web Share API: copy the message instead.
     if ('llShare' in a) {
       const text = ref.share_text;
-      navigator.share ? navigator.share({ text }).catch(() => {}) : copy(b, text);
+      navigator.share ? navigator.share({ text }).catch(() => {}) : copy(b, text, input);
     }
   };
 
   root.onsubmit = (e) => {
     e.preventDefault();
-    act('/birthday', { birthday: e.target.elements.birthday.value }, 'birthday_saved').catch(fail);
+    // The form hides: focus stays in the widget.
+    act('/birthday', { birthday: e.target.elements.birthday.value }, 'birthday_saved')
+      .then(() => $('[data-ll-saved]').focus(), fail);
   };
 
   if (panel) {
-    root.onkeydown = (e) => e.key == 'Escape' && !panel.hidden && open(false);
+    // Returns nothing: false would cancel every other key.
+    root.onkeydown = (e) => { e.key == 'Escape' && !panel.hidden && open(false); };
     // Opened by the inline loader in launcher.liquid.
     if (!panel.hidden) open(true);
   } else load();

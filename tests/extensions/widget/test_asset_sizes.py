@@ -2,7 +2,8 @@
 
 Theme Check fails app-block JavaScript over 10,000 bytes (AssetSizeAppBlockJavaScript) and CSS
 over 100,000 (AssetSizeAppBlockCSS). Our budget is what a shopper downloads on first open:
-at most 6,000 bytes of JavaScript (2,500 gzipped) and 4,000 bytes of CSS; the loyalty page
+at most 6,600 bytes of JavaScript (2,800 gzipped: keyboard focus after a save, copyable
+unused codes, and a Copied label that returns to its own) and 4,000 bytes of CSS; the loyalty page
 block's reviews script, on top of that, at most 1,500 bytes (800 gzipped).
 Run with `-s` to see the table.
 """
@@ -21,7 +22,7 @@ JS_LIMIT, CSS_LIMIT = 10_000, 100_000
 # asset: (Theme Check limit, our raw budget, our gzipped budget)
 BUDGETS = {
     "loyalty-widget.css": (CSS_LIMIT, 4_000, None),
-    "loyalty-widget.js": (JS_LIMIT, 6_000, 2_500),
+    "loyalty-widget.js": (JS_LIMIT, 6_600, 2_800),
     # Only the loyalty page block loads it: the launcher costs nothing more.
     "loyalty-reviews.js": (JS_LIMIT, 1_500, 800),
 }

@@ -20,6 +20,7 @@ from app import create_app
 from app.db import Database, utcnow
 from app.devstore import ShopifyEmulator
 from app.loyalty.ledger import post
+from app.loyalty.redemption import mark_redemptions_used, void_redemption
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Redemption, Reward, Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
@@ -62,6 +63,11 @@ class Widget:
                                    json=body)
             response.close()
             return response
+
+    def member(self) -> Any:
+        """GET /proxy/member as Shopify forwards it for this shopper: the JSON answer."""
+        with self.app.test_client() as client:
+            return client.get(f"/proxy/member?{proxy_query(SHOP, CUSTOMER_ID)}").get_json()
 
     def points(self) -> int:
         """The member's available points as the app holds them."""
@@ -118,6 +124,42 @@ def test_a_redeemed_reward_is_a_code_only_that_shopper_can_use_once(widget):
             discount.value) == ([CUSTOMER_GID], 1, True,
                                 {"amount": "5.00", "appliesOnEachItem": False})
     assert (redemption.status, redemption.shopify_discount_id) == ("issued", discount.gid)
+
+
+def test_the_members_unused_codes_stay_listed_newest_first_until_an_order_uses_or_expiry_ends_them(
+        widget):
+    five = widget.redeem({"reward_id": widget.rewards["$5 off"]}).get_json()["redemption"]
+    answer = widget.redeem({"reward_id": widget.rewards["Free shipping"]}).get_json()
+    shipping = answer["redemption"]
+
+    # A reload reads them from GET /proxy/member; the redeem answer carries the same list.
+    assert widget.member()["codes"] == answer["codes"] == [shipping, five]
+    assert five == {"code": five["code"], "title": "$5 off",
+                    "apply_url": f"/discount/{five['code']}"}
+    with widget.db.transaction() as s:
+        shop_id = s.execute(select(Shop.id).where(Shop.domain == SHOP)).scalar_one()
+        mark_redemptions_used(s, shop_id, [five["code"]], 9001, utcnow())
+    assert widget.member()["codes"] == [shipping]
+    with widget.db.transaction() as s:
+        row = s.execute(select(Redemption).where(
+            Redemption.code == shipping["code"])).scalar_one()
+        void_redemption(s, row, utcnow(), expired=True)
+    assert widget.member()["codes"] == []
+
+
+def test_a_failed_redemption_and_another_shoppers_code_are_not_listed(widget):
+    widget.emulator.shop(SHOP).add_customer(CUSTOMER_ID + 1, email="bo@example.com",
+                                            first_name="Bo")
+    with widget.db.transaction() as s:
+        shop = s.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        other = make_member(s, shop, customer_id=CUSTOMER_ID + 1, now=utcnow())
+        post(s, other, points=1000, kind="adjust", source_key="start-bo", now=utcnow())
+    assert widget.redeem({"reward_id": widget.rewards["$5 off"]},
+                         customer_id=CUSTOMER_ID + 1).status_code == 200
+    widget.emulator.fail_next("discountCodeBasicCreate", "user_error")
+    assert widget.redeem({"reward_id": widget.rewards["$5 off"]}).status_code == 502
+
+    assert widget.member()["codes"] == []
 
 
 def test_the_balance_after_a_redeem_is_synced_to_the_shoppers_metafield(widget):

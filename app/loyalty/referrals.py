@@ -23,7 +23,7 @@ from app.db import insert_once
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
-from app.loyalty.rewards import money_label
+from app.loyalty.rewards import money_label, number_label
 from app.models import LedgerEntry, Member, Order, Referral, Shop
 
 PENDING, FLAGGED, REWARDED, REJECTED = "pending", "flagged", "rewarded", "rejected"
@@ -77,7 +77,7 @@ def friend_offer_label(settings: ProgramSettings, currency: str) -> str:
     """What the friend gets, in words: '10% off' or '$5 off'."""
     value = Decimal(str(settings.referrals["friend_discount_value"]))
     if settings.referrals["friend_discount_kind"] == "percent_off":
-        return f"{value.normalize():f}% off"
+        return f"{number_label(value)}% off"
     return f"{money_label(value, currency)} off"
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.program import ProgramSettings
 from app.loyalty.referrals import friend_offer_label, referral_contract
-from app.loyalty.rewards import available_rewards, money_label, shop_rewards
+from app.loyalty.rewards import available_rewards, money_label, number_label, shop_rewards
 from app.loyalty.tiers import tier_basis_value, tier_progress
 from app.models import LedgerEntry, Member, Reward, Shop
 
@@ -55,7 +55,7 @@ def program_view(session: Session, shop: Shop, settings: ProgramSettings,
         "name": shop.name or shop.domain,
         "currency": shop.currency,
         "earn": {"points_per_unit": float(per_unit) if per_unit % 1 else int(per_unit),
-                 "label": f"{per_unit.normalize():f} points per "
+                 "label": f"{number_label(per_unit)} points per "
                           f"{money_label(Decimal(1), shop.currency)}"},
         "ways_to_earn": ways,
         "rewards": [{"id": r["id"], "title": r["title"], "cost": r["cost"]} for r in rewards],

@@ -115,7 +115,7 @@ def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Me
 def _common(due: Due) -> Content:
     """What every shopper email has: who, balance, tier, reward, store and unsubscribe links."""
     shop, member = due.shop, due.member
-    store_url = f"https://{shop.domain}/"
+    store_url = f"https://{shop.storefront_host}/"
     links = {
         "store": due.link("c", link_kinds.CLICK, to=store_url),
         "unsubscribe": due.link("unsubscribe", link_kinds.UNSUBSCRIBE, s=shop.id, m=member.id),
@@ -322,7 +322,7 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
     handle = shop.domain.removesuffix(".myshopify.com")
     return Content(recipient=shop.email, context={
         "kind": DETRACTOR_ALERT,
-        "shop": {"name": shop.name or shop.domain, "url": f"https://{shop.domain}/"},
+        "shop": {"name": shop.name or shop.domain, "url": f"https://{shop.storefront_host}/"},
         "alert": {
             "score": response.score, "comment": response.comment,
             "order": order_ref(order) if order else str(response.order_id),

@@ -172,17 +172,35 @@ def describe(demo: Demo) -> str:
     return "\n".join(lines)
 
 
+def run_due_command(demo: Demo) -> str:
+    """The shell command that sends the demo's due emails with links to this demo.
+
+    It runs in another process, which knows the app's address only from SHOPIFY_APP_URL (the
+    default is port 8000), so the command names the address this demo listens on.
+    """
+    return f"SHOPIFY_APP_URL={demo.app_url} .venv/bin/flask --app wsgi run-due"
+
+
+def instructions(demo: Demo) -> str:
+    """What the terminal shows once the demo runs: where everything is, what to try."""
+    lines = [f"\nLoyalty Loop demo at {demo.app_url}  "
+             f"(Shopify emulator at {demo.emulator.base_url})",
+             f"Demo shop {DEMO_SHOP}, installed through OAuth, with members:", describe(demo)]
+    for path, what in demo.app.extensions.get("demo_links", []):
+        lines.append(f"  {what}: {demo.app_url}{path}")
+    lines.append(f"  health: {demo.app_url}/healthz")
+    lines.append(f"Send the due emails (written to instance/outbox/), from another terminal in "
+                 f"this folder:\n  {run_due_command(demo)}")
+    lines.append("Ctrl-C stops.")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Run the demo until Ctrl-C."""
     port = int(os.environ.get("PORT", "8000"))
     demo = start_demo(port=port)
     seed_demo_shop(demo)
-    print(f"\nLoyalty Loop demo at {demo.app_url}  (Shopify emulator at {demo.emulator.base_url})")
-    print(f"Demo shop {DEMO_SHOP}, installed through OAuth, with members:")
-    print(describe(demo))
-    for path, what in demo.app.extensions.get("demo_links", []):
-        print(f"  {what}: {demo.app_url}{path}")
-    print(f"  health: {demo.app_url}/healthz\nCtrl-C stops.")
+    print(instructions(demo))
     try:
         while True:
             time.sleep(3600)

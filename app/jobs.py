@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError
@@ -240,6 +241,27 @@ def run_due_messages(now_iso: str | None = None) -> str:
     return summary
 
 
+def _deferral_notes(rt: runtime_module.Runtime, deferrals: Counter[tuple[int, datetime]],
+                    now: datetime) -> str:
+    """When the deferred messages go out: quiet hours (the only deferral) end per shop.
+
+    "quiet hours in America/New_York until 08:00 local, 13:00 UTC", or with several shops or
+    times "quiet hours: 3 in America/New_York until …; 1 in Europe/Paris until …".
+    """
+    from app.engagement.rules import quiet_hours_note
+
+    with rt.db.sessions() as session:
+        shops = {s.id: s for s in session.execute(select(Shop).where(
+            Shop.id.in_({shop_id for shop_id, _ in deferrals}))).scalars()}
+    counts: Counter[str] = Counter()
+    for (shop_id, until), count in deferrals.items():
+        counts[quiet_hours_note(shops[shop_id], until, now)] += count
+    if len(counts) == 1:
+        return f"quiet hours {next(iter(counts))}"
+    return "quiet hours: " + "; ".join(f"{count} {note}" for note, count in sorted(
+        counts.items(), key=lambda item: (-item[1], item[0])))
+
+
 def send_due_messages(now_iso: str | None = None) -> tuple[str, list[str]]:
     """run_due_messages, also naming the shops (domains) some of whose messages failed."""
     from app.messaging.dispatch import dispatcher_for, send_due
@@ -247,8 +269,13 @@ def send_due_messages(now_iso: str | None = None) -> tuple[str, list[str]]:
     rt = runtime_module.current()
     now = parse_utc(now_iso) if now_iso else utcnow()
     failed_ids: set[int] = set()
-    outcomes = send_due(dispatcher_for(rt), now, failed_shop_ids=failed_ids)
-    summary = ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items()))
+    deferrals: Counter[tuple[int, datetime]] = Counter()
+    outcomes = send_due(dispatcher_for(rt), now, failed_shop_ids=failed_ids,
+                        deferrals=deferrals)
+    notes = {"deferred": _deferral_notes(rt, deferrals, now)} if deferrals else {}
+    summary = ", ".join(f"{outcome} {count}" + (f" ({notes[outcome]})" if outcome in notes
+                                                 else "")
+                        for outcome, count in sorted(outcomes.items()))
     failed: list[str] = []
     if failed_ids:
         with rt.db.sessions() as session:

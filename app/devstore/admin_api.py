@@ -404,8 +404,8 @@ def shop_node(ctx: ApiContext) -> dict[str, Any]:
     plus = "plus" in s.plan.lower()
     return {"__typename": "Shop", "id": s.gid, "name": s.name, "email": s.email,
             "contactEmail": s.email, "myshopifyDomain": s.domain, "url": f"https://{s.domain}",
-            "primaryDomain": {"__typename": "Domain", "host": s.domain,
-                              "url": f"https://{s.domain}"},
+            "primaryDomain": {"__typename": "Domain", "host": s.primary_host,
+                              "url": f"https://{s.primary_host}"},
             "currencyCode": s.currency, "enabledPresentmentCurrencies": [s.currency],
             "ianaTimezone": s.timezone, "timezoneAbbreviation": "UTC",
             "plan": {"__typename": "ShopPlan", "displayName": s.plan,

@@ -182,7 +182,8 @@ class ShopifyEmulator:
 
     def add_shop(self, domain: str, name: str | None = None, currency: str = "USD",
                  plan: str = "Basic", *, email: str | None = None,
-                 timezone: str = "America/New_York") -> ShopState:
+                 timezone: str = "America/New_York",
+                 primary_domain: str | None = None) -> ShopState:
         """Create a shop (the app counts as installed with the emulator's scopes)."""
         maximum, rate = PLAN_LIMITS.get(plan.lower(), PLAN_LIMITS["basic"])
         handle = domain.removesuffix(".myshopify.com")
@@ -191,7 +192,7 @@ class ShopifyEmulator:
             plan=plan, shop_id=next_id(), installation_id=next_id(),
             email=email or f"owner@{handle}.example", timezone=timezone,
             bucket=ThrottleBucket(maximum, rate, maximum, self.clock()),
-            granted_scopes=self.scopes)
+            granted_scopes=self.scopes, primary_domain=primary_domain)
         with self.lock:
             self.shops[domain] = state
         return state
@@ -386,8 +387,12 @@ class ShopifyEmulator:
             return payloads.consent_payload(api_version=version, **overrides)
         if topic in ("app/uninstalled", "shop/update"):  # both send the Shop resource
             shop = overrides.pop("shop", "shop.myshopify.com")
+            with self.lock:
+                state = self.shops.get(shop)
+            # `domain` is the shop's primary domain, `myshopify_domain` its permanent one.
+            primary = {"domain": state.primary_host} if state is not None else {}
             return payloads.shop_payload(shop, topic=topic, api_version=version,
-                                         **{**self._shop_id_of(shop), **overrides})
+                                         **{**self._shop_id_of(shop), **primary, **overrides})
         if topic in ("customers/data_request", "customers/redact", "shop/redact"):
             shop = overrides.pop("shop", "shop.myshopify.com")
             return payloads.compliance_payload(topic, shop, api_version=version,

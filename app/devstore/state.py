@@ -241,6 +241,14 @@ class ShopState:
     # The storefront path of the app proxy when the merchant customised it (e.g. "/a/rewards");
     # None: the app's configured prefix and subpath.
     proxy_path: str | None = None
+    # The domain the merchant connected and made primary (e.g. "teahouse.com"); None: the
+    # myshopify.com domain is the primary one, as on a new store.
+    primary_domain: str | None = None
+
+    @property
+    def primary_host(self) -> str:
+        """The host of the shop's primary domain."""
+        return self.primary_domain or self.domain
 
     @property
     def gid(self) -> str:

@@ -28,7 +28,7 @@ from app.loyalty.expiry import expires_at
 from app.loyalty.ledger import ledger_balances
 from app.loyalty.program import ProgramSettings
 from app.loyalty.reversals import reversed_points
-from app.loyalty.rewards import available_rewards, money_label, shop_rewards
+from app.loyalty.rewards import available_rewards, money_label, number_label, shop_rewards
 from app.loyalty.tiers import tier_named
 from app.models import LedgerEntry, Member, Message, Order, Shop, SurveyResponse, TierChange
 from app.models.review import PurchasedProduct, Review
@@ -115,7 +115,7 @@ def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Me
 def _common(due: Due) -> Content:
     """What every shopper email has: who, balance, tier, reward, store and unsubscribe links."""
     shop, member = due.shop, due.member
-    store_url = f"https://{shop.domain}/"
+    store_url = f"https://{shop.storefront_host}/"
     links = {
         "store": due.link("c", link_kinds.CLICK, to=store_url),
         "unsubscribe": due.link("unsubscribe", link_kinds.UNSUBSCRIBE, s=shop.id, m=member.id),
@@ -145,7 +145,7 @@ def _welcome(due: Due, content: Content) -> Content:
         "order_points": max(earned, 0),
         "unlocks_on": (date_label(first.available_at, due.shop)
                        if first is not None and first.available_at > due.now else None),
-        "points_per_unit": str(due.settings.points_per_unit.normalize()),
+        "points_per_unit": number_label(due.settings.points_per_unit),
         "unit": money_label(Decimal(1), due.shop.currency),
     }
     return content
@@ -242,7 +242,7 @@ def _tier_upgraded(due: Due, content: Content) -> Content:
     tier = tier_named(due.settings, change.to_tier)
     content.context["upgrade"] = {
         "tier": change.to_tier, "benefits": tier.benefits if tier else "",
-        "multiplier": str(tier.multiplier.normalize()) if tier else "1"}
+        "multiplier": number_label(tier.multiplier) if tier else "1"}
     return content
 
 
@@ -322,7 +322,7 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
     handle = shop.domain.removesuffix(".myshopify.com")
     return Content(recipient=shop.email, context={
         "kind": DETRACTOR_ALERT,
-        "shop": {"name": shop.name or shop.domain, "url": f"https://{shop.domain}/"},
+        "shop": {"name": shop.name or shop.domain, "url": f"https://{shop.storefront_host}/"},
         "alert": {
             "score": response.score, "comment": response.comment,
             "order": order_ref(order) if order else str(response.order_id),

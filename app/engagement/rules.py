@@ -71,6 +71,15 @@ def quiet_hours_end(now: datetime, shop: Shop, start: int, end: int) -> datetime
     return to_utc(datetime.combine(day, time(end), tzinfo=shop_zone(shop)))
 
 
+def quiet_hours_note(shop: Shop, until: datetime, now: datetime) -> str:
+    """Where and until when messages wait for quiet hours to end, for the operator:
+    "in America/New_York until 08:00 local, 13:00 UTC" (the local date too when not today)."""
+    zone = shop_zone(shop)
+    local = local_time(until, shop)
+    day = "" if local.date() == local_time(now, shop).date() else f"{local:%Y-%m-%d} "
+    return f"in {zone.key} until {day}{local:%H:%M} local, {until:%H:%M} UTC"
+
+
 def consent_reason(member: Member, kind: str, settings: ProgramSettings) -> str | None:
     """Why the member may not get this kind of message, or None when they may."""
     if member.redacted_at is not None:

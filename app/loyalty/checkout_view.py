@@ -232,7 +232,7 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
                            "bonus_points": settings.bonuses.get("nps", 0)}
     elif customer_id is None and points.points > 0 and points.status in (
             "preview", "pending", "available"):
-        view["guest"] = {"claim_url": f"https://{shop.domain}{CLAIM_PATH}",
+        view["guest"] = {"claim_url": f"https://{shop.storefront_host}{CLAIM_PATH}",
                          "points": points.points}
     return view
 

@@ -117,6 +117,7 @@ def copy_order_details(order: Order, facts: OrderFacts) -> bool:
     # Refunds are read with this flag: their payloads do not say whether prices included tax.
     order.taxes_included = facts.amounts.taxes_included
     order.shopify_updated_at = facts.updated_at or order.shopify_updated_at
+    order.placed_at = facts.created_at or order.placed_at
     return True
 
 

@@ -23,7 +23,7 @@ from app.db import insert_once
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
-from app.loyalty.rewards import money_label
+from app.loyalty.rewards import money_label, number_label
 from app.models import LedgerEntry, Member, Order, Referral, Shop
 
 PENDING, FLAGGED, REWARDED, REJECTED = "pending", "flagged", "rewarded", "rejected"
@@ -77,13 +77,13 @@ def friend_offer_label(settings: ProgramSettings, currency: str) -> str:
     """What the friend gets, in words: '10% off' or '$5 off'."""
     value = Decimal(str(settings.referrals["friend_discount_value"]))
     if settings.referrals["friend_discount_kind"] == "percent_off":
-        return f"{value.normalize():f}% off"
+        return f"{number_label(value)}% off"
     return f"{money_label(value, currency)} off"
 
 
-def share_url(shop: Shop, member: Member, primary_domain: str | None = None) -> str:
+def share_url(shop: Shop, member: Member) -> str:
     """The member's link: the shop's storefront (its primary domain when known) with ?ref=."""
-    return f"https://{primary_domain or shop.domain}/?ref={quote(member.referral_code)}"
+    return f"https://{shop.storefront_host}/?ref={quote(member.referral_code)}"
 
 
 def share_text(shop: Shop, settings: ProgramSettings, url: str) -> str:
@@ -93,10 +93,9 @@ def share_text(shop: Shop, settings: ProgramSettings, url: str) -> str:
             f" - use my link: {url}")
 
 
-def referral_contract(shop: Shop, member: Member, settings: ProgramSettings,
-                      primary_domain: str | None = None) -> dict[str, str]:
+def referral_contract(shop: Shop, member: Member, settings: ProgramSettings) -> dict[str, str]:
     """The widget's and thank-you page's `referral` object: code, url, share_text."""
-    url = share_url(shop, member, primary_domain)
+    url = share_url(shop, member)
     return {"code": member.referral_code, "url": url, "share_text": share_text(shop, settings, url)}
 
 

@@ -62,6 +62,12 @@ class RewardError(ValueError):
         self.errors = errors
 
 
+def number_label(value: Decimal) -> str:
+    """A number as a person writes it: 10, 1.5, 0.25 (never 1E+1, nor trailing zeros)."""
+    # Decimal("10").normalize() is Decimal("1E+1"), which str() writes in exponent form.
+    return f"{value.normalize():f}"
+
+
 def money_label(value: Decimal, currency: str) -> str:
     """A short price for titles: $5, €7.50, 12 CHF."""
     amount = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
@@ -74,7 +80,7 @@ def reward_title(kind: str, value: Decimal, currency: str) -> str:
     if kind == "amount_off":
         return f"{money_label(value, currency)} off"
     if kind == "percent_off":
-        return f"{value.normalize():f}% off"
+        return f"{number_label(value)}% off"
     if kind == "store_credit":
         return f"{money_label(value, currency)} store credit"
     return "Free shipping"

@@ -11,16 +11,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.program import ProgramSettings
 from app.loyalty.redemption import ISSUED, STORE_CREDIT_ID_PREFIX
 from app.loyalty.referrals import friend_offer_label, referral_contract
-from app.loyalty.rewards import available_rewards, money_label, shop_rewards
+from app.loyalty.rewards import available_rewards, money_label, number_label, shop_rewards
 from app.loyalty.tiers import tier_basis_value, tier_progress
-from app.models import LedgerEntry, Member, Redemption, Reward, Shop
+from app.models import LedgerEntry, Member, Order, Redemption, Reward, Shop
 
 ACTIVITY_SIZE = 10
 
@@ -56,7 +56,7 @@ def program_view(session: Session, shop: Shop, settings: ProgramSettings,
         "name": shop.name or shop.domain,
         "currency": shop.currency,
         "earn": {"points_per_unit": float(per_unit) if per_unit % 1 else int(per_unit),
-                 "label": f"{per_unit.normalize():f} points per "
+                 "label": f"{number_label(per_unit)} points per "
                           f"{money_label(Decimal(1), shop.currency)}"},
         "ways_to_earn": ways,
         "rewards": [{"id": r["id"], "title": r["title"], "cost": r["cost"]} for r in rewards],
@@ -69,9 +69,16 @@ def program_view(session: Session, shop: Shop, settings: ProgramSettings,
 
 
 # Only the columns the widget shows: loading whole LedgerEntry objects cost more CPU than the
-# database spent finding them (bench/storefront.py).
-_ACTIVITY = (select(LedgerEntry.created_at, LedgerEntry.points, LedgerEntry.kind,
+# database spent finding them (bench/storefront.py). An order's points are dated by the order
+# (when the shopper placed it), not by when its webhook was processed; the newest entries are
+# then shown newest first by the date the shopper reads.
+_ACTIVITY = (select(func.coalesce(case((LedgerEntry.kind == "earn_order", Order.placed_at)),
+                                  LedgerEntry.created_at).label("at"),
+                    LedgerEntry.points, LedgerEntry.kind,
                     LedgerEntry.note, LedgerEntry.available_at, LedgerEntry.shortfall)
+             .outerjoin(Order, and_(LedgerEntry.kind == "earn_order",
+                                    Order.shop_id == LedgerEntry.shop_id,
+                                    Order.shopify_order_id == LedgerEntry.order_id))
              .where(LedgerEntry.member_id == bindparam("member_id"))
              .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
              .limit(ACTIVITY_SIZE))
@@ -90,8 +97,9 @@ def activity_label(kind: str, note: str | None, shortfall: int) -> str:
 
 
 def _activity(session: Session, member: Member, now: datetime) -> list[dict[str, Any]]:
-    entries = session.execute(_ACTIVITY, {"member_id": member.id})
-    return [{"at": _iso_z(e.created_at), "points": e.points, "kind": e.kind,
+    entries = sorted(session.execute(_ACTIVITY, {"member_id": member.id}),
+                     key=lambda e: e.at, reverse=True)
+    return [{"at": _iso_z(e.at), "points": e.points, "kind": e.kind,
              "label": activity_label(e.kind, e.note, e.shortfall),
              "status": "pending" if e.available_at > now else "available"}
             for e in entries if e.points != 0 or e.shortfall > 0]

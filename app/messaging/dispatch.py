@@ -70,12 +70,14 @@ def due_message_ids(session: Session, now: datetime, limit: int = 500) -> list[i
 
 
 def send_due(dispatcher: Dispatcher, now: datetime, batch: int = 500, *,
-             failed_shop_ids: set[int] | None = None) -> Counter[str]:
+             failed_shop_ids: set[int] | None = None,
+             deferrals: Counter[tuple[int, datetime]] | None = None) -> Counter[str]:
     """Raise missed detractor alerts, then send every due message, batch after batch.
 
     One message that cannot be rendered or stored is logged and skipped, never blocking the
     rest (its flow's max_delay eventually cancels it as too late); its shop goes into
-    `failed_shop_ids` when given, so the operator learns whose messages failed.
+    `failed_shop_ids` when given, so the operator learns whose messages failed. Each deferred
+    message counts in `deferrals`, when given, under its shop and the time it will go out.
     """
     with dispatcher.db.transaction() as session:
         shop_ids = session.execute(select(Shop.id).where(
@@ -90,7 +92,10 @@ def send_due(dispatcher: Dispatcher, now: datetime, batch: int = 500, *,
         for message_id in ids:
             seen.add(message_id)
             try:
-                outcomes[send_message(dispatcher, message_id, now)] += 1
+                outcome = send_message(dispatcher, message_id, now)
+                outcomes[outcome] += 1
+                if outcome == "deferred" and deferrals is not None:
+                    deferrals[_shop_and_time(dispatcher, message_id)] += 1
             except Exception:  # noqa: BLE001 - one broken message must not stop the sweep
                 log.exception("message could not be sent", extra={"message_id": message_id})
                 outcomes["error"] += 1
@@ -100,6 +105,14 @@ def send_due(dispatcher: Dispatcher, now: datetime, batch: int = 500, *,
                             Message.id == message_id)).scalar_one())
         if len(ids) < batch:
             return outcomes
+
+
+def _shop_and_time(dispatcher: Dispatcher, message_id: int) -> tuple[int, datetime]:
+    """A message's shop and when it is now scheduled."""
+    with dispatcher.db.sessions() as session:
+        shop_id, scheduled_at = session.execute(select(Message.shop_id, Message.scheduled_at)
+                                                .where(Message.id == message_id)).one()
+    return shop_id, scheduled_at
 
 
 def _lock(session: Session, model: type, row_id: int):  # noqa: ANN202 - the model's instance

@@ -42,6 +42,8 @@ class Order(Base):
     browser_ip: Mapped[str | None] = mapped_column(String(64))
     # A normalised shipping address digest for self-referral checks (no address kept).
     address_digest: Mapped[str | None] = mapped_column(String(64))
+    # When the shopper placed the order (the payload's created_at): the date they know it by.
+    placed_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     shopify_updated_at: Mapped[datetime | None]

@@ -35,7 +35,15 @@ class Shop(Base):
     # The storefront path of the app proxy (`/apps/loyalty` unless the merchant changed it) as
     # last written to the app-data metafield the theme extension reads (app/shopify/proxy_path).
     proxy_path: Mapped[str | None] = mapped_column(String(64))
+    # The host shoppers know the store by (Admin GraphQL `shop.primaryDomain.host`, kept current
+    # by shop/update's `domain`); None until learned: links then use the myshopify.com domain.
+    primary_domain: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def storefront_host(self) -> str:
+        """Where shoppers are sent: the primary domain when known, else the myshopify one."""
+        return self.primary_domain or self.domain
 
     @property
     def is_installed(self) -> bool:

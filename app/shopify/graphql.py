@@ -199,6 +199,7 @@ class ShopDetails:
     domain: str
     currency: str
     timezone: str
+    primary_domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -314,9 +315,10 @@ class Metafield:
 
 # --- Operations -----------------------------------------------------------------------------
 
-# shopify.dev/docs/api/admin-graphql/2026-07/queries/shop
+# shopify.dev/docs/api/admin-graphql/2026-07/queries/shop; `primaryDomain` (Domain: host, url)
+# is where the store's shoppers go, the myshopify.com domain until the merchant adds their own.
 SHOP_QUERY = """query LoyaltyShop {
-  shop { id name email myshopifyDomain currencyCode ianaTimezone }
+  shop { id name email myshopifyDomain currencyCode ianaTimezone primaryDomain { host url } }
 }"""
 
 # shopify.dev/docs/api/admin-graphql/2026-07/queries/customer (Customer.email is deprecated)
@@ -570,7 +572,8 @@ class AdminClient:
         shop = self.execute(SHOP_QUERY, operation="shop")["shop"]
         return ShopDetails(id=shop["id"], name=shop["name"], email=shop.get("email"),
                            domain=shop["myshopifyDomain"], currency=shop["currencyCode"],
-                           timezone=shop["ianaTimezone"])
+                           timezone=shop["ianaTimezone"],
+                           primary_domain=(shop.get("primaryDomain") or {}).get("host"))
 
     def app_installation_id(self) -> str:
         """The gid of this app's installation on the shop (owner of app-data metafields)."""

@@ -13,6 +13,10 @@ from app.loyalty.rewards import retitle_for_currency
 from app.models import Shop
 from app.shopify.graphql import ShopDetails
 
+# A DNS name: dot-separated labels (letters, digits, inner hyphens), a top-level domain last.
+_HOST = re.compile(r"(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                   r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})")
+
 
 def _set_currency(session: Session, shop: Shop, currency: str | None) -> None:
     """The shop's currency, and the reward titles the app wrote ("$5 off" becomes "€5 off")."""
@@ -31,8 +35,17 @@ def _text(value: Any, limit: int) -> str | None:
     return value.strip()
 
 
+def _host(value: Any) -> str | None:
+    """A lowercase domain name (teahouse.com, shop.teahouse.co.uk), else None."""
+    if not isinstance(value, str) or len(value) > 255:
+        return None
+    host = value.strip().lower()
+    return host if _HOST.fullmatch(host) else None
+
+
 def record_shop_details(session: Session, shop_domain: str, details: ShopDetails) -> bool:
-    """Copy name, email, currency, timezone and Shopify's shop id onto the shop; False if gone."""
+    """Copy name, email, currency, timezone, primary domain and Shopify's shop id onto the
+    shop; False if gone."""
     shop = session.execute(select(Shop).where(Shop.domain == shop_domain)).scalar_one_or_none()
     if shop is None:
         return False
@@ -41,20 +54,25 @@ def record_shop_details(session: Session, shop_domain: str, details: ShopDetails
     shop.name, shop.email = details.name, details.email
     _set_currency(session, shop, details.currency)
     shop.timezone = details.timezone
+    shop.primary_domain = _host(details.primary_domain) or shop.primary_domain
     return True
 
 
 def record_shop_update(session: Session, shop: Shop, payload: Mapping[str, Any]) -> str:
     """Apply shop/update ("occurs whenever a shop is updated", shopify.dev
-    WebhookSubscriptionTopic SHOP_UPDATE): the shop resource's name, email, currency, timezone.
+    WebhookSubscriptionTopic SHOP_UPDATE): the shop resource's name, email, currency, timezone
+    and primary domain (`domain`, "the shop's domain", beside the permanent `myshopify_domain`:
+    shopify.dev/docs/api/admin-rest/2026-07/resources/shop), so a merchant who connects their
+    own domain gets referral and email links on it.
 
     A field the payload leaves empty keeps what we know (the documented sample has no
-    `iana_timezone`).
+    `iana_timezone` and no `domain`).
     """
     before = shop.currency
     shop.name = _text(payload.get("name"), 255) or shop.name
     shop.email = _text(payload.get("email"), 320) or shop.email
     _set_currency(session, shop, payload.get("currency"))
     shop.timezone = _text(payload.get("iana_timezone"), 64) or shop.timezone
+    shop.primary_domain = _host(payload.get("domain")) or shop.primary_domain
     return f"shop updated; currency {shop.currency}" + (
         f" (was {before})" if shop.currency != before else "")

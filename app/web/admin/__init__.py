@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.loyalty.rewards import number_label
+
 
 def register_admin(app: Flask) -> None:
     """Attach the admin pages and their fetch endpoints."""
@@ -20,3 +22,5 @@ def register_admin(app: Flask) -> None:
 
     for blueprint in (pages, settings, rewards, customers, dashboard, engagement, referrals):
         app.register_blueprint(blueprint)
+    # Decimals as people write them (1234567, 0.00001), where '%g' gives 1.23457e+06.
+    app.add_template_filter(number_label, "number")

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from app.demo import CUSTOMERS, DEMO_SHOP, Demo, seed_demo_shop, start_demo
 from app.devstore.storefront import PAGE_PATH
-from app.models import LedgerEntry, Member, Redemption, Review, Reward
+from app.models import LedgerEntry, Member, Order, Redemption, Review, Reward
 from tests.e2e.conftest import eventually
 from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, missing_tool
 
@@ -58,12 +58,19 @@ def member_of(demo: Demo, customer_id: int) -> Member | None:
             Member.customer_id == customer_id)).scalar_one_or_none()
 
 
-def latest_entry_day(demo: Demo) -> date:
-    """The day of Ada's latest ledger entry (what the activity list shows first)."""
+def ledger_day(demo: Demo, kind: str) -> date:
+    """The day the app recorded Ada's latest entry of this kind."""
     with demo.app.extensions["runtime"].db.sessions() as s:
         return s.execute(select(LedgerEntry.created_at).join(Member).where(
-            Member.customer_id == ADA["id"]).order_by(LedgerEntry.id.desc())).scalars(
-        ).first().date()
+            Member.customer_id == ADA["id"], LedgerEntry.kind == kind).order_by(
+            LedgerEntry.id.desc())).scalars().first().date()
+
+
+def placed_day(demo: Demo, order_id: int) -> date:
+    """The day the shopper placed the order (its payload's created_at)."""
+    with demo.app.extensions["runtime"].db.sessions() as s:
+        return s.execute(select(Order.placed_at).where(
+            Order.shopify_order_id == order_id)).scalar_one().date()
 
 
 def redemptions(demo: Demo) -> list[Redemption]:
@@ -240,8 +247,12 @@ def test_opening_the_launcher_shows_the_members_real_balance_tier_progress_and_n
         "Free shipping 400 points\nRedeem", "$5 off 500 points\nRedeem",
         "$10 off 1,000 points\nRedeem"]
     assert v.page.get_attribute("[data-ll-redeem]", "aria-label") == "Redeem Free shipping"
-    assert v.text("[data-ll-each='activity'] [data-ll-item]") == (
-        f"Order #51002 {shown_date(latest_entry_day(demo))} pending +281")
+    # Newest first by the date the shopper knows: the order of three days ago by its own date.
+    activity = [" ".join(t.split()) for t in v.page.locator(
+        "[data-ll-each='activity'] [data-ll-item]").all_inner_texts()]
+    assert activity[:2] == [
+        f"Welcome to the program {shown_date(ledger_day(demo, 'bonus_signup'))} +250",
+        f"Order #51002 {shown_date(placed_day(demo, 50002))} pending +281"]
     assert v.page.input_value("[data-ll-value='{referral.url}']") == (
         f"https://{DEMO_SHOP}/?ref={member.referral_code}")
     assert v.layout_shift() == 0

@@ -105,3 +105,19 @@ def test_another_shops_reward_cannot_be_edited(admin: AdminSession) -> None:
                            shop=OTHER_SHOP)
     assert response.status_code == 404
     assert _catalog(admin)[0].active is True
+
+
+def test_a_large_reward_shows_its_exact_value_and_minimum_for_editing_never_1e06(
+        admin: AdminSession) -> None:
+    # A shop in rupiah: Rp987,654.50 off from Rp2,500,000, and a quarter-unit store credit.
+    assert admin.fetch("/admin/settings/rewards", {
+        "kind": "amount_off", "cost": "5000", "value": "987654.5", "min_subtotal": "2500000",
+        "tier_required": "", "title": "Big one"}).status_code == 201
+    assert admin.fetch("/admin/settings/rewards", {
+        "kind": "store_credit", "cost": "10", "value": "0.25", "min_subtotal": "",
+        "tier_required": "", "title": "Tiny one"}).status_code == 201
+    page = admin.page("/admin/settings/rewards").get_data(as_text=True)
+    assert 'name="value" value="987654.5"' in page
+    assert 'name="min_subtotal" value="2500000"' in page
+    assert 'name="value" value="0.25"' in page
+    assert "e+0" not in page

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
+from sqlalchemy import update
+
 from app.loyalty import events
+from app.models import Shop
 from tests.integration.checkout.conftest import ADA, GRACE, NOW, SHOP, CheckoutShop
 
 ORDER_ID = 820982911946154508
@@ -237,3 +240,17 @@ def test_referrals_switched_off_leave_the_referral_link_out(checkout: CheckoutSh
 
     assert body["referral"] is None
     assert body["member"]["points"]["pending"] == 135
+
+
+def test_the_thank_you_page_links_to_the_shops_primary_domain(checkout: CheckoutShop) -> None:
+    with checkout.db.transaction() as s:
+        s.execute(update(Shop).where(Shop.domain == SHOP).values(primary_domain="tearoom.example"))
+    checkout.pay(checkout.order_payload(ORDER_ID, ADA, "27.00"))
+    checkout.pay(checkout.order_payload(GUEST_ORDER_ID, None, "27.00"))
+
+    member = checkout.get_order(ORDER_ID, checkout.token(ADA)).get_json()
+    guest = checkout.get_order(GUEST_ORDER_ID, checkout.token(customer_id=None)).get_json()
+
+    code = checkout.member(ADA).referral_code
+    assert member["referral"]["url"] == f"https://tearoom.example/?ref={code}"
+    assert guest["guest"]["claim_url"] == "https://tearoom.example/account/register"

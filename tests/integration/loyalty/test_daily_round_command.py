@@ -1,7 +1,7 @@
 """`flask daily-round` and `flask run-due` as cron runs them: any ISO 8601 `--now`, and a
 non-zero exit naming the shop whenever a shop's work failed."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -108,3 +108,46 @@ def test_a_shop_whose_due_message_fails_makes_run_due_fail_and_is_named(db, tmp_
     assert "error 1" in result.output
     assert ("sending due messages failed for 1 shop(s): broken-settings.myshopify.com"
             in result.output)
+
+
+def welcomes_due(db, *, timezone, count, domain=None):
+    """`count` members of a shop in `timezone`, each with a welcome due five minutes ago."""
+    due = datetime(2026, 12, 5, 0, 55)
+    with db.transaction() as s:
+        shop = make_shop(s, domain=domain, timezone=timezone)
+        for n in range(count):
+            member = make_member(s, shop)
+            s.add(Message(shop_id=shop.id, member_id=member.id, kind="welcome",
+                          natural_key=f"welcome:{n}", scheduled_at=due, created_at=due))
+
+
+@pytest.mark.parametrize("now", ["2026-12-05T01:00:00Z", "2026-12-05T12:59:00Z"])
+def test_run_due_in_quiet_hours_says_when_the_deferred_messages_go_out(db, now, tmp_path):
+    # 21:00-08:00 in New York is 02:00-13:00 UTC in December; at 01:00 UTC it is 20:00 local.
+    welcomes_due(db, timezone="America/New_York", count=4)
+    result = run(db, "run-due", "--now", now, outbox=tmp_path)
+    assert result.exit_code == 0, result.output
+    if now.startswith("2026-12-05T01"):
+        assert result.output.strip() == "sent 4"
+        return
+    assert result.output.strip() == (
+        "deferred 4 (quiet hours in America/New_York until 08:00 local, 13:00 UTC)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_due_names_each_shops_end_of_quiet_hours_with_its_date_when_not_today(
+        db, tmp_path):
+    welcomes_due(db, timezone="America/New_York", count=3)
+    welcomes_due(db, timezone="Europe/Paris", count=1)
+    # 22:30 UTC: 17:30 in New York (not quiet), 23:30 in Paris (quiet until 08:00 tomorrow).
+    result = run(db, "run-due", "--now", "2026-12-05T22:30:00Z", outbox=tmp_path)
+    assert result.output.strip() == (
+        "deferred 1 (quiet hours in Europe/Paris until 2026-12-06 08:00 local, 07:00 UTC), "
+        "sent 3")
+    # 03:00 UTC: 22:00 in New York, 04:00 in Paris: both shops wait, each until its morning.
+    welcomes_due(db, timezone="America/New_York", count=2, domain="late.myshopify.com")
+    welcomes_due(db, timezone="Europe/Paris", count=1, domain="early.myshopify.com")
+    result = run(db, "run-due", "--now", "2026-12-06T03:00:00Z", outbox=tmp_path)
+    assert result.output.strip() == (
+        "deferred 3 (quiet hours: 2 in America/New_York until 2026-12-06 08:00 local, "
+        "13:00 UTC; 1 in Europe/Paris until 08:00 local, 07:00 UTC)")

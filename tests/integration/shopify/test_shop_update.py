@@ -45,3 +45,29 @@ def test_a_shop_update_of_odd_shape_keeps_what_we_know_and_is_processed(db, clie
         assert {e.outcome for e in s.execute(select(WebhookEvent)).scalars()} == {"processed"}
         shop = s.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
         assert (shop.name, shop.timezone) == ("Boutique", "UTC")
+
+
+def test_shop_update_keeps_the_primary_domain_the_shopper_links_go_to(db, client):
+    with db.transaction() as s:
+        make_shop(s, domain=SHOP, primary_domain="boutique.example")
+    # The documented sample names no domain: what we know stays.
+    assert post_webhook(client, "shop/update", SHOP, fixture_payload("shop/update"),
+                        webhook_id="sample").status_code == 200
+    assert _primary_domain(db) == "boutique.example"
+    for n, odd in enumerate((None, "", 7, "https://evil.example/", "evil.example/path",
+                             "evil example.com", "x" * 250 + ".com", "localhost")):
+        payload = {**fixture_payload("shop/update"), "domain": odd}
+        response = post_webhook(client, "shop/update", SHOP, payload, webhook_id=f"odd-{n}")
+        assert response.status_code == 200
+    assert _primary_domain(db) == "boutique.example"
+    payload = {**fixture_payload("shop/update"), "domain": "Shop.Boutique.Example"}
+    assert post_webhook(client, "shop/update", SHOP, payload,
+                        webhook_id="new-domain").status_code == 200
+    assert _primary_domain(db) == "shop.boutique.example"
+    with db.sessions() as s:
+        assert {e.outcome for e in s.execute(select(WebhookEvent)).scalars()} == {"processed"}
+
+
+def _primary_domain(db):
+    with db.sessions() as s:
+        return s.execute(select(Shop.primary_domain).where(Shop.domain == SHOP)).scalar_one()

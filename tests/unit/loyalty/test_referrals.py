@@ -53,8 +53,8 @@ def test_the_share_link_uses_the_primary_domain_when_known():
         "share_text": "Here's 10% off your first order at Tea House - use my link: "
                       "https://tea-house.myshopify.com/?ref=ADA-7K3Q",
     }
-    assert referral_contract(shop, ada, SETTINGS, "teahouse.com")["url"] == (
-        "https://teahouse.com/?ref=ADA-7K3Q")
+    shop.primary_domain = "teahouse.com"
+    assert referral_contract(shop, ada, SETTINGS)["url"] == "https://teahouse.com/?ref=ADA-7K3Q"
 
 
 def test_the_friend_gets_a_shared_code_usable_once_per_customer():

@@ -6,6 +6,7 @@ from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.rewards import (
     available_rewards,
     money_label,
+    number_label,
     reward_title,
     tier_rank,
     unavailable_reason,
@@ -95,3 +96,8 @@ def test_an_invalid_reward_names_each_wrong_field():
     assert validate_reward("percent_off", 500, "150", None, None, SETTINGS) == {
         "value": "must be a percentage above 0 and at most 100"}
     assert validate_reward("store_credit", 500, "5", "0", "Gold", SETTINGS) == {}
+
+
+def test_a_number_shown_to_a_person_has_no_exponent_and_no_trailing_zeros():
+    assert [number_label(Decimal(v)) for v in ("10", "100", "2.0", "1.50", "0.25", "1E+1")] == [
+        "10", "100", "2", "1.5", "0.25", "10"]

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import DateTime, String, and_, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.loyalty.ledger import release_unlocked
@@ -23,6 +23,8 @@ from app.loyalty.tiers import tier_basis_value, tier_progress
 from app.models import LedgerEntry, Member, Order, Redemption, Reward, Shop
 
 ACTIVITY_SIZE = 10
+# The kind the code rows carry in the activity-and-codes read; no ledger kind is named so.
+CODE_ROW = "reward_code"
 
 # What a shopper reads for an entry without a note of its own.
 KIND_LABELS = {
@@ -75,13 +77,33 @@ def program_view(session: Session, shop: Shop, settings: ProgramSettings,
 _ACTIVITY = (select(func.coalesce(case((LedgerEntry.kind == "earn_order", Order.placed_at)),
                                   LedgerEntry.created_at).label("at"),
                     LedgerEntry.points, LedgerEntry.kind,
-                    LedgerEntry.note, LedgerEntry.available_at, LedgerEntry.shortfall)
+                    LedgerEntry.note, LedgerEntry.available_at, LedgerEntry.shortfall,
+                    literal(None, String).label("code"), literal(None, String).label("title"))
              .outerjoin(Order, and_(LedgerEntry.kind == "earn_order",
                                     Order.shop_id == LedgerEntry.shop_id,
                                     Order.shopify_order_id == LedgerEntry.order_id))
              .where(LedgerEntry.member_id == bindparam("member_id"))
              .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
              .limit(ACTIVITY_SIZE))
+
+# The member's codes still to use at checkout, newest first: issued, so neither used by an
+# order nor expired, refunded or failed. Reward codes carry no end date (redemption.py issues
+# them with ends_at None), so an issued code is an unexpired one. Store credit is already in
+# the shopper's account, so it is no code to show.
+_CODES = (select(Redemption.created_at.label("at"), literal(0).label("points"),
+                 literal(CODE_ROW).label("kind"), literal(None, String).label("note"),
+                 literal(None, DateTime).label("available_at"), literal(0).label("shortfall"),
+                 Redemption.code.label("code"), Reward.title.label("title"))
+          .outerjoin(Reward, Reward.id == Redemption.reward_id)
+          .where(Redemption.member_id == bindparam("member_id"), Redemption.status == ISSUED,
+                 Redemption.shopify_discount_id.not_like(f"{STORE_CREDIT_ID_PREFIX}%"))
+          .order_by(Redemption.created_at.desc(), Redemption.id.desc()))
+
+# Both in one round trip: a member read is a handful of statements, each one a visible share
+# of the widget's server time (bench/storefront.py).
+_activity_rows = _ACTIVITY.subquery()
+_code_rows = _CODES.subquery()
+_ACTIVITY_AND_CODES = union_all(select(_activity_rows), select(_code_rows))
 
 
 def activity_label(kind: str, note: str | None, shortfall: int) -> str:
@@ -96,24 +118,13 @@ def activity_label(kind: str, note: str | None, shortfall: int) -> str:
     return label
 
 
-def _activity(session: Session, member: Member, now: datetime) -> list[dict[str, Any]]:
-    entries = sorted(session.execute(_ACTIVITY, {"member_id": member.id}),
-                     key=lambda e: e.at, reverse=True)
+def _activity(rows: Sequence[Any], now: datetime) -> list[dict[str, Any]]:
+    """The recent ledger entries as the shopper reads them, newest first."""
+    entries = sorted(rows, key=lambda e: e.at, reverse=True)
     return [{"at": _iso_z(e.at), "points": e.points, "kind": e.kind,
              "label": activity_label(e.kind, e.note, e.shortfall),
              "status": "pending" if e.available_at > now else "available"}
             for e in entries if e.points != 0 or e.shortfall > 0]
-
-
-# The member's codes still to use at checkout, newest first: issued, so neither used by an
-# order nor expired, refunded or failed. Reward codes carry no end date (redemption.py issues
-# them with ends_at None), so an issued code is an unexpired one. Store credit is already in
-# the shopper's account, so it is no code to show.
-_CODES = (select(Redemption.code, Reward.title)
-          .outerjoin(Reward, Reward.id == Redemption.reward_id)
-          .where(Redemption.member_id == bindparam("member_id"), Redemption.status == ISSUED,
-                 Redemption.shopify_discount_id.not_like(f"{STORE_CREDIT_ID_PREFIX}%"))
-          .order_by(Redemption.created_at.desc(), Redemption.id.desc()))
 
 
 def code_contract(code: str, title: str | None) -> dict[str, str]:
@@ -121,10 +132,23 @@ def code_contract(code: str, title: str | None) -> dict[str, str]:
     return {"code": code, "title": title or "", "apply_url": f"/discount/{code}"}
 
 
+def _codes(rows: Sequence[Any]) -> list[dict[str, str]]:
+    """Code rows, newest first."""
+    return [code_contract(row.code, row.title)
+            for row in sorted(rows, key=lambda r: r.at, reverse=True)]
+
+
 def unused_codes(session: Session, member: Member) -> list[dict[str, str]]:
     """The member's reward codes that an order can still use, newest first."""
-    return [code_contract(row.code, row.title)
-            for row in session.execute(_CODES, {"member_id": member.id})]
+    return _codes(session.execute(_CODES, {"member_id": member.id}).all())
+
+
+def activity_and_codes(session: Session, member: Member, now: datetime
+                       ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The member's recent activity and unused codes, read in one statement."""
+    rows = session.execute(_ACTIVITY_AND_CODES, {"member_id": member.id}).all()
+    return (_activity([r for r in rows if r.kind != CODE_ROW], now),
+            _codes([r for r in rows if r.kind == CODE_ROW]))
 
 
 def member_view(session: Session, shop: Shop, member: Member, settings: ProgramSettings,
@@ -132,6 +156,7 @@ def member_view(session: Session, shop: Shop, member: Member, settings: ProgramS
     """GET /proxy/member: balances, tier progress, rewards, unused codes, referral link, recent
     activity (`rewards`: the shop's active catalog when the caller has it already)."""
     release_unlocked(session, member, now)
+    activity, codes = activity_and_codes(session, member, now)
     progress = tier_progress(member, settings, tier_basis_value(session, member, settings, now))
     # Month and day only: the widget needs no more, and the year stays private.
     birthday = member.birthday.strftime("%m-%d") if member.birthday is not None else None
@@ -146,7 +171,7 @@ def member_view(session: Session, shop: Shop, member: Member, settings: ProgramS
         "tier": progress.as_contract(),
         "rewards": available_rewards(member, settings, shop_rewards(session, shop.id)
                                      if rewards is None else rewards),
-        "codes": unused_codes(session, member),
+        "codes": codes,
         "referral": referral_contract(shop, member, settings),
-        "activity": _activity(session, member, now),
+        "activity": activity,
     }

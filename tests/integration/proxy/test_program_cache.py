@@ -83,3 +83,14 @@ def test_an_uninstalled_shop_is_not_served_once_its_copy_expires(db, shop_with_m
     response = client.get(f"/proxy/member?{proxy_query(SHOP, 11)}")
     assert response.status_code == 404
     assert response.get_json()["error"] == "shop_not_installed"
+
+
+def test_a_cached_member_read_is_four_round_trips_codes_included(db, shop_with_member):
+    app = create_app(app_config(db, storefront_cache_seconds=60.0))
+    client = app.test_client()
+    _titles(client)
+    with counting(db.engine) as statements:
+        body = client.get(f"/proxy/member?{proxy_query(SHOP, 11)}").get_json()
+    assert "codes" in body and "activity" in body
+    # The member, their tier spend, their activity and unused codes (one UNION), COMMIT.
+    assert len(statements) == 4, statements

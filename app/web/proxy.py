@@ -146,7 +146,8 @@ def _program(session: Any) -> _Program | None:
         return None
     program = _Program(shop, current_settings(session, shop.id), shop_rewards(session, shop.id),
                        clock + ttl)
-    if ttl > 0:
+    if ttl > 0 and shop.is_live:
+        # A draft is never kept: the launch shows on the storefront at once.
         cache[g.shop_domain] = program
     return program
 

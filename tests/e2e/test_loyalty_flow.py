@@ -18,8 +18,10 @@ CUSTOMER = 7001
 
 
 def _install(running) -> None:
+    """Installed through OAuth, then the merchant launches the program."""
     with httpx.Client(follow_redirects=True, timeout=10) as browser:
         browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+    running.launch_program()
 
 
 def _order(emulator, order_id: int, customer_id: int, price: str, quantity: int = 1, **extra):

@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
+from app.devstore.web import CUSTOMER_COOKIE
 from app.jobs import daily_round
 from app.loyalty.ledger import ledger_balances
 from app.models import LedgerEntry, Member, Referral, Shop, WebhookEvent
@@ -163,3 +164,36 @@ def test_a_self_referral_is_rejected_with_its_reason(serve_app, emulator, redis_
     with running.db.sessions() as s:
         referral = s.execute(select(Referral)).scalar_one()
     assert (referral.status, referral.reason) == ("rejected", "self_referral")
+
+
+def test_a_new_install_is_a_draft_that_shows_and_credits_nothing_until_the_merchant_launches(
+        serve_app, emulator, redis_url):
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+    emulator.send_webhook(SHOP, "customers/create", emulator.sample_payload(
+        "customers/create", customer_id=CUSTOMER, email="ada@example.com", first_name="Ada"))
+    emulator.send_webhook(SHOP, "orders/paid", _order(emulator, 801, CUSTOMER, "40.00"))
+    running.work()
+    storefront = f"{emulator.base_url}/{SHOP}/apps/loyalty"
+    cookies = {CUSTOMER_COOKIE: str(CUSTOMER)}
+    draft_member = httpx.get(f"{storefront}/member", cookies=cookies, timeout=10)
+    draft_program = httpx.get(f"{storefront}/program", timeout=10)
+    draft = _member(running.db, CUSTOMER)
+
+    running.launch_program()
+    # Shopify delivers the draft order again, and a new one is paid.
+    emulator.send_webhook(SHOP, "orders/paid", _order(emulator, 801, CUSTOMER, "40.00"))
+    emulator.send_webhook(SHOP, "orders/paid", _order(emulator, 802, CUSTOMER, "30.00"))
+    running.work()
+    live_member = httpx.get(f"{storefront}/member", cookies=cookies, timeout=10)
+
+    assert (draft.points_available, draft.points_pending) == (0, 0)
+    assert [(r.status_code, r.json()["error"]) for r in (draft_member, draft_program)] == [
+        (404, "program_not_live")] * 2
+    # Only the order paid after the launch earns: 30.00 × 5.
+    assert live_member.status_code == 200
+    assert live_member.json()["points"]["pending"] == 150
+    assert [a["points"] for a in live_member.json()["activity"]] == [150]
+    _assert_cache_equals_ledger(running.db, _member(running.db, CUSTOMER).id)

@@ -7,8 +7,17 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.launch import launch, program_state
 from app.models import Shop
+from app.shopify.program_state import enqueue_program_state_sync
 from app.web.admin import onboarding
-from app.web.admin.embedded import actor, database, fetch_only, now, render_page, settings
+from app.web.admin.embedded import (
+    actor,
+    database,
+    fetch_only,
+    now,
+    render_page,
+    runtime,
+    settings,
+)
 from app.web.auth import require_admin_session
 from app.web.responses import error
 
@@ -60,6 +69,9 @@ def complete_step(step: str):  # noqa: ANN201 - Flask view
         shop.onboarding = onboarding.mark_done(shop.onboarding, step, by=actor(), now=now())
         steps = onboarding.checklist(shop.onboarding, onboarding.program_facts(session, shop))
         state = program_state(shop)
+    if step == onboarding.LAUNCH_STEP:
+        # The storefront shows the launcher once Shopify holds the new state.
+        enqueue_program_state_sync(runtime().queue, g.shop.id, state)
     return jsonify({"step": step, "done": sum(s.done for s in steps), "of": len(steps),
                     "complete": all(s.done for s in steps), "state": state})
 

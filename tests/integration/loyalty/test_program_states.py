@@ -13,7 +13,7 @@ from app.loyalty.daily import run_daily_round
 from app.loyalty.launch import launch
 from app.models import LedgerEntry, Member, Message, Order, Referral
 from tests.factories import T0, make_member, make_shop
-from tests.order_payloads import paid_order
+from tests.order_payloads import paid_order, refund
 
 CUSTOMER = 115310627314723950
 
@@ -84,3 +84,19 @@ def test_the_daily_round_of_a_draft_program_pays_no_birthday(db):
         assert _ledger(s) == []
         launch(shop, birthday)
         assert run_daily_round(s, shop, birthday + timedelta(hours=1)).birthdays == 1
+
+
+def test_a_refund_after_the_launch_of_an_order_paid_in_draft_takes_nothing_back(db):
+    with db.transaction() as s:
+        shop = make_shop(s, live=False)
+        events.order_paid(s, shop, paid_order(1, updated_at=T0), T0)
+        launch(shop, T0 + timedelta(hours=1))
+        later = T0 + timedelta(hours=2)
+        events.order_paid(s, shop, paid_order(2, updated_at=later), later)
+        outcome = events.refund_created(s, shop, refund(5, 1, subtotals=["100.00"]), later)
+        member = s.execute(select(Member).where(Member.customer_id == CUSTOMER)).scalar_one()
+        assert outcome.note.startswith("refund:")
+        # Only the order paid after the launch is in the ledger; the draft order's refund
+        # finds nothing of its own to take back and leaves the other order's points alone.
+        assert _ledger(s) == [("earn_order", 2074)]
+        assert member.points_pending == 2074

@@ -88,6 +88,10 @@ def step_help(step: Step, facts: ProgramFacts) -> str:
         return (f"{facts.earn_rate}, {pending}, {expiry}. "
                 "Change anything that does not fit your shop.")
     if step.key == "app_embed_enabled":
+        if facts.launched_at is None:
+            return ("Open the theme editor's App embeds, switch on Loyalty Loop and save the "
+                    "theme. Until you launch the program it shows only in the theme editor; "
+                    "come back here and confirm once it is on.")
         return ("Open the theme editor's App embeds, switch on Loyalty Loop and save the theme. "
                 "Come back here and confirm once it shows on your storefront.")
     if step.key == "rewards_reviewed":
@@ -98,9 +102,8 @@ def step_help(step: Step, facts: ProgramFacts) -> str:
     if facts.launched_at is not None:
         return (f"Live since {facts.launched_at:%b %-d, %Y}: your customers see the program and "
                 f"every order paid earns {facts.earn_rate}.")
-    return ("Your program is a draft: customers see nothing and orders earn no points. "
-            f"From the launch on, the launcher shows their points and every order paid earns "
-            f"{facts.earn_rate}; orders paid before the launch do not earn.")
+    return (f"From the launch on, your customers see the program and every order paid earns "
+            f"{facts.earn_rate}. Orders paid before the launch never earn.")
 
 
 @dataclass(frozen=True)

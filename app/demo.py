@@ -122,12 +122,18 @@ CUSTOMERS = [
 
 
 def seed_demo_shop(demo: Demo) -> None:
-    """Install the demo shop through OAuth over HTTP, then send it a history of webhooks."""
+    """Install the demo shop through OAuth over HTTP, launch its program, then send it a
+    history of webhooks."""
     emu = demo.emulator
     if DEMO_SHOP not in emu.shops:
         emu.add_shop(DEMO_SHOP, name="Loyalty Loop Demo Tea", currency="USD")
     with httpx.Client(follow_redirects=True, timeout=15) as browser:
         browser.get(f"{demo.app_url}/auth/install", params={"shop": DEMO_SHOP})
+        # The merchant launches the program from the embedded admin's checklist; until then a
+        # new install is a draft whose orders earn nothing (app/loyalty/launch.py).
+        token = emu.mint_admin_session_token(DEMO_SHOP)
+        browser.post(f"{demo.app_url}/admin/onboarding/launched",
+                     headers={"Authorization": f"Bearer {token}"}).raise_for_status()
     ada, grace, alan = CUSTOMERS
     for customer in CUSTOMERS:
         emu.send_webhook(DEMO_SHOP, "customers/create", emu.sample_payload(

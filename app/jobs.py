@@ -131,6 +131,14 @@ def sync_widget_settings(shop_id: int) -> str:
     return push_widget_settings(runtime_module.current(), shop_id)
 
 
+def sync_program_state(shop_id: int) -> str:
+    """Tell the theme extension whether the shop's program is a draft or live (app-data
+    metafield), so the launcher is not rendered in draft."""
+    from app.shopify.program_state import push_program_state
+
+    return push_program_state(runtime_module.current(), shop_id)
+
+
 def learn_marketing_consent(shop_id: int, member_id: int) -> str:
     """Read a new member's email marketing consent from Shopify (they may have consented
     before the program met them)."""

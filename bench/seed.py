@@ -144,8 +144,10 @@ def ensure_seeded(members: int = 1_000_000, orders: int = 1_000_000,
         truncate_all(db)
         now: datetime = utcnow().replace(microsecond=0)
         with db.transaction() as session:
+            # Launched at install: a live program, whose orders earn.
             shop = Shop(domain=SHOP, name="Bench Store", currency="USD",
-                        installed_at=now - timedelta(days=800), created_at=now)
+                        installed_at=now - timedelta(days=800),
+                        launched_at=now - timedelta(days=800), created_at=now)
             session.add(shop)
             session.flush()
             seed_default_rewards(session, shop, now)

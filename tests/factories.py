@@ -14,10 +14,13 @@ _seq = itertools.count(1)
 T0 = datetime(2026, 11, 1, 12, 0, 0)
 
 
-def make_shop(session: Session, domain: str | None = None, **attrs: object) -> Shop:
-    """A shop that is installed."""
+def make_shop(session: Session, domain: str | None = None, *, live: bool = True,
+              **attrs: object) -> Shop:
+    """A shop that is installed, its program launched at install unless `live=False` (a
+    draft)."""
     n = next(_seq)
-    values = {"name": f"Shop {n}", "currency": "USD", "installed_at": T0, **attrs}
+    values = {"name": f"Shop {n}", "currency": "USD", "installed_at": T0,
+              "launched_at": T0 if live else None, **attrs}
     shop = Shop(domain=domain or f"shop-{n}.myshopify.com", **values)
     session.add(shop)
     session.flush()

@@ -209,15 +209,17 @@ DEFAULT_ROUTES = {"account_login_url": "/account/login",
 def storefront_objects(*, customer: Mapping[str, Any] | None, locale: str = DEFAULT_LOCALE,
                        shop: Mapping[str, Any] | None = None,
                        routes: Mapping[str, str] | None = None,
-                       app: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                       app: Mapping[str, Any] | None = None,
+                       design_mode: bool = False) -> dict[str, Any]:
     """The global objects Shopify gives every block: customer (nil for guests), shop, routes,
-    and `app` with the app's own app-data metafields (`app.metafields['$app']`)."""
+    and `app` with the app's own app-data metafields (`app.metafields['$app']`);
+    `request.design_mode` is true inside the theme editor."""
     return {
         "app": dict(app or {"metafields": {}}),
         "customer": customer,
         "shop": dict(shop or DEFAULT_SHOP),
         "routes": dict(routes or DEFAULT_ROUTES),
-        "request": {"locale": {"iso_code": locale}, "design_mode": False},
+        "request": {"locale": {"iso_code": locale}, "design_mode": design_mode},
     }
 
 
@@ -226,7 +228,7 @@ def render_block(name: str, *, customer: Mapping[str, Any] | None = None,
                  block_id: str = "test", asset_base: str = "/assets/",
                  shop: Mapping[str, Any] | None = None,
                  routes: Mapping[str, str] | None = None,
-                 app: Mapping[str, Any] | None = None) -> str:
+                 app: Mapping[str, Any] | None = None, design_mode: bool = False) -> str:
     """Render blocks/<name>.liquid for one visitor, with default settings plus overrides."""
     source = block_source(name)
     block_settings = {**default_settings(block_schema(source)), **(settings or {})}
@@ -235,7 +237,8 @@ def render_block(name: str, *, customer: Mapping[str, Any] | None = None,
     template = storefront_environment(locale, asset_base).from_string(
         source, name=f"blocks/{name}.liquid")
     return template.render(block=block, **storefront_objects(
-        customer=customer, locale=locale, shop=shop, routes=routes, app=app))
+        customer=customer, locale=locale, shop=shop, routes=routes, app=app,
+        design_mode=design_mode))
 
 
 def stylesheets(blocks: Iterable[str]) -> list[str]:

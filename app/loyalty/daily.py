@@ -37,9 +37,12 @@ class DailyRound:
 
 
 def run_daily_round(session: Session, shop: Shop, now: datetime) -> DailyRound:
-    """Apply every time-driven rule of the shop as of `now`."""
-    settings = current_settings(session, shop.id)
+    """Apply every time-driven rule of the shop as of `now`; nothing while it is a draft (no
+    birthday bonus, no message: shoppers meet the program at its launch)."""
     done = DailyRound()
+    if not shop.is_live:
+        return done
+    settings = current_settings(session, shop.id)
     due = session.execute(select(Member).where(
         Member.shop_id == shop.id, Member.next_unlock_at <= now)).scalars()
     for member in due:

@@ -31,7 +31,8 @@ AWAITING_PAYMENT, PAID, CANCELLED = "awaiting_payment", "paid", "cancelled"
 class EarnResult:
     """What applying an orders/paid event did.
 
-    outcome: earned, already_earned, cancelled, test_order, no_member, nothing_eligible.
+    outcome: earned, already_earned, cancelled, test_order, no_member, nothing_eligible,
+    program_not_live (paid while the program was a draft: recorded, never earns).
     """
 
     outcome: str
@@ -170,6 +171,11 @@ def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
           settings: ProgramSettings, now: datetime
           ) -> tuple[str, Member | None, LedgerEntry | None]:
     """Give a just-paid order's member its pending lot: (outcome, member, entry posted)."""
+    if not shop.is_live:
+        # A draft program records the order (refunds and cancels find it) and credits nobody;
+        # being paid now, the order never earns after the launch either.
+        order.points_awarded = 0
+        return "program_not_live", None, None
     if facts.test and not settings.earning["test_orders_earn"]:
         return "test_order", None, None
     # The order's details, member_id and points_awarded reach the database in one UPDATE,

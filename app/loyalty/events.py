@@ -127,12 +127,14 @@ def customer_joined(session: Session, shop: Shop, payload: dict[str, Any],
                     now: datetime, *, welcome: bool) -> EventOutcome:
     """customers/create (welcome bonus) and customers/update: enrol, claiming guest points.
 
+A customer who signs up while the program is a draft is enrolled without the bonus.
+
     These payloads carry no marketing consent (app.loyalty.consent says where it comes from).
     """
     member: Member = enrol(
         session, shop, now=now, customer_id=int(payload["id"]), email=payload.get("email"),
         first_name=payload.get("first_name"), last_name=payload.get("last_name"))
-    if welcome:
+    if welcome and shop.is_live:
         award_signup(session, member, current_settings(session, shop.id), now)
     joined = {member.id} if member.created_at == now else set()
     return EventOutcome("enrolled", {member.id}, joined)

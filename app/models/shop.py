@@ -32,6 +32,10 @@ class Shop(Base):
     installed_at: Mapped[datetime | None]
     uninstalled_at: Mapped[datetime | None]
     onboarding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the merchant launched the program (app/loyalty/launch.py): None while it is a draft
+    # (shoppers see nothing, orders earn nothing). Shop-wide and one-way, unlike the versioned
+    # settings: a settings change never takes a program back to draft.
+    launched_at: Mapped[datetime | None]
     # The storefront path of the app proxy (`/apps/loyalty` unless the merchant changed it) as
     # last written to the app-data metafield the theme extension reads (app/shopify/proxy_path).
     proxy_path: Mapped[str | None] = mapped_column(String(64))
@@ -49,6 +53,11 @@ class Shop(Base):
     def is_installed(self) -> bool:
         """Installed and not uninstalled since."""
         return self.installed_at is not None and self.uninstalled_at is None
+
+    @property
+    def is_live(self) -> bool:
+        """The program is launched: shoppers see it and orders earn."""
+        return self.launched_at is not None
 
 
 class SettingsVersion(Base):

@@ -23,6 +23,7 @@ from flask import (
 from shopify_app import RequestInput, Res
 from sqlalchemy import select
 
+from app.loyalty.launch import program_state
 from app.loyalty.program import current_settings
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Shop
@@ -40,6 +41,7 @@ from app.shopify.oauth import (
     state_cookie,
     verify_callback,
 )
+from app.shopify.program_state import enqueue_program_state_sync
 from app.shopify.proxy_path import restore_after_install
 from app.shopify.shops import record_shop_details
 from app.shopify.tokens import TokenUnavailable, cipher_for, ensure_access_token, store_grant
@@ -148,11 +150,13 @@ def _welcome_shop(shop: str, access_token: str) -> None:
     with _runtime().db.transaction() as session:
         row = session.execute(select(Shop).where(Shop.domain == shop)).scalar_one()
         seed_default_rewards(session, row, _utc(_clock()))
-        shop_id, proxy_path = row.id, row.proxy_path
+        shop_id, proxy_path, state = row.id, row.proxy_path, program_state(row)
         program = current_settings(session, shop_id)
     restore_after_install(_runtime().queue, shop_id, proxy_path)
     widget_settings.restore_after_install(_runtime().queue, shop_id, program.version,
                                           program.widget)
+    # A new installation holds no app-data metafield: say whether the launcher may show.
+    enqueue_program_state_sync(_runtime().queue, shop_id, state)
     _remember_shop_details(shop, access_token)
 
 

@@ -31,6 +31,7 @@ from app.loyalty.checkout_view import (
     order_view,
     record_nps,
 )
+from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.orders import OrderFacts, parse_shopify_time
 from app.models import Shop
 from app.shopify.graphql import AdminClient, OrderDetails, ShopifyError, ShopifyUnavailable
@@ -198,6 +199,9 @@ def order_loyalty(order_id: str) -> Any:
         shop = _installed_shop(session, check.shop)
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
+        if not shop.is_live:
+            # Nothing of the program shows at checkout before the merchant launches it.
+            return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
         try:
             return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now))
         except OrderNotFound:
@@ -252,6 +256,8 @@ def answer_nps() -> Any:
         shop = _installed_shop(session, check.shop)
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
+        if not shop.is_live:
+            return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
         try:
             receipt = record_nps(session, shop, shopify_order_id, check.customer_id,
                                  body.get("score"), body.get("comment"), _now(),

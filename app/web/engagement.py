@@ -38,6 +38,7 @@ from app.engagement.reviews import (
 )
 from app.engagement.surveys import InvalidAnswer, record_email_answer
 from app.inputs import parse_id
+from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.models import Shop
 from app.shopify.verify import verify_proxy_query
 from app.web.context import clock, runtime
@@ -228,5 +229,7 @@ def storefront_reviews() -> Any:
         shop = session.execute(select(Shop).where(Shop.domain == check.shop)).scalar_one_or_none()
         if shop is None or not shop.is_installed:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
+        if not shop.is_live:
+            return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
         reviews = approved_reviews(session, shop.id, product_id=product_id)
     return jsonify({"reviews": reviews})

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 
 from app.inputs import parse_id
 from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
+from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
 from app.loyalty.program import ProgramSettings, current_settings
@@ -92,13 +93,21 @@ def _installed_shop(session: Any) -> Shop | None:
 def _in_transaction(load: Callable[[Any], Any], action: Callable[[Any, Any, datetime], Any]
                     ) -> Any:
     """action(session, load(session), now) in one transaction; 404 when load finds no
-    installed shop."""
+    installed shop, or its program is still a draft."""
     moment = now()
     with runtime().db.transaction() as session:
         loaded = load(session)
         if loaded is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
+        if not (loaded.shop if isinstance(loaded, _Program) else loaded).is_live:
+            return not_live()
         return action(session, loaded, moment)
+
+
+def not_live() -> Any:
+    """The answer to a shopper while the merchant has not launched the program: the widget
+    shows nothing (app/loyalty/launch.py)."""
+    return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
 
 
 def _with_shop(action: Callable[[Any, Shop, datetime], Any]) -> Any:
@@ -137,7 +146,8 @@ def _program(session: Any) -> _Program | None:
         return None
     program = _Program(shop, current_settings(session, shop.id), shop_rewards(session, shop.id),
                        clock + ttl)
-    if ttl > 0:
+    if ttl > 0 and shop.is_live:
+        # A draft is never kept: the launch shows on the storefront at once.
         cache[g.shop_domain] = program
     return program
 
@@ -223,6 +233,8 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         shop = _installed_shop(session)
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
+        if not shop.is_live:
+            return not_live()
         shop_id, member_id = shop.id, _shopper(session, shop, moment).id
     try:
         # The Shopify call happens between redeem's two transactions, never inside one.

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+import httpx
 import pytest
 from flask import Flask
 from rq import SimpleWorker
@@ -45,6 +46,14 @@ class RunningApp:
         eventually(lambda: self._unqueued_deliveries(queue.redis) == [])
         queues = [queue.rq_queue(name) for name in ("webhooks", "default")]
         SimpleWorker(queues, connection=queue.redis).work(burst=True)
+
+    def launch_program(self, shop: str = SHOP) -> None:
+        """The merchant clicks "Launch program" in the embedded admin: a new install is a
+        draft that earns nothing until then."""
+        token = self.emulator.mint_admin_session_token(shop)
+        response = httpx.post(f"{self.url}/admin/onboarding/launched", timeout=10,
+                              headers={"Authorization": f"Bearer {token}"})
+        assert response.json()["state"] == "live", response.text
 
     def _unqueued_deliveries(self, redis: Any) -> list[int]:
         """Inbox rows not yet applied whose job (`event-<id>`) is not in Redis."""

@@ -9,6 +9,8 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
+from app.devstore.storefront import PAGE_PATH, create_storefront_app
+from app.devstore.web import CUSTOMER_COOKIE
 from app.jobs import daily_round
 from app.loyalty.ledger import ledger_balances
 from app.models import LedgerEntry, Member, Referral, Shop, WebhookEvent
@@ -18,8 +20,10 @@ CUSTOMER = 7001
 
 
 def _install(running) -> None:
+    """Installed through OAuth, then the merchant launches the program."""
     with httpx.Client(follow_redirects=True, timeout=10) as browser:
         browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+    running.launch_program()
 
 
 def _order(emulator, order_id: int, customer_id: int, price: str, quantity: int = 1, **extra):
@@ -161,3 +165,59 @@ def test_a_self_referral_is_rejected_with_its_reason(serve_app, emulator, redis_
     with running.db.sessions() as s:
         referral = s.execute(select(Referral)).scalar_one()
     assert (referral.status, referral.reason) == ("rejected", "self_referral")
+
+
+def _storefront_pages(emulator) -> list[str]:
+    """The storefront's home (app embed) and loyalty page (app block) as Shopify renders them
+    for a logged-in customer, from the app-data metafields the app set."""
+    with create_storefront_app(emulator, SHOP).test_client() as storefront:
+        return [storefront.get(path, query_string={"customer_id": CUSTOMER}).get_data(
+            as_text=True) for path in (PAGE_PATH, f"{PAGE_PATH}/loyalty")]
+
+
+def _program_state_metafield(emulator) -> str | None:
+    with emulator.lock:
+        state = emulator.shop(SHOP)
+        return next((mf.value for (owner, ns, key), mf in state.metafields.items()
+                     if owner == state.installation_gid and key == "program_state"), None)
+
+
+def test_a_new_install_is_a_draft_that_shows_and_credits_nothing_until_the_merchant_launches(
+        serve_app, emulator, redis_url):
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+    emulator.send_webhook(SHOP, "customers/create", emulator.sample_payload(
+        "customers/create", customer_id=CUSTOMER, email="ada@example.com", first_name="Ada"))
+    emulator.send_webhook(SHOP, "orders/paid", _order(emulator, 801, CUSTOMER, "40.00"))
+    running.work()
+    storefront = f"{emulator.base_url}/{SHOP}/apps/loyalty"
+    cookies = {CUSTOMER_COOKIE: str(CUSTOMER)}
+    draft_member = httpx.get(f"{storefront}/member", cookies=cookies, timeout=10)
+    draft_program = httpx.get(f"{storefront}/program", timeout=10)
+    draft = _member(running.db, CUSTOMER)
+    draft_pages = _storefront_pages(emulator)
+
+    running.launch_program()
+    # Shopify delivers the draft order again, and a new one is paid.
+    emulator.send_webhook(SHOP, "orders/paid", _order(emulator, 801, CUSTOMER, "40.00"))
+    emulator.send_webhook(SHOP, "orders/paid", _order(emulator, 802, CUSTOMER, "30.00"))
+    running.work()
+    live_member = httpx.get(f"{storefront}/member", cookies=cookies, timeout=10)
+    live_pages = _storefront_pages(emulator)
+
+    assert (draft.points_available, draft.points_pending) == (0, 0)
+    assert [(r.status_code, r.json()["error"]) for r in (draft_member, draft_program)] == [
+        (404, "program_not_live")] * 2
+    # Only the order paid after the launch earns: 30.00 × 5.
+    assert live_member.status_code == 200
+    assert live_member.json()["points"]["pending"] == 150
+    assert [a["points"] for a in live_member.json()["activity"]] == [150]
+    # The theme renders no launcher and no loyalty page block in draft: the install told
+    # Shopify so (app-data metafield program_state), and the launch told it again.
+    home, loyalty_page = live_pages
+    assert [page.count("data-ll-root") for page in draft_pages] == [0, 0]
+    assert "ll--embed" in home and "data-ll-page" in loyalty_page
+    assert _program_state_metafield(emulator) == "live"
+    _assert_cache_equals_ledger(running.db, _member(running.db, CUSTOMER).id)

@@ -29,8 +29,10 @@ CONSENT = "customers_email_marketing_consent/update"
 
 
 def _install(running) -> None:
+    """Installed through OAuth, then the merchant launches the program."""
     with httpx.Client(follow_redirects=True, timeout=10) as browser:
         browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+    running.launch_program()
 
 
 def _z(moment: datetime) -> str:

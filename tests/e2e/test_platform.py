@@ -50,6 +50,8 @@ def test_a_merchant_installs_through_the_authorization_code_grant(serve_app, emu
     assert shop.access_token_enc != access_token
     assert access_token in emulator.shop(SHOP).tokens
     assert shop.refresh_token_enc and shop.access_token_expires_at > utcnow()
+    # A new install is a draft: nothing shows to shoppers until the merchant launches it.
+    assert shop.launched_at is None
 
 
 def test_a_callback_with_a_tampered_query_is_refused(serve_app, emulator):
@@ -102,6 +104,7 @@ def test_a_signed_webhook_from_shopify_is_applied(serve_app, emulator):
     emulator.add_shop(SHOP)
     running = serve_app()
     _install_by_code_grant(running)
+    running.launch_program()
     payload = emulator.sample_payload("customers/create", customer_id=4242,
                                       email="grace@example.com", first_name="Grace")
     status, _ = emulator.send_webhook(SHOP, "customers/create", payload)

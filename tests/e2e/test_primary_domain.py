@@ -21,8 +21,10 @@ ADA = 7001
 
 
 def _install(running) -> None:
+    """Install through OAuth, then launch the program (a new install is a draft)."""
     with httpx.Client(follow_redirects=True, timeout=10) as browser:
         browser.get(f"{running.url}/auth/install", params={"shop": SHOP})
+    running.launch_program(SHOP)
 
 
 def _primary_domain(db) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.config import load_settings
 from app.devstore import ShopifyEmulator
+from app.loyalty.launch import launch
 from app.models import Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from tests.conftest import app_config
@@ -33,7 +34,9 @@ def _install(db, emulator: ShopifyEmulator) -> None:
                        expires_at=_naive(issued.expires_at), refresh_token=issued.refresh_token,
                        refresh_token_expires_at=_naive(issued.refresh_expires_at))
     with db.transaction() as s:
-        store_grant(s, SHOP, grant, datetime.now(UTC).replace(tzinfo=None), cipher_for(settings))
+        shop, _ = store_grant(s, SHOP, grant, datetime.now(UTC).replace(tzinfo=None),
+                              cipher_for(settings))
+        launch(shop, datetime.now(UTC).replace(tzinfo=None))
 
 
 @pytest.fixture

@@ -64,6 +64,8 @@ def dashboard_page():  # noqa: ANN201 - Flask view
     with database().sessions() as session:
         program = current_settings(session, g.shop.id)
         figures = shop_dashboard(session, g.shop, program, period)
+        steps = onboarding.checklist(g.shop.onboarding,
+                                     onboarding.program_facts(session, g.shop))
     currency = figures.currency
     comparison = [
         charts.Bar("Members", float(figures.members.repeat_rate or 0),
@@ -76,7 +78,6 @@ def dashboard_page():  # noqa: ANN201 - Flask view
                               f"{funnel.referred_orders:,}", charts.BLUE),
                    charts.Bar("Rewarded", funnel.rewarded, f"{funnel.rewarded:,}",
                               charts.GREEN)]
-    steps = onboarding.checklist(g.shop.onboarding)
     return render_page(
         "admin/dashboard.html", title="Dashboard", nav="dashboard", d=figures,
         presets=PRESETS, preset=preset, percent=_percent,

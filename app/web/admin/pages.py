@@ -5,9 +5,19 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, redirect, request
 from sqlalchemy.orm import Session
 
+from app.loyalty.launch import launch, program_state
 from app.models import Shop
+from app.shopify.program_state import enqueue_program_state_sync
 from app.web.admin import onboarding
-from app.web.admin.embedded import actor, database, fetch_only, now, render_page, settings
+from app.web.admin.embedded import (
+    actor,
+    database,
+    fetch_only,
+    now,
+    render_page,
+    runtime,
+    settings,
+)
 from app.web.auth import require_admin_session
 from app.web.responses import error
 
@@ -23,8 +33,10 @@ def _with_query(path: str) -> str:
 @bp.get("/admin")
 @require_admin_session
 def admin_index():  # noqa: ANN201 - Flask view
-    """The checklist until the program is launched, the dashboard after."""
-    if onboarding.is_complete(g.shop.onboarding):
+    """The checklist until every step is done, the dashboard after."""
+    with database().sessions() as session:
+        facts = onboarding.program_facts(session, g.shop)
+    if onboarding.is_complete(g.shop.onboarding, facts):
         return redirect(_with_query("/admin/dashboard"), 302)
     return redirect(_with_query("/admin/onboarding"), 302)
 
@@ -33,10 +45,12 @@ def admin_index():  # noqa: ANN201 - Flask view
 @require_admin_session
 def checklist_page():  # noqa: ANN201 - Flask view
     """The four steps to a launched program, with the progress remembered."""
-    steps = onboarding.checklist(g.shop.onboarding)
+    with database().sessions() as session:
+        facts = onboarding.program_facts(session, g.shop)
+    steps = onboarding.checklist(g.shop.onboarding, facts)
     return render_page(
         "admin/onboarding.html", title="Get started", nav="onboarding", steps=steps,
-        done=sum(s.done for s in steps),
+        done=sum(s.done for s in steps), state=program_state(g.shop),
         theme_editor=onboarding.theme_editor_link(g.shop.domain, settings().shopify_api_key))
 
 
@@ -44,15 +58,22 @@ def checklist_page():  # noqa: ANN201 - Flask view
 @fetch_only
 @require_admin_session
 def complete_step(step: str):  # noqa: ANN201 - Flask view
-    """Mark one step done (the first time is the one remembered)."""
+    """Mark one step done (the first time is the one remembered); the launch step makes the
+    program live."""
     if step not in onboarding.STEP_KEYS:
         return error("unknown_step", f"no checklist step called {step!r}", 404)
     with database().transaction() as session:
         shop = session.get(Shop, g.shop.id, with_for_update=True)
+        if step == onboarding.LAUNCH_STEP:
+            launch(shop, now())
         shop.onboarding = onboarding.mark_done(shop.onboarding, step, by=actor(), now=now())
-        steps = onboarding.checklist(shop.onboarding)
+        steps = onboarding.checklist(shop.onboarding, onboarding.program_facts(session, shop))
+        state = program_state(shop)
+    if step == onboarding.LAUNCH_STEP:
+        # The storefront shows the launcher once Shopify holds the new state.
+        enqueue_program_state_sync(runtime().queue, g.shop.id, state)
     return jsonify({"step": step, "done": sum(s.done for s in steps), "of": len(steps),
-                    "complete": all(s.done for s in steps)})
+                    "complete": all(s.done for s in steps), "state": state})
 
 
 def mark_step(session: Session, shop_id: int, step: str) -> None:

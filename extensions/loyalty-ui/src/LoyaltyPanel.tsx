@@ -23,6 +23,7 @@ type PanelState =
   | {kind: 'loading'}
   | {kind: 'ready'; data: OrderLoyalty}
   | {kind: 'empty'}
+  | {kind: 'hidden'}
   | {kind: 'error'};
 
 export interface LoyaltyPanelProps {
@@ -75,6 +76,9 @@ export function LoyaltyPanel({orderId, client, format}: LoyaltyPanelProps) {
     setAttempt((n) => n + 1);
   };
 
+  // The merchant has not launched the program: the block shows nothing at all.
+  if (state.kind === 'hidden') return null;
+
   return (
     <s-section heading={copy.heading}>
       {state.kind === 'loading' && <PanelSkeleton />}
@@ -95,6 +99,11 @@ export function LoyaltyPanel({orderId, client, format}: LoyaltyPanelProps) {
 }
 
 function stateForError(error: unknown): PanelState {
+  // The program is still a draft: nothing of it shows to shoppers, and asking again will not
+  // change that during this visit.
+  if (error instanceof LoyaltyApiError && error.code === 'program_not_live') {
+    return {kind: 'hidden'};
+  }
   // 404: the backend has neither the order nor enough to preview it yet.
   if (error instanceof LoyaltyApiError && error.status === 404) return {kind: 'empty'};
   return {kind: 'error'};

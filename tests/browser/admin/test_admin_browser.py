@@ -109,6 +109,7 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
     # then opens the admin on its onboarding checklist.
     page.goto(f"{running.url}/dev/admin?path=/")
     page.frame_locator("iframe").get_by_text("steps done").wait_for()
+    running.launch_program(SHOP)
     emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3001, "40.00"))
     running.work()
 
@@ -133,6 +134,37 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
     history = page.frame_locator("iframe").locator("table")
     assert "earning.points_per_unit: 5 → 10" in history.inner_text()
     assert "staff:55" in history.inner_text()
+
+
+def test_the_merchant_launches_the_program_and_only_orders_paid_from_then_on_earn(
+        serve_app: Callable[..., RunningApp], emulator: ShopifyEmulator, redis_url: str,  # noqa: F811
+        browse: Callable[..., Any]) -> None:
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    running.app.extensions.update(devstore=emulator, devstore_shop=SHOP)
+    page = browse()
+    page.goto(f"{running.url}/dev/admin?path=/&user_id=77")
+    frame = page.frame_locator("iframe")
+    state = frame.locator("[data-program-state]")
+    state.wait_for()
+    assert state.get_attribute("data-program-state") == "draft"
+    assert "orders earn no points" in state.inner_text()
+    emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3101, "40.00"))
+    running.work()
+
+    launch = frame.get_by_role("button", name="Launch program")
+    launch.focus()
+    page.keyboard.press("Enter")
+    frame.locator('[data-program-state="live"]').wait_for()
+    assert frame.get_by_role("button", name="Launch program").count() == 0
+    launched_step = frame.locator('li[data-step="launched"]')
+    assert "Live since" in launched_step.inner_text()
+    assert "by staff:77" in launched_step.inner_text()
+
+    emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3102, "40.00"))
+    running.work()
+    # The order paid in draft earned nothing; the one after the launch earns 40.00 × 5.
+    assert _earned(running.db) == [(3102, 200)]
 
 
 def test_field_errors_show_next_to_the_field_and_links_keep_the_session(

@@ -129,6 +129,11 @@ def checkout_backend(db: Database, emulator: ShopifyEmulator,
     with app_slot.mount(app):
         with httpx.Client(follow_redirects=True, timeout=10) as browser:
             browser.get(f"{app_slot.url}/auth/install", params={"shop": SHOP})
+            # The merchant launches the program: a new install shows shoppers nothing.
+            launched = browser.post(
+                f"{app_slot.url}/admin/onboarding/launched",
+                headers={"Authorization": f"Bearer {emulator.mint_admin_session_token(SHOP)}"})
+            assert launched.json()["state"] == "live", launched.text
         with db.sessions() as session:
             shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
             assert shop.is_installed

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 from jinja2 import Environment, FileSystemLoader
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from app.models import LedgerEntry, Member
+from app.models import LedgerEntry, Member, Shop
 from tests.extensions.checkout.conftest import (
     ADA,
     GUEST_ORDER_ID,
@@ -293,6 +293,25 @@ def test_an_order_the_app_does_not_know_yet_shows_the_empty_state(
 
     page.get_by_text("Points for this order will show here in a moment.").wait_for()
     assert page.locator("s-banner").count() == 0
+
+
+def test_a_program_not_launched_yet_shows_nothing_on_the_thank_you_page(
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
+    """A draft program: the API answers program_not_live and the block renders nothing."""
+    checkout_backend.pay(checkout_backend.order_payload(
+        MEMBER_ORDER_ID, ADA, "27.00", paid_at=yesterday_noon()))
+    with checkout_backend.db.transaction() as session:
+        session.execute(update(Shop).where(Shop.domain == SHOP).values(launched_at=None))
+    handle, target = THANK_YOU
+    with page.expect_response(lambda r: "/api/checkout/order/" in r.url) as answer:
+        open_extension(page, extension_host.publish(
+            handle, target, sessionToken=checkout_backend.token(ADA),
+            orderConfirmation={"order": {"id": order_gid(MEMBER_ORDER_ID)},
+                               "isFirstOrder": False}))
+
+    assert answer.value.status == 404
+    page.locator("s-section").wait_for(state="detached")
+    assert page.get_by_text("Points for this order").count() == 0
 
 
 def test_a_test_order_says_it_earns_no_points(

@@ -65,11 +65,22 @@ def install_shop(db: Database, domain: str, **attrs: Any) -> int:
         return make_shop(session, domain, installed_at=T0, timezone="UTC", **attrs).id
 
 
-@pytest.fixture
-def admin(db: Database) -> Iterator[AdminSession]:
-    """SHOP installed (and OTHER_SHOP, for isolation tests); the app on the test database."""
+def _admin(db: Database, *, live: bool) -> AdminSession:
     app = create_app(app_config(db))
     app.extensions["admin_clock"] = lambda: NOW
-    shop_id = install_shop(db, SHOP)
+    shop_id = install_shop(db, SHOP, live=live)
     install_shop(db, OTHER_SHOP)
-    yield AdminSession(app, app.test_client(), db, shop_id)
+    return AdminSession(app, app.test_client(), db, shop_id)
+
+
+@pytest.fixture
+def admin(db: Database) -> Iterator[AdminSession]:
+    """SHOP installed with its program live (and OTHER_SHOP, for isolation tests); the app on
+    the test database."""
+    yield _admin(db, live=True)
+
+
+@pytest.fixture
+def draft_admin(db: Database) -> Iterator[AdminSession]:
+    """SHOP just installed: its program is a draft nobody has launched yet."""
+    yield _admin(db, live=False)

@@ -22,6 +22,7 @@ from app import create_app
 from app.db import Database
 from app.devstore import ShopifyEmulator
 from app.loyalty import events
+from app.loyalty.launch import launch
 from app.loyalty.members import enrol
 from app.loyalty.program import save_settings
 from app.models import LedgerEntry, Member, Shop, SurveyResponse
@@ -136,6 +137,7 @@ def install_shop(db: Database, emulator: ShopifyEmulator, app: Flask) -> None:
     with db.transaction() as session:
         shop, _ = store_grant(session, SHOP, grant, NOW, cipher_for(settings))
         shop.name, shop.timezone = "Tea Room", "America/New_York"
+        launch(shop, NOW)
 
 
 def _running(db: Database, emulator: ShopifyEmulator) -> Iterator[CheckoutShop]:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from app import create_app
 from app.db import Database, utcnow
 from app.devstore import ShopifyEmulator
+from app.loyalty.launch import launch
 from app.loyalty.ledger import post
 from app.loyalty.redemption import mark_redemptions_used, void_redemption
 from app.loyalty.rewards import seed_default_rewards
@@ -101,6 +102,7 @@ def widget(db: Database, emulator: ShopifyEmulator) -> Iterator[Widget]:
     with db.transaction() as s:
         shop, _ = store_grant(s, SHOP, grant, now,
                               cipher_for(app.extensions["runtime"].settings))
+        launch(shop, now)
         rewards = {r.title: r.id for r in seed_default_rewards(s, shop, now)}
         member = make_member(s, shop, customer_id=CUSTOMER_ID, now=now)
         post(s, member, points=1000, kind="adjust", source_key="start", now=now)

@@ -1,0 +1,56 @@
+"""The program's state where the theme extension can read it: an app-data metafield.
+
+The blocks read `app.metafields['$app'].program_state` and render nothing while it is `draft`
+(a launcher that would only answer `program_not_live`). A shop installed before programs had
+states has no such metafield and keeps its launcher, as it keeps earning. Values the extension
+renders belong in app-owned metafields on the app installation (`metafieldsSet` with `ownerId =
+currentAppInstallation.id`; https://shopify.dev/docs/apps/build/custom-data/ownership#app-data-
+metafields), as `proxy_path` is written (app/shopify/proxy_path.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.db import utcnow
+from app.loyalty.launch import program_state
+from app.models import Shop
+from app.queueing import JobQueue, enqueue_or_leave_to_sweep
+from app.runtime import Runtime
+from app.shopify.domains import shop_http_client
+from app.shopify.graphql import AdminClient, MetafieldInput
+from app.shopify.tokens import access_token_for
+
+METAFIELD_NAMESPACE = "$app"
+METAFIELD_KEY = "program_state"
+
+
+def program_state_metafield(installation_id: str, state: str) -> MetafieldInput:
+    """The app-data metafield that tells the theme extension whether the program is live."""
+    return MetafieldInput(installation_id, METAFIELD_KEY, state, "single_line_text_field",
+                          namespace=METAFIELD_NAMESPACE)
+
+
+def push_program_state(runtime: Runtime, shop_id: int, now: datetime | None = None) -> str:
+    """Write the shop's state as it is when the job runs; a job, safe to run twice or late."""
+    now = now or utcnow()
+    settings = runtime.settings
+    with runtime.db.sessions() as session:
+        with session.begin():
+            shop = session.get(Shop, shop_id)
+            if shop is None or not shop.is_installed:
+                return "skipped: no such installed shop"
+            domain, state = shop.domain, program_state(shop)
+        with shop_http_client(settings) as http:
+            token = access_token_for(session, domain, now, settings=settings, http=http)
+            client = AdminClient(domain, token, settings=settings, http=http)
+            client.set_metafields([program_state_metafield(client.app_installation_id(), state)])
+    return f"set program_state {state}"
+
+
+def enqueue_program_state_sync(queue: JobQueue, shop_id: int, state: str) -> bool:
+    """Schedule push_program_state after an install or a launch; False if the queue is
+    unreachable."""
+    return enqueue_or_leave_to_sweep(
+        queue, "app.jobs.sync_program_state", shop_id,
+        job_id=f"program-state-{shop_id}-{state}", queue_name="default")

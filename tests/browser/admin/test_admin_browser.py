@@ -119,6 +119,8 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
     rate.fill("10")
     frame.get_by_role("button", name="Save").click()
     frame.get_by_role("status").get_by_text("Saved as version 1").wait_for()
+    # The header names the version now in force without a reload.
+    assert frame.locator("[data-settings-version]").inner_text().startswith("Version 1.")
 
     emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3002, "40.00"))
     running.work()
@@ -131,7 +133,7 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
 
     page.goto(f"{running.url}/dev/admin?path=/admin/settings/history")
     history = page.frame_locator("iframe").locator("table")
-    assert "earning.points_per_unit: 5 → 10" in history.inner_text()
+    assert "Points per unit spent: 5 → 10" in history.inner_text()
     assert "staff:55" in history.inner_text()
 
 

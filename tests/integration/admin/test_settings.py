@@ -41,7 +41,7 @@ def test_saving_the_earn_rate_records_a_version_with_the_staff_member_and_the_ch
     assert response.status_code == 200
     assert response.json["version"] == 1
     assert (version.version, version.changed_by) == (1, "staff:77")
-    assert version.summary == "earning.points_per_unit: 5 → 10; pending_days: 30 → 14"
+    assert version.summary == "Points per unit spent: 5 → 10; Pending period (days): 30 → 14"
     assert (_settings(admin).points_per_unit, _settings(admin).pending_days) == (Decimal(10), 14)
 
 
@@ -50,8 +50,8 @@ def test_the_history_page_shows_who_changed_what_and_when(admin: AdminSession) -
     admin.fetch("/admin/settings/referrals", {"referrals": {"referrer_points": "750"}},
                 user_id="8")
     page = admin.page("/admin/settings/history").get_data(as_text=True)
-    assert page.index("referrals.referrer_points: 500 → 750") < page.index(
-        "bonuses.signup: 250 → 300")
+    assert page.index("Points for the advocate: 500 → 750") < page.index(
+        "Bonus for creating an account: 250 → 300")
     assert "staff:7" in page and "staff:8" in page
     assert [v.changed_by for v in _versions(admin)] == ["staff:7", "staff:8"]
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.loyalty.program import SettingsError, current_settings, save_settings
 from app.loyalty.settings_labels import FLOW_LABELS, readable_change
+from app.loyalty.staff import shown_actor, staff_names
 from app.loyalty.tiers import reevaluate_shop_tiers
 from app.models import SettingsVersion, Shop
 from app.shopify.widget_settings import enqueue_widget_sync
@@ -109,9 +110,15 @@ def history_page():  # noqa: ANN201 - Flask view
         versions = list(session.execute(
             select(SettingsVersion).where(SettingsVersion.shop_id == g.shop.id)
             .order_by(SettingsVersion.version.desc()).limit(HISTORY_SIZE)).scalars())
+        # Numbered over every version of the shop, not only those shown, so numbers never move.
+        names = staff_names(session.execute(
+            select(SettingsVersion.changed_by).where(SettingsVersion.shop_id == g.shop.id)
+            .group_by(SettingsVersion.changed_by)
+            .order_by(func.min(SettingsVersion.version))).scalars())
     # Each change in words, whether the version was saved with labels or with field paths.
     changes = {v.version: [readable_change(line) for line in (v.summary or "").split("; ")]
                for v in versions}
     return render_page("admin/settings/history.html", title="Program settings",
                        nav="settings", tabs=TABS, tab="history", versions=versions,
-                       changes=changes)
+                       changes=changes,
+                       by={v.version: shown_actor(v.changed_by, names) for v in versions})

@@ -116,7 +116,9 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
     frame = page.frame_locator("iframe")
     rate = frame.locator('input[name="earning.points_per_unit"]')
     assert rate.input_value() == "5"
-    rate.fill("10")
+    rate.click()
+    rate.press("Control+A")
+    rate.press_sequentially("10")
     frame.get_by_role("button", name="Save").click()
     frame.get_by_role("status").get_by_text("Saved as version 1").wait_for()
     # The header names the version now in force without a reload.

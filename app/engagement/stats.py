@@ -1,8 +1,9 @@
 """What each flow did: sends, suppressions and why, opens, clicks and the orders that followed.
 
 For the merchant admin: `flow_stats(session, shop_id, start, end)` counts messages whose
-moment (sent, else scheduled) falls in [start, end). An order "followed" a message when the
-same member paid for it within ATTRIBUTION_WINDOW after the send.
+moment (sent, else scheduled) falls in [start, end); `waiting_by_flow(session, shop_id)` counts
+the messages scheduled and not yet sent, whenever they are due. An order "followed" a message
+when the same member paid for it within ATTRIBUTION_WINDOW after the send.
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ def flow_stats(session: Session, shop_id: int, start: datetime,
         stats[kind].reasons = dict(sorted(counted.items()))
     _attribute_orders(session, shop_id, sends, stats)
     return list(stats.values())
+
+
+def waiting_by_flow(session: Session, shop_id: int) -> dict[str, int]:
+    """Each flow's messages scheduled and not yet sent, due in the past (the sweep has not
+    reached them) or in the future: what the flow is about to send, outside any period."""
+    return {kind: count for kind, count in session.execute(
+        select(Message.kind, func.count()).where(
+            Message.shop_id == shop_id, Message.status == "scheduled")
+        .group_by(Message.kind))}
 
 
 def _attribute_orders(session: Session, shop_id: int, sends: list[tuple[str, int, datetime]],

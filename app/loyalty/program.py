@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.inputs import NUL_MESSAGE, has_nul
+from app.loyalty.settings_labels import field_label
 from app.models import SettingsVersion
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -357,12 +358,13 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """What changed between two settings documents, one `path: old → new` line per field."""
+    """What changed between two settings documents, one `Field label: old → new` line per
+    field, in the order of the settings paths."""
     old, new = _flatten(before), _flatten(after)
     lines = []
     for path in sorted(old.keys() | new.keys()):
         if str(old.get(path)) != str(new.get(path)):
-            lines.append(f"{path}: {_shown(old.get(path))} → {_shown(new.get(path))}")
+            lines.append(f"{field_label(path)}: {_shown(old.get(path))} → {_shown(new.get(path))}")
     return lines
 
 

@@ -2,10 +2,15 @@
 
 Each chart has a fixed viewBox (so its height is known before it paints), a <title> and an
 aria-label for screen readers, and text in the page's font. Colors follow Polaris' palette.
+
+The SVG scales with its card, and its text with it: a label renders at font-size x (rendered
+width / viewBox width). The viewBoxes are about as wide as the narrowest card (a phone, about
+350 px), so LABEL_SIZE never renders below 11 px; the stylesheet caps how wide a chart grows.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +21,7 @@ from app.loyalty.analytics import PointsBucket
 
 GREEN, BLUE, GREY, RED, LIGHT = "#29845a", "#2c6ecb", "#8a8a8a", "#d72c0d", "#c9c9c9"
 TEXT, GRID = "#616161", "#ebebeb"
+LABEL_SIZE = 12
 
 
 @dataclass(frozen=True)
@@ -28,15 +34,18 @@ class Bar:
     color: str = BLUE
 
 
-def _nice_ceiling(value: float) -> float:
-    """The axis maximum: 1, 2, 2.5 or 5 times a power of ten, at least `value`."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10.0 * magnitude
+def nice_ticks(peak: float, most: int = 4) -> list[int]:
+    """Round axis values from 0 to at least `peak`, at most `most` steps of 1, 2 or 5 times a
+    power of ten (0, 50, 100, 150); whole numbers, as points are."""
+    if peak <= 0:
+        return [0, 1]
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            if step * most >= peak:
+                return [step * i for i in range(math.ceil(peak / step) + 1)]
+        magnitude *= 10
 
 
 def _compact(value: float) -> str:
@@ -63,24 +72,26 @@ def _day_label(first: date, last: date) -> str:
     return f"{first:%b} {first.day}"
 
 
-def points_chart(buckets: Sequence[PointsBucket], *, width: int = 720,
-                 height: int = 240) -> Markup:
+def points_chart(buckets: Sequence[PointsBucket], *, width: int = 360,
+                 height: int = 180) -> Markup:
     """Grouped bars: points issued, redeemed and expired per day (or week, or month)."""
-    left, right, top, bottom = 48, 8, 12, 28
+    left, right, top, bottom = 40, 4, 10, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([max(b.issued, b.redeemed, b.expired) for b in buckets] or [0])
-    ceiling = _nice_ceiling(peak)
+    ticks = nice_ticks(peak)
+    ceiling = ticks[-1]
     body: list[str] = []
-    for i in range(5):
-        y = top + plot_h - plot_h * i / 4
+    for tick in ticks:
+        y = top + plot_h - plot_h * tick / ceiling
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
                     f'stroke="{GRID}"/>')
-        body.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                    f'fill="{TEXT}">{_compact(ceiling * i / 4)}</text>')
+        body.append(f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end" '
+                    f'font-size="{LABEL_SIZE}" fill="{TEXT}">{_compact(tick)}</text>')
     count = max(len(buckets), 1)
     slot = plot_w / count
-    bar_w = max(min(slot / 4, 18), 1.0)
-    label_every = max(1, round(count / 8))
+    bar_w = max(min(slot / 4, 12), 0.5)
+    # About five dates across: each label is some 40 units wide at LABEL_SIZE.
+    label_every = max(1, -(-count // 5))
     for i, bucket in enumerate(buckets):
         x0 = left + slot * i + (slot - bar_w * 3) / 2
         for j, (value, color, name) in enumerate(((bucket.issued, GREEN, "issued"),
@@ -94,16 +105,16 @@ def points_chart(buckets: Sequence[PointsBucket], *, width: int = 720,
                 f"{value:,} {name}</title></rect>")
         if i % label_every == 0:
             body.append(
-                f'<text x="{left + slot * i + slot / 2:.1f}" y="{height - 8}" '
-                f'text-anchor="middle" font-size="11" fill="{TEXT}">'
+                f'<text x="{left + slot * i + slot / 2:.1f}" y="{height - 6}" '
+                f'text-anchor="middle" font-size="{LABEL_SIZE}" fill="{TEXT}">'
                 f"{escape(_day_label(bucket.first_day, bucket.last_day))}</text>")
     return _svg(width, height, "Points issued, redeemed and expired over the period", body)
 
 
 def horizontal_bars(bars: Sequence[Bar], label: str, *, maximum: float | None = None,
-                    width: int = 420, row: int = 34) -> Markup:
+                    width: int = 360, row: int = 34) -> Markup:
     """Labelled horizontal bars (a comparison, or a funnel when the values shrink)."""
-    label_w, value_w = 120, 70
+    label_w, value_w = 112, 64
     plot_w = width - label_w - value_w
     top = max([b.value for b in bars] or [0]) if maximum is None else maximum
     top = top or 1.0
@@ -124,7 +135,7 @@ def horizontal_bars(bars: Sequence[Bar], label: str, *, maximum: float | None = 
     return _svg(width, height, label, body)
 
 
-def nps_bar(promoters: int, passives: int, detractors: int, *, width: int = 420,
+def nps_bar(promoters: int, passives: int, detractors: int, *, width: int = 360,
             height: int = 28) -> Markup:
     """One 100 % bar split into detractors, passives and promoters."""
     total = promoters + passives + detractors

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.engagement.flows import FLOWS
 from app.engagement.reviews import APPROVED, approve_review, pending_reviews, reject_review
-from app.engagement.stats import FlowStats, flow_stats
+from app.engagement.stats import FlowStats, flow_stats, waiting_by_flow
 from app.engagement.surveys import detractor_alerts
 from app.loyalty.analytics import Period, period_ending
 from app.loyalty.program import current_settings
@@ -37,18 +37,20 @@ class FlowRow:
     kind: str
     label: str
     stats: FlowStats
+    waiting: int
     not_sent: int
     top_reasons: list[tuple[str, int]]
 
 
-def flow_rows(stats: list[FlowStats]) -> list[FlowRow]:
-    """The shopper flows in the settings page's order (the merchant's own alert is no flow)."""
+def flow_rows(stats: list[FlowStats], waiting: dict[str, int]) -> list[FlowRow]:
+    """The shopper flows in the settings page's order (the merchant's own alert is no flow),
+    each with its messages still waiting to be sent."""
     by_kind = {s.kind: s for s in stats}
     rows = []
     for kind in FLOWS:
         flow = by_kind.get(kind, FlowStats(kind))
         reasons = sorted(flow.reasons.items(), key=lambda item: (-item[1], item[0]))
-        rows.append(FlowRow(kind, FLOW_LABELS.get(kind, kind), flow,
+        rows.append(FlowRow(kind, FLOW_LABELS.get(kind, kind), flow, waiting.get(kind, 0),
                             flow.suppressed + flow.cancelled + flow.failed,
                             reasons[:TOP_REASONS]))
     return rows
@@ -89,7 +91,8 @@ def engagement_page():  # noqa: ANN201 - Flask view
     period, preset = _period(g.shop.timezone)
     with database().sessions() as session:
         program = current_settings(session, g.shop.id)
-        rows = flow_rows(flow_stats(session, g.shop.id, period.start, period.end))
+        rows = flow_rows(flow_stats(session, g.shop.id, period.start, period.end),
+                         waiting_by_flow(session, g.shop.id))
         alerts = detractor_alerts(session, g.shop.id, limit=LATEST_ALERTS)
         names = order_names(session, g.shop.id, [int(a["order_id"]) for a in alerts])
         reviews = pending_reviews(session, g.shop.id)

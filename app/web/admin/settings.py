@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.loyalty.program import SettingsError, current_settings, save_settings
+from app.loyalty.settings_labels import FLOW_LABELS, readable_change
+from app.loyalty.staff import shown_actor, staff_names
 from app.loyalty.tiers import reevaluate_shop_tiers
 from app.models import SettingsVersion, Shop
 from app.shopify.widget_settings import enqueue_widget_sync
@@ -36,14 +38,6 @@ TABS = (("points", "Points", "/admin/settings"), ("tiers", "VIP tiers", "/admin/
         ("engagement", "Engagement", "/admin/settings/engagement"),
         ("widget", "Widget", "/admin/settings/widget"),
         ("history", "History", "/admin/settings/history"))
-
-
-# What a merchant reads for each engagement flow.
-FLOW_LABELS = {"welcome": "Welcome", "points_unlocked": "Points unlocked",
-               "review_request": "Review request", "nps_request": "NPS question",
-               "expiry_warning": "Points expiry warning", "tier_upgraded": "Tier upgrade",
-               "tier_at_risk": "Tier at risk", "birthday": "Birthday",
-               "replenishment": "Time to reorder", "win_back": "Win-back"}
 
 
 def _section_page(key: str):  # noqa: ANN202 - Flask response
@@ -116,5 +110,15 @@ def history_page():  # noqa: ANN201 - Flask view
         versions = list(session.execute(
             select(SettingsVersion).where(SettingsVersion.shop_id == g.shop.id)
             .order_by(SettingsVersion.version.desc()).limit(HISTORY_SIZE)).scalars())
+        # Numbered over every version of the shop, not only those shown, so numbers never move.
+        names = staff_names(session.execute(
+            select(SettingsVersion.changed_by).where(SettingsVersion.shop_id == g.shop.id)
+            .group_by(SettingsVersion.changed_by)
+            .order_by(func.min(SettingsVersion.version))).scalars())
+    # Each change in words, whether the version was saved with labels or with field paths.
+    changes = {v.version: [readable_change(line) for line in (v.summary or "").split("; ")]
+               for v in versions}
     return render_page("admin/settings/history.html", title="Program settings",
-                       nav="settings", tabs=TABS, tab="history", versions=versions)
+                       nav="settings", tabs=TABS, tab="history", versions=versions,
+                       changes=changes,
+                       by={v.version: shown_actor(v.changed_by, names) for v in versions})

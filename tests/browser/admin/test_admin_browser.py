@@ -117,9 +117,13 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
     frame = page.frame_locator("iframe")
     rate = frame.locator('input[name="earning.points_per_unit"]')
     assert rate.input_value() == "5"
-    rate.fill("10")
+    rate.click()
+    rate.press("Control+A")
+    rate.press_sequentially("10")
     frame.get_by_role("button", name="Save").click()
     frame.get_by_role("status").get_by_text("Saved as version 1").wait_for()
+    # The header names the version now in force without a reload.
+    assert frame.locator("[data-settings-version]").inner_text().startswith("Version 1.")
 
     emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3002, "40.00"))
     running.work()
@@ -132,8 +136,8 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
 
     page.goto(f"{running.url}/dev/admin?path=/admin/settings/history")
     history = page.frame_locator("iframe").locator("table")
-    assert "earning.points_per_unit: 5 → 10" in history.inner_text()
-    assert "staff:55" in history.inner_text()
+    assert "Points per unit spent: 5 → 10" in history.inner_text()
+    assert "Staff 1" in history.inner_text() and "staff:55" not in history.inner_text()
 
 
 def test_the_merchant_launches_the_program_and_only_orders_paid_from_then_on_earn(

@@ -164,19 +164,39 @@ def test_each_flow_shows_sends_reasons_clicks_and_the_orders_of_the_next_7_days(
     _opens_on(admin)
     page = _page(admin, period="30")
     assert _flow(page, "welcome") == {
-        "sent": "2", "not-sent": "0", "opens": "1", "clicks": "1", "click-rate": "50.0%",
-        "orders": "1", "revenue": "$45.50"}
+        "sent": "2", "scheduled": "0", "not-sent": "0", "opens": "1", "clicks": "1",
+        "click-rate": "50.0%", "orders": "1", "revenue": "$45.50"}
     assert _flow(page, "nps_request") == {
-        "sent": "1", "not-sent": "3", "reasons": "no marketing consent (2), frequency cap (1)",
-        "opens": "0", "clicks": "1", "click-rate": "100.0%", "orders": "1",
-        "revenue": "$120.00"}
+        "sent": "1", "scheduled": "0", "not-sent": "3",
+        "reasons": "no marketing consent (2), frequency cap (1)", "opens": "0", "clicks": "1",
+        "click-rate": "100.0%", "orders": "1", "revenue": "$120.00"}
     assert _flow(page, "review_request") == {
-        "sent": "0", "not-sent": "5",
+        "sent": "0", "scheduled": "0", "not-sent": "5",
         "reasons": "too late (2), frequency cap (1), member gone (1)",
         "opens": "0", "clicks": "0", "click-rate": "—", "orders": "0", "revenue": "$0.00"}
     assert _flow(page, "birthday")["sent"] == "1"
     assert 'data-flow="detractor_alert"' not in page
     assert page.count("<tr data-flow=") == 10
+
+
+def test_each_flow_shows_its_messages_waiting_to_be_sent_next_to_those_sent_whatever_the_period(
+        admin: AdminSession, seeded: Seeded) -> None:
+    with admin.db.transaction() as s:
+        other = s.execute(select(Shop).where(Shop.domain == OTHER_SHOP)).scalar_one()
+        # Two review requests due in November (after the period) and one already due that the
+        # sweep has not reached; the other shop's waiting message is not this shop's.
+        _message(s, admin.shop_id, seeded.ada, "review_request", "rr:w1", datetime(2026, 11, 3),
+                 "scheduled")
+        _message(s, admin.shop_id, seeded.ada, "review_request", "rr:w2",
+                 datetime(2026, 11, 20), "scheduled")
+        _message(s, admin.shop_id, seeded.ada, "win_back", "wb:w1", day(2), "scheduled")
+        _message(s, other.id, None, "review_request", "rr:other", datetime(2026, 11, 3),
+                 "scheduled")
+    page = _page(admin, period="7")
+    assert (_flow(page, "review_request")["scheduled"], _flow(page, "win_back")["scheduled"],
+            _flow(page, "welcome")["scheduled"]) == ("2", "1", "0")
+    assert (_flow(page, "review_request")["sent"], _flow(page, "welcome")["sent"]) == ("0", "0")
+    assert "<th class=\"num\">Sent</th><th class=\"num\">Scheduled</th>" in page
 
 
 def test_opens_read_off_while_the_shop_does_not_track_them(
@@ -276,7 +296,7 @@ def test_an_empty_shop_reads_zeros_and_says_nothing_is_waiting(admin: AdminSessi
     assert response.headers["Content-Security-Policy"] == (
         f"frame-ancestors https://{SHOP} https://admin.shopify.com;")
     assert _flow(page, "welcome") == {
-        "sent": "0", "not-sent": "0", "opens": "off", "clicks": "0", "click-rate": "—",
-        "orders": "0", "revenue": "$0.00"}
+        "sent": "0", "scheduled": "0", "not-sent": "0", "opens": "off", "clicks": "0",
+        "click-rate": "—", "orders": "0", "revenue": "$0.00"}
     assert "No detractors yet" in page and "No reviews waiting" in page
     assert '<s-link href="/admin/engagement">Engagement</s-link>' in page

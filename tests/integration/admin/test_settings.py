@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from app.loyalty.events import order_paid
 from app.loyalty.program import current_settings
 from app.models import LedgerEntry, Member, SettingsVersion, Shop
+from app.web.admin.settings import HISTORY_SIZE
 from tests.factories import T0
 from tests.integration.admin.conftest import AdminSession
 from tests.order_payloads import line, paid_order
@@ -41,7 +43,7 @@ def test_saving_the_earn_rate_records_a_version_with_the_staff_member_and_the_ch
     assert response.status_code == 200
     assert response.json["version"] == 1
     assert (version.version, version.changed_by) == (1, "staff:77")
-    assert version.summary == "earning.points_per_unit: 5 → 10; pending_days: 30 → 14"
+    assert version.summary == "Points per unit spent: 5 → 10; Pending period (days): 30 → 14"
     assert (_settings(admin).points_per_unit, _settings(admin).pending_days) == (Decimal(10), 14)
 
 
@@ -50,10 +52,35 @@ def test_the_history_page_shows_who_changed_what_and_when(admin: AdminSession) -
     admin.fetch("/admin/settings/referrals", {"referrals": {"referrer_points": "750"}},
                 user_id="8")
     page = admin.page("/admin/settings/history").get_data(as_text=True)
-    assert page.index("referrals.referrer_points: 500 → 750") < page.index(
-        "bonuses.signup: 250 → 300")
-    assert "staff:7" in page and "staff:8" in page
+    assert page.index("Points for the advocate: 500 → 750") < page.index(
+        "Bonus for creating an account: 250 → 300")
+    assert "Staff 1" in page and "Staff 2" in page
     assert [v.changed_by for v in _versions(admin)] == ["staff:7", "staff:8"]
+
+
+def _history_by(admin: AdminSession) -> list[str]:
+    """The history's "By" column, newest version first."""
+    page = admin.page("/admin/settings/history").get_data(as_text=True)
+    return re.findall(r'data-figure="by">([^<]*)<', page)
+
+
+def test_the_history_names_staff_by_number_in_the_order_they_first_changed_the_program(
+        admin: AdminSession) -> None:
+    admin.fetch("/admin/settings/bonuses", {"bonuses": {"signup": "300"}}, user_id="908")
+    admin.fetch("/admin/settings/bonuses", {"bonuses": {"signup": "310"}}, user_id="17")
+    admin.fetch("/admin/settings/bonuses", {"bonuses": {"signup": "320"}}, user_id="908")
+    assert _history_by(admin) == ["Staff 1", "Staff 2", "Staff 1"]
+    page = admin.page("/admin/settings/history").get_data(as_text=True)
+    assert "staff:" not in page and ">908<" not in page
+
+
+def test_staff_numbers_stay_when_older_versions_leave_the_history_page(
+        admin: AdminSession) -> None:
+    admin.fetch("/admin/settings/bonuses", {"bonuses": {"signup": "300"}}, user_id="5")
+    for points in range(301, 301 + HISTORY_SIZE):
+        admin.fetch("/admin/settings/bonuses", {"bonuses": {"signup": str(points)}},
+                    user_id="6")
+    assert _history_by(admin) == ["Staff 2"] * HISTORY_SIZE
 
 
 def test_invalid_fields_come_back_as_field_errors_and_nothing_is_saved(

@@ -137,6 +137,13 @@
     if (first && typeof first.focus === "function") first.focus();
   }
 
+  // The settings header names the version now in force, so it follows each save.
+  function showVersion(version) {
+    const header = document.querySelector("[data-settings-version]");
+    if (!header || !Number.isInteger(version)) return;
+    header.textContent = `Version ${version}.`;
+  }
+
   async function save(form) {
     clearErrors(form);
     const button = form.querySelector('[type="submit"]');
@@ -146,6 +153,7 @@
       if (result.ok) {
         toast(result.data.message || "Saved");
         form.dataset.saved = String(result.data.version || Date.now());
+        showVersion(result.data.version);
         if (form.hasAttribute("data-reload")) await reload();
       } else {
         showErrors(form, result.data.fields, result.data.message || "Not saved.");

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.db import utcnow
 from app.loyalty.launch import program_state
-from app.models import Shop
 from app.queueing import JobQueue, enqueue_or_leave_to_sweep
 from app.runtime import Runtime
-from app.shopify.domains import shop_http_client
-from app.shopify.graphql import AdminClient, MetafieldInput
-from app.shopify.tokens import access_token_for
+from app.shopify.app_data import write_app_data
+from app.shopify.graphql import MetafieldInput
 
 METAFIELD_NAMESPACE = "$app"
 METAFIELD_KEY = "program_state"
@@ -33,19 +30,8 @@ def program_state_metafield(installation_id: str, state: str) -> MetafieldInput:
 
 def push_program_state(runtime: Runtime, shop_id: int, now: datetime | None = None) -> str:
     """Write the shop's state as it is when the job runs; a job, safe to run twice or late."""
-    now = now or utcnow()
-    settings = runtime.settings
-    with runtime.db.sessions() as session:
-        with session.begin():
-            shop = session.get(Shop, shop_id)
-            if shop is None or not shop.is_installed:
-                return "skipped: no such installed shop"
-            domain, state = shop.domain, program_state(shop)
-        with shop_http_client(settings) as http:
-            token = access_token_for(session, domain, now, settings=settings, http=http)
-            client = AdminClient(domain, token, settings=settings, http=http)
-            client.set_metafields([program_state_metafield(client.app_installation_id(), state)])
-    return f"set program_state {state}"
+    state = write_app_data(runtime, shop_id, program_state, program_state_metafield, now)
+    return "skipped: no such installed shop" if state is None else f"set program_state {state}"
 
 
 def enqueue_program_state_sync(queue: JobQueue, shop_id: int, state: str) -> bool:

@@ -25,13 +25,11 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from app.db import utcnow
 from app.models import Shop
 from app.queueing import JobQueue, enqueue_or_leave_to_sweep
 from app.runtime import Runtime
-from app.shopify.domains import shop_http_client
-from app.shopify.graphql import AdminClient, MetafieldInput
-from app.shopify.tokens import access_token_for
+from app.shopify.app_data import write_app_data
+from app.shopify.graphql import MetafieldInput
 
 # shopify.app.toml [app_proxy] prefix and subpath: what a store has until its merchant changes it.
 DEFAULT_PROXY_PATH = "/apps/loyalty"
@@ -71,18 +69,8 @@ def push_proxy_path(runtime: Runtime, shop_id: int, path: str,
     """
     if storefront_proxy_path(path) is None:
         return "skipped: not a storefront proxy path"
-    now = now or utcnow()
-    settings = runtime.settings
-    with runtime.db.sessions() as session:
-        with session.begin():
-            shop = session.get(Shop, shop_id)
-            if shop is None or not shop.is_installed:
-                return "skipped: no such installed shop"
-            domain = shop.domain
-        with shop_http_client(settings) as http:
-            token = access_token_for(session, domain, now, settings=settings, http=http)
-            client = AdminClient(domain, token, settings=settings, http=http)
-            client.set_metafields([proxy_path_metafield(client.app_installation_id(), path)])
+    if write_app_data(runtime, shop_id, lambda _shop: path, proxy_path_metafield, now) is None:
+        return "skipped: no such installed shop"
     with runtime.db.transaction() as session:
         session.execute(update(Shop).where(Shop.id == shop_id).values(proxy_path=path))
     return f"set proxy_path {path}"

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from tests.accessibility import serious_violations
-from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, missing_tool
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    """A blank page in Debian's Chromium."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        missing_tool("Playwright", str(exc))
-    if not os.access(CHROMIUM, os.X_OK):
-        missing_tool("Chromium", f"{CHROMIUM} missing (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser.new_page()
-        browser.close()
 
 
 def _page(body: str) -> str:

@@ -7,16 +7,13 @@ controls and spaces stripped) are tried one by one and in many random combinatio
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
 from app.web.redirects import same_origin_path
-from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, missing_tool
 from tests.integration.shopify.test_auth_flow import REFUSED_RELOADS
 
 pytestmark = pytest.mark.browser
@@ -27,20 +24,6 @@ PIECES = ["/", "//", "\\", "\t", "\n", "\r", " ", "\x00", "\x0c", "\x7f", "\u300
           ".", "..", ":", "@", "?", "#", "%2F", "%5C", "%09", "evil.com", "https:", "javascript:",
           "admin", "x=1", "&"]
 
-
-@pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    """A blank page in Debian's Chromium."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        missing_tool("Playwright", str(exc))
-    if not os.access(CHROMIUM, os.X_OK):
-        missing_tool("Chromium", f"{CHROMIUM} missing (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser.new_page()
-        browser.close()
 
 
 def _origins(page: Any, targets: list[str]) -> list[str]:

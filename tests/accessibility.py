@@ -17,6 +17,9 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 def axe_results(page: Any, context: str | None = None) -> dict[str, Any]:
     """axe's full results for the page (or one CSS selector within it)."""
+    if context:
+        # axe refuses a context that matches nothing: wait for it as a person would.
+        page.wait_for_selector(context, state="attached")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE.read_text())
     return page.evaluate(

@@ -32,7 +32,7 @@ from tests.extensions.checkout.harness import (
 )
 
 SHOP = "loyalty-loop-test.myshopify.com"
-# The customer of Shopify's orders/paid sample (shared/fixtures/webhooks/2026-07).
+# The customer of Shopify's orders/paid sample (app/devstore/samples/webhooks/2026-07).
 ADA = 115310627314723954
 MEMBER_ORDER_ID = 820982911946154508
 GUEST_ORDER_ID = 820982911946154509

@@ -36,7 +36,6 @@ from app.loyalty.rewards import shop_rewards
 from app.loyalty.widget import code_contract, member_view, program_view
 from app.models import Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
-from app.ratelimit import RateLimiter
 from app.shopify.discounts import discount_issuer_for
 from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
@@ -50,11 +49,6 @@ bp = Blueprint("proxy", __name__, url_prefix="/proxy")
 # Per shopper: generous for reads, tight for writes (a redeem calls Shopify).
 READS_PER_MINUTE = 60
 WRITES_PER_MINUTE = 10
-
-
-def _limiter() -> RateLimiter:
-    """The app's rate limiter, on the queue's Redis when there is one."""
-    return rate_limiter()
 
 
 @bp.before_request
@@ -74,10 +68,8 @@ def verify_signature():  # noqa: ANN201 - Flask hook
     g.shop_domain, g.customer_id = check.shop, customer_id
     is_write = request.method != "GET"
     key = f"proxy:{check.shop}:{check.customer_id or request.remote_addr}:{int(is_write)}"
-    if not _limiter().allow(key, WRITES_PER_MINUTE if is_write else READS_PER_MINUTE, 60):
+    if not rate_limiter().allow(key, WRITES_PER_MINUTE if is_write else READS_PER_MINUTE, 60):
         return error("rate_limited", "too many requests; try again in a minute", 429)
-    # The merchant may have moved the proxy: the signed path_prefix says where it is now.
-    learn_proxy_path(check.shop, request.args.getlist("path_prefix"))
     return None
 
 
@@ -99,7 +91,10 @@ def _in_transaction(load: Callable[[Any], Any], action: Callable[[Any, Any, date
         loaded = load(session)
         if loaded is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
-        if not (loaded.shop if isinstance(loaded, _Program) else loaded).is_live:
+        shop = loaded.shop if isinstance(loaded, _Program) else loaded
+        # The merchant may have moved the proxy: the signed path_prefix says where it is now.
+        learn_proxy_path(shop, request.args.getlist("path_prefix"))
+        if not shop.is_live:
             return not_live()
         return action(session, loaded, moment)
 
@@ -167,7 +162,11 @@ def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
 def connected():  # noqa: ANN201 - Flask view
     """The proxy's own address (`https://{shop}/apps/loyalty`, or wherever the merchant moved
     it): says the program answers here. Opening it after moving the proxy in Shopify's admin
-    is enough for the widget to follow (verify_signature learns the signed path_prefix)."""
+    is enough for the widget to follow (the signed path_prefix is learned), in draft too."""
+    with runtime().db.sessions() as session:
+        shop = _installed_shop(session)
+        if shop is not None:
+            learn_proxy_path(shop, request.args.getlist("path_prefix"))
     return jsonify({"ok": True})
 
 

@@ -8,7 +8,6 @@ answered with empty bodies (App Bridge's behaviour is Shopify's, not ours).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -21,7 +20,10 @@ from app.devstore import ShopifyEmulator
 from app.loyalty.rewards import seed_default_rewards
 from app.models import LedgerEntry, Member, Shop
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
-from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, missing_tool
+from tests.extensions.widget.tools import (
+    REPO_ROOT,
+    debian_chromium,
+)
 from tests.integration.admin.conftest import install_shop
 from tests.integration.admin.dashboard_seed import seed_busy_shop
 
@@ -48,16 +50,8 @@ new PerformanceObserver((list) => {
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless (never a Playwright-downloaded browser)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        missing_tool("Playwright", str(exc))
-    if not os.access(CHROMIUM, os.X_OK):
-        missing_tool("Chromium", f"{CHROMIUM} missing (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with debian_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

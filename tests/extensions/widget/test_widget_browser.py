@@ -9,7 +9,6 @@ the app, so every answer, code and discount below is the real backend's.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -23,7 +22,10 @@ from app.demo import CUSTOMERS, DEMO_SHOP, Demo, seed_demo_shop, start_demo
 from app.devstore.storefront import PAGE_PATH
 from app.models import LedgerEntry, Member, Order, Redemption, Review, Reward
 from tests.e2e.conftest import eventually
-from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, missing_tool
+from tests.extensions.widget.tools import (
+    REPO_ROOT,
+    debian_chromium,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -130,16 +132,8 @@ def demo(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless (never a Playwright-downloaded browser)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        missing_tool("Playwright", str(exc))
-    if not os.access(CHROMIUM, os.X_OK):
-        missing_tool("Chromium", f"{CHROMIUM} missing (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with debian_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Visit:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,3 +25,21 @@ def missing_tool(tool: str, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message + " (CI is set)", pytrace=False)
     pytest.skip(message)
+
+
+@contextmanager
+def debian_chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright (never a Playwright-downloaded browser);
+    skipped without it on a developer machine, a failure in CI."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        missing_tool("Playwright", str(exc))
+    if not os.access(CHROMIUM, os.X_OK):
+        missing_tool("Chromium", f"{CHROMIUM} missing (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -99,8 +99,7 @@ def store_delivery(conn: Connection, delivery: WebhookDelivery, now: datetime) -
         # Nothing stored: a duplicate, or an order of another shop. Only then is the shop's
         # id read, so a first delivery never pays for telling the two apart.
         if delivery.order_shop_id is not None:
-            stored_id = conn.execute(_STORED_SHOP_ID,
-                                     {"domain": delivery.shop_domain}).scalar_one_or_none()
+            stored_id = _stored_shop_id(conn, delivery.shop_domain)
             if stored_id is not None and stored_id != delivery.order_shop_id:
                 return StoredDelivery(None, duplicate=False, needs_processing=False,
                                       shop_mismatch=True)
@@ -125,10 +124,15 @@ def store_once(engine: Engine, delivery: WebhookDelivery, now: datetime) -> Stor
     raise AssertionError("unreachable")
 
 
+def _stored_shop_id(conn: Connection, shop_domain: str) -> int | None:
+    """Shopify's id of the shop we know by this domain, if it is recorded."""
+    return conn.execute(_STORED_SHOP_ID, {"domain": shop_domain}).scalar_one_or_none()
+
+
 def stored_shop_id(engine: Engine, shop_domain: str) -> int | None:
     """Shopify's id of the shop we know by this domain, if it is recorded."""
     with engine.connect() as conn:
-        return conn.execute(_STORED_SHOP_ID, {"domain": shop_domain}).scalar_one_or_none()
+        return _stored_shop_id(conn, shop_domain)
 
 
 _RECORD_REFUSAL = insert(RefusedWebhook)

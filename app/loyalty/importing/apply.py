@@ -1,0 +1,193 @@
+"""Applying one staged chunk: members created or matched, each balance one ledger entry.
+
+Everything is written in bulk (one INSERT for the chunk's members, one for their ledger
+entries, one for the tier changes, one for the imported rows, one UPDATE for the matched
+members), and the cached balances move by exactly the entries written, as `ledger.post` would
+move them. The chunk is one transaction with its resume point (see `runs.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.loyalty.importing.matching import keepable_code, plan_chunk
+from app.loyalty.importing.rows import ImportRow
+from app.loyalty.members import referral_code_for
+from app.loyalty.program import ProgramSettings
+from app.loyalty.tiers import tier_named
+from app.models import ImportedRow, LedgerEntry, Member, TierChange
+
+# Draws of fresh referral codes for a chunk before giving up (each draw checks the whole
+# chunk's candidates in one query).
+CODE_DRAWS = 20
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk did."""
+
+    created: int = 0
+    matched: int = 0
+    already: int = 0
+    notes: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def program_tier(settings: ProgramSettings, name: str | None) -> str | None:
+    """The program's tier of that name (any case), or None."""
+    if not name:
+        return None
+    exact = tier_named(settings, name)
+    if exact is not None:
+        return exact.name
+    wanted = name.strip().lower()
+    return next((t.name for t in settings.tiers if t.name.lower() == wanted), None)
+
+
+def _fresh_codes(session: Session, shop_id: int, names: dict[int, str | None],
+                 taken: set[str]) -> dict[int, str]:
+    """A new, free referral code for each line, checked in one query per draw."""
+    codes: dict[int, str] = {}
+    todo = dict(names)
+    for draw in range(CODE_DRAWS):
+        if not todo:
+            return codes
+        candidates = {line: referral_code_for(name, 4 + draw // 5) for line, name in todo.items()}
+        clash = set(session.execute(select(Member.referral_code).where(
+            Member.shop_id == shop_id,
+            Member.referral_code.in_(list(candidates.values())))).scalars())
+        for line, code in candidates.items():
+            if code not in clash and code not in taken:
+                codes[line] = code
+                taken.add(code)
+                del todo[line]
+    raise RuntimeError("could not find free referral codes")
+
+
+def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
+               rows: Sequence[ImportRow], settings: ProgramSettings, now: datetime
+               ) -> ChunkResult:
+    """Import these rows; rows imported before (by source key) are left alone."""
+    result = ChunkResult()
+    plan = plan_chunk(session, shop_id, rows, lock=True)
+    result.already = len(plan.already)
+    result.refused = sorted(plan.refused.items())
+    todo = [r for r in rows if r.line not in plan.already and r.line not in plan.refused]
+    if not todo:
+        return result
+    # Codes: the row's own when it is free, else a new one (with a note).
+    own = {r.line: keepable_code(r) for r in todo if r.line not in plan.code_notes}
+    own = {line: code for line, code in own.items() if code}
+    taken = set(own.values())
+    need_new = {r.line: r.first_name for r in todo
+                if r.line in plan.code_notes or (plan.members[r.line] is None
+                                                 and r.line not in own)}
+    fresh = _fresh_codes(session, shop_id, need_new, taken)
+    code_for = {**own, **fresh}
+    pending_until_default = now + timedelta(days=settings.pending_days)
+
+    member_rows: list[dict] = []
+    new_rows: list[ImportRow] = []
+    updates: list[dict] = []
+    tier_changes: list[dict] = []
+    entries: list[tuple[ImportRow, dict]] = []
+    for row in todo:
+        member = plan.members[row.line]
+        activity = min(row.last_activity_at or now, now)
+        pending_until = row.pending_until if row.pending_until and row.pending_until > now \
+            else pending_until_default
+        pending = row.pending_points
+        tier = program_tier(settings, row.tier)
+        if member is None:
+            member_rows.append({
+                "shop_id": shop_id, "customer_id": row.customer_id, "email": row.email,
+                "first_name": row.first_name, "last_name": row.last_name,
+                "referral_code": code_for[row.line], "birthday": row.birthday,
+                "birthday_set_at": now if row.birthday else None,
+                "tier": tier, "tier_since": now if tier else None,
+                "points_available": row.points, "points_pending": pending,
+                "points_lifetime": row.points + pending,
+                "next_unlock_at": pending_until if pending else None,
+                "last_activity_at": activity, "created_at": min(row.enrolled_at or now, now)})
+            new_rows.append(row)
+            continue
+        values: dict = {
+            "id": member.id,
+            "points_available": member.points_available + row.points,
+            "points_pending": member.points_pending + pending,
+            "points_lifetime": member.points_lifetime + row.points + pending,
+            "last_activity_at": max(member.last_activity_at or activity, activity),
+            "customer_id": member.customer_id or row.customer_id,
+            "first_name": member.first_name or row.first_name,
+            "last_name": member.last_name or row.last_name,
+            "email": member.email or row.email,
+            "referral_code": code_for.get(row.line, member.referral_code),
+            "tier": member.tier, "tier_since": member.tier_since,
+            "birthday": member.birthday, "birthday_set_at": member.birthday_set_at,
+            "next_unlock_at": member.next_unlock_at}
+        if pending and (member.next_unlock_at is None or member.next_unlock_at > pending_until):
+            values["next_unlock_at"] = pending_until
+        if member.birthday is None and row.birthday is not None:
+            values["birthday"], values["birthday_set_at"] = row.birthday, now
+        if tier and tier != member.tier:
+            values["tier"], values["tier_since"] = tier, now
+            tier_changes.append({"shop_id": shop_id, "member_id": member.id,
+                                 "from_tier": member.tier, "to_tier": tier,
+                                 "reason": "import", "created_at": now})
+        updates.append(values)
+        entries.append((row, {"member_id": member.id}))
+        result.matched += 1
+
+    if member_rows:
+        created = session.execute(
+            insert(Member).returning(Member.id, sort_by_parameter_order=True),
+            member_rows).scalars().all()
+        for row, member_id, values in zip(new_rows, created, member_rows, strict=True):
+            entries.append((row, {"member_id": member_id}))
+            if values["tier"]:
+                tier_changes.append({"shop_id": shop_id, "member_id": member_id,
+                                     "from_tier": None, "to_tier": values["tier"],
+                                     "reason": "import", "created_at": now})
+        result.created = len(created)
+    if updates:
+        session.execute(update(Member).execution_options(synchronize_session=False), updates)
+    if tier_changes:
+        session.execute(insert(TierChange), tier_changes)
+
+    ledger: list[dict] = []
+    imported: list[dict] = []
+    for row, ref in entries:
+        member_id = ref["member_id"]
+        activity = min(row.last_activity_at or now, now)
+        note = f"Balance brought over from {source_label}"
+        if row.points:
+            ledger.append({"shop_id": shop_id, "member_id": member_id, "points": row.points,
+                           "kind": "import", "source_key": f"import:{row.key}",
+                           "available_at": activity, "created_at": activity,
+                           "actor": f"import {run_id}", "note": note, "shortfall": 0})
+        if row.pending_points:
+            until = row.pending_until if row.pending_until and row.pending_until > now \
+                else pending_until_default
+            ledger.append({"shop_id": shop_id, "member_id": member_id,
+                           "points": row.pending_points, "kind": "import",
+                           "source_key": f"import:{row.key}:pending", "available_at": until,
+                           "created_at": now, "actor": f"import {run_id}",
+                           "note": f"Pending points brought over from {source_label}",
+                           "shortfall": 0})
+        code_note = plan.code_notes.get(row.line)
+        if code_note:
+            code_note = f"{code_note} as {code_for[row.line]}"
+            result.notes.append((row.line, code_note))
+        imported.append({"shop_id": shop_id, "run_id": run_id, "source_key": row.key,
+                         "line": row.line, "member_id": member_id,
+                         "outcome": "matched" if plan.members[row.line] else "created",
+                         "note": code_note})
+    if ledger:
+        session.execute(insert(LedgerEntry), ledger)
+    session.execute(insert(ImportedRow), imported)
+    return result

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.loyalty.importing.bulk import insert_rows, one_of
 from app.loyalty.importing.matching import keepable_code, plan_chunk
 from app.loyalty.importing.rows import ImportRow
 from app.loyalty.members import referral_code_for
@@ -60,7 +61,7 @@ def _fresh_codes(session: Session, shop_id: int, names: dict[int, str | None],
         candidates = {line: referral_code_for(name, 4 + draw // 5) for line, name in todo.items()}
         clash = set(session.execute(select(Member.referral_code).where(
             Member.shop_id == shop_id,
-            Member.referral_code.in_(list(candidates.values())))).scalars())
+            one_of(session, Member.referral_code, list(candidates.values())))).scalars())
         for line, code in candidates.items():
             if code not in clash and code not in taken:
                 codes[line] = code
@@ -113,7 +114,8 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
                 "points_available": row.points, "points_pending": pending,
                 "points_lifetime": row.points + pending,
                 "next_unlock_at": pending_until if pending else None,
-                "last_activity_at": activity, "created_at": min(row.enrolled_at or now, now)})
+                "accepts_marketing": False, "last_activity_at": activity,
+                "created_at": min(row.enrolled_at or now, now)})
             new_rows.append(row)
             continue
         values: dict = {
@@ -144,20 +146,27 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
         result.matched += 1
 
     if member_rows:
-        created = session.execute(
-            insert(Member).returning(Member.id, sort_by_parameter_order=True),
-            member_rows).scalars().all()
-        for row, member_id, values in zip(new_rows, created, member_rows, strict=True):
+        insert_rows(session, Member.__table__, member_rows)
+        # Every new member's referral code is its own (drawn or kept above): its id by code.
+        ids = dict(session.execute(select(Member.referral_code, Member.id).where(
+            Member.shop_id == shop_id,
+            one_of(session, Member.referral_code, [m["referral_code"] for m in member_rows]))
+        ).all())
+        for row, values in zip(new_rows, member_rows, strict=True):
+            member_id = ids[values["referral_code"]]
             entries.append((row, {"member_id": member_id}))
             if values["tier"]:
                 tier_changes.append({"shop_id": shop_id, "member_id": member_id,
                                      "from_tier": None, "to_tier": values["tier"],
                                      "reason": "import", "created_at": now})
-        result.created = len(created)
+        result.created = len(member_rows)
     if updates:
-        session.execute(update(Member).execution_options(synchronize_session=False), updates)
-    if tier_changes:
-        session.execute(insert(TierChange), tier_changes)
+        members = Member.__table__
+        columns = [name for name in updates[0] if name != "id"]
+        session.execute(update(members).where(members.c.id == bindparam("member_id")).values(
+            {name: bindparam(f"new_{name}") for name in columns}),
+            [{"member_id": u["id"], **{f"new_{n}": u[n] for n in columns}} for u in updates])
+    insert_rows(session, TierChange.__table__, tier_changes)
 
     ledger: list[dict] = []
     imported: list[dict] = []
@@ -187,7 +196,6 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
                          "line": row.line, "member_id": member_id,
                          "outcome": "matched" if plan.members[row.line] else "created",
                          "note": code_note})
-    if ledger:
-        session.execute(insert(LedgerEntry), ledger)
-    session.execute(insert(ImportedRow), imported)
+    insert_rows(session, LedgerEntry.__table__, ledger)
+    insert_rows(session, ImportedRow.__table__, imported)
     return result

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.loyalty.importing.bulk import one_of
 from app.loyalty.importing.rows import KEEPABLE_CODE, ImportRow
 from app.models import ImportedRow, Member
 
@@ -49,7 +50,7 @@ def plan_chunk(session: Session, shop_id: int, rows: Sequence[ImportRow], *,
         return plan
     done = set(session.execute(select(ImportedRow.source_key).where(
         ImportedRow.shop_id == shop_id,
-        ImportedRow.source_key.in_([r.key for r in rows]))).scalars())
+        one_of(session, ImportedRow.source_key, [r.key for r in rows]))).scalars())
     todo = [r for r in rows if r.key not in done]
     plan.already = {r.line for r in rows if r.key in done}
     customer_ids = [r.customer_id for r in todo if r.customer_id]
@@ -58,7 +59,8 @@ def plan_chunk(session: Session, shop_id: int, rows: Sequence[ImportRow], *,
     by_email: dict[str, Member] = {}
     if customer_ids or emails:
         statement = select(Member).where(Member.shop_id == shop_id, (
-            Member.customer_id.in_(customer_ids) | Member.email.in_(emails)))
+            one_of(session, Member.customer_id, customer_ids)
+            | one_of(session, Member.email, emails)))
         if lock:
             statement = statement.with_for_update()
         for member in session.execute(statement.order_by(Member.id)).scalars():
@@ -92,7 +94,8 @@ def _plan_codes(session: Session, shop_id: int, rows: Sequence[ImportRow],
     wanted = {row.line: keepable_code(row) for row in rows}
     codes = [c for c in wanted.values() if c]
     holders = dict(session.execute(select(Member.referral_code, Member.id).where(
-        Member.shop_id == shop_id, Member.referral_code.in_(codes))).all()) if codes else {}
+        Member.shop_id == shop_id, one_of(session, Member.referral_code, codes))).all()) \
+        if codes else {}
     for row in rows:
         member = plan.members[row.line]
         code = wanted[row.line]

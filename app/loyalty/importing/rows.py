@@ -7,7 +7,7 @@ raises `RowRefused` with the reason the merchant reads next to the line number.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -54,7 +54,7 @@ class ImportRow:
 
     def to_json(self) -> dict:
         """A JSON-ready dict (dates as ISO text) for the staged chunk."""
-        data = asdict(self)
+        data = dict(vars(self))
         for name in ("pending_until", "birthday", "last_activity_at", "enrolled_at"):
             if data[name] is not None:
                 data[name] = data[name].isoformat()

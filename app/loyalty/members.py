@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.db import insert_once
 from app.models import (
+    ImportedRow,
     LedgerEntry,
     Member,
     Message,
@@ -164,7 +165,7 @@ def merge_guest_into(session: Session, guest: Member, member: Member, now: datet
     from app.loyalty.ledger import ledger_balances
 
     for model in (LedgerEntry, Order, Redemption, SurveyResponse, Message, Review,
-                  PurchasedProduct):
+                  PurchasedProduct, ImportedRow):
         session.execute(update(model).where(model.member_id == guest.id)
                         .values(member_id=member.id))
     for column in (Referral.referee_id, Referral.referrer_id):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, utcnow
 
-IMPORT_STATES = ("staged", "importing", "failed", "done")
+IMPORT_STATES = ("staged", "importing", "failed", "done", "discarded")
 
 
 class ImportRun(Base):

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, delete, false, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.loyalty.importing.runs import discard_unfinished
 from app.loyalty.members import normalise_email
 from app.models import (
     LedgerEntry,
@@ -354,6 +355,7 @@ def redact_customer(session: Session, shop_domain: str, payload: Mapping[str, An
     session.execute(update(Member).where(Member.referred_by_id.in_(ids))
                     .values(referred_by_id=None))
     _delete("members", Member, Member.id.in_(ids))
+    counts["import_files_discarded"] = discard_unfinished(session, shop.id)
     counts["inbox_payloads"] = _redact_inbox(session, c, now)
     log.info("customer redacted", extra={"shop": shop.domain, "code": "customer_redacted"})
     return Redaction(shop=shop.domain, code="redacted", counts=counts)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import ModuleType
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -159,7 +159,7 @@ def apply_next_chunk(db: Database, run_id: int, now: datetime) -> bool:
         if run is None or run.state != "importing":
             return False
         if run.next_chunk >= run.chunk_count:
-            run.state, run.finished_at = "done", now
+            _finish(session, run, now)
             return False
         chunk = session.execute(select(ImportChunk).where(
             ImportChunk.run_id == run.id, ImportChunk.seq == run.next_chunk)).scalar_one()
@@ -179,8 +179,29 @@ def apply_next_chunk(db: Database, run_id: int, now: datetime) -> bool:
         run.next_chunk += 1
         run.rows_done += len(data["rows"]) + len(data["refused"])
         if run.next_chunk >= run.chunk_count:
-            run.state, run.finished_at = "done", now
+            _finish(session, run, now)
         return run.state == "importing"
+
+
+def _finish(session: Session, run: ImportRun, now: datetime) -> None:
+    """Mark the run done and drop its staged file: the customers' data now lives in their
+    member rows, where a redaction finds it."""
+    run.state, run.finished_at = "done", now
+    session.execute(delete(ImportChunk).where(ImportChunk.run_id == run.id))
+
+
+def discard_unfinished(session: Session, shop_id: int) -> int:
+    """Drop the staged files of the shop's runs not yet done (a customer redaction: they may
+    hold the customer); those runs are discarded and ask for the file again. Returns how
+    many."""
+    runs = session.execute(select(ImportRun).where(
+        ImportRun.shop_id == shop_id, ImportRun.state.not_in(("done", "discarded")))
+    ).scalars().all()
+    for run in runs:
+        session.execute(delete(ImportChunk).where(ImportChunk.run_id == run.id))
+        run.state = "discarded"
+        run.error = "a customer's data was deleted on Shopify's request: upload the file again"
+    return len(runs)
 
 
 def record_failure(db: Database, run_id: int, message: str) -> None:

@@ -18,8 +18,18 @@ from app.loyalty.importing.exporting import ledger_rows, member_rows
 from app.loyalty.importing.runs import apply_run, confirm, preview_of, stage_file
 from app.loyalty.importing.sources import source_named
 from app.loyalty.ledger import ledger_balances
+from app.loyalty.members import enrol
 from app.loyalty.program import current_settings
-from app.models import ImportedRow, ImportRun, LedgerEntry, Member, Shop, TierChange
+from app.models import (
+    ImportChunk,
+    ImportedRow,
+    ImportRun,
+    LedgerEntry,
+    Member,
+    Shop,
+    TierChange,
+)
+from app.shopify.compliance import redact_customer
 from tests.factories import make_member, make_shop
 
 SAMPLES = Path(__file__).parents[2] / "unit" / "importing" / "samples"
@@ -226,3 +236,49 @@ def test_the_ledger_export_has_every_entry_of_the_shop_only(db: Database) -> Non
     assert body == [["ada@example.com", "200", "import", "pending"],
                     ["ada@example.com", "800", "import", "available"],
                     ["guest@example.com", "40", "import", "available"]]
+
+
+def test_a_finished_run_drops_its_staged_file(db: Database) -> None:
+    shop_id = _shop(db)
+    run_id, _ = _import(db, shop_id, "yotpo")
+    with db.sessions() as session:
+        assert session.execute(select(func.count()).select_from(ImportChunk).where(
+            ImportChunk.run_id == run_id)).scalar_one() == 0
+        assert preview_of(session.get(ImportRun, run_id))["match"] == 0
+
+
+def test_a_customer_redaction_discards_files_not_yet_imported(db: Database) -> None:
+    shop_id = _shop(db)
+    other = _shop(db, "other.myshopify.com")
+    run_id, _ = _stage(db, shop_id, "smile")
+    other_run, _ = _stage(db, other, "smile")
+    _import(db, shop_id, "loyaltylion")
+    with db.transaction() as session:
+        result = redact_customer(session, "importer.myshopify.com",
+                                 {"customer": {"id": 7001, "email": "ada@example.com"}}, NOW)
+    assert result.counts["import_files_discarded"] == 1
+    with db.transaction() as session:
+        run = session.get(ImportRun, run_id)
+        assert run.state == "discarded" and not confirm(session, run, NOW)
+        assert session.execute(select(func.count()).select_from(ImportChunk).where(
+            ImportChunk.run_id == run_id)).scalar_one() == 0
+        assert session.get(ImportRun, other_run).state == "staged"
+    assert "ada@example.com" not in _members(db, shop_id)
+
+
+def test_a_guest_claimed_by_a_customer_keeps_its_import_key(db: Database) -> None:
+    shop_id = _shop(db)
+    with db.transaction() as session:
+        make_member(session, session.get(Shop, shop_id), customer_id=555,
+                    email="lovelace@example.com")
+    _import(db, shop_id, "yotpo")  # Ada's points land on a guest: Yotpo has no customer id
+    with db.transaction() as session:
+        enrol(session, session.get(Shop, shop_id), now=NOW, customer_id=555,
+              email="ada@example.com", first_name="Ada")
+    members = _members(db, shop_id)
+    assert "lovelace@example.com" not in members  # the guest merged into customer 555
+    assert (members["ada@example.com"].customer_id,
+            members["ada@example.com"].points_available) == (555, 640)
+    before = _snapshot(db, shop_id)
+    _import(db, shop_id, "yotpo")
+    assert _snapshot(db, shop_id) == before

@@ -118,3 +118,13 @@ def test_the_cli_previews_with_dry_run_then_imports_with_progress(admin: AdminSe
     unknown = runner.invoke(args=["import-members", "--source", "smile", sample, "--shop",
                                   "nope.myshopify.com"])
     assert unknown.exit_code == 1 and "no shop nope.myshopify.com" in unknown.output
+
+
+def test_an_export_larger_than_a_webhook_body_uploads(admin: AdminSession) -> None:
+    name = "Maximiliana-Wilhelmina " * 3
+    rows = "".join(f"shopper{i}@example.com,{i},Gold,{name},{name}\n" for i in range(12_000))
+    body = f"email,points_balance,vip_tier,first_name,last_name\n{rows}".encode()
+    assert len(body) > admin.app.config["MAX_CONTENT_LENGTH"]
+    answer = _upload(admin, "smile", body)
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["preview"]["create"] == 12_000

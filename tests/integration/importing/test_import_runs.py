@@ -282,3 +282,31 @@ def test_a_guest_claimed_by_a_customer_keeps_its_import_key(db: Database) -> Non
     before = _snapshot(db, shop_id)
     _import(db, shop_id, "yotpo")
     assert _snapshot(db, shop_id) == before
+
+
+def test_the_job_applies_a_slice_then_queues_the_rest(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import create_app
+    from app.loyalty.importing import jobs
+    from tests.conftest import app_config
+
+    create_app(app_config(db))  # installs the runtime the job reads: this database, jobs inline
+    shop_id = _shop(db)
+    monkeypatch.setattr(runs_module, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(jobs, "JOB_SECONDS", 0.0)  # one chunk per job
+    queued: list[str] = []
+    real_enqueue = jobs.enqueue_import
+
+    def counting(queue, run_id, next_chunk):  # noqa: ANN001, ANN202
+        queued.append(f"import-{run_id}-{next_chunk}")
+        return real_enqueue(queue, run_id, next_chunk)
+
+    monkeypatch.setattr(jobs, "enqueue_import", counting)
+    run_id, _ = _stage(db, shop_id, "smile", _many(5))
+    with db.transaction() as session:
+        confirm(session, session.get(ImportRun, run_id), NOW)
+    assert jobs.import_members(run_id) == "importing"
+    assert queued == [f"import-{run_id}-{n}" for n in (1, 2)]
+    with db.sessions() as session:
+        assert session.get(ImportRun, run_id).state == "done"
+    assert len(_members(db, shop_id)) == 5

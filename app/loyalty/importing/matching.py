@@ -57,10 +57,12 @@ def plan_chunk(session: Session, shop_id: int, rows: Sequence[ImportRow], *,
     emails = [r.email for r in todo if r.email]
     by_customer: dict[int, Member] = {}
     by_email: dict[str, Member] = {}
-    if customer_ids or emails:
-        statement = select(Member).where(Member.shop_id == shop_id, (
-            one_of(session, Member.customer_id, customer_ids)
-            | one_of(session, Member.email, emails)))
+    # Two look-ups, not one with OR: each is an index probe per value.
+    for column, values in ((Member.customer_id, customer_ids), (Member.email, emails)):
+        if not values:
+            continue
+        statement = select(Member).where(Member.shop_id == shop_id,
+                                         one_of(session, column, values))
         if lock:
             statement = statement.with_for_update()
         for member in session.execute(statement.order_by(Member.id)).scalars():

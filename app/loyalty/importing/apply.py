@@ -20,7 +20,6 @@ from app.loyalty.importing.matching import keepable_code, plan_chunk
 from app.loyalty.importing.rows import ImportRow
 from app.loyalty.members import referral_code_for
 from app.loyalty.program import ProgramSettings
-from app.loyalty.tiers import tier_named
 from app.models import ImportedRow, LedgerEntry, Member, TierChange
 
 # Draws of fresh referral codes for a chunk before giving up (each draw checks the whole
@@ -39,15 +38,14 @@ class ChunkResult:
     refused: list[tuple[int, str]] = field(default_factory=list)
 
 
-def program_tier(settings: ProgramSettings, name: str | None) -> str | None:
+def tier_lookup(settings: ProgramSettings) -> dict[str, str]:
+    """The program's tier names by their lower-case spelling (built once per chunk)."""
+    return {tier.name.lower(): tier.name for tier in settings.tiers}
+
+
+def program_tier(tiers: dict[str, str], name: str | None) -> str | None:
     """The program's tier of that name (any case), or None."""
-    if not name:
-        return None
-    exact = tier_named(settings, name)
-    if exact is not None:
-        return exact.name
-    wanted = name.strip().lower()
-    return next((t.name for t in settings.tiers if t.name.lower() == wanted), None)
+    return tiers.get(name.strip().lower()) if name else None
 
 
 def _fresh_codes(session: Session, shop_id: int, names: dict[int, str | None],
@@ -91,6 +89,7 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
     fresh = _fresh_codes(session, shop_id, need_new, taken)
     code_for = {**own, **fresh}
     pending_until_default = now + timedelta(days=settings.pending_days)
+    tiers = tier_lookup(settings)
 
     member_rows: list[dict] = []
     new_rows: list[ImportRow] = []
@@ -103,7 +102,7 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
         pending_until = row.pending_until if row.pending_until and row.pending_until > now \
             else pending_until_default
         pending = row.pending_points
-        tier = program_tier(settings, row.tier)
+        tier = program_tier(tiers, row.tier)
         if member is None:
             member_rows.append({
                 "shop_id": shop_id, "customer_id": row.customer_id, "email": row.email,

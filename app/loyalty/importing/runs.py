@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.loyalty.importing.apply import apply_rows, program_tier
+from app.loyalty.importing.apply import apply_rows, program_tier, tier_lookup
 from app.loyalty.importing.matching import plan_chunk
 from app.loyalty.importing.reader import Refusal, read_file
 from app.loyalty.importing.rows import ImportRow
@@ -53,6 +53,7 @@ class Preview:
                   settings: ProgramSettings) -> None:
         """Count what applying this chunk would do now."""
         plan = plan_chunk(session, shop_id, rows)
+        tiers = tier_lookup(settings)
         for line, reason in sorted(plan.refused.items()):
             self.refuse(line, reason)
         for row in rows:
@@ -68,9 +69,11 @@ class Preview:
             total = row.points + row.pending_points
             self.points += total
             name = row.tier or ""
-            tier = self.tiers.setdefault(name, {
-                "source_tier": row.tier, "program_tier": program_tier(settings, row.tier),
-                "members": 0, "points": 0})
+            tier = self.tiers.get(name)
+            if tier is None:
+                tier = self.tiers[name] = {
+                    "source_tier": row.tier, "program_tier": program_tier(tiers, row.tier),
+                    "members": 0, "points": 0}
             tier["members"] += 1
             tier["points"] += total
             note = plan.code_notes.get(row.line)

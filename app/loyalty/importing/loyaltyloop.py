@@ -28,14 +28,21 @@ MEMBER_COLUMNS = ("customer_id", "email", "first_name", "last_name", "points_ava
 COLUMNS = MEMBER_COLUMNS
 
 
+def _unguarded(text: str | None) -> str | None:
+    """A name as it was before the export guarded it from spreadsheets (`'=Bob` → `=Bob`)."""
+    if text and len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        return text[1:]
+    return text
+
+
 def parse(record: dict[str, str], line: int, now: datetime) -> ImportRow:
     """One member as we export them."""
     email = email_of(record, "email")
     customer_id = customer_id_of(record, "customer_id")
     return ImportRow(
         line=line, key=identify(SOURCE, None, email, customer_id), email=email,
-        customer_id=customer_id, first_name=text_of(record, "first_name"),
-        last_name=text_of(record, "last_name"),
+        customer_id=customer_id, first_name=_unguarded(text_of(record, "first_name")),
+        last_name=_unguarded(text_of(record, "last_name")),
         points=points_of(record, "points_available", label="points_available"),
         pending_points=points_of(record, "points_pending", label="points_pending"),
         pending_until=moment_of(record, "pending_until"),

@@ -209,16 +209,21 @@ def test_a_run_that_fails_part_way_resumes_where_it_stopped(
 def test_our_export_imports_into_another_shop_with_the_same_members(db: Database) -> None:
     first = _shop(db, "leaving.myshopify.com")
     _import(db, first, "loyaltylion")
+    with db.transaction() as session:
+        ada = session.execute(select(Member).where(Member.email == "ada@example.com")
+                              ).scalar_one()
+        ada.last_name = "=HYPERLINK(\"x\")"  # a spreadsheet must not run it
     exported = "".join(member_rows(db.sessions, first))
     second = _shop(db, "arriving.myshopify.com")
     _, preview = _import(db, second, "loyaltyloop", exported)
     assert (preview["create"], preview["refused"]) == (3, 0)
 
     def facts(shop_id: int) -> list[tuple]:
-        return sorted((m.email, m.customer_id, m.first_name, m.points_available,
+        return sorted((m.email, m.customer_id, m.first_name, m.last_name, m.points_available,
                        m.points_pending, m.tier, m.referral_code, m.birthday,
                        m.last_activity_at) for m in _members(db, shop_id).values())
 
+    assert '\'=HYPERLINK(""x"")' in exported
     assert facts(second) == facts(first)
     assert "".join(member_rows(db.sessions, second)) == exported
     _ledger_matches_cache(db, second)

@@ -68,6 +68,16 @@ def _fresh_codes(session: Session, shop_id: int, names: dict[int, str | None],
     raise RuntimeError("could not find free referral codes")
 
 
+def _split(row: ImportRow, now: datetime, pending_until_default: datetime
+           ) -> tuple[int, int, datetime]:
+    """(available, pending, until): pending points whose date the source gave and that has
+    passed are available now; others unlock on the source's date, else after the program's
+    pending days."""
+    if row.pending_until is not None and row.pending_until <= now:
+        return row.points + row.pending_points, 0, row.pending_until
+    return row.points, row.pending_points, row.pending_until or pending_until_default
+
+
 def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
                rows: Sequence[ImportRow], settings: ProgramSettings, now: datetime
                ) -> ChunkResult:
@@ -83,9 +93,9 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
     own = {r.line: keepable_code(r) for r in todo if r.line not in plan.code_notes}
     own = {line: code for line, code in own.items() if code}
     taken = set(own.values())
+    # A matched member whose imported code cannot be kept keeps the code they have.
     need_new = {r.line: r.first_name for r in todo
-                if r.line in plan.code_notes or (plan.members[r.line] is None
-                                                 and r.line not in own)}
+                if plan.members[r.line] is None and r.line not in own}
     fresh = _fresh_codes(session, shop_id, need_new, taken)
     code_for = {**own, **fresh}
     pending_until_default = now + timedelta(days=settings.pending_days)
@@ -96,13 +106,14 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
     updates: list[dict] = []
     tier_changes: list[dict] = []
     entries: list[tuple[ImportRow, dict]] = []
+    final_code: dict[int, str] = {}
     for row in todo:
         member = plan.members[row.line]
         activity = min(row.last_activity_at or now, now)
-        pending_until = row.pending_until if row.pending_until and row.pending_until > now \
-            else pending_until_default
-        pending = row.pending_points
+        available, pending, pending_until = _split(row, now, pending_until_default)
         tier = program_tier(tiers, row.tier)
+        final_code[row.line] = code_for.get(row.line) or (member.referral_code if member
+                                                          else "")
         if member is None:
             member_rows.append({
                 "shop_id": shop_id, "customer_id": row.customer_id, "email": row.email,
@@ -110,8 +121,8 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
                 "referral_code": code_for[row.line], "birthday": row.birthday,
                 "birthday_set_at": now if row.birthday else None,
                 "tier": tier, "tier_since": now if tier else None,
-                "points_available": row.points, "points_pending": pending,
-                "points_lifetime": row.points + pending,
+                "points_available": available, "points_pending": pending,
+                "points_lifetime": available + pending,
                 "next_unlock_at": pending_until if pending else None,
                 "accepts_marketing": False, "last_activity_at": activity,
                 "created_at": min(row.enrolled_at or now, now)})
@@ -119,15 +130,15 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
             continue
         values: dict = {
             "id": member.id,
-            "points_available": member.points_available + row.points,
+            "points_available": member.points_available + available,
             "points_pending": member.points_pending + pending,
-            "points_lifetime": member.points_lifetime + row.points + pending,
+            "points_lifetime": member.points_lifetime + available + pending,
             "last_activity_at": max(member.last_activity_at or activity, activity),
             "customer_id": member.customer_id or row.customer_id,
             "first_name": member.first_name or row.first_name,
             "last_name": member.last_name or row.last_name,
             "email": member.email or row.email,
-            "referral_code": code_for.get(row.line, member.referral_code),
+            "referral_code": final_code[row.line],
             "tier": member.tier, "tier_since": member.tier_since,
             "birthday": member.birthday, "birthday_set_at": member.birthday_set_at,
             "next_unlock_at": member.next_unlock_at}
@@ -179,17 +190,17 @@ def apply_rows(session: Session, shop_id: int, run_id: int, source_label: str,
                            "available_at": activity, "created_at": activity,
                            "actor": f"import {run_id}", "note": note, "shortfall": 0})
         if row.pending_points:
-            until = row.pending_until if row.pending_until and row.pending_until > now \
-                else pending_until_default
+            _, still_pending, until = _split(row, now, pending_until_default)
             ledger.append({"shop_id": shop_id, "member_id": member_id,
                            "points": row.pending_points, "kind": "import",
-                           "source_key": f"import:{row.key}:pending", "available_at": until,
+                           "source_key": f"import:{row.key}:pending",
+                           "available_at": until if still_pending else row.pending_until,
                            "created_at": now, "actor": f"import {run_id}",
                            "note": f"Pending points brought over from {source_label}",
                            "shortfall": 0})
         code_note = plan.code_notes.get(row.line)
         if code_note:
-            code_note = f"{code_note} as {code_for[row.line]}"
+            code_note = f"{code_note}: the member's code is {final_code[row.line]}"
             result.notes.append((row.line, code_note))
         imported.append({"shop_id": shop_id, "run_id": run_id, "source_key": row.key,
                          "line": row.line, "member_id": member_id,

@@ -102,10 +102,10 @@ def _plan_codes(session: Session, shop_id: int, rows: Sequence[ImportRow],
         member = plan.members[row.line]
         code = wanted[row.line]
         if row.shared_code:
-            plan.code_notes[row.line] = f"referral code {row.shared_code} was re-issued"
+            plan.code_notes[row.line] = f"referral code {row.shared_code} was not kept"
         elif row.referral_code and code is None:
             plan.code_notes[row.line] = (f"referral code {row.referral_code[:64]!r} cannot be "
-                                         "used in a link and was re-issued")
+                                         "used in a link and was not kept")
         elif code and holders.get(code) not in (None, member.id if member else None):
             plan.code_notes[row.line] = (f"referral code {code} belongs to another member "
-                                         "and was re-issued")
+                                         "and was not kept")

@@ -151,14 +151,14 @@ def test_a_referral_code_another_member_holds_is_reissued_with_a_note(db: Databa
     _, preview = _import(db, shop_id, "smile")
     assert preview["codes_reissued"] == 1
     assert preview["code_notes"] == [
-        [2, "referral code 9QR5PW belongs to another member and was re-issued"]]
+        [2, "referral code 9QR5PW belongs to another member and was not kept"]]
     ada = _members(db, shop_id)["ada@example.com"]
     assert ada.referral_code.startswith("ADA-") and ada.referral_code != "9QR5PW"
     with db.sessions() as session:
         note = session.execute(select(ImportedRow.note).where(
             ImportedRow.member_id == ada.id)).scalar_one()
-    assert note == ("referral code 9QR5PW belongs to another member and was re-issued as "
-                    f"{ada.referral_code}")
+    assert note == ("referral code 9QR5PW belongs to another member and was not kept: the "
+                    f"member's code is {ada.referral_code}")
     assert _members(db, shop_id)["holder@example.com"].referral_code == "9QR5PW"
 
 
@@ -315,3 +315,32 @@ def test_the_job_applies_a_slice_then_queues_the_rest(
     with db.sessions() as session:
         assert session.get(ImportRun, run_id).state == "done"
     assert len(_members(db, shop_id)) == 5
+
+
+def test_a_matched_member_keeps_their_code_when_the_imported_one_is_taken(
+        db: Database) -> None:
+    shop_id = _shop(db)
+    with db.transaction() as session:
+        shop = session.get(Shop, shop_id)
+        holder = make_member(session, shop, email="holder@example.com")
+        holder.referral_code = "ADA-LION"
+        ada = make_member(session, shop, customer_id=7001, email="ada@example.com")
+        ada_code = ada.referral_code
+    _import(db, shop_id, "loyaltylion")
+    members = _members(db, shop_id)
+    assert members["ada@example.com"].referral_code == ada_code
+    assert members["holder@example.com"].referral_code == "ADA-LION"
+
+
+def test_pending_points_whose_date_has_passed_arrive_available(db: Database) -> None:
+    shop_id = _shop(db)
+    text = ("customer_id,email,points_available,points_pending,pending_until\n"
+            "9001,late@example.com,10,5,2026-11-01T00:00:00Z\n"
+            "9002,soon@example.com,10,5,2026-12-20T00:00:00Z\n")
+    _import(db, shop_id, "loyaltyloop", text)
+    members = _members(db, shop_id)
+    late, soon = members["late@example.com"], members["soon@example.com"]
+    assert (late.points_available, late.points_pending, late.next_unlock_at) == (15, 0, None)
+    assert (soon.points_available, soon.points_pending) == (10, 5)
+    assert soon.next_unlock_at == datetime(2026, 12, 20)
+    _ledger_matches_cache(db, shop_id)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _PENDING = "engagement_wakeups"
-SEND_JOB = "app.jobs.send_message"
+SEND_JOB = "app.pipeline.jobs.send_message"
 QUEUE = "scheduled"
 
 
@@ -57,7 +57,7 @@ def _enqueue_pending(session: Session) -> None:
         return
     wakeups = list(pending)
     pending.clear()
-    from app import runtime
+    from app.pipeline import runtime
 
     queue = runtime.current().queue
     for message_id, at in wakeups:

@@ -31,7 +31,7 @@ from app.loyalty.program import current_settings
 from app.messaging.mailer import Mailer, MailError, mailer_for
 from app.messaging.templates import build_email, render_email
 from app.models import Member, Message, Shop
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.loyalty.launch import program_state
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline.queueing import JobQueue, enqueue_or_leave_to_sweep
+from app.pipeline.runtime import Runtime
 from app.shopify.app_data import write_app_data
 from app.shopify.graphql import MetafieldInput
 
@@ -38,5 +38,5 @@ def enqueue_program_state_sync(queue: JobQueue, shop_id: int, state: str) -> boo
     """Schedule push_program_state after an install or a launch; False if the queue is
     unreachable."""
     return enqueue_or_leave_to_sweep(
-        queue, "app.jobs.sync_program_state", shop_id,
+        queue, "app.pipeline.jobs.sync_program_state", shop_id,
         job_id=f"program-state-{shop_id}-{state}", queue_name="default")

@@ -26,8 +26,8 @@ from datetime import datetime
 from sqlalchemy import update
 
 from app.models import Shop
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline.queueing import JobQueue, enqueue_or_leave_to_sweep
+from app.pipeline.runtime import Runtime
 from app.shopify.app_data import write_app_data
 from app.shopify.graphql import MetafieldInput
 
@@ -79,7 +79,7 @@ def push_proxy_path(runtime: Runtime, shop_id: int, path: str,
 def enqueue_proxy_path_sync(queue: JobQueue, shop_id: int, path: str) -> bool:
     """Schedule push_proxy_path once per shop and path; False if the queue is unreachable."""
     return enqueue_or_leave_to_sweep(
-        queue, "app.jobs.sync_proxy_path", shop_id, path,
+        queue, "app.pipeline.jobs.sync_proxy_path", shop_id, path,
         job_id=f"proxy-path-{shop_id}-{path.strip('/').replace('/', '-')}", queue_name="default")
 
 

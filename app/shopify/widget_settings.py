@@ -21,8 +21,8 @@ from app.db import utcnow
 from app.loyalty.program import DEFAULT_SETTINGS, current_settings
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Shop
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline.queueing import JobQueue, enqueue_or_leave_to_sweep
+from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, MetafieldInput
 from app.shopify.tokens import access_token_for
@@ -76,7 +76,7 @@ def push_widget_settings(runtime: Runtime, shop_id: int, now: datetime | None = 
 def enqueue_widget_sync(queue: JobQueue, shop_id: int, version: int) -> bool:
     """Schedule push_widget_settings for a saved settings version (call after the commit);
     False if the queue is unreachable."""
-    return enqueue_or_leave_to_sweep(queue, "app.jobs.sync_widget_settings", shop_id,
+    return enqueue_or_leave_to_sweep(queue, "app.pipeline.jobs.sync_widget_settings", shop_id,
                                      job_id=f"widget-settings-{shop_id}-v{version}",
                                      queue_name="default")
 

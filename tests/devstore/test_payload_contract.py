@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from app.devstore import ShopifyEmulator, payloads
+from app.pipeline.topics import HANDLERS
 from app.shopify.webhooks import KNOWN_TOPICS
-from app.topics import HANDLERS
 from tests.devstore.shopify_contract import (
     has_path,
     keys_shopify_does_not_send,

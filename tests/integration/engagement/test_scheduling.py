@@ -24,10 +24,10 @@ from app import create_app
 from app.db import utcnow
 from app.devstore.payloads import consent_payload, customer_payload
 from app.engagement.wakeups import wakeup_job_id
-from app.jobs import run_due_messages
 from app.loyalty import events
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Message, Shop
+from app.pipeline.jobs import run_due_messages
 from tests.conftest import TEST_API_SECRET, app_config
 from tests.factories import make_shop
 from tests.faults.processes import kill_group
@@ -106,13 +106,13 @@ def test_with_every_wake_up_lost_the_sweep_still_sends_from_the_database(pg, red
 
 
 def test_a_wake_up_is_scheduled_once_per_message_and_time_on_the_real_redis(redis_url):
-    from app.queueing import RedisQueue
+    from app.pipeline.queueing import RedisQueue
 
     queue = RedisQueue(redis_url)
     when = T0 + days(10)
     for _ in range(2):
-        queue.enqueue_at(when, "app.jobs.send_message", 42, job_id="message-42-x")
-    queue.enqueue_at(when + days(1), "app.jobs.send_message", 42, job_id="message-42-y")
+        queue.enqueue_at(when, "app.pipeline.jobs.send_message", 42, job_id="message-42-x")
+    queue.enqueue_at(when + days(1), "app.pipeline.jobs.send_message", 42, job_id="message-42-y")
     registry = ScheduledJobRegistry(queue=queue.rq_queue("scheduled"))
     assert registry.get_job_ids() == ["message-42-x", "message-42-y"]
     assert registry.get_scheduled_time("message-42-x").replace(tzinfo=None) == when
@@ -126,7 +126,8 @@ def _worker(redis_url: str, database_url: str, smtp_url: str, log: Path) -> subp
            "SHOPIFY_APP_URL": "https://loyalty.test"}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(Path(sys.executable).with_name("rq")), "worker", "-w", "app.rq_worker.Worker",
+            [str(Path(sys.executable).with_name("rq")), "worker",
+             "-w", "app.pipeline.rq_worker.Worker",
              "--with-scheduler", "--url", redis_url, "--path", str(REPO), "scheduled"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 

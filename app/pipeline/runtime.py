@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from app.config import Settings, load_settings
 from app.db import Database, database_for
-from app.queueing import JobQueue, make_queue
+from app.pipeline.queueing import JobQueue, make_queue
 
 
 @dataclass

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.loyalty import events
 from app.loyalty.orders import parse_shopify_time
 from app.models import Shop, WebhookEvent
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
+from app.pipeline.queueing import JobQueue, enqueue_or_leave_to_sweep
 from app.shopify import compliance
 from app.shopify.shops import record_shop_update
 
@@ -53,12 +53,12 @@ def _follow_up(outcome: events.EventOutcome, event: WebhookEvent, shop: Shop,
     """Ask for the jobs an outcome needs: metafield syncs, and for new members their friend
     discount and the marketing consent Shopify already holds for them."""
     for member_id in sorted(outcome.changed_member_ids):
-        followups.add("app.jobs.sync_member_metafields", shop.id, member_id,
+        followups.add("app.pipeline.jobs.sync_member_metafields", shop.id, member_id,
                       job_id=f"metafields-{shop.id}-{member_id}-{event.id}")
     for member_id in sorted(outcome.new_member_ids):
-        followups.add("app.jobs.ensure_friend_discount", shop.id, member_id,
+        followups.add("app.pipeline.jobs.ensure_friend_discount", shop.id, member_id,
                       job_id=f"friend-discount-{shop.id}-{member_id}")
-        followups.add("app.jobs.learn_marketing_consent", shop.id, member_id,
+        followups.add("app.pipeline.jobs.learn_marketing_consent", shop.id, member_id,
                       job_id=f"marketing-consent-{shop.id}-{member_id}")
     return outcome.note
 

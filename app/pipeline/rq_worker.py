@@ -1,4 +1,4 @@
-"""The RQ worker the README runs: `rq worker -w app.rq_worker.Worker --with-scheduler …`.
+"""The RQ worker the README runs: `rq worker -w app.pipeline.rq_worker.Worker --with-scheduler …`.
 
 RQ's SimpleWorker (jobs run in the worker process: no fork and no app import per job) whose
 scheduler cannot outlive it. With `--with-scheduler`, RQ forks the scheduler as a child of the

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError
 
-from app import runtime as runtime_module
 from app.db import parse_utc, utcnow
-from app.inbox import MAX_ATTEMPTS, unprocessed_event_ids
 from app.models import Shop, WebhookEvent
-from app.queueing import enqueue_or_leave_to_sweep
+from app.pipeline import runtime as runtime_module
+from app.pipeline.inbox import MAX_ATTEMPTS, unprocessed_event_ids
+from app.pipeline.queueing import enqueue_or_leave_to_sweep
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def process_event(event_id: int) -> str:
     The event row is locked (PostgreSQL) so two workers given the same event apply it once;
     processed_at makes a re-run a no-op.
     """
-    from app.topics import FollowUps, handler_for
+    from app.pipeline.topics import FollowUps, handler_for
 
     rt = runtime_module.current()
     now = utcnow()
@@ -104,7 +104,7 @@ def sweep_inbox(older_than_seconds: int = 60) -> int:
         ids = unprocessed_event_ids(conn, utcnow(), timedelta(seconds=older_than_seconds))
     queued = 0
     for event_id in ids:
-        if enqueue_or_leave_to_sweep(rt.queue, "app.jobs.process_event", event_id,
+        if enqueue_or_leave_to_sweep(rt.queue, "app.pipeline.jobs.process_event", event_id,
                                      job_id=f"event-{event_id}"):
             queued += 1
     return queued
@@ -112,7 +112,7 @@ def sweep_inbox(older_than_seconds: int = 60) -> int:
 
 def sync_member_metafields(shop_id: int, member_id: int) -> str:
     """Write a member's balance and tier to their customer metafields, so Liquid shows them."""
-    from app.shopify.member_sync import push_member_metafields
+    from app.pipeline.member_sync import push_member_metafields
 
     return push_member_metafields(runtime_module.current(), shop_id, member_id)
 
@@ -159,7 +159,7 @@ def daily_round(shop_id: int, now_iso: str | None = None) -> str:
             return "skipped: shop not installed"
         done = run_daily_round(session, shop, now)
     for member_id in sorted(done.changed_member_ids):
-        enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
+        enqueue_or_leave_to_sweep(rt.queue, "app.pipeline.jobs.sync_member_metafields", shop_id,
                                   member_id, job_id=f"metafields-{shop_id}-{member_id}-daily",
                                   queue_name="default")
     return (f"unlocked {done.unlocked}, expired {done.expired}, referrals paid "

@@ -8,7 +8,7 @@ from datetime import datetime
 from app.db import utcnow
 from app.loyalty.ledger import release_unlocked
 from app.models import Member, Shop
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, MetafieldInput, gid
 from app.shopify.tokens import access_token_for

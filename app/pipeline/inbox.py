@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from app.models import RefusedWebhook, Shop, WebhookEvent
-from app.shopify.webhooks import DESTRUCTIVE_TOPICS, KNOWN_TOPICS, Refusal, WebhookDelivery
+from app.pipeline.topics import KNOWN_TOPICS
+from app.shopify.webhooks import DESTRUCTIVE_TOPICS, Refusal, WebhookDelivery
 
 # After this many failed attempts an event is marked failed and left for a human.
 MAX_ATTEMPTS = 8

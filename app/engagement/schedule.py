@@ -59,7 +59,7 @@ def schedule_messages(session: Session, member: Member,
         return []
     insert = dialect_insert(session)
     # Rows as parameters (insertmanyvalues), not .values(rows): a VALUES list built into the
-    # statement was compiled afresh for every order.
+    # statement would be compiled afresh for every order.
     return list(session.scalars(
         insert(Message).on_conflict_do_nothing(index_elements=["shop_id", "natural_key"])
         .returning(Message), rows))
@@ -146,7 +146,7 @@ def after_order_paid(session: Session, shop: Shop, settings: ProgramSettings,
                     paid_at + timedelta(days=days)))
     if tier_change is not None and is_upgrade(settings, tier_change):
         planned.append(("tier_upgraded", flows.tier_upgraded_key(tier_change.id), now))
-    # One INSERT for all of them: they were one statement each.
+    # One INSERT for all of them.
     scheduled = schedule_messages(
         session, member, [p for p in planned if flow_enabled(settings, p[0])], now)
     scheduled.extend(after_order_fulfilled(session, shop, settings, facts, now))

@@ -29,9 +29,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.loyalty.earning import AWAITING_PAYMENT, earn_entry, preview_order_points
+from app.loyalty.earning import preview_order_points
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.members import member_for_customer
+from app.loyalty.order_records import AWAITING_PAYMENT, earn_entry
 from app.loyalty.orders import ZERO, OrderAmounts, OrderFacts
 from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.referrals import referral_contract

@@ -1,5 +1,5 @@
 """Mirror a member's balance and tier into customer metafields, so Liquid renders them
-without a request (the widget's first paint, issue 4 item 10)."""
+without a request (the widget's first paint)."""
 
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ from app.engagement.reviews import (
 from app.engagement.surveys import InvalidAnswer, record_email_answer
 from app.inputs import parse_id
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
+from app.messaging.dispatch import link_signer_for
 from app.models import Shop
 from app.pipeline import enqueue
 from app.shopify.verify import verify_proxy_query
@@ -60,8 +61,6 @@ def _now() -> datetime:
 
 def _signer() -> LinkSigner:
     """The link signer for this app's secret and URL."""
-    from app.messaging.dispatch import link_signer_for
-
     return link_signer_for(runtime().settings)
 
 

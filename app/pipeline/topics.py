@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.engagement import schedule as engagement
 from app.loyalty import events
-from app.loyalty.orders import parse_shopify_time
+from app.loyalty.orders import parse_order, parse_shopify_time
 from app.loyalty.program import current_settings
 from app.models import Shop, WebhookEvent
 from app.pipeline import enqueue
@@ -92,7 +92,7 @@ def order_fulfilled(session: Session, shop: Shop, payload: dict[str, Any], now: 
                     jobs: AfterCommit) -> events.EventOutcome:
     """orders/fulfilled: ask for a review some days after the order reached the shopper."""
     settings = current_settings(session, shop.id)
-    facts = events.parse_order(payload, settings, address_salt=shop.domain)
+    facts = parse_order(payload, settings, address_salt=shop.domain)
     scheduled = engagement.after_order_fulfilled(session, shop, settings, facts, now)
     jobs.wake(scheduled)
     return events.EventOutcome("fulfilled: review request scheduled" if scheduled

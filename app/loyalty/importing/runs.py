@@ -193,20 +193,6 @@ def _finish(session: Session, run: ImportRun, now: datetime) -> None:
     session.execute(delete(ImportChunk).where(ImportChunk.run_id == run.id))
 
 
-def discard_unfinished(session: Session, shop_id: int) -> int:
-    """Drop the staged files of the shop's runs not yet done (a customer redaction: they may
-    hold the customer); those runs are discarded and ask for the file again. Returns how
-    many."""
-    runs = session.execute(select(ImportRun).where(
-        ImportRun.shop_id == shop_id, ImportRun.state.not_in(("done", "discarded")))
-    ).scalars().all()
-    for run in runs:
-        session.execute(delete(ImportChunk).where(ImportChunk.run_id == run.id))
-        run.state = "discarded"
-        run.error = "a customer's data was deleted on Shopify's request: upload the file again"
-    return len(runs)
-
-
 def record_failure(db: Database, run_id: int, message: str) -> None:
     """Mark the run failed with the error; its committed chunks stay, resume goes on after."""
     with db.transaction() as session:

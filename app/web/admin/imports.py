@@ -19,7 +19,8 @@ from app.loyalty.importing.reader import ImportFileError
 from app.loyalty.importing.runs import confirm, preview_of, shop_run, stage_file
 from app.loyalty.importing.sources import SOURCES, source_named
 from app.models import ImportedRow, ImportRun
-from app.queueing import enqueue_after_commit
+from app.pipeline import enqueue
+from app.pipeline.enqueue import after_commit
 from app.web.admin.embedded import actor, database, fetch_only, now, render_page, runtime
 from app.web.auth import require_admin_session
 from app.web.responses import error
@@ -112,11 +113,9 @@ def confirm_run(raw_run_id: str):  # noqa: ANN201 - Flask view
             return _no_run()
         if not confirm(session, run, now()):
             return error("not_startable", f"this import is {run.state}", 409)
-        next_chunk = run.next_chunk
         answer = _status(run)
-        enqueue_after_commit(session, runtime().queue, "app.loyalty.importing.jobs."
-                             "import_members", run.id, job_id=f"import-{run.id}-{next_chunk}",
-                             queue_name="default")
+        after_commit(session, runtime().queue).add(enqueue.import_members(run.id,
+                                                                         run.next_chunk))
     return jsonify({**answer, "message": "Import started."})
 
 

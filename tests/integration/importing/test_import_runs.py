@@ -292,21 +292,22 @@ def test_a_guest_claimed_by_a_customer_keeps_its_import_key(db: Database) -> Non
 def test_the_job_applies_a_slice_then_queues_the_rest(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from app import create_app
-    from app.loyalty.importing import jobs
+    from app.pipeline import enqueue, jobs
     from tests.conftest import app_config
 
     create_app(app_config(db))  # installs the runtime the job reads: this database, jobs inline
     shop_id = _shop(db)
     monkeypatch.setattr(runs_module, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(jobs, "JOB_SECONDS", 0.0)  # one chunk per job
+    monkeypatch.setattr(jobs, "IMPORT_SLICE_SECONDS", 0.0)  # one chunk per job
     queued: list[str] = []
-    real_enqueue = jobs.enqueue_import
+    real_request = enqueue.import_members
 
-    def counting(queue, run_id, next_chunk):  # noqa: ANN001, ANN202
-        queued.append(f"import-{run_id}-{next_chunk}")
-        return real_enqueue(queue, run_id, next_chunk)
+    def counting(run_id, next_chunk):  # noqa: ANN001, ANN202
+        job = real_request(run_id, next_chunk)
+        queued.append(job.job_id)
+        return job
 
-    monkeypatch.setattr(jobs, "enqueue_import", counting)
+    monkeypatch.setattr(enqueue, "import_members", counting)
     run_id, _ = _stage(db, shop_id, "smile", _many(5))
     with db.transaction() as session:
         confirm(session, session.get(ImportRun, run_id), NOW)
@@ -315,32 +316,3 @@ def test_the_job_applies_a_slice_then_queues_the_rest(
     with db.sessions() as session:
         assert session.get(ImportRun, run_id).state == "done"
     assert len(_members(db, shop_id)) == 5
-
-
-def test_a_matched_member_keeps_their_code_when_the_imported_one_is_taken(
-        db: Database) -> None:
-    shop_id = _shop(db)
-    with db.transaction() as session:
-        shop = session.get(Shop, shop_id)
-        holder = make_member(session, shop, email="holder@example.com")
-        holder.referral_code = "ADA-LION"
-        ada = make_member(session, shop, customer_id=7001, email="ada@example.com")
-        ada_code = ada.referral_code
-    _import(db, shop_id, "loyaltylion")
-    members = _members(db, shop_id)
-    assert members["ada@example.com"].referral_code == ada_code
-    assert members["holder@example.com"].referral_code == "ADA-LION"
-
-
-def test_pending_points_whose_date_has_passed_arrive_available(db: Database) -> None:
-    shop_id = _shop(db)
-    text = ("customer_id,email,points_available,points_pending,pending_until\n"
-            "9001,late@example.com,10,5,2026-11-01T00:00:00Z\n"
-            "9002,soon@example.com,10,5,2026-12-20T00:00:00Z\n")
-    _import(db, shop_id, "loyaltyloop", text)
-    members = _members(db, shop_id)
-    late, soon = members["late@example.com"], members["soon@example.com"]
-    assert (late.points_available, late.points_pending, late.next_unlock_at) == (15, 0, None)
-    assert (soon.points_available, soon.points_pending) == (10, 5)
-    assert soon.next_unlock_at == datetime(2026, 12, 20)
-    _ledger_matches_cache(db, shop_id)

@@ -6,7 +6,8 @@ renders a stand-in of the Shopify admin (top bar, sidebar with the app's navigat
 iframe that loads the app page with `embedded=1`, `host`, `shop` and an `id_token`: the one in
 the query, or one minted by `app.extensions["devstore"]` (an object with
 `mint_admin_session_token(shop, user_id=…)`, such as the local emulator, installed by the demo).
-Inside the frame a small App Bridge stand-in gives the page fresh tokens the same way.
+Inside the frame, stand-ins for App Bridge (fresh tokens the same way, the save bar) and for
+Polaris' web components (templates/admin/assets/dev-*) replace Shopify's CDN scripts.
 
 Registered only when `settings.devstore_enabled` and never in production (config.py forces
 devstore_enabled off there); nothing here is reachable on a real deployment.
@@ -122,11 +123,21 @@ def fresh_id_token():  # noqa: ANN201 - Flask view
     return response
 
 
-@bp.get("/dev/admin/app-bridge.js")
-def app_bridge_stand_in():  # noqa: ANN201 - Flask view
-    """The App Bridge stand-in the framed pages load instead of Shopify's CDN script."""
-    return Response(inline_asset("dev-app-bridge.js"),
-                    content_type="text/javascript; charset=utf-8",
+# The stand-ins the framed pages load instead of Shopify's CDN scripts, by URL path.
+STAND_INS = {
+    "app-bridge.js": ("dev-app-bridge.js", "text/javascript; charset=utf-8"),
+    "polaris.js": ("dev-polaris.js", "text/javascript; charset=utf-8"),
+    "polaris-tokens.css": ("dev-polaris-tokens.css", "text/css; charset=utf-8"),
+}
+
+
+@bp.get("/dev/admin/<name>")
+def stand_in(name: str):  # noqa: ANN201 - Flask view
+    """App Bridge's and Polaris' stand-ins (templates/admin/assets/dev-*), for the dev frame."""
+    if name not in STAND_INS:
+        return error("not_found", "no such development asset", 404)
+    asset, content_type = STAND_INS[name]
+    return Response(inline_asset(asset), content_type=content_type,
                     headers={"Cache-Control": "no-store"})
 
 

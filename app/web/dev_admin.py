@@ -6,8 +6,9 @@ renders a stand-in of the Shopify admin (top bar, sidebar with the app's navigat
 iframe that loads the app page with `embedded=1`, `host`, `shop` and an `id_token`: the one in
 the query, or one minted by `app.extensions["devstore"]` (an object with
 `mint_admin_session_token(shop, user_id=…)`, such as the local emulator, installed by the demo).
-Inside the frame, stand-ins for App Bridge (fresh tokens the same way, the save bar) and for
-Polaris' web components (templates/admin/assets/dev-*) replace Shopify's CDN scripts.
+Inside the frame, pages inline stand-ins for App Bridge (fresh tokens the same way, the save
+bar) and for Polaris' web components (templates/admin/assets/dev-*) in place of Shopify's CDN
+scripts (templates/admin/base.html, when `in_dev_frame()`).
 
 Registered only when `settings.devstore_enabled` and never in production (config.py forces
 devstore_enabled off there); nothing here is reachable on a real deployment.
@@ -25,7 +26,6 @@ from sqlalchemy import select
 from app.config import Settings
 from app.models import Shop
 from app.shopify.domains import valid_shop
-from app.web.admin.embedded import inline_asset
 from app.web.responses import error
 
 bp = Blueprint("dev_admin", __name__)
@@ -121,24 +121,6 @@ def fresh_id_token():  # noqa: ANN201 - Flask view
     response = jsonify({"id_token": token})
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-# The stand-ins the framed pages load instead of Shopify's CDN scripts, by URL path.
-STAND_INS = {
-    "app-bridge.js": ("dev-app-bridge.js", "text/javascript; charset=utf-8"),
-    "polaris.js": ("dev-polaris.js", "text/javascript; charset=utf-8"),
-    "polaris-tokens.css": ("dev-polaris-tokens.css", "text/css; charset=utf-8"),
-}
-
-
-@bp.get("/dev/admin/<name>")
-def stand_in(name: str):  # noqa: ANN201 - Flask view
-    """App Bridge's and Polaris' stand-ins (templates/admin/assets/dev-*), for the dev frame."""
-    if name not in STAND_INS:
-        return error("not_found", "no such development asset", 404)
-    asset, content_type = STAND_INS[name]
-    return Response(inline_asset(asset), content_type=content_type,
-                    headers={"Cache-Control": "no-store"})
 
 
 @bp.after_app_request

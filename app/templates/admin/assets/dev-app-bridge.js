@@ -40,7 +40,12 @@
                 color: var(--p-color-text-brand-on-bg-fill); }
           ::slotted(button:focus-visible) { outline: 2px solid var(--p-color-border-focus); outline-offset: 2px; }
           ::slotted(button[disabled]) { opacity: .6; cursor: default; }
-        </style><div role="region" aria-label="Unsaved changes"><p>Unsaved changes</p><slot></slot></div>`;
+        </style><div><p aria-hidden="true">Unsaved changes</p><slot></slot></div>`;
+    }
+    connectedCallback() {
+      // The bar is a landmark around its own buttons (they are this element's children).
+      this.setAttribute("role", "region");
+      this.setAttribute("aria-label", "Unsaved changes");
     }
     get showing() { return this.hasAttribute("data-showing"); }
     async show() { this.setAttribute("data-showing", ""); this.dispatchEvent(new Event("show")); }

@@ -41,10 +41,18 @@
     .error:empty, .details:empty, .affix:empty { display: none; }
   `);
 
+  // Markup parsed once per distinct text, then cloned for each element.
+  const templates = new Map();
   function shadow(host, html, focusable) {
     const root = host.attachShadow({ mode: "open", delegatesFocus: Boolean(focusable) });
     root.adoptedStyleSheets = [sheet, ...(host.constructor.styles ? [host.constructor.styles] : [])];
-    root.innerHTML = html;
+    let template = templates.get(html);
+    if (!template) {
+      template = document.createElement("template");
+      template.innerHTML = html;
+      templates.set(html, template);
+    }
+    root.appendChild(template.content.cloneNode(true));
     return root;
   }
 
@@ -53,9 +61,6 @@
     own.replaceSync(text);
     return own;
   }
-
-  let counter = 0;
-  const nextId = (prefix) => `${prefix}-${++counter}`;
 
   // Runs once the element's children are parsed: polaris.js loads in <head>, so an element is
   // upgraded when its start tag is parsed, before its children exist.
@@ -98,8 +103,7 @@
     static observedAttributes = ["heading", "accessibilitylabel"];
     constructor() {
       super();
-      const id = nextId("section-heading");
-      shadow(this, `<section><h2 id="${id}"></h2><slot></slot></section>`);
+      shadow(this, '<section><h2 id="heading"></h2><slot></slot></section>');
     }
     attributeChangedCallback() {
       const heading = this.shadowRoot.querySelector("h2");
@@ -162,34 +166,32 @@
     }
   }
 
-  // ----- tables: the host elements carry the table roles, so the cells stay in light DOM ---
+  // ----- tables: the elements themselves carry the table roles and layout (no shadow root: a
+  // ledger has hundreds of cells), so the cells stay ordinary light-DOM content.
 
   const TABLE_PARTS = {
-    "s-table": ["table", "display: table; width: 100%; border-collapse: collapse;"],
-    "s-table-header-row": ["row", "display: table-header-group;"],
-    "s-table-body": ["rowgroup", "display: table-row-group;"],
-    "s-table-row": ["row", "display: table-row;"],
-    "s-table-header": ["columnheader", `display: table-cell; padding: var(--p-space-200);
-      color: var(--p-color-text-secondary); font-weight: var(--p-font-weight-medium);
-      text-align: start; background: var(--p-color-bg-surface-secondary);
-      border-bottom: 1px solid var(--p-color-border);`],
-    "s-table-cell": ["cell", `display: table-cell; padding: var(--p-space-200);
-      vertical-align: top; border-bottom: 1px solid var(--p-color-border-secondary);`],
+    "s-table": "table", "s-table-header-row": "row", "s-table-body": "rowgroup",
+    "s-table-row": "row", "s-table-header": "columnheader", "s-table-cell": "cell",
   };
+  const tables = new CSSStyleSheet();
+  tables.replaceSync(`
+    s-table { display: table; width: 100%; border-collapse: collapse; }
+    s-table-header-row, s-table-row { display: table-row; }
+    s-table-body { display: table-row-group; }
+    s-table-header { display: table-cell; padding: var(--p-space-200); text-align: start;
+      color: var(--p-color-text-secondary); font-weight: var(--p-font-weight-medium);
+      background: var(--p-color-bg-surface-secondary); border-bottom: 1px solid var(--p-color-border); }
+    s-table-header:is([format="numeric"], [format="currency"]) { text-align: end; }
+    s-table-cell { display: table-cell; padding: var(--p-space-200); vertical-align: top;
+      border-bottom: 1px solid var(--p-color-border-secondary); }
+    s-table-row:last-child > s-table-cell { border-bottom: 0; }
+    s-option, s-app-nav { display: none; }`);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, tables];
 
-  function tablePart(tag, role, style) {
+  function tablePart(tag, role) {
     return class extends HTMLElement {
-      static styles = css(`:host { ${style} }
-        :host([format="numeric"]), :host([format="currency"]) { text-align: end; }`);
-      constructor() {
-        super();
-        shadow(this, tag === "s-table-header-row"
-          ? '<div role="row" style="display: table-row"><slot></slot></div>' : "<slot></slot>");
-      }
       connectedCallback() {
-        // The header row's cells sit in a row inside a header group, as in a <thead>.
-        if (tag !== "s-table-header-row" && !this.hasAttribute("role")) this.setAttribute("role", role);
-        if (tag === "s-table-header-row" && !this.hasAttribute("role")) this.setAttribute("role", "rowgroup");
+        if (!this.hasAttribute("role")) this.setAttribute("role", role);
         if (tag === "s-table") whenParsed(() => alignNumericColumns(this));
       }
     };
@@ -217,7 +219,8 @@
     constructor() {
       super();
       this.internals = this.attachInternals();
-      const id = nextId("field");
+      // Ids are the shadow root's own: every field's control is "control".
+      const id = "control";
       shadow(this, `<div class="field">
           <label class="title" for="${id}"></label>
           <div class="control"><span class="affix prefix"></span>${this.controlHtml(id)}<span class="affix suffix"></span></div>
@@ -382,7 +385,7 @@
     constructor() {
       super();
       this.internals = this.attachInternals();
-      const id = nextId("checkbox");
+      const id = "control";
       shadow(this, `<label><input type="checkbox" id="${id}"><span class="text"><span class="title"></span>
         <span class="details" id="${id}-details"></span><span class="error" id="${id}-error"></span></span></label>`, true);
       this.control = this.shadowRoot.getElementById(id);
@@ -537,6 +540,6 @@
     "s-select": Select, "s-option": Option, "s-checkbox": Checkbox, "s-button": Button,
     "s-link": Link,
   };
-  for (const [tag, [role, style]] of Object.entries(TABLE_PARTS)) elements[tag] = tablePart(tag, role, style);
+  for (const [tag, role] of Object.entries(TABLE_PARTS)) elements[tag] = tablePart(tag, role);
   for (const [tag, element] of Object.entries(elements)) customElements.define(tag, element);
 })();

@@ -27,7 +27,7 @@
       root.innerHTML = `<style>
           :host { display: none; }
           :host([data-showing]) { display: block; position: fixed; inset: 0 0 auto 0; z-index: 20; }
-          div { display: flex; align-items: center; gap: var(--p-space-200); min-height: 3.5rem;
+          div { box-sizing: border-box; display: flex; align-items: center; gap: var(--p-space-200); min-height: 3.5rem;
                 padding: var(--p-space-300) var(--p-space-500); background: var(--p-color-bg-inverse);
                 color: var(--p-color-text-inverse); font-family: var(--p-font-family-sans);
                 font-size: var(--p-font-size-350); }

@@ -329,3 +329,23 @@ def test_screenshots_of_the_dashboard_and_settings(
             frame.get_by_role("region", name="Unsaved changes").wait_for()
         page.screenshot(path=str(OUTPUT / name))
         assert (OUTPUT / name).stat().st_size > 10_000
+
+
+def test_a_custom_period_submits_the_polaris_date_fields_of_its_form(
+        db: Database, emulator: ShopifyEmulator, live_server: Callable[[Any], str],
+        browse: Callable[..., Any]) -> None:
+    url = _seeded_app(db, emulator, live_server)
+    page = browse()
+    page.goto(f"{url}/dev/admin?path=/admin/dashboard")
+    frame = page.frame_locator("iframe")
+    # Tab into the field (its month first): Chromium's en-US date control takes month, day
+    # and year in that order.
+    frame.get_by_role("link", name="Last 12 months").focus()
+    page.keyboard.press("Tab")
+    start = (utcnow() - timedelta(days=40)).date()
+    page.keyboard.type(start.strftime("%m%d%Y"))
+    frame.get_by_role("button", name="Apply").click()
+    frame.get_by_text(f"{start.strftime('%b')} {start.day}, {start.year} –").wait_for()
+    app_frame = page.frame(name="app-iframe")
+    assert app_frame is not None and f"from={start.isoformat()}" in app_frame.url
+    assert frame.get_by_label("From", exact=True).input_value() == start.isoformat()

@@ -241,6 +241,20 @@ def test_discard_puts_the_form_back_and_a_reward_saves_through_the_save_bar(
     save_bar.wait_for(state="hidden")
     assert signup.input_value() == before
 
+    # A checkbox is a change too, and Discard ticks it again.
+    page.goto(f"{url}/dev/admin?path=/admin/settings")
+    frame = page.frame_locator("iframe")
+    save_bar = frame.get_by_role("region", name="Unsaved changes")
+    shipping = frame.get_by_role("checkbox", name="Exclude shipping")
+    assert shipping.is_checked()
+    shipping.focus()
+    page.keyboard.press("Space")
+    save_bar.wait_for()
+    assert not shipping.is_checked()
+    save_bar.get_by_role("button", name="Discard").click()
+    save_bar.wait_for(state="hidden")
+    assert shipping.is_checked()
+
     # The rewards catalog has no Save per reward: an edited reward saves through the bar.
     page.goto(f"{url}/dev/admin?path=/admin/settings/rewards")
     frame = page.frame_locator("iframe")

@@ -123,20 +123,18 @@
     critical: ["--p-color-bg-fill-critical-secondary", "--p-color-text-critical"],
   };
 
-  class Badge extends HTMLElement {
-    static styles = css(`
-      :host { display: inline-block; padding: 0 var(--p-space-200);
-              border-radius: var(--p-border-radius-200); white-space: nowrap;
-              background: var(--p-color-bg-fill-secondary); color: var(--p-color-text);
-              font-size: var(--p-font-size-300); font-weight: var(--p-font-weight-medium);
-              vertical-align: middle; }
-      ${Object.entries(TONES).map(([tone, [bg, fg]]) =>
-        `:host([tone="${tone}"]) { background: var(${bg}); color: var(${fg}); }`).join("\n")}`);
-    constructor() {
-      super();
-      shadow(this, "<slot></slot>");
-    }
-  }
+  // A badge is text with a tone: styled from the document (a ledger shows one per row), no
+  // shadow root.
+  class Badge extends HTMLElement {}
+  const badges = new CSSStyleSheet();
+  badges.replaceSync(`
+    s-badge { display: inline-block; padding: 0 var(--p-space-200); white-space: nowrap;
+      border-radius: var(--p-border-radius-200); background: var(--p-color-bg-fill-secondary);
+      color: var(--p-color-text); font-size: var(--p-font-size-300);
+      font-weight: var(--p-font-weight-medium); vertical-align: middle; }
+    ${Object.entries(TONES).map(([tone, [bg, fg]]) =>
+      `s-badge[tone="${tone}"] { background: var(${bg}); color: var(${fg}); }`).join("\n")}`);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, badges];
 
   class Banner extends HTMLElement {
     static styles = css(`
@@ -188,16 +186,21 @@
     s-option, s-app-nav { display: none; }`);
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, tables];
 
-  function tablePart(tag, role) {
-    return class extends HTMLElement {
-      connectedCallback() {
-        if (!this.hasAttribute("role")) this.setAttribute("role", role);
-        if (tag === "s-table") whenParsed(() => alignNumericColumns(this));
-      }
-    };
+  // The table gives itself and, once parsed, its parts their roles in one pass (its rows and
+  // cells need no element class of their own), and aligns numeric columns as Polaris does by
+  // each header's `format`.
+  class Table extends HTMLElement {
+    connectedCallback() {
+      whenParsed(() => {
+        for (const [tag, role] of Object.entries(TABLE_PARTS)) {
+          const parts = tag === "s-table" ? [this] : this.querySelectorAll(tag);
+          for (const part of parts) if (!part.hasAttribute("role")) part.setAttribute("role", role);
+        }
+        alignNumericColumns(this);
+      });
+    }
   }
 
-  // Polaris aligns a column by its header's `format`; the stand-in does the same to the cells.
   function alignNumericColumns(table) {
     const headers = [...table.querySelectorAll(":scope > s-table-header-row > s-table-header")];
     headers.forEach((header, index) => {
@@ -538,8 +541,7 @@
     "s-text-field": TextField, "s-search-field": SearchField, "s-number-field": NumberField,
     "s-date-field": DateField, "s-text-area": TextArea, "s-color-field": ColorField,
     "s-select": Select, "s-option": Option, "s-checkbox": Checkbox, "s-button": Button,
-    "s-link": Link,
+    "s-link": Link, "s-table": Table,
   };
-  for (const [tag, role] of Object.entries(TABLE_PARTS)) elements[tag] = tablePart(tag, role);
   for (const [tag, element] of Object.entries(elements)) customElements.define(tag, element);
 })();

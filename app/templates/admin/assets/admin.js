@@ -297,13 +297,13 @@
 
   async function uploadImport(form) {
     const banner = form.querySelector("[data-form-error]");
-    const file = form.querySelector('input[type="file"]').files[0];
+    const file = (form.querySelector("s-drop-zone").files || [])[0];
     const button = form.querySelector('[type="submit"]');
     if (banner) banner.hidden = true;
     if (!file) { toast("Choose a CSV file first.", true); return; }
     button.disabled = true;
     try {
-      const query = new URLSearchParams({ source: form.elements.source.value, filename: file.name });
+      const query = new URLSearchParams({ source: form.querySelector('[name="source"]').value, filename: file.name });
       const response = await authorized(`/admin/imports?${query}`, {
         headers: { "Content-Type": "text/csv", "Accept": "application/json" }, body: file });
       const data = await response.json().catch(() => ({}));

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.devstore import BackgroundServer, ShopifyEmulator
+from devstore import BackgroundServer, ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 
 # Matches tests.conftest.app_config's shopify_app_url, so OAuth redirect_uri checks pass.

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from shopify_app import admin_graphql_request, refresh_access_token, token_exchange
 
-from app.devstore import ShopifyEmulator
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.devstore.conftest import FakeClock
 from tests.emulator_fixture import emulator_http_client

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from app.devstore import ShopifyEmulator, payloads
 from app.shopify.webhooks import KNOWN_TOPICS
 from app.topics import HANDLERS
+from devstore import ShopifyEmulator, payloads
 from tests.devstore.shopify_contract import (
     has_path,
     keys_shopify_does_not_send,

@@ -10,7 +10,7 @@ import httpx
 import jwt
 import pytest
 
-from app.devstore import ShopifyEmulator
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.emulator_fixture import live_app_server
 

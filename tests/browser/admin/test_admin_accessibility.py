@@ -21,9 +21,9 @@ from werkzeug.routing import AnyConverter
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Referral, Review, Shop
+from devstore import ShopifyEmulator
 from tests.accessibility import serious_violations
 from tests.browser.admin.test_admin_browser import OUTPUT, SHOP, chromium  # noqa: F401 - fixture
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, _migrated_database, app_config, wipe

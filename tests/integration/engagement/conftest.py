@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.db import Database
-from app.devstore.payloads import consent_payload, customer_payload
 from app.loyalty import events
 from app.loyalty.daily import run_daily_round
 from app.loyalty.program import save_settings
 from app.loyalty.rewards import seed_default_rewards
 from app.messaging.dispatch import dispatcher_for, send_due
 from app.models import Member, Message, Shop
+from devstore.payloads import consent_payload, customer_payload
 from tests.conftest import app_config
 from tests.factories import make_shop
 from tests.order_payloads import iso, line, paid_order, refund

@@ -22,12 +22,12 @@ from rq.registry import ScheduledJobRegistry
 
 from app import create_app
 from app.db import utcnow
-from app.devstore.payloads import consent_payload, customer_payload
 from app.engagement.wakeups import wakeup_job_id
 from app.jobs import run_due_messages
 from app.loyalty import events
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Message, Shop
+from devstore.payloads import consent_payload, customer_payload
 from tests.conftest import TEST_API_SECRET, app_config
 from tests.factories import make_shop
 from tests.faults.processes import kill_group

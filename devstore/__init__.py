@@ -10,9 +10,9 @@ It speaks only Shopify's protocols (OAuth, token exchange and refresh, Admin Gra
 throttling, app proxy, session tokens, signed webhooks) and imports nothing of the app.
 """
 
-from app.devstore.emulator import DEFAULT_SCOPES, DeliveryResult, ShopifyEmulator
-from app.devstore.server import BackgroundServer
-from app.devstore.state import (
+from devstore.emulator import DEFAULT_SCOPES, DeliveryResult, ShopifyEmulator
+from devstore.server import BackgroundServer
+from devstore.state import (
     ApiCall,
     Customer,
     Discount,

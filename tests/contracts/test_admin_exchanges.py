@@ -47,7 +47,7 @@ from tests.contracts.admin_schema import (
     requirement,
     variable_errors,
 )
-from tests.emulator_fixture import DEFAULT_APP_URL
+from tests.support.emulator_fixture import DEFAULT_APP_URL
 
 SHOP = "contracts-demo.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954

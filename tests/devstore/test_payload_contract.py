@@ -25,8 +25,8 @@ from tests.devstore.shopify_contract import (
     keys_shopify_does_not_send,
     reference_shape,
 )
-from tests.order_payloads import cancelled_order, line, paid_order, refund
-from tests.webhook_signing import fixture_payload
+from tests.support.order_payloads import cancelled_order, line, paid_order, refund
+from tests.support.webhook_signing import fixture_payload
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP = "contract.myshopify.com"

@@ -24,7 +24,7 @@ from app.models import Member, Message, Shop, WebhookEvent
 from app.models.review import Review
 from devstore.demo import CUSTOMERS, DEMO_SHOP, seed_demo_shop, start_demo
 from tests.e2e.conftest import eventually
-from tests.smtp_fixture import body_text, smtp_server  # noqa: F401 (fixture)
+from tests.support.smtp_fixture import body_text, smtp_server  # noqa: F401 (fixture)
 
 NEW_YORK = ZoneInfo("America/New_York")
 ADA, GRACE, ALAN = CUSTOMERS

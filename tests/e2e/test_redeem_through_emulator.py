@@ -22,8 +22,8 @@ from app.shopify.discounts import ShopifyDiscountIssuer, discount_issuer_for
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from devstore import ShopifyEmulator
 from tests.conftest import app_config
-from tests.discount_issuer import SimulatedCrash
-from tests.factories import make_member
+from tests.support.discount_issuer import SimulatedCrash
+from tests.support.factories import make_member
 
 SHOP = "redeem-demo.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954

@@ -18,7 +18,7 @@ from tests.e2e.conftest import SHOP, RunningApp, eventually
 from tests.e2e.test_platform import _install_by_code_grant, _shop_row
 from tests.e2e.test_proxy_path import _install
 from tests.extensions.widget.dom import Element, parse
-from tests.shopify_fakes import admin_token
+from tests.support.shopify_fakes import admin_token
 
 CLUB = {"launcher_label": "Club points", "panel_title": "The Club",
         "guest_intro": "Join the club.", "position": "left",

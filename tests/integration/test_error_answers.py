@@ -17,8 +17,8 @@ from flask import Blueprint, Flask
 from app import create_app
 from app.db import Database
 from tests.conftest import app_config
-from tests.factories import make_shop
-from tests.shopify_fakes import admin_token, extension_token, signed_proxy_query
+from tests.support.factories import make_shop
+from tests.support.shopify_fakes import admin_token, extension_token, signed_proxy_query
 
 SHOP = "errors-shop.myshopify.com"
 PREFIXES = ("/api/checkout", "/proxy", "/webhooks", "/e", "/auth", "/health", "/admin")

@@ -16,7 +16,7 @@ from app.shopify.webhooks import WebhookDelivery
 from bench.statements import counting
 from devstore.payloads import order_payload
 from tests.conftest import app_config
-from tests.factories import make_shop
+from tests.support.factories import make_shop
 
 SHOP = "budget.myshopify.com"
 # Measured 2026-11-27: 17 and 17 (they were 33 and 29 before RETURNING, one upsert per row

@@ -24,12 +24,12 @@ from app.db import Database, utcnow
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Referral, Review, Shop
 from devstore import ShopifyEmulator
-from tests.accessibility import serious_violations
 from tests.browser.admin.test_admin_browser import OUTPUT, SHOP, chromium  # noqa: F401 - fixture
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, _migrated_database, app_config, wipe
-from tests.emulator_fixture import DEFAULT_APP_URL, live_app_server
 from tests.integration.admin.conftest import install_shop
 from tests.integration.admin.dashboard_seed import seed_busy_shop
+from tests.support.accessibility import serious_violations
+from tests.support.emulator_fixture import DEFAULT_APP_URL, live_app_server
 
 pytestmark = pytest.mark.browser
 

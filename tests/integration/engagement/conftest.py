@@ -27,9 +27,9 @@ from app.messaging.dispatch import dispatcher_for, send_due
 from app.models import Member, Message, Shop
 from devstore.payloads import consent_payload, customer_payload
 from tests.conftest import app_config
-from tests.factories import make_shop
-from tests.order_payloads import iso, line, paid_order, refund
-from tests.smtp_fixture import SmtpTestServer, smtp_server  # noqa: F401 (fixture)
+from tests.support.factories import make_shop
+from tests.support.order_payloads import iso, line, paid_order, refund
+from tests.support.smtp_fixture import SmtpTestServer, smtp_server  # noqa: F401 (fixture)
 
 NEW_YORK = "America/New_York"
 # Monday 2 November 2026, 10:00 in New York (EST, UTC-5): outside the default quiet hours.

@@ -29,10 +29,10 @@ from app.loyalty.rewards import seed_default_rewards
 from app.models import Message, Shop
 from devstore.payloads import consent_payload, customer_payload
 from tests.conftest import TEST_API_SECRET, app_config
-from tests.factories import make_shop
 from tests.faults.processes import kill_group
 from tests.integration.engagement.conftest import T0, days
-from tests.order_payloads import line, paid_order
+from tests.support.factories import make_shop
+from tests.support.order_payloads import line, paid_order
 
 REPO = Path(__file__).resolve().parents[3]
 ADA, ADA_EMAIL = 9001, "ada@example.com"

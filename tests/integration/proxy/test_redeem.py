@@ -26,7 +26,7 @@ from app.models import Member, Redemption, Reward, Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_SECRET, app_config
-from tests.factories import make_member, make_shop
+from tests.support.factories import make_member, make_shop
 
 SHOP = "redeem-widget.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954

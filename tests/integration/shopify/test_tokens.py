@@ -21,7 +21,7 @@ from app.shopify.tokens import (
 )
 from app.shopify.verify import verify_admin_session_token
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, app_config
-from tests.shopify_fakes import SHOP, FakeShopify, admin_token
+from tests.support.shopify_fakes import SHOP, FakeShopify, admin_token
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)
 

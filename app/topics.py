@@ -10,11 +10,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.loyalty import events
+from app.loyalty import events, privacy
 from app.loyalty.orders import parse_shopify_time
 from app.models import Shop, WebhookEvent
 from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.shopify import compliance
 from app.shopify.shops import record_shop_update
 
 EXPORT_DIR = Path("instance") / "exports"
@@ -84,8 +83,8 @@ def _marketing_consent(session: Session, event: WebhookEvent, shop: Shop | None,
 
 def _uninstalled(session: Session, event: WebhookEvent, shop: Shop | None,
                  payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
-    changed = compliance.mark_uninstalled(session, event.shop_domain, now,
-                                          occurred_at=parse_shopify_time(event.triggered_at))
+    changed = privacy.mark_uninstalled(session, event.shop_domain, now,
+                                       occurred_at=parse_shopify_time(event.triggered_at))
     return "uninstalled" if changed else "already uninstalled"
 
 
@@ -96,18 +95,18 @@ def _shop_updated(session: Session, event: WebhookEvent, shop: Shop | None,
 
 def _data_request(session: Session, event: WebhookEvent, shop: Shop | None,
                   payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
-    path = compliance.export_customer_data(session, event.shop_domain, payload, now, EXPORT_DIR)
+    path = privacy.export_customer_data(session, event.shop_domain, payload, now, EXPORT_DIR)
     return f"exported to {path}"
 
 
 def _customer_redact(session: Session, event: WebhookEvent, shop: Shop | None,
                      payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
-    return compliance.redact_customer(session, event.shop_domain, payload, now).code
+    return privacy.redact_customer(session, event.shop_domain, payload, now).code
 
 
 def _shop_redact(session: Session, event: WebhookEvent, shop: Shop | None,
                  payload: dict[str, Any], now: datetime, followups: FollowUps) -> str | None:
-    return compliance.redact_shop(session, event.shop_domain, now).code
+    return privacy.redact_shop(session, event.shop_domain, now).code
 
 
 HANDLERS: dict[str, TopicHandler] = {

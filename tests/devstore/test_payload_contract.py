@@ -148,7 +148,7 @@ def test_the_checker_catches_a_key_shopify_dropped_from_customers():
 
 # The keys the app reads, per topic: app/loyalty/orders.py (parse_order, order_amounts,
 # parse_refund), app/engagement/schedule.py (products, fulfilment), app/loyalty/events.py,
-# app/loyalty/consent.py and app/shopify/compliance.py.
+# app/loyalty/consent.py and app/loyalty/privacy.py.
 ORDER_READS = [
     "id", "admin_graphql_api_id", "name", "email", "contact_email", "currency", "test",
     "browser_ip", "landing_site", "financial_status", "cancelled_at", "updated_at",

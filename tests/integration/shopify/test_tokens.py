@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.config import Settings, load_settings
 from app.db import Database
+from app.loyalty.privacy import mark_uninstalled
 from app.models import Shop
-from app.shopify.compliance import mark_uninstalled
 from app.shopify.tokens import (
     TokenUnavailable,
     access_token_for,

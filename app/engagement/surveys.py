@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.db import dialect_insert
 from app.engagement.flows import DETRACTOR_ALERT, detractor_alert_key
 from app.engagement.schedule import schedule_message
+from app.errors import DomainError
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_nps
 from app.loyalty.program import current_settings
@@ -32,7 +33,7 @@ COMMENT_GRACE = timedelta(minutes=15)
 SWEEP_LOOKBACK = timedelta(days=30)
 
 
-class InvalidAnswer(ValueError):
+class InvalidAnswer(DomainError, ValueError):
     """An answer that cannot be stored; `code` is stable (invalid_score, not_your_order, …)."""
 
     def __init__(self, code: str, message: str) -> None:

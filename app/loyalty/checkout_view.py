@@ -34,6 +34,7 @@ from app.engagement.surveys import (
     nps_bonus,
     store_answer,
 )
+from app.errors import DomainError
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_nps
 from app.loyalty.earning import AWAITING_PAYMENT, earn_entry, preview_order_points
@@ -66,15 +67,21 @@ class OrderNotRecorded(Exception):
         self.previewable = previewable
 
 
-class OrderNotFound(Exception):
+class OrderNotFound(DomainError):
     """No such order for this shopper (unknown, not paid yet, or another customer's)."""
 
+    code, status = "order_not_found", 404
+    public_message = "no such order"
 
-class NotLoggedIn(Exception):
+
+class NotLoggedIn(DomainError):
     """The session token names no customer, and the action needs one."""
 
+    code, status = "not_logged_in", 401
+    public_message = "sign in to answer for this order"
 
-class InvalidNps(ValueError):
+
+class InvalidNps(DomainError, ValueError):
     """An NPS answer that cannot be stored; `code` is stable (invalid_score, invalid_comment)."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app.errors import FieldErrors
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.settings_labels import field_label
 from app.models import SettingsVersion
@@ -110,12 +111,10 @@ _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 WIDGET_TEXT_LIMITS = {"launcher_label": 40, "panel_title": 60, "guest_intro": 300}
 
 
-class SettingsError(ValueError):
+class SettingsError(FieldErrors, ValueError):
     """Settings that cannot be saved; `errors` maps a dotted field to a message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+    code = "invalid_settings"
 
 
 @dataclass(frozen=True)

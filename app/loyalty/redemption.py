@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.errors import DomainError
 from app.loyalty.codes import unused_discount_code
 from app.loyalty.ledger import InsufficientPoints, debit_available, post
 from app.loyalty.program import current_settings
@@ -62,16 +63,28 @@ _REQUEST_KEY = re.compile(r"^[A-Za-z0-9._:-]+$")
 _NOTE_SEPARATOR = " · "
 
 
-class RewardUnavailable(Exception):
+class RewardUnavailable(DomainError):
     """The reward does not exist in this shop, is switched off, or needs a higher tier."""
+
+    code, status = "reward_unavailable", 409
+    public_message = "this reward is not available to you"
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"reward unavailable: {reason}")
         self.reason = reason
 
 
-class NotAMember(Exception):
+class NotAMember(DomainError):
     """No member of this shop with a customer account to restrict the discount to."""
+
+    code, status = "reward_unavailable", 409
+    public_message = "this reward is not available to you"
+
+
+class InvalidRequestKey(DomainError, ValueError):
+    """A client's request key that is not 1-100 characters of letters, digits, . _ : -."""
+
+    code = "invalid_request_key"
 
 
 class CannotVoid(Exception):
@@ -311,7 +324,7 @@ def redeem(db: Database, shop_id: int, member_id: int, reward_id: int,
     """
     if request_key is not None and (len(request_key) > MAX_REQUEST_KEY
                                     or not _REQUEST_KEY.match(request_key)):
-        raise ValueError("a request key is 1-100 characters of letters, digits, . _ : -")
+        raise InvalidRequestKey("a request key is 1-100 characters of letters, digits, . _ : -")
     for attempt in range(RESERVE_ATTEMPTS):
         try:
             redemption, req = _reserve(db, shop_id, member_id, reward_id, now, request_key)

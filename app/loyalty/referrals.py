@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
+from app.errors import DomainError
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
@@ -40,8 +41,10 @@ RECENT_IP_WINDOW = timedelta(days=90)
 _GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 
 
-class ReferralDecisionError(Exception):
+class ReferralDecisionError(DomainError):
     """The referral is not in a state the merchant's decision applies to."""
+
+    code, status = "not_decidable", 409
 
 
 @dataclass(frozen=True)

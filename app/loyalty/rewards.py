@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app.errors import FieldErrors
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.program import ProgramSettings
 from app.models import REWARD_KINDS, Member, Reward, Shop
@@ -54,12 +55,10 @@ DEFAULT_CATALOG: tuple[RewardTemplate, ...] = (
 )
 
 
-class RewardError(ValueError):
+class RewardError(FieldErrors, ValueError):
     """A reward that cannot be saved; `errors` maps a field to a message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+    code = "invalid_reward"
 
 
 def number_label(value: Decimal) -> str:

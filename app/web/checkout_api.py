@@ -23,9 +23,6 @@ from sqlalchemy import select
 
 from app.inputs import parse_id
 from app.loyalty.checkout_view import (
-    InvalidNps,
-    NotLoggedIn,
-    OrderNotFound,
     OrderNotRecorded,
     facts_for_preview,
     order_view,
@@ -204,8 +201,6 @@ def order_loyalty(order_id: str) -> Any:
             return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
         try:
             return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now))
-        except OrderNotFound:
-            return _not_found()
         except OrderNotRecorded as waiting:
             if not waiting.previewable or check.customer_id is None:
                 # A guest proves no tie to any order: Shopify is never asked on their behalf.
@@ -233,11 +228,8 @@ def order_loyalty(order_id: str) -> Any:
         shop = _installed_shop(session, check.shop)
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
-        try:
-            return jsonify(order_view(session, shop, shopify_order_id, customer_id, now,
-                                      shopify_order=fetched))
-        except OrderNotFound:
-            return _not_found()
+        return jsonify(order_view(session, shop, shopify_order_id, customer_id, now,
+                                  shopify_order=fetched))
 
 
 @bp.route("/nps", methods=["POST", "OPTIONS"])
@@ -258,16 +250,9 @@ def answer_nps() -> Any:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         if not shop.is_live:
             return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
-        try:
-            receipt = record_nps(session, shop, shopify_order_id, check.customer_id,
-                                 body.get("score"), body.get("comment"), _now(),
-                                 surface=request.args.get("surface", "checkout"))
-        except NotLoggedIn:
-            return error("not_logged_in", "sign in to answer for this order", 401)
-        except InvalidNps as exc:
-            return error(exc.code, str(exc), 400)
-        except OrderNotFound:
-            return error("order_not_found", "no such order", 404)
+        receipt = record_nps(session, shop, shopify_order_id, check.customer_id,
+                             body.get("score"), body.get("comment"), _now(),
+                             surface=request.args.get("surface", "checkout"))
         if receipt.detractor:
             log.info("detractor answer", extra={"shop": shop.domain, "code": "nps_detractor"})
         return jsonify({"ok": True, "bonus_points": receipt.bonus_points})

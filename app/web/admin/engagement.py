@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from app.engagement.flows import FLOWS
@@ -22,7 +21,6 @@ from app.web.admin.dashboard import PRESETS, _money, _percent, chosen_period
 from app.web.admin.embedded import database, fetch_only, now, render_page
 from app.web.admin.settings import FLOW_LABELS
 from app.web.auth import require_admin_session
-from app.web.responses import error
 
 bp = Blueprint("admin_engagement", __name__)
 
@@ -114,15 +112,12 @@ def _reason_label(code: str) -> str:
 
 def _moderate(review_id: int, approve: bool) -> Any:
     """Approve or reject one of this shop's reviews; another shop's id is a 404."""
-    try:
-        with database().transaction() as session:
-            if approve:
-                review = approve_review(session, g.shop.id, review_id, now())
-            else:
-                review = reject_review(session, g.shop.id, review_id)
-            status = review.status
-    except NoResultFound:
-        return error("not_found", "no such review in this shop", 404)
+    with database().transaction() as session:
+        if approve:
+            review = approve_review(session, g.shop.id, review_id, now())
+        else:
+            review = reject_review(session, g.shop.id, review_id)
+        status = review.status
     message = "Review approved: shoppers see it now." if status == APPROVED else "Review rejected."
     return jsonify({"id": review_id, "status": status, "message": message})
 

@@ -7,17 +7,17 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 from sqlalchemy import select
 
+from app.db import get_for_shop
+from app.errors import NotFound
 from app.loyalty.referrals import (
     FLAGGED,
     PENDING,
-    ReferralDecisionError,
     approve_referral,
     reject_referral,
 )
 from app.models import Member, Referral
 from app.web.admin.embedded import actor, database, fetch_only, now, render_page
 from app.web.auth import require_admin_session
-from app.web.responses import error
 
 bp = Blueprint("admin_referrals", __name__)
 
@@ -43,17 +43,13 @@ def referrals_page():  # noqa: ANN201 - Flask view
 def _decide(referral_id: int, approve: bool) -> Any:
     """Approve or reject one of this shop's referrals; another shop's id is a 404."""
     with database().transaction() as session:
-        referral = session.execute(select(Referral).where(
-            Referral.shop_id == g.shop.id, Referral.id == referral_id)).scalar_one_or_none()
+        referral = get_for_shop(session, Referral, g.shop.id, referral_id)
         if referral is None:
-            return error("not_found", "no such referral in this shop", 404)
-        try:
-            if approve:
-                referral = approve_referral(session, referral, actor=actor(), now=now())
-            else:
-                referral = reject_referral(session, referral, actor=actor(), now=now())
-        except ReferralDecisionError as exc:
-            return error("not_decidable", str(exc), 409)
+            raise NotFound("no such referral in this shop")
+        if approve:
+            referral = approve_referral(session, referral, actor=actor(), now=now())
+        else:
+            referral = reject_referral(session, referral, actor=actor(), now=now())
         status = referral.status
     message = ("Approved: the referrer is paid once the friend's return window has passed."
                if approve else "Rejected: nothing will be paid for this referral.")

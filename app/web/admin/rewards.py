@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import get_for_shop
+from app.errors import NotFound
 from app.loyalty.program import current_settings, save_settings
 from app.loyalty.rewards import (
     RewardError,
@@ -26,7 +27,6 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -88,15 +88,12 @@ def add_reward():  # noqa: ANN201 - Flask view
     if body is None:
         return not_json()
     fields = _reward_fields(body)
-    try:
-        with database().transaction() as session:
-            shop = session.get(Shop, g.shop.id)
-            reward = create_reward(session, shop, current_settings(session, shop.id),
-                                   now=now(), **fields)
-            _record(session, f"added “{reward.title}” for {reward.cost:,} points")
-            reward_id = reward.id
-    except RewardError as exc:
-        return field_errors("invalid_reward", "Some fields need attention.", exc.errors)
+    with database().transaction() as session:
+        shop = session.get(Shop, g.shop.id)
+        reward = create_reward(session, shop, current_settings(session, shop.id),
+                               now=now(), **fields)
+        _record(session, f"added “{reward.title}” for {reward.cost:,} points")
+        reward_id = reward.id
     return jsonify({"id": reward_id, "message": "Reward added."}), 201
 
 
@@ -109,11 +106,9 @@ def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
     if body is None:
         return not_json()
     with database().transaction() as session:
-        reward = session.execute(select(Reward).where(
-            Reward.id == reward_id, Reward.shop_id == g.shop.id).with_for_update()
-        ).scalar_one_or_none()
+        reward = get_for_shop(session, Reward, g.shop.id, reward_id, for_update=True)
         if reward is None:
-            return error("not_found", "no such reward in this shop", 404)
+            raise NotFound("no such reward in this shop")
         if set(body) == {"active"}:
             reward.active = coerce(BOOL, body["active"])
             _record(session, f"“{reward.title}” switched {'on' if reward.active else 'off'}")
@@ -125,7 +120,7 @@ def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
                                  fields["min_subtotal"], fields["tier_required"],
                                  current_settings(session, g.shop.id), title=fields["title"])
         if errors:
-            return field_errors("invalid_reward", "Some fields need attention.", errors)
+            raise RewardError(errors)
         before = f"“{reward.title}” {reward.cost:,} points"
         shop = session.get(Shop, g.shop.id)
         reward.kind, reward.cost = fields["kind"], fields["cost"]

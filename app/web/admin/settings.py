@@ -15,7 +15,6 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -76,20 +75,17 @@ def save_section(key: str):  # noqa: ANN201 - Flask view
         return not_json()
     changes, form_errors = section_changes(section, submitted)
     if form_errors:
-        return field_errors("invalid_settings", "Some fields need attention.", form_errors)
+        raise SettingsError(form_errors)
     moment = now()
-    try:
-        with database().transaction() as session:
-            saved = save_settings(session, g.shop.id, changes, changed_by=actor(), now=moment)
-            if key == "tiers":
-                # New tiers apply to every member from now on; past earning is never redone.
-                reevaluate_shop_tiers(session, session.get(Shop, g.shop.id), saved, moment)
-            mark_step(session, g.shop.id, "defaults_reviewed")
-            row = session.execute(select(SettingsVersion).where(
-                SettingsVersion.shop_id == g.shop.id,
-                SettingsVersion.version == saved.version)).scalar_one()
-    except SettingsError as exc:
-        return field_errors("invalid_settings", "Some fields need attention.", exc.errors)
+    with database().transaction() as session:
+        saved = save_settings(session, g.shop.id, changes, changed_by=actor(), now=moment)
+        if key == "tiers":
+            # New tiers apply to every member from now on; past earning is never redone.
+            reevaluate_shop_tiers(session, session.get(Shop, g.shop.id), saved, moment)
+        mark_step(session, g.shop.id, "defaults_reviewed")
+        row = session.execute(select(SettingsVersion).where(
+            SettingsVersion.shop_id == g.shop.id,
+            SettingsVersion.version == saved.version)).scalar_one()
     message = f"Saved as version {saved.version}. It applies to orders and events from now on."
     if key == "widget":
         # Committed: the storefront reads these from an app-data metafield the job writes.

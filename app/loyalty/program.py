@@ -21,6 +21,11 @@ from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.settings_labels import field_label
 from app.models import SettingsVersion
 
+# Each engagement flow's switch and tunables by flow name. The rules know no flow: app/engagement/
+# registers its flows here (app/engagement/flows.register), so the program's defaults, their
+# validation and the settings page follow the flow registry.
+FLOW_DEFAULTS: dict[str, dict[str, Any]] = {}
+
 DEFAULT_SETTINGS: dict[str, Any] = {
     "earning": {
         "points_per_unit": "5",
@@ -72,19 +77,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "quiet_hours_end": 8,
         # Currency spent on engagement rewards per day, at most (points x point value).
         "daily_reward_budget": "50.00",
-        # Each post-purchase flow switched on or off and tuned per shop (app/engagement/).
-        "flows": {
-            "welcome": {"enabled": True},
-            "points_unlocked": {"enabled": True},
-            "review_request": {"enabled": True},
-            "nps_request": {"enabled": True},
-            "expiry_warning": {"enabled": True, "days_before": 30},
-            "tier_upgraded": {"enabled": True},
-            "tier_at_risk": {"enabled": True, "days_before": 30},
-            "birthday": {"enabled": True},
-            "replenishment": {"enabled": True},
-            "win_back": {"enabled": True, "bonus_points": 200},
-        },
+        # Each post-purchase flow switched on or off and tuned per shop: the defaults of the
+        # flows app/engagement/ registers (FLOW_DEFAULTS).
+        "flows": FLOW_DEFAULTS,
         # Transactional notices (points unlocked, tier upgraded) go to every member unless the
         # shop asks for marketing consent for them too; promotional flows always need it.
         "transactional_needs_consent": False,

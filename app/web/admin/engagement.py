@@ -19,7 +19,6 @@ from app.loyalty.program import current_settings
 from app.models import Member, Order
 from app.web.admin.dashboard import PRESETS, _money, _percent, chosen_period
 from app.web.admin.embedded import database, fetch_only, now, render_page
-from app.web.admin.settings import FLOW_LABELS
 from app.web.auth import require_admin_session
 
 bp = Blueprint("admin_engagement", __name__)
@@ -45,10 +44,10 @@ def flow_rows(stats: list[FlowStats], waiting: dict[str, int]) -> list[FlowRow]:
     each with its messages still waiting to be sent."""
     by_kind = {s.kind: s for s in stats}
     rows = []
-    for kind in FLOWS:
+    for kind, declared in FLOWS.items():
         flow = by_kind.get(kind, FlowStats(kind))
         reasons = sorted(flow.reasons.items(), key=lambda item: (-item[1], item[0]))
-        rows.append(FlowRow(kind, FLOW_LABELS.get(kind, kind), flow, waiting.get(kind, 0),
+        rows.append(FlowRow(kind, declared.label, flow, waiting.get(kind, 0),
                             flow.suppressed + flow.cancelled + flow.failed,
                             reasons[:TOP_REASONS]))
     return rows

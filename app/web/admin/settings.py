@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 from sqlalchemy import func, select
 
+from app.engagement.flows import FLOWS
 from app.loyalty.program import SettingsError, current_settings, save_settings
-from app.loyalty.settings_labels import FLOW_LABELS, readable_change
+from app.loyalty.settings_labels import readable_change
 from app.loyalty.staff import shown_actor, staff_names
 from app.loyalty.tiers import reevaluate_shop_tiers
 from app.models import SettingsVersion, Shop
@@ -45,7 +46,8 @@ def _section_page(key: str):  # noqa: ANN202 - Flask response
         program = current_settings(session, g.shop.id)
     return render_page(f"admin/settings/{key}.html", title="Program settings",
                        nav="settings", tabs=TABS, tab=key, section=SECTIONS[key],
-                       data=program.data, version=program.version, flow_labels=FLOW_LABELS)
+                       data=program.data, version=program.version,
+                       flow_labels={name: flow.label for name, flow in FLOWS.items()})
 
 
 @bp.get("/admin/settings")

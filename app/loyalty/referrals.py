@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from app.db import insert_once
 from app.errors import DomainError
+from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
-from app.loyalty.rewards import money_label, number_label
 from app.models import LedgerEntry, Member, Order, Referral, Shop
 
 PENDING, FLAGGED, REWARDED, REJECTED = "pending", "flagged", "rewarded", "rejected"

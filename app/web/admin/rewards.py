@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.db import get_for_shop
 from app.errors import NotFound
 from app.loyalty.program import current_settings, save_settings
+from app.loyalty.reward_kinds import KINDS
 from app.loyalty.rewards import (
     RewardError,
     create_reward,
@@ -22,7 +23,7 @@ from app.loyalty.rewards import (
     shop_rewards,
     validate_reward,
 )
-from app.models import REWARD_KINDS, Reward, Shop
+from app.models import Reward, Shop
 from app.web.admin.embedded import (
     actor,
     database,
@@ -39,10 +40,6 @@ from app.web.auth import require_admin_session
 from app.web.responses import error
 
 bp = Blueprint("admin_rewards", __name__)
-
-KIND_NAMES = {"amount_off": "Amount off", "percent_off": "Percent off",
-              "free_shipping": "Free shipping", "store_credit": "Store credit"}
-
 
 def _optional(raw: Any) -> str | None:
     """A form value, None when left empty."""
@@ -75,8 +72,9 @@ def catalog_page():  # noqa: ANN201 - Flask view
         program = current_settings(session, g.shop.id)
         rewards = shop_rewards(session, g.shop.id, active_only=False)
     return render_page("admin/settings/rewards.html", title="Program settings", nav="settings",
-                       tabs=TABS, tab="rewards", rewards=rewards, kinds=REWARD_KINDS,
-                       kind_names=KIND_NAMES, tiers=[t.name for t in program.tiers])
+                       tabs=TABS, tab="rewards", rewards=rewards,
+                       kinds={name: kind.label for name, kind in KINDS.items()},
+                       tiers=[t.name for t in program.tiers])
 
 
 @bp.post("/admin/settings/rewards")
@@ -124,7 +122,7 @@ def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
         before = f"“{reward.title}” {reward.cost:,} points"
         shop = session.get(Shop, g.shop.id)
         reward.kind, reward.cost = fields["kind"], fields["cost"]
-        reward.value = Decimal(0) if reward.kind == "free_shipping" else Decimal(fields["value"])
+        reward.value = KINDS[reward.kind].stored_value(fields["value"])
         reward.title = fields["title"] or reward_title(reward.kind, reward.value, shop.currency)
         reward.min_subtotal = (Decimal(fields["min_subtotal"])
                                if fields["min_subtotal"] is not None else None)

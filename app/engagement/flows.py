@@ -44,6 +44,10 @@ class Flow:
         """Sort order among due messages: transactional notices go first."""
         return 1 if self.promotional else 0
 
+    def key(self, *references: object) -> str:
+        """The natural key of one message of this flow: `win_back:{member}:{order}`."""
+        return ":".join((self.name, *map(str, references)))
+
     @property
     def templates(self) -> tuple[str, str]:
         """The email templates of the flow, HTML and plain text."""

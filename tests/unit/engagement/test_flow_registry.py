@@ -14,9 +14,12 @@ import pytest
 from app.engagement.flows import (
     DETRACTOR_ALERT,
     FLOWS,
+    key_parts,
     message_kinds,
+    review_request_key,
     subject_of,
     transactional_kinds,
+    win_back_key,
 )
 from app.engagement.stats import FlowStats
 from app.loyalty.program import DEFAULT_SETTINGS, validate
@@ -44,6 +47,7 @@ def test_a_flow_declares_everything_it_needs(name: str) -> None:
     assert timedelta(0) < flow.max_delay <= timedelta(days=30)
     assert isinstance(flow.defaults.get("enabled"), bool)
     assert all(isinstance(v, int) for k, v in flow.defaults.items() if k != "enabled")
+    assert key_parts(flow.key(7, 42)) == ["7", "42"]
     for template in flow.templates:
         assert (EMAIL_TEMPLATES / template).is_file(), f"{name} has no {template}"
 
@@ -88,3 +92,8 @@ def test_the_sender_takes_the_subject_from_the_flow() -> None:
 def test_notices_go_first_and_promotions_need_consent() -> None:
     assert set(transactional_kinds()) == {n for n, f in FLOWS.items() if not f.promotional}
     assert all(FLOWS[n].priority == 0 for n in transactional_kinds())
+
+
+def test_a_flows_key_is_the_format_of_its_key_function() -> None:
+    assert FLOWS["win_back"].key(7, 42) == win_back_key(7, 42)
+    assert FLOWS["review_request"].key(1042) == review_request_key(1042)

@@ -118,6 +118,16 @@ def _shop_review(session: Session, shop_id: int, review_id: int) -> Review:
     return review
 
 
+def reviewer_names(session: Session, member_ids: set[int]) -> dict[int, str]:
+    """Member id → 'Ada Lovelace' (or their email when they gave no name)."""
+    if not member_ids:
+        return {}
+    return {member_id: " ".join(filter(None, (first, last))) or email or "Customer"
+            for member_id, first, last, email in session.execute(
+                select(Member.id, Member.first_name, Member.last_name, Member.email)
+                .where(Member.id.in_(member_ids)))}
+
+
 def approve_review(session: Session, shop_id: int, review_id: int, now: datetime) -> Review:
     """Publish a review (scoped by shop: another shop's id is not found)."""
     review = _shop_review(session, shop_id, review_id)

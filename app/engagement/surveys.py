@@ -158,6 +158,16 @@ def raise_missed_detractor_alerts(session: Session, shop_id: int,
     return raised
 
 
+def order_names(session: Session, shop_id: int, shopify_order_ids: list[int]) -> dict[int, str]:
+    """Shopify order id → the order's name (#1042), for the orders this shop knows."""
+    if not shopify_order_ids:
+        return {}
+    return {order_id: name for order_id, name in session.execute(
+        select(Order.shopify_order_id, Order.name).where(
+            Order.shop_id == shop_id, Order.shopify_order_id.in_(shopify_order_ids)))
+        if name}
+
+
 def detractor_alerts(session: Session, shop_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
     """Recent detractor answers with their alert's state, newest first (for the admin)."""
     rows = session.execute(

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import FieldErrors
@@ -374,6 +374,27 @@ def _shown(value: Any) -> str:
 # Built once: every event and every storefront read asks for it.
 _NEWEST_SETTINGS = (select(SettingsVersion).where(SettingsVersion.shop_id == bindparam("shop_id"))
                     .order_by(SettingsVersion.version.desc()).limit(1))
+
+
+def settings_version(session: Session, shop_id: int, version: int) -> SettingsVersion:
+    """One saved version of the shop's settings."""
+    return session.execute(select(SettingsVersion).where(
+        SettingsVersion.shop_id == shop_id, SettingsVersion.version == version)).scalar_one()
+
+
+def settings_history(session: Session, shop_id: int, *, limit: int) -> list[SettingsVersion]:
+    """The shop's latest saved versions, newest first."""
+    return list(session.execute(
+        select(SettingsVersion).where(SettingsVersion.shop_id == shop_id)
+        .order_by(SettingsVersion.version.desc()).limit(limit)).scalars())
+
+
+def settings_changers(session: Session, shop_id: int) -> list[str]:
+    """Everyone who ever saved the shop's settings, in the order they first did."""
+    return list(session.execute(
+        select(SettingsVersion.changed_by).where(SettingsVersion.shop_id == shop_id)
+        .group_by(SettingsVersion.changed_by)
+        .order_by(func.min(SettingsVersion.version))).scalars())
 
 
 def current_settings(session: Session, shop_id: int) -> ProgramSettings:

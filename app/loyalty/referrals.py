@@ -300,6 +300,16 @@ def _lock(session: Session, referral: Referral) -> Referral:
                            .execution_options(populate_existing=True)).scalar_one()
 
 
+def referrals_to_decide(session: Session, shop_id: int, *, limit: int = 100) -> list[Any]:
+    """Flagged referrals and those waiting out the return window, with the referrer's first
+    name and email: (referral, first_name, email) rows, flagged first, newest first."""
+    return list(session.execute(
+        select(Referral, Member.first_name, Member.email)
+        .join(Member, Member.id == Referral.referrer_id)
+        .where(Referral.shop_id == shop_id, Referral.status.in_([FLAGGED, PENDING]))
+        .order_by(Referral.status, Referral.created_at.desc()).limit(limit)).all())
+
+
 def approve_referral(session: Session, referral: Referral, *, actor: str,
                      now: datetime) -> Referral:
     """The merchant accepts a flagged referral: it is paid when its return window has passed."""

@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from shopify_app import RequestInput
-from sqlalchemy import select
 
 from app.inputs import parse_id
 from app.loyalty.checkout_view import (
@@ -30,6 +29,7 @@ from app.loyalty.checkout_view import (
 )
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.orders import OrderFacts, parse_shopify_time
+from app.loyalty.shops import installed_shop
 from app.models import Shop
 from app.shopify.graphql import AdminClient, OrderDetails, ShopifyError, ShopifyUnavailable
 from app.shopify.tokens import TokenUnavailable, access_token_for
@@ -104,8 +104,7 @@ def _verify() -> Verification | tuple[Response, int] | Response:
 
 def _installed_shop(session: Any, domain: str) -> Shop | None:
     """The shop the token's `dest` names, if it still has the app installed."""
-    shop = session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
-    return shop if shop is not None and shop.is_installed else None
+    return installed_shop(session, domain)
 
 
 def _customer_number(gid: str | None) -> int | None:

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import bindparam, select
 
 from app.inputs import parse_id
 from app.loyalty.bonuses import set_birthday
@@ -30,6 +29,7 @@ from app.loyalty.redemption import (
 )
 from app.loyalty.referrals import record_referral_share
 from app.loyalty.rewards import shop_rewards
+from app.loyalty.shops import installed_shop
 from app.loyalty.widget import code_contract, member_view, program_view
 from app.models import Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
@@ -70,13 +70,9 @@ def verify_signature():  # noqa: ANN201 - Flask hook
     return None
 
 
-_SHOP_BY_DOMAIN = select(Shop).where(Shop.domain == bindparam("domain"))
-
-
 def _installed_shop(session: Any) -> Shop | None:
     """The signed shop, if the app is installed there."""
-    shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
-    return shop if shop is not None and shop.is_installed else None
+    return installed_shop(session, g.shop_domain)
 
 
 def _in_transaction(load: Callable[[Any], Any], action: Callable[[Any, Any, datetime], Any]

@@ -7,16 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.engagement.flows import FLOWS
-from app.engagement.reviews import APPROVED, approve_review, pending_reviews, reject_review
+from app.engagement.reviews import (
+    APPROVED,
+    approve_review,
+    pending_reviews,
+    reject_review,
+    reviewer_names,
+)
 from app.engagement.stats import FlowStats, flow_stats, waiting_by_flow
-from app.engagement.surveys import detractor_alerts
+from app.engagement.surveys import detractor_alerts, order_names
 from app.loyalty.analytics import Period, period_ending
 from app.loyalty.program import current_settings
-from app.models import Member, Order
 from app.web.admin.dashboard import PRESETS, _money, _percent, chosen_period
 from app.web.admin.embedded import database, fetch_only, now, render_page
 from app.web.auth import require_admin_session
@@ -51,26 +54,6 @@ def flow_rows(stats: list[FlowStats], waiting: dict[str, int]) -> list[FlowRow]:
                             flow.suppressed + flow.cancelled + flow.failed,
                             reasons[:TOP_REASONS]))
     return rows
-
-
-def order_names(session: Session, shop_id: int, shopify_order_ids: list[int]) -> dict[int, str]:
-    """Shopify order id → the order's name (#1042), for the orders this shop knows."""
-    if not shopify_order_ids:
-        return {}
-    return {order_id: name for order_id, name in session.execute(
-        select(Order.shopify_order_id, Order.name).where(
-            Order.shop_id == shop_id, Order.shopify_order_id.in_(shopify_order_ids)))
-        if name}
-
-
-def reviewer_names(session: Session, member_ids: set[int]) -> dict[int, str]:
-    """Member id → 'Ada Lovelace' (or their email when they gave no name)."""
-    if not member_ids:
-        return {}
-    return {member_id: " ".join(filter(None, (first, last))) or email or "Customer"
-            for member_id, first, last, email in session.execute(
-                select(Member.id, Member.first_name, Member.last_name, Member.email)
-                .where(Member.id.in_(member_ids)))}
 
 
 def _period(timezone: str | None) -> tuple[Period, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import select
 
 from app.db import get_for_shop
 from app.errors import NotFound
@@ -13,9 +12,10 @@ from app.loyalty.referrals import (
     FLAGGED,
     PENDING,
     approve_referral,
+    referrals_to_decide,
     reject_referral,
 )
-from app.models import Member, Referral
+from app.models import Referral
 from app.web.admin.embedded import actor, database, fetch_only, now, render_page
 from app.web.auth import require_admin_session
 
@@ -29,11 +29,7 @@ SHOWN = 100
 def referrals_page():  # noqa: ANN201 - Flask view
     """Flagged referrals to approve or reject, then the ones waiting out the return window."""
     with database().sessions() as session:
-        rows = session.execute(
-            select(Referral, Member.first_name, Member.email)
-            .join(Member, Member.id == Referral.referrer_id)
-            .where(Referral.shop_id == g.shop.id, Referral.status.in_([FLAGGED, PENDING]))
-            .order_by(Referral.status, Referral.created_at.desc()).limit(SHOWN)).all()
+        rows = referrals_to_decide(session, g.shop.id, limit=SHOWN)
     flagged = [r for r in rows if r[0].status == FLAGGED]
     waiting = [r for r in rows if r[0].status == PENDING]
     return render_page("admin/referrals.html", title="Referrals", nav="referrals",

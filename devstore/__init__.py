@@ -8,6 +8,11 @@
 
 It speaks only Shopify's protocols (OAuth, token exchange and refresh, Admin GraphQL with cost
 throttling, app proxy, session tokens, signed webhooks) and imports nothing of the app.
+
+It lives outside the production package: only `make demo` (devstore/demo.py), the tests and
+the benchmarks import it. The development routes (app/web/dev_admin.py, app/web/previews.py)
+reach a running emulator through `app.extensions["devstore"]`, set by whoever started it, and
+never import this package.
 """
 
 from devstore.emulator import DEFAULT_SCOPES, DeliveryResult, ShopifyEmulator

@@ -20,12 +20,12 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from shopify_app import RequestInput
 
+from app.engagement.checkout_survey import record_nps
 from app.inputs import parse_id
 from app.loyalty.checkout_view import (
     OrderNotRecorded,
     facts_for_preview,
     order_view,
-    record_nps,
 )
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.orders import OrderFacts, parse_shopify_time

@@ -44,8 +44,8 @@ from bench.statements import counting
 
 SHOP = "bench-processing.myshopify.com"
 VARIANTS: dict[str, dict[str, Any]] = {
-    "fork per job (rq default)": {"worker_class": "bench.rq_workers.ForkingWorker"},
-    "fork, app preloaded": {"worker_class": "bench.rq_workers.ForkingWorker",
+    "fork per job (rq default)": {"worker_class": "app.pipeline.rq_worker.ForkingWorker"},
+    "fork, app preloaded": {"worker_class": "app.pipeline.rq_worker.ForkingWorker",
                             "config": "bench.rq_preload"},
     "SimpleWorker (README)": {"worker_class": "app.pipeline.rq_worker.Worker"},
 }

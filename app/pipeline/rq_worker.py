@@ -24,6 +24,7 @@ from typing import Any
 
 from rq.job import Job
 from rq.worker import SimpleWorker
+from rq.worker import Worker as ForkPerJobWorker
 
 from app.config import load_settings
 from app.pipeline.runtime import Runtime, build_runtime
@@ -91,3 +92,9 @@ class Worker(RuntimeWorker, SimpleWorker):
         os.register_at_fork(
             after_in_child=lambda: _ask_for_sigterm_when_parent_dies(worker_pid))
         return super().work(*args, **kwargs)
+
+
+class ForkingWorker(RuntimeWorker, ForkPerJobWorker):
+    """RQ's default worker (a work horse forked per job) for the app's jobs: each work horse
+    builds its runtime before its job, as nothing built in the parent (database connections)
+    may be shared with a fork. The benchmarks and fault tests compare it with Worker."""

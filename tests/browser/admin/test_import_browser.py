@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.devstore import ShopifyEmulator
 from app.models import ImportRun, Member
-from tests.accessibility import serious_violations
+from devstore import ShopifyEmulator
 from tests.browser.admin.test_admin_browser import SHOP, browse, chromium  # noqa: F401
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 

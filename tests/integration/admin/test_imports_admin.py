@@ -14,7 +14,7 @@ SAMPLES = Path(__file__).parents[2] / "unit" / "importing" / "samples"
 
 
 def _upload(admin: AdminSession, source: str, body: bytes, **query: str):  # noqa: ANN202
-    from tests.shopify_fakes import admin_token
+    from tests.support.shopify_fakes import admin_token
 
     shop = query.pop("shop", None)
     token = admin_token(shop) if shop else admin_token("loop-admin.myshopify.com", user_id="42")

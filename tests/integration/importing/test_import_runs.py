@@ -19,6 +19,7 @@ from app.loyalty.importing.runs import apply_run, confirm, preview_of, stage_fil
 from app.loyalty.importing.sources import source_named
 from app.loyalty.ledger import ledger_balances
 from app.loyalty.members import enrol
+from app.loyalty.privacy import redact_customer
 from app.loyalty.program import current_settings
 from app.models import (
     ImportChunk,
@@ -29,8 +30,7 @@ from app.models import (
     Shop,
     TierChange,
 )
-from app.shopify.compliance import redact_customer
-from tests.factories import make_member, make_shop
+from tests.support.factories import make_member, make_shop
 
 SAMPLES = Path(__file__).parents[2] / "unit" / "importing" / "samples"
 NOW = datetime(2026, 12, 5, 12, 0)
@@ -295,7 +295,8 @@ def test_the_job_applies_a_slice_then_queues_the_rest(
     from app.pipeline import enqueue, jobs
     from tests.conftest import app_config
 
-    create_app(app_config(db))  # installs the runtime the job reads: this database, jobs inline
+    # The app's runtime: this database, jobs inline (the queue hands its jobs this runtime).
+    rt = create_app(app_config(db)).extensions["runtime"]
     shop_id = _shop(db)
     monkeypatch.setattr(runs_module, "CHUNK_ROWS", 2)
     monkeypatch.setattr(jobs, "IMPORT_SLICE_SECONDS", 0.0)  # one chunk per job
@@ -311,7 +312,7 @@ def test_the_job_applies_a_slice_then_queues_the_rest(
     run_id, _ = _stage(db, shop_id, "smile", _many(5))
     with db.transaction() as session:
         confirm(session, session.get(ImportRun, run_id), NOW)
-    assert jobs.import_members(run_id) == "importing"
+    assert jobs.import_members(rt, run_id) == "importing"
     assert queued == [f"import-{run_id}-{n}" for n in (1, 2)]
     with db.sessions() as session:
         assert session.get(ImportRun, run_id).state == "done"

@@ -29,7 +29,13 @@ from app.engagement.flows import (
 from app.engagement.links import LinkSigner
 from app.engagement.reorder import latest_order_id
 from app.engagement.rules import local_time
-from app.engagement.schedule import order_refunded, tier_at_risk
+from app.engagement.schedule import (
+    order_refunded,
+    plan_expiry_warnings,
+    plan_quiet_spells,
+    plan_tier_at_risk,
+    tier_at_risk,
+)
 from app.loyalty.expiry import expires_at
 from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import ledger_balances
@@ -343,7 +349,8 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
 
 
 # The shopper flows, in the order the admin lists them. A new flow is one declaration here
-# with its builder above, its planning in app/engagement/schedule.py and its two templates.
+# with its builder above, its two templates, and its planning: `plan_daily` for a flow the
+# daily round plans, else a business event's hook in app/engagement/schedule.py.
 register(
     Flow("welcome", "Welcome", promotional=False, max_delay=timedelta(days=3),
          subject="Welcome to {{ shop.name }} rewards, {{ member.first_name }}",
@@ -360,17 +367,19 @@ register(
     Flow("expiry_warning", "Points expiry warning", promotional=False,
          max_delay=timedelta(days=7),
          subject="{{ expiry.points }} points expire on {{ expiry.on }}",
-         compose=_expiry_warning, defaults={"enabled": True, "days_before": 30}),
+         compose=_expiry_warning, defaults={"enabled": True, "days_before": 30},
+         plan_daily=plan_expiry_warnings),
     Flow("tier_upgraded", "Tier upgrade", promotional=False, max_delay=timedelta(days=3),
          subject="You're {{ upgrade.tier }} now", compose=_tier_upgraded),
     Flow("tier_at_risk", "Tier at risk", promotional=True, max_delay=timedelta(days=7),
          subject="Keep your {{ at_risk.tier }} status", compose=_tier_at_risk,
-         defaults={"enabled": True, "days_before": 30}),
+         defaults={"enabled": True, "days_before": 30}, plan_daily=plan_tier_at_risk),
     Flow("birthday", "Birthday", promotional=True, max_delay=timedelta(days=2),
          subject="Happy birthday, {{ member.first_name }}!", compose=_birthday),
     Flow("replenishment", "Time to reorder", promotional=True, max_delay=timedelta(days=7),
-         subject="Time to restock, {{ member.first_name }}?", compose=_quiet_spell),
+         subject="Time to restock, {{ member.first_name }}?", compose=_quiet_spell,
+         plan_daily=plan_quiet_spells),
     Flow("win_back", "Win-back", promotional=True, max_delay=timedelta(days=7), offer=True,
          subject="We miss you: {{ offer.points }} bonus points inside", compose=_win_back,
-         defaults={"enabled": True, "bonus_points": 200}),
+         defaults={"enabled": True, "bonus_points": 200}, plan_daily=plan_quiet_spells),
 )

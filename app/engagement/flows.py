@@ -38,6 +38,10 @@ class Flow:
     defaults: Mapping[str, Any] = field(default_factory=lambda: {"enabled": True})
     # Offers cost the shop money (bonus points) and count against the daily reward budget.
     offer: bool = False
+    # When the daily round plans it: (session, shop, settings, now) -> the messages scheduled
+    # (None for a fact already planned). Flows one scan decides between share the planner,
+    # which then runs once. None for a flow planned by a business event's hook instead.
+    plan_daily: Callable[[Any, Any, ProgramSettings, datetime], list[Any]] | None = None
 
     @property
     def priority(self) -> int:

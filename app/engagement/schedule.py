@@ -9,7 +9,7 @@ scheduled; the pipeline asks for their wake-ups after the commit (app/pipeline/e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -204,8 +204,8 @@ def after_cancel(session: Session, order: Order | None) -> int:
 def plan_daily_messages(session: Session, shop: Shop, settings: ProgramSettings,
                         now: datetime, *, tier_changes: Iterable[TierChange] = (),
                         birthday_entries: Iterable[LedgerEntry] = ()) -> list[Message]:
-    """The daily round's messages: upgrades and birthdays it made, expiry and tier warnings,
-    replenishment reminders and win-back offers."""
+    """The daily round's messages: upgrades and birthdays it made, then each flow's own daily
+    planning (expiry and tier warnings, replenishment reminders and win-back offers)."""
     scheduled: list[Message | None] = []
     for change in tier_changes:
         if is_upgrade(settings, change):
@@ -217,13 +217,18 @@ def plan_daily_messages(session: Session, shop: Shop, settings: ProgramSettings,
         scheduled.append(_schedule_flow(session, settings, member, "birthday",
                                         flows.birthday_key(member.id, entry.created_at.year),
                                         now, now))
-    scheduled.extend(_plan_expiry_warnings(session, shop, settings, now))
-    scheduled.extend(_plan_tier_at_risk(session, shop, settings, now))
-    scheduled.extend(_plan_quiet_spells(session, shop, settings, now))
+    for plan in daily_planners():
+        scheduled.extend(plan(session, shop, settings, now))
     return [m for m in scheduled if m is not None]
 
 
-def _plan_expiry_warnings(session: Session, shop: Shop, settings: ProgramSettings,
+def daily_planners() -> list[Callable[..., list[Message | None]]]:
+    """Each flow's daily planning (`Flow.plan_daily`) once, in the registry's order."""
+    return list(dict.fromkeys(flow.plan_daily for flow in flows.FLOWS.values()
+                              if flow.plan_daily is not None))
+
+
+def plan_expiry_warnings(session: Session, shop: Shop, settings: ProgramSettings,
                           now: datetime) -> list[Message | None]:
     """Warn members whose points expire within the flow's days_before."""
     if not flow_enabled(settings, "expiry_warning"):
@@ -260,7 +265,7 @@ def tier_at_risk(session: Session, member: Member, settings: ProgramSettings,
     return review, tier.threshold - value
 
 
-def _plan_tier_at_risk(session: Session, shop: Shop, settings: ProgramSettings,
+def plan_tier_at_risk(session: Session, shop: Shop, settings: ProgramSettings,
                        now: datetime) -> list[Message | None]:
     """Warn members whose tier review is near and who have not yet earned to keep the tier."""
     if not flow_enabled(settings, "tier_at_risk"):
@@ -278,7 +283,7 @@ def _plan_tier_at_risk(session: Session, shop: Shop, settings: ProgramSettings,
     return planned
 
 
-def _plan_quiet_spells(session: Session, shop: Shop, settings: ProgramSettings,
+def plan_quiet_spells(session: Session, shop: Shop, settings: ProgramSettings,
                        now: datetime) -> list[Message | None]:
     """Replenishment once the reorder interval has passed; win-back at twice the interval."""
     replenish = flow_enabled(settings, "replenishment")

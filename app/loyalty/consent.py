@@ -4,7 +4,7 @@ Since API 2025-01, customers/create and customers/update carry no `email_marketi
 the state arrives on customers_email_marketing_consent/update
 (https://shopify.dev/changelog/new-customer-s-webhook-and-changes-to-existing-customer-s-webhooks-payload),
 and a customer who consented before the program first met them is read from Admin GraphQL
-(`Customer.defaultEmailAddress { marketingState marketingUpdatedAt }`, app/shopify/consent.py).
+(`Customer.defaultEmailAddress { marketingState marketingUpdatedAt }`, app/pipeline/consent.py).
 Both can arrive in any order, so each state carries the time the customer last changed it and
 an older one never overwrites a newer one.
 """

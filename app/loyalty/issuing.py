@@ -1,6 +1,6 @@
 """The Shopify port of redemption: what issuing a reward asks of Shopify, and with what.
 
-app/shopify/discounts.py implements `DiscountIssuer` for real; each reward kind
+app/pipeline/discounts.py implements `DiscountIssuer` for real; each reward kind
 (app/loyalty/reward_kinds.py) says which of its calls makes that kind. Plain Python.
 """
 
@@ -22,7 +22,7 @@ class CombinesWith:
 
 
 class DiscountIssuer(Protocol):
-    """What redemption needs from Shopify; app/shopify/discounts.py implements it for real.
+    """What redemption needs from Shopify; app/pipeline/discounts.py implements it for real.
 
     Every method raises on failure (transport error, throttling given up, userErrors).
     Reference: https://shopify.dev/docs/api/admin-graphql/latest/mutations/discountCodeBasicCreate,

@@ -2,7 +2,7 @@
 
 A kind says what a merchant calls it, the title a shopper reads, which values it accepts, how
 it stacks with the shop's other discounts, and which call of the Shopify port
-(app/loyalty/issuing.py, implemented by app/shopify/discounts.py) makes it and finds it again
+(app/loyalty/issuing.py, implemented by app/pipeline/discounts.py) makes it and finds it again
 after a lost answer. The catalog, redemption and the admin's rewards page all read it here.
 Plain Python.
 """

@@ -13,4 +13,8 @@ that enqueues jobs:
 - `runtime`: settings, database and queue of one app or worker process.
 - `rq_worker`: the RQ worker class the deployment runs.
 - `member_sync`: balance and tier mirrored into customer metafields.
+- `app_data`: program state, proxy path and widget settings written to app-data metafields.
+- `consent`: the email consent Shopify holds for a member the program just met.
+- `shop_details`: what the Admin API and shop/update tell about a shop, kept on its row.
+- `discounts`: the Shopify adapter of the loyalty issuing port (app/loyalty/issuing.py).
 """

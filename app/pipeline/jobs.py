@@ -31,16 +31,14 @@ from app.messaging.dispatch import Dispatcher, dispatcher, send_due
 from app.messaging.dispatch import send_message as send_one
 from app.models import Member, Message, Shop, WebhookEvent
 from app.pipeline import enqueue
+from app.pipeline.app_data import push_program_state, push_proxy_path, push_widget_settings
+from app.pipeline.consent import learn_member_consent
+from app.pipeline.discounts import discount_issuer_for
 from app.pipeline.enqueue import AfterCommit, after_commit
 from app.pipeline.inbox import MAX_ATTEMPTS, unprocessed_event_ids
 from app.pipeline.member_sync import push_member_metafields
 from app.pipeline.runtime import Runtime
 from app.pipeline.topics import handler_for
-from app.shopify.consent import learn_member_consent
-from app.shopify.discounts import discount_issuer_for
-from app.shopify.program_state import push_program_state
-from app.shopify.proxy_path import push_proxy_path
-from app.shopify.widget_settings import push_widget_settings
 
 log = logging.getLogger(__name__)
 

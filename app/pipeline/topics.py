@@ -24,7 +24,7 @@ from app.loyalty.program import current_settings
 from app.models import Shop, WebhookEvent
 from app.pipeline import enqueue
 from app.pipeline.enqueue import AfterCommit
-from app.shopify.shops import record_shop_update
+from app.pipeline.shop_details import record_shop_update
 
 EXPORT_DIR = Path("instance") / "exports"
 

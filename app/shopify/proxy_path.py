@@ -21,13 +21,7 @@ Until one is written the blocks use shopify.app.toml's `/apps/loyalty`.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
-from sqlalchemy import update
-
-from app.models import Shop
-from app.pipeline.runtime import Runtime
-from app.shopify.app_data import write_app_data
 from app.shopify.graphql import MetafieldInput
 
 # shopify.app.toml [app_proxy] prefix and subpath: what a store has until its merchant changes it.
@@ -57,22 +51,6 @@ def proxy_path_metafield(installation_id: str, path: str) -> MetafieldInput:
     """The app-data metafield that tells the theme extension the storefront proxy path."""
     return MetafieldInput(installation_id, METAFIELD_KEY, path, "single_line_text_field",
                           namespace=METAFIELD_NAMESPACE)
-
-
-def push_proxy_path(runtime: Runtime, shop_id: int, path: str,
-                    now: datetime | None = None) -> str:
-    """Write `path` to the shop's app-data metafield, then record it as the shop's; a job.
-
-    Safe to run twice. The shop's `proxy_path` is set only after Shopify holds the metafield,
-    so a failed run leaves the next proxied request to ask again.
-    """
-    if storefront_proxy_path(path) is None:
-        return "skipped: not a storefront proxy path"
-    if write_app_data(runtime, shop_id, lambda _shop: path, proxy_path_metafield, now) is None:
-        return "skipped: no such installed shop"
-    with runtime.db.transaction() as session:
-        session.execute(update(Shop).where(Shop.id == shop_id).values(proxy_path=path))
-    return f"set proxy_path {path}"
 
 
 def needs_restore_after_install(recorded: str | None) -> bool:

@@ -27,7 +27,8 @@ from app.loyalty.program import current_settings
 from app.loyalty.rewards import seed_default_rewards
 from app.loyalty.shops import shop_by_domain
 from app.pipeline import enqueue
-from app.shopify import widget_settings
+from app.pipeline.app_data import widget_needs_restore_after_install
+from app.pipeline.shop_details import record_shop_details
 from app.shopify.domains import valid_shop
 from app.shopify.graphql import AdminClient, ShopifyError
 from app.shopify.oauth import (
@@ -42,7 +43,6 @@ from app.shopify.oauth import (
     verify_callback,
 )
 from app.shopify.proxy_path import needs_restore_after_install
-from app.shopify.shops import record_shop_details
 from app.shopify.tokens import TokenUnavailable, cipher_for, ensure_access_token, store_grant
 from app.shopify.verify import (
     RETRY_HEADER,
@@ -154,7 +154,7 @@ def _welcome_shop(shop: str, access_token: str) -> None:
     queue = _runtime().queue
     if needs_restore_after_install(proxy_path):
         enqueue.enqueue(queue, enqueue.sync_proxy_path(shop_id, proxy_path))
-    if widget_settings.needs_restore_after_install(program.widget):
+    if widget_needs_restore_after_install(program.widget):
         enqueue.enqueue(queue, enqueue.sync_widget_settings(shop_id, program.version))
     # A new installation holds no app-data metafield: say whether the launcher may show.
     enqueue.enqueue(queue, enqueue.sync_program_state(shop_id, state))

@@ -33,7 +33,7 @@ from app.loyalty.shops import installed_shop
 from app.loyalty.widget import code_contract, member_view, program_view
 from app.models import Reward, Shop
 from app.pipeline import enqueue
-from app.shopify.discounts import discount_issuer_for
+from app.pipeline.discounts import discount_issuer_for
 from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
 from app.web.context import clock, now, rate_limiter, runtime

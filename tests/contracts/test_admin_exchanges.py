@@ -28,8 +28,8 @@ from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
+from app.pipeline.discounts import ShopifyDiscountIssuer
 from app.pipeline.member_sync import member_metafields
-from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
 from app.shopify.proxy_path import proxy_path_metafield

@@ -18,7 +18,7 @@ from app.loyalty.program import current_settings
 from app.loyalty.redemption import cancel_redemption, recover_stuck_redemptions, redeem
 from app.loyalty.rewards import create_reward, seed_default_rewards
 from app.models import LedgerEntry, Member, Redemption
-from app.shopify.discounts import ShopifyDiscountIssuer, discount_issuer_for
+from app.pipeline.discounts import ShopifyDiscountIssuer, discount_issuer_for
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from devstore import ShopifyEmulator
 from tests.conftest import app_config

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.shopify.widget_settings import push_widget_settings
+from app.pipeline.app_data import push_widget_settings
 from devstore import ShopifyEmulator
 from devstore.storefront import PAGE_PATH, create_storefront_app
 from tests.e2e.conftest import SHOP, RunningApp, eventually

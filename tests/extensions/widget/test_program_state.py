@@ -1,5 +1,5 @@
 """The blocks follow the program's state from the app-data metafield the app writes: nothing
-on the storefront while it is a draft, everything once live (app/shopify/program_state.py)."""
+on the storefront while it is a draft, everything once live (app/pipeline/app_data.py)."""
 
 from __future__ import annotations
 

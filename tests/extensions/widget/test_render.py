@@ -111,7 +111,7 @@ def test_french_shoppers_get_french_text_and_day_first_dates():
 
 def widget_app(**document: object) -> dict[str, object]:
     """The `app` object once the app wrote the merchant's Widget settings (the app-data
-    metafield widget, app/shopify/widget_settings.py)."""
+    metafield widget, app/pipeline/app_data.py)."""
     widget = {"launcher_label": None, "panel_title": None, "guest_intro": None,
               "position": "right", "colors": {"accent": "#1f6f50", "accent_text": "#ffffff",
                                               "panel_background": "#ffffff",

@@ -7,8 +7,8 @@ import pytest
 
 from app.loyalty.program import current_settings
 from app.loyalty.rewards import RewardError, create_reward, seed_default_rewards, shop_rewards
+from app.pipeline.shop_details import record_shop_details
 from app.shopify.graphql import ShopDetails
-from app.shopify.shops import record_shop_details
 from tests.support.factories import T0, make_shop
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.config import load_settings
 from app.loyalty.redemption import CombinesWith
-from app.shopify.discounts import ShopifyDiscountIssuer
+from app.pipeline.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyUnavailable, ShopifyUserError
 from devstore import ShopifyEmulator

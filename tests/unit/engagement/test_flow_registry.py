@@ -97,3 +97,36 @@ def test_notices_go_first_and_promotions_need_consent() -> None:
 def test_a_flows_key_is_the_format_of_its_key_function() -> None:
     assert FLOWS["win_back"].key(7, 42) == win_back_key(7, 42)
     assert FLOWS["review_request"].key(1042) == review_request_key(1042)
+
+
+def test_the_daily_round_runs_each_flows_planner_once_in_registry_order() -> None:
+    from app.engagement.schedule import (
+        daily_planners,
+        plan_expiry_warnings,
+        plan_quiet_spells,
+        plan_tier_at_risk,
+    )
+    assert FLOWS["replenishment"].plan_daily is FLOWS["win_back"].plan_daily
+    assert daily_planners() == [plan_expiry_warnings, plan_tier_at_risk, plan_quiet_spells]
+    # Flows a business event starts have no daily planner.
+    assert all(FLOWS[name].plan_daily is None
+               for name in ("welcome", "points_unlocked", "review_request", "nps_request"))
+
+
+def test_a_flow_with_a_daily_planner_is_planned_by_the_daily_round(monkeypatch) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from app.engagement import flows, schedule
+    calls: list[tuple[object, ...]] = []
+
+    def plan_thank_you(session, shop, settings, now):
+        calls.append((session, shop, settings, now))
+        return ["thank_you message", None]
+
+    thank_you = replace(FLOWS["welcome"], name="thank_you", plan_daily=plan_thank_you)
+    monkeypatch.setattr(flows, "FLOWS", {"thank_you": thank_you, "again": thank_you})
+    now = datetime(2026, 7, 1, tzinfo=UTC)
+    assert schedule.plan_daily_messages("session", "shop", "settings", now) == [
+        "thank_you message"]
+    assert calls == [("session", "shop", "settings", now)]

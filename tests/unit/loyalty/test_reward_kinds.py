@@ -1,6 +1,6 @@
 """Every reward kind is one `RewardKind` in one registry, and everything that needs a kind
 finds it there: the catalog's validation and titles, the admin's Type field, and the Shopify
-port call that issues it (implemented by app/shopify/discounts.py)."""
+port call that issues it (implemented by app/pipeline/discounts.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from app.loyalty.issuing import CombinesWith, IssueRequest
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.reward_kinds import KINDS, REWARD_KINDS
 from app.loyalty.rewards import DEFAULT_CATALOG, reward_title, validate_reward
-from app.shopify.discounts import ShopifyDiscountIssuer
+from app.pipeline.discounts import ShopifyDiscountIssuer
 
 SETTINGS = ProgramSettings(version=0, data=DEFAULT_SETTINGS)
 NAMES = sorted(KINDS)

@@ -23,13 +23,15 @@ from app.engagement.links import LinkSigner
 from app.engagement.reorder import latest_order_id
 from app.engagement.rules import local_time
 from app.engagement.schedule import order_refunded, tier_at_risk
+from app.i18n import Language, shopper_language
 from app.loyalty.earning import earn_entry, order_ref
 from app.loyalty.expiry import expires_at
 from app.loyalty.ledger import ledger_balances
 from app.loyalty.program import ProgramSettings
 from app.loyalty.reversals import reversed_points
-from app.loyalty.rewards import available_rewards, money_label, number_label, shop_rewards
+from app.loyalty.rewards import available_rewards, shop_rewards
 from app.loyalty.tiers import tier_named
+from app.loyalty.wording import shown_reward_title, tier_benefits, tier_name
 from app.models import LedgerEntry, Member, Message, Order, Shop, SurveyResponse, TierChange
 from app.models.review import PurchasedProduct, Review
 
@@ -57,6 +59,8 @@ class Due:
     member: Member
     signer: LinkSigner
     now: datetime
+    # The member's language (their orders' customer_locale), English until one says.
+    lang: Language
 
     def link(self, path: str, purpose: str, **claims: Any) -> str:
         """A signed link for this message."""
@@ -79,10 +83,16 @@ def shop_order(session: Session, shop: Shop, shopify_order_id: int) -> Order | N
     ).scalar_one_or_none()
 
 
-def suggested_reward(session: Session, shop: Shop, member: Member,
-                     settings: ProgramSettings) -> dict[str, Any] | None:
-    """The best reward the member can take now, else the nearest one and how far it is."""
-    rewards = available_rewards(member, settings, shop_rewards(session, shop.id))
+def suggested_reward(session: Session, shop: Shop, member: Member, settings: ProgramSettings,
+                     lang: Language | None = None) -> dict[str, Any] | None:
+    """The best reward the member can take now, else the nearest one and how far it is,
+    titled in the member's language."""
+    catalog = shop_rewards(session, shop.id)
+    by_id = {r.id: r for r in catalog}
+    rewards = [{**r, "title": shown_reward_title(lang or shopper_language(None), r["title"],
+                                                 by_id[r["id"]].kind, by_id[r["id"]].value,
+                                                 shop.currency)}
+               for r in available_rewards(member, settings, catalog)]
     affordable = [r for r in rewards if r["affordable"]]
     if affordable:
         best = max(affordable, key=lambda r: r["cost"])
@@ -95,10 +105,10 @@ def suggested_reward(session: Session, shop: Shop, member: Member,
             "points_to_go": nearest["cost"] - member.points_available}
 
 
-def date_label(moment: datetime, shop: Shop) -> str:
-    """A date as the shopper reads it, in the shop's timezone: 'December 22, 2026'."""
-    local = local_time(moment, shop)
-    return f"{local:%B} {local.day}, {local.year}"
+def date_label(moment: datetime, shop: Shop, lang: Language | None = None) -> str:
+    """A date as the shopper reads it, in the shop's timezone and the shopper's language:
+    'December 22, 2026', '22 décembre 2026'."""
+    return (lang or shopper_language(None)).date(local_time(moment, shop))
 
 
 def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Message,
@@ -108,7 +118,8 @@ def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Me
         return _detractor_alert(session, shop, message)
     if member is None:
         return Content()
-    due = Due(session, shop, settings, message, member, signer, now)
+    due = Due(session, shop, settings, message, member, signer, now,
+              shopper_language(member.locale))
     return _BUILDERS[message.kind](due, _common(due))
 
 
@@ -122,13 +133,16 @@ def _common(due: Due) -> Content:
     }
     if due.settings.engagement["open_tracking"]:
         links["open_pixel"] = due.link("o", link_kinds.OPEN)
+    lang = due.lang
     return Content(recipient=member.email, context={
         "kind": due.message.kind,
+        "lang": lang,
         "shop": {"name": shop.name or shop.domain, "url": store_url},
-        "member": {"first_name": member.display_name, "email": member.email},
+        "member": {"first_name": member.first_name or lang.t("email.there"),
+                   "email": member.email},
         "points": {"available": member.points_available, "pending": member.points_pending},
-        "tier": member.tier,
-        "reward": suggested_reward(due.session, shop, member, due.settings),
+        "tier": tier_name(lang, member.tier),
+        "reward": suggested_reward(due.session, shop, member, due.settings, lang),
         "links": links,
     })
 
@@ -143,10 +157,10 @@ def _welcome(due: Due, content: Content) -> Content:
     earned = first.points - reversed_points(due.session, order) if order is not None else 0
     content.context["welcome"] = {
         "order_points": max(earned, 0),
-        "unlocks_on": (date_label(first.available_at, due.shop)
+        "unlocks_on": (date_label(first.available_at, due.shop, due.lang)
                        if first is not None and first.available_at > due.now else None),
-        "points_per_unit": number_label(due.settings.points_per_unit),
-        "unit": money_label(Decimal(1), due.shop.currency),
+        "points_per_unit": due.settings.points_per_unit,
+        "unit": due.lang.price(Decimal(1), due.shop.currency),
     }
     return content
 
@@ -192,7 +206,8 @@ def _review_request(due: Due, content: Content) -> Content:
         return cancelled("already_reviewed")
     content.context["review"] = {
         "order": order_ref(order),
-        "products": [p.title or "Your item" for p in products],
+        "products": [p.title or due.lang.t("email.review_request.your_item")
+                     for p in products],
         "bonus": due.settings.bonuses.get("review", 0),
         "url": due.link("review", link_kinds.REVIEW, s=due.shop.id, m=due.member.id,
                         o=order.shopify_order_id),
@@ -229,7 +244,8 @@ def _expiry_warning(due: Due, content: Content) -> Content:
     points = ledger_balances(due.session, due.member.id, deadline).available
     if points <= 0:
         return cancelled("nothing_to_expire")
-    content.context["expiry"] = {"points": points, "on": date_label(deadline, due.shop)}
+    content.context["expiry"] = {"points": points,
+                                 "on": date_label(deadline, due.shop, due.lang)}
     return content
 
 
@@ -241,8 +257,9 @@ def _tier_upgraded(due: Due, content: Content) -> Content:
         return cancelled("tier_changed")
     tier = tier_named(due.settings, change.to_tier)
     content.context["upgrade"] = {
-        "tier": change.to_tier, "benefits": tier.benefits if tier else "",
-        "multiplier": number_label(tier.multiplier) if tier else "1"}
+        "tier": tier_name(due.lang, change.to_tier),
+        "benefits": tier_benefits(due.lang, tier) if tier else "",
+        "multiplier": due.lang.number(tier.multiplier if tier else 1)}
     return content
 
 
@@ -256,10 +273,12 @@ def _tier_at_risk(due: Due, content: Content) -> Content:
     if risk is None:
         return cancelled("tier_secured")
     review, shortfall = risk
-    needed = (f"{int(shortfall)} points" if due.settings.tier_basis == "lifetime_points"
-              else money_label(Decimal(shortfall).quantize(Decimal("0.01")),
-                               due.shop.currency))
-    content.context["at_risk"] = {"tier": member.tier, "on": date_label(review, due.shop),
+    needed = (due.lang.t("email.points", count=int(shortfall))
+              if due.settings.tier_basis == "lifetime_points"
+              else due.lang.price(Decimal(shortfall).quantize(Decimal("0.01")),
+                                  due.shop.currency))
+    content.context["at_risk"] = {"tier": tier_name(due.lang, member.tier),
+                                  "on": date_label(review, due.shop, due.lang),
                                   "needed": needed}
     return content
 
@@ -285,7 +304,7 @@ def _quiet_spell(due: Due, content: Content) -> Content:
         .order_by(PurchasedProduct.id)).scalars().all()
     content.context["last_order"] = {
         "order": order_ref(order) if order else last,
-        "products": [t or "Your item" for t in titles],
+        "products": [t or due.lang.t("email.review_request.your_item") for t in titles],
         "days": (due.now - order.paid_at).days if order and order.paid_at else None,
     }
     return content
@@ -299,8 +318,8 @@ def _win_back(due: Due, content: Content) -> Content:
         content.offer_points = points
         content.context["offer"] = {
             "points": points,
-            "value": money_label(Decimal(points) * due.settings.point_value,
-                                 due.shop.currency)}
+            "value": due.lang.price(Decimal(points) * due.settings.point_value,
+                                    due.shop.currency)}
     return content
 
 
@@ -322,6 +341,8 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
     handle = shop.domain.removesuffix(".myshopify.com")
     return Content(recipient=shop.email, context={
         "kind": DETRACTOR_ALERT,
+        # The merchant's alert: in the admin's language, English.
+        "lang": shopper_language(None),
         "shop": {"name": shop.name or shop.domain, "url": f"https://{shop.storefront_host}/"},
         "alert": {
             "score": response.score, "comment": response.comment,

@@ -19,17 +19,24 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "emails"
 
+# In the recipient's language (`lang` in the context: app/i18n, app/locales/*.json); the
+# merchant's detractor alert is written in English, as the admin is.
 SUBJECTS = {
-    "welcome": "Welcome to {{ shop.name }} rewards, {{ member.first_name }}",
-    "points_unlocked": "Your {{ unlocked.points }} points are ready to use",
-    "review_request": "How is your order {{ review.order }}? Earn {{ review.bonus }} points",
-    "nps_request": "One quick question about order {{ survey.order }}",
-    "expiry_warning": "{{ expiry.points }} points expire on {{ expiry.on }}",
-    "tier_upgraded": "You're {{ upgrade.tier }} now",
-    "tier_at_risk": "Keep your {{ at_risk.tier }} status",
-    "birthday": "Happy birthday, {{ member.first_name }}!",
-    "replenishment": "Time to restock, {{ member.first_name }}?",
-    "win_back": "We miss you: {{ offer.points }} bonus points inside",
+    "welcome": "{{ lang.t('email.welcome.subject', shop=shop.name, name=member.first_name) }}",
+    "points_unlocked": ("{{ lang.t('email.points_unlocked.subject', "
+                        "points=lang.t('email.points', count=unlocked.points)) }}"),
+    "review_request": ("{% if review.bonus %}{{ lang.t('email.review_request.subject', "
+                       "order=review.order, points=lang.t('email.points', count=review.bonus)) }}"
+                       "{% else %}{{ lang.t('email.review_request.subject_no_bonus', "
+                       "order=review.order) }}{% endif %}"),
+    "nps_request": "{{ lang.t('email.nps_request.subject', order=survey.order) }}",
+    "expiry_warning": ("{{ lang.t('email.expiry_warning.subject', "
+                       "points=lang.t('email.points', count=expiry.points), date=expiry.on) }}"),
+    "tier_upgraded": "{{ lang.t('email.tier_upgraded.subject', tier=upgrade.tier) }}",
+    "tier_at_risk": "{{ lang.t('email.tier_at_risk.subject', tier=at_risk.tier) }}",
+    "birthday": "{{ lang.t('email.birthday.subject', name=member.first_name) }}",
+    "replenishment": "{{ lang.t('email.replenishment.subject', name=member.first_name) }}",
+    "win_back": "{{ lang.t('email.win_back.subject', count=offer.points) }}",
     "detractor_alert": "Detractor alert: {{ alert.score }}/10 on order {{ alert.order }}",
 }
 

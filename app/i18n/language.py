@@ -13,6 +13,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent, parse_pattern
+from markupsafe import Markup, escape
 
 from app.i18n.catalogs import available_locales, catalog, interpolate
 
@@ -60,6 +61,12 @@ class Language:
             shown = {k: self.number(v) if _is_number(v) else v for k, v in values.items()}
             return interpolate(message, shown)
         raise KeyError(f"no message {key!r} in {self.chain}")
+
+    def html(self, key: str, **values: Any) -> Markup:
+        """t() for an HTML template: the values are escaped, the catalog's own text is not
+        (an apostrophe stays one), and the result is not escaped again."""
+        return Markup(self.t(key, **{k: v if _is_number(v) else escape(v)
+                                     for k, v in values.items()}))
 
     def number(self, value: int | Decimal | float) -> str:
         """12,345 / 12 345; 1.5 / 1,5; never an exponent (Decimal('1E+1') is 10)."""

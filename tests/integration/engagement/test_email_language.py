@@ -62,3 +62,26 @@ def test_the_latest_order_decides_and_an_order_without_a_locale_keeps_it(shopfro
     assert shopfront.member(ada).locale == "en"
     with shopfront.session() as s:
         assert s.query(Member).count() == 1
+
+
+def test_a_french_member_answers_the_survey_on_a_french_page_from_the_french_email(shopfront):
+    shopfront.customer(ADA, ADA_EMAIL, "Ada")
+    shopfront.pay(5001, ADA, ADA_EMAIL, "60.00", T0, customer_locale="fr")
+    shopfront.run_due(T0 + days(14))
+    survey = shopfront.inbox(ADA_EMAIL)[-1]
+    assert survey["Subject"] == "Une petite question sur la commande #5001"
+    assert "Répondre vous rapporte 50 points." in body_text(survey)
+    score_9 = [line for line in body_text(survey).splitlines() if line.startswith("9: ")][0]
+    path = score_9.removeprefix("9: ").removeprefix("https://loyalty.test")
+    client = shopfront.client(T0 + days(14) + days(1 / 24))
+
+    page = client.get(path)
+    assert page.status_code == 200 and '<html lang="fr">' in page.text
+    assert "Quelle est la probabilité que vous recommandiez Tea &amp; Co à un ami ?" in page.text
+    assert "Envoyer ma réponse" in page.text
+    refused = client.post(path.split("?")[0], data={"score": "11"})
+    assert refused.status_code == 400 and "choisissez une note de 0 à 10" in refused.text
+    answered = client.post(path.split("?")[0], data={"score": "9"})
+    assert answered.status_code == 200
+    assert "Merci, Ada : vous avez répondu 9." in answered.text
+    assert "50 points sont sur votre compte." in answered.text

@@ -85,3 +85,11 @@ def test_the_earn_label_and_reward_titles_translate_and_merchant_titles_stay():
     assert shown_reward_title(fr, "Thé offert", "amount_off", Decimal(5), "USD") == "Thé offert"
     assert (tier_name(fr, "Gold"), tier_name(fr, "VIP"), tier_name(fr, None)) == (
         "Or", "VIP", None)
+
+
+def test_html_escapes_the_values_but_not_the_catalogs_own_apostrophes():
+    en = shopper_language("en")
+    shown = en.html("email.footer", shop='<b>Tea & "Co"</b>')
+    assert shown == ("You get this email because you're a member of "
+                     "&lt;b&gt;Tea &amp; &#34;Co&#34;&lt;/b&gt; rewards.")
+    assert shown.__html__() == shown

@@ -19,7 +19,8 @@ from tests.extensions.checkout.conftest import (
     RunningCheckout,
     yesterday_noon,
 )
-from tests.extensions.checkout.harness import TEST_OUTPUT
+from tests.extensions.checkout.harness import TEST_OUTPUT, Build
+from tests.extensions.checkout.test_extensions_accessibility import _preview
 from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - fixtures
     ORDER_STATUS,
     THANK_YOU,
@@ -117,3 +118,17 @@ def test_a_buyer_in_a_language_the_extension_lacks_reads_the_default_english(
     # Numbers follow the buyer's locale even where the words fall back to English.
     assert page.get_by_text(f"Bronze member: spend 273,00{NBSP}$ more to reach Silver",
                             exact=True).count() == 1
+
+
+def test_the_development_preview_plays_a_french_buyer(
+        page: Any, checkout_backend: RunningCheckout,  # noqa: F811
+        extension_build: Build) -> None:
+    checkout_backend.pay(checkout_backend.order_payload(MEMBER_ORDER_ID, ADA, "27.00",
+                                                        paid_at=yesterday_noon()))
+    _preview(checkout_backend, extension_build)
+
+    page.goto(f"{checkout_backend.url}/dev/thank-you?locale=fr")
+
+    page.get_by_text("Vous avez gagné 135 points").wait_for()
+    assert page.get_attribute("html", "lang") == "fr"
+    assert page.get_by_role("button", name="9 sur 10", exact=True).count() == 1

@@ -31,6 +31,8 @@ def french_date(day) -> str:
 def test_a_french_shopper_reads_the_panel_in_french_with_french_money(visit, demo):
     member = ada(demo)
     v = visit(f"{MEMBER_PAGE}&locale=fr")
+    # Rendered from the synced metafield before any request, already in French.
+    assert v.page.locator(".ll-tier strong").first.text_content() == "Argent"
 
     v.open_launcher()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from app.i18n.catalogs import (
     placeholders,
 )
 
+WIDGET_LOCALES = Path(__file__).resolve().parents[3] / "extensions" / "loyalty-widget" / "locales"
 ENGLISH = catalog("en")
 OTHERS = [code for code in available_locales() if code != "en"]
 
@@ -59,3 +61,11 @@ def test_the_completeness_check_catches_a_missing_key_and_a_renamed_placeholder(
     en, fr = flatten(english), flatten(broken)
     assert sorted(en.keys() - fr.keys()) == ["c"]
     assert placeholders(en["a.b"]) != placeholders(fr["a.b"])
+
+
+def test_the_theme_blocks_name_the_default_tiers_as_the_app_does():
+    for code, theme_file in (("en", "en.default.json"), ("fr", "fr.json")):
+        theme = json.loads((WIDGET_LOCALES / theme_file).read_text(encoding="utf-8"))
+        names = theme["loyalty"]["default_tiers"]
+        assert names == {tier: catalog(code)[f"tiers.{tier}.name"]
+                         for tier in ("bronze", "silver", "gold")}, code

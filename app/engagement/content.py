@@ -1,4 +1,5 @@
-"""What each flow says, and whether what it is about is still true when it is due.
+"""Each flow's declaration (the `Flow` registry's entries), what it says, and whether what it
+is about is still true when it is due.
 
 `compose` re-checks the flow's facts (an order refunded since, a member who ordered again, a
 tier already secured) and answers either a cancel reason or the personalised context the
@@ -8,9 +9,8 @@ signed links for the answer pages and the one-click unsubscribe.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engagement import links as link_kinds
-from app.engagement.flows import DETRACTOR_ALERT, flow_settings, key_parts
+from app.engagement.flows import (
+    DETRACTOR_ALERT,
+    FLOWS,
+    Flow,
+    flow_settings,
+    key_parts,
+    register,
+)
 from app.engagement.links import LinkSigner
 from app.engagement.reorder import latest_order_id
 from app.engagement.rules import local_time
@@ -120,7 +127,7 @@ def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Me
         return Content()
     due = Due(session, shop, settings, message, member, signer, now,
               shopper_language(member.locale))
-    return _BUILDERS[message.kind](due, _common(due))
+    return FLOWS[message.kind].compose(due, _common(due))
 
 
 def _common(due: Due) -> Content:
@@ -355,10 +362,47 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
     })
 
 
-_BUILDERS: dict[str, Callable[[Due, Content], Content]] = {
-    "welcome": _welcome, "points_unlocked": _points_unlocked,
-    "review_request": _review_request, "nps_request": _nps_request,
-    "expiry_warning": _expiry_warning, "tier_upgraded": _tier_upgraded,
-    "tier_at_risk": _tier_at_risk, "birthday": _birthday,
-    "replenishment": _quiet_spell, "win_back": _win_back,
-}
+# The shopper flows, in the order the admin lists them. A new flow is one declaration here
+# with its builder above, its planning in app/engagement/schedule.py and its two templates.
+register(
+    Flow("welcome", "Welcome", promotional=False, max_delay=timedelta(days=3),
+         subject=("{{ lang.t('email.welcome.subject', shop=shop.name, "
+                  "name=member.first_name) }}"),
+         compose=_welcome),
+    Flow("points_unlocked", "Points unlocked", promotional=False, max_delay=timedelta(days=3),
+         subject=("{{ lang.t('email.points_unlocked.subject', "
+                  "points=lang.t('email.points', count=unlocked.points)) }}"),
+         compose=_points_unlocked),
+    Flow("review_request", "Review request", promotional=True, max_delay=timedelta(days=7),
+         subject=(
+             "{% if review.bonus %}{{ lang.t('email.review_request.subject', "
+             "order=review.order, points=lang.t('email.points', count=review.bonus)) }}"
+             "{% else %}{{ lang.t('email.review_request.subject_no_bonus', "
+             "order=review.order) }}{% endif %}"),
+         compose=_review_request),
+    Flow("nps_request", "NPS question", promotional=True, max_delay=timedelta(days=7),
+         subject="{{ lang.t('email.nps_request.subject', order=survey.order) }}",
+         compose=_nps_request),
+    Flow("expiry_warning", "Points expiry warning", promotional=False,
+         max_delay=timedelta(days=7),
+         subject=("{{ lang.t('email.expiry_warning.subject', "
+                  "points=lang.t('email.points', count=expiry.points), date=expiry.on) }}"),
+         compose=_expiry_warning, defaults={"enabled": True, "days_before": 30}),
+    Flow("tier_upgraded", "Tier upgrade", promotional=False, max_delay=timedelta(days=3),
+         subject="{{ lang.t('email.tier_upgraded.subject', tier=upgrade.tier) }}",
+         compose=_tier_upgraded),
+    Flow("tier_at_risk", "Tier at risk", promotional=True, max_delay=timedelta(days=7),
+         subject="{{ lang.t('email.tier_at_risk.subject', tier=at_risk.tier) }}",
+         compose=_tier_at_risk,
+         defaults={"enabled": True, "days_before": 30}),
+    Flow("birthday", "Birthday", promotional=True, max_delay=timedelta(days=2),
+         subject="{{ lang.t('email.birthday.subject', name=member.first_name) }}",
+         compose=_birthday),
+    Flow("replenishment", "Time to reorder", promotional=True, max_delay=timedelta(days=7),
+         subject="{{ lang.t('email.replenishment.subject', name=member.first_name) }}",
+         compose=_quiet_spell),
+    Flow("win_back", "Win-back", promotional=True, max_delay=timedelta(days=7), offer=True,
+         subject="{{ lang.t('email.win_back.subject', count=offer.points) }}",
+         compose=_win_back,
+         defaults={"enabled": True, "bonus_points": 200}),
+)

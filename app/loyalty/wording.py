@@ -13,6 +13,7 @@ from typing import Any
 
 from app.i18n import Language
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings, Tier
+from app.loyalty.reward_kinds import KINDS
 from app.loyalty.rewards import reward_title
 
 # Default tier name → its catalog section (tiers.bronze.name, tiers.bronze.benefits).
@@ -22,11 +23,7 @@ _DEFAULT_TIERS = {level["name"]: (level["name"].lower(), level["benefits"])
 
 def reward_title_in(lang: Language, kind: str, value: Decimal, currency: str) -> str:
     """The title the app gives a reward, in this language: '$5 off', '5 € de réduction'."""
-    if kind in ("amount_off", "store_credit"):
-        return lang.t(f"rewards.{kind}", amount=lang.price(value, currency))
-    if kind == "percent_off":
-        return lang.t("rewards.percent_off", percent=lang.percent(value))
-    return lang.t("rewards.free_shipping")
+    return KINDS[kind].title_in(lang, value, currency)
 
 
 def shown_reward_title(lang: Language, title: str, kind: str | None, value: Decimal | None,

@@ -1,4 +1,7 @@
-"""Email templates: one HTML and one plain-text Jinja2 template per kind, in app/templates/emails.
+"""Email templates: one HTML and one plain-text Jinja2 template per kind, in app/templates/emails;
+the subject is the flow's own (app/engagement/flows.Flow.subject). Shopper emails are in the
+recipient's language (`lang` in the context: app/i18n, app/locales/*.json); the merchant's
+detractor alert is in English, as the admin is.
 
 Rendered without Flask (workers have no app context). HTML is autoescaped; the text part is
 not (it is never interpreted). StrictUndefined makes a missing value an error in tests, not a
@@ -17,28 +20,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "emails"
+from app.engagement.flows import subject_of
 
-# In the recipient's language (`lang` in the context: app/i18n, app/locales/*.json); the
-# merchant's detractor alert is written in English, as the admin is.
-SUBJECTS = {
-    "welcome": "{{ lang.t('email.welcome.subject', shop=shop.name, name=member.first_name) }}",
-    "points_unlocked": ("{{ lang.t('email.points_unlocked.subject', "
-                        "points=lang.t('email.points', count=unlocked.points)) }}"),
-    "review_request": ("{% if review.bonus %}{{ lang.t('email.review_request.subject', "
-                       "order=review.order, points=lang.t('email.points', count=review.bonus)) }}"
-                       "{% else %}{{ lang.t('email.review_request.subject_no_bonus', "
-                       "order=review.order) }}{% endif %}"),
-    "nps_request": "{{ lang.t('email.nps_request.subject', order=survey.order) }}",
-    "expiry_warning": ("{{ lang.t('email.expiry_warning.subject', "
-                       "points=lang.t('email.points', count=expiry.points), date=expiry.on) }}"),
-    "tier_upgraded": "{{ lang.t('email.tier_upgraded.subject', tier=upgrade.tier) }}",
-    "tier_at_risk": "{{ lang.t('email.tier_at_risk.subject', tier=at_risk.tier) }}",
-    "birthday": "{{ lang.t('email.birthday.subject', name=member.first_name) }}",
-    "replenishment": "{{ lang.t('email.replenishment.subject', name=member.first_name) }}",
-    "win_back": "{{ lang.t('email.win_back.subject', count=offer.points) }}",
-    "detractor_alert": "Detractor alert: {{ alert.score }}/10 on order {{ alert.order }}",
-}
+EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "emails"
 
 
 @dataclass(frozen=True)
@@ -61,7 +45,7 @@ def _environment(autoescape: bool) -> Environment:
 
 def render_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
     """Subject, plain text and HTML of one message kind for this context."""
-    subject = " ".join(_environment(False).from_string(SUBJECTS[kind]).render(context).split())
+    subject = " ".join(_environment(False).from_string(subject_of(kind)).render(context).split())
     text = _environment(False).get_template(f"{kind}.txt").render(context)
     # The subject is also the HTML document's title, which screen readers announce first.
     html = _environment(True).get_template(f"{kind}.html").render({**context, "subject": subject})

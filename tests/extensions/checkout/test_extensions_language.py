@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.accessibility import serious_violations
 from tests.extensions.checkout.conftest import (
     ADA,
     MEMBER_ORDER_ID,
@@ -32,6 +31,7 @@ from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - 
     page,
     referral_code,
 )
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 

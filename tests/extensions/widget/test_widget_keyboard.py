@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import update
 
-from app.demo import DEMO_SHOP
 from app.models import Reward
+from devstore.demo import DEMO_SHOP
 from tests.extensions.widget.test_widget_browser import (
     MEMBER_PAGE,
     PROXY_PREFIX,

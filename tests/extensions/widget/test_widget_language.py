@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accessibility import serious_violations
 from tests.extensions.widget.test_widget_browser import (
     GUEST_PAGE,
     MEMBER_PAGE,
@@ -17,6 +16,7 @@ from tests.extensions.widget.test_widget_browser import (
     ledger_day,
     placed_day,
 )
+from tests.support.accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from sqlalchemy import update
 from app.loyalty.program import save_settings
 from app.models import Member, Shop
 from tests.integration.engagement.conftest import T0, days
-from tests.smtp_fixture import body_html, body_text
+from tests.support.smtp_fixture import body_html, body_text
 
 ADA, ADA_EMAIL = 9001, "ada@example.com"
 NBSP = "\u00a0"

@@ -12,8 +12,8 @@ from app.loyalty.members import enrol
 from app.loyalty.program import current_settings
 from app.loyalty.rewards import create_reward, seed_default_rewards
 from app.models import Order
-from tests.factories import make_shop
 from tests.integration.proxy.test_proxy import proxy_query
+from tests.support.factories import make_shop
 
 SHOP = "boutique.myshopify.com"
 NNBSP, NBSP = "\u202f", "\u00a0"

@@ -36,14 +36,15 @@ from app.engagement.schedule import (
     plan_tier_at_risk,
     tier_at_risk,
 )
+from app.i18n import Language, shopper_language
 from app.loyalty.expiry import expires_at
-from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import ledger_balances
 from app.loyalty.order_records import earn_entry, order_ref
 from app.loyalty.program import ProgramSettings
 from app.loyalty.reversals import reversed_points
 from app.loyalty.rewards import available_rewards, shop_rewards
 from app.loyalty.tiers import tier_named
+from app.loyalty.wording import shown_reward_title, tier_benefits, tier_name
 from app.models import LedgerEntry, Member, Message, Order, Shop, SurveyResponse, TierChange
 from app.models.review import PurchasedProduct, Review
 
@@ -71,6 +72,8 @@ class Due:
     member: Member
     signer: LinkSigner
     now: datetime
+    # The member's language (their orders' customer_locale), English until one says.
+    lang: Language
 
     def link(self, path: str, purpose: str, **claims: Any) -> str:
         """A signed link for this message."""
@@ -93,10 +96,16 @@ def shop_order(session: Session, shop: Shop, shopify_order_id: int) -> Order | N
     ).scalar_one_or_none()
 
 
-def suggested_reward(session: Session, shop: Shop, member: Member,
-                     settings: ProgramSettings) -> dict[str, Any] | None:
-    """The best reward the member can take now, else the nearest one and how far it is."""
-    rewards = available_rewards(member, settings, shop_rewards(session, shop.id))
+def suggested_reward(session: Session, shop: Shop, member: Member, settings: ProgramSettings,
+                     lang: Language | None = None) -> dict[str, Any] | None:
+    """The best reward the member can take now, else the nearest one and how far it is,
+    titled in the member's language."""
+    catalog = shop_rewards(session, shop.id)
+    by_id = {r.id: r for r in catalog}
+    rewards = [{**r, "title": shown_reward_title(lang or shopper_language(None), r["title"],
+                                                 by_id[r["id"]].kind, by_id[r["id"]].value,
+                                                 shop.currency)}
+               for r in available_rewards(member, settings, catalog)]
     affordable = [r for r in rewards if r["affordable"]]
     if affordable:
         best = max(affordable, key=lambda r: r["cost"])
@@ -109,10 +118,10 @@ def suggested_reward(session: Session, shop: Shop, member: Member,
             "points_to_go": nearest["cost"] - member.points_available}
 
 
-def date_label(moment: datetime, shop: Shop) -> str:
-    """A date as the shopper reads it, in the shop's timezone: 'December 22, 2026'."""
-    local = local_time(moment, shop)
-    return f"{local:%B} {local.day}, {local.year}"
+def date_label(moment: datetime, shop: Shop, lang: Language | None = None) -> str:
+    """A date as the shopper reads it, in the shop's timezone and the shopper's language:
+    'December 22, 2026', '22 décembre 2026'."""
+    return (lang or shopper_language(None)).date(local_time(moment, shop))
 
 
 def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Message,
@@ -122,7 +131,8 @@ def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Me
         return _detractor_alert(session, shop, message)
     if member is None:
         return Content()
-    due = Due(session, shop, settings, message, member, signer, now)
+    due = Due(session, shop, settings, message, member, signer, now,
+              shopper_language(member.locale))
     return FLOWS[message.kind].compose(due, _common(due))
 
 
@@ -136,13 +146,16 @@ def _common(due: Due) -> Content:
     }
     if due.settings.engagement["open_tracking"]:
         links["open_pixel"] = due.link("o", link_kinds.OPEN)
+    lang = due.lang
     return Content(recipient=member.email, context={
         "kind": due.message.kind,
+        "lang": lang,
         "shop": {"name": shop.name or shop.domain, "url": store_url},
-        "member": {"first_name": member.display_name, "email": member.email},
+        "member": {"first_name": member.first_name or lang.t("email.there"),
+                   "email": member.email},
         "points": {"available": member.points_available, "pending": member.points_pending},
-        "tier": member.tier,
-        "reward": suggested_reward(due.session, shop, member, due.settings),
+        "tier": tier_name(lang, member.tier),
+        "reward": suggested_reward(due.session, shop, member, due.settings, lang),
         "links": links,
     })
 
@@ -157,10 +170,10 @@ def _welcome(due: Due, content: Content) -> Content:
     earned = first.points - reversed_points(due.session, order) if order is not None else 0
     content.context["welcome"] = {
         "order_points": max(earned, 0),
-        "unlocks_on": (date_label(first.available_at, due.shop)
+        "unlocks_on": (date_label(first.available_at, due.shop, due.lang)
                        if first is not None and first.available_at > due.now else None),
-        "points_per_unit": number_label(due.settings.points_per_unit),
-        "unit": money_label(Decimal(1), due.shop.currency),
+        "points_per_unit": due.settings.points_per_unit,
+        "unit": due.lang.price(Decimal(1), due.shop.currency),
     }
     return content
 
@@ -206,7 +219,8 @@ def _review_request(due: Due, content: Content) -> Content:
         return cancelled("already_reviewed")
     content.context["review"] = {
         "order": order_ref(order),
-        "products": [p.title or "Your item" for p in products],
+        "products": [p.title or due.lang.t("email.review_request.your_item")
+                     for p in products],
         "bonus": due.settings.bonuses.get("review", 0),
         "url": due.link("review", link_kinds.REVIEW, s=due.shop.id, m=due.member.id,
                         o=order.shopify_order_id),
@@ -243,7 +257,8 @@ def _expiry_warning(due: Due, content: Content) -> Content:
     points = ledger_balances(due.session, due.member.id, deadline).available
     if points <= 0:
         return cancelled("nothing_to_expire")
-    content.context["expiry"] = {"points": points, "on": date_label(deadline, due.shop)}
+    content.context["expiry"] = {"points": points,
+                                 "on": date_label(deadline, due.shop, due.lang)}
     return content
 
 
@@ -255,8 +270,9 @@ def _tier_upgraded(due: Due, content: Content) -> Content:
         return cancelled("tier_changed")
     tier = tier_named(due.settings, change.to_tier)
     content.context["upgrade"] = {
-        "tier": change.to_tier, "benefits": tier.benefits if tier else "",
-        "multiplier": number_label(tier.multiplier) if tier else "1"}
+        "tier": tier_name(due.lang, change.to_tier),
+        "benefits": tier_benefits(due.lang, tier) if tier else "",
+        "multiplier": due.lang.number(tier.multiplier if tier else 1)}
     return content
 
 
@@ -270,10 +286,12 @@ def _tier_at_risk(due: Due, content: Content) -> Content:
     if risk is None:
         return cancelled("tier_secured")
     review, shortfall = risk
-    needed = (f"{int(shortfall)} points" if due.settings.tier_basis == "lifetime_points"
-              else money_label(Decimal(shortfall).quantize(Decimal("0.01")),
-                               due.shop.currency))
-    content.context["at_risk"] = {"tier": member.tier, "on": date_label(review, due.shop),
+    needed = (due.lang.t("email.points", count=int(shortfall))
+              if due.settings.tier_basis == "lifetime_points"
+              else due.lang.price(Decimal(shortfall).quantize(Decimal("0.01")),
+                                  due.shop.currency))
+    content.context["at_risk"] = {"tier": tier_name(due.lang, member.tier),
+                                  "on": date_label(review, due.shop, due.lang),
                                   "needed": needed}
     return content
 
@@ -299,7 +317,7 @@ def _quiet_spell(due: Due, content: Content) -> Content:
         .order_by(PurchasedProduct.id)).scalars().all()
     content.context["last_order"] = {
         "order": order_ref(order) if order else last,
-        "products": [t or "Your item" for t in titles],
+        "products": [t or due.lang.t("email.review_request.your_item") for t in titles],
         "days": (due.now - order.paid_at).days if order and order.paid_at else None,
     }
     return content
@@ -313,8 +331,8 @@ def _win_back(due: Due, content: Content) -> Content:
         content.offer_points = points
         content.context["offer"] = {
             "points": points,
-            "value": money_label(Decimal(points) * due.settings.point_value,
-                                 due.shop.currency)}
+            "value": due.lang.price(Decimal(points) * due.settings.point_value,
+                                    due.shop.currency)}
     return content
 
 
@@ -336,6 +354,8 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
     handle = shop.domain.removesuffix(".myshopify.com")
     return Content(recipient=shop.email, context={
         "kind": DETRACTOR_ALERT,
+        # The merchant's alert: in the admin's language, English.
+        "lang": shopper_language(None),
         "shop": {"name": shop.name or shop.domain, "url": f"https://{shop.storefront_host}/"},
         "alert": {
             "score": response.score, "comment": response.comment,
@@ -353,33 +373,44 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
 # daily round plans, else a business event's hook in app/engagement/schedule.py.
 register(
     Flow("welcome", "Welcome", promotional=False, max_delay=timedelta(days=3),
-         subject="Welcome to {{ shop.name }} rewards, {{ member.first_name }}",
+         subject=("{{ lang.t('email.welcome.subject', shop=shop.name, "
+                  "name=member.first_name) }}"),
          compose=_welcome),
     Flow("points_unlocked", "Points unlocked", promotional=False, max_delay=timedelta(days=3),
-         subject="Your {{ unlocked.points }} points are ready to use",
+         subject=("{{ lang.t('email.points_unlocked.subject', "
+                  "points=lang.t('email.points', count=unlocked.points)) }}"),
          compose=_points_unlocked),
     Flow("review_request", "Review request", promotional=True, max_delay=timedelta(days=7),
-         subject="How is your order {{ review.order }}? Earn {{ review.bonus }} points",
+         subject=(
+             "{% if review.bonus %}{{ lang.t('email.review_request.subject', "
+             "order=review.order, points=lang.t('email.points', count=review.bonus)) }}"
+             "{% else %}{{ lang.t('email.review_request.subject_no_bonus', "
+             "order=review.order) }}{% endif %}"),
          compose=_review_request),
     Flow("nps_request", "NPS question", promotional=True, max_delay=timedelta(days=7),
-         subject="One quick question about order {{ survey.order }}",
+         subject="{{ lang.t('email.nps_request.subject', order=survey.order) }}",
          compose=_nps_request),
     Flow("expiry_warning", "Points expiry warning", promotional=False,
          max_delay=timedelta(days=7),
-         subject="{{ expiry.points }} points expire on {{ expiry.on }}",
+         subject=("{{ lang.t('email.expiry_warning.subject', "
+                  "points=lang.t('email.points', count=expiry.points), date=expiry.on) }}"),
          compose=_expiry_warning, defaults={"enabled": True, "days_before": 30},
          plan_daily=plan_expiry_warnings),
     Flow("tier_upgraded", "Tier upgrade", promotional=False, max_delay=timedelta(days=3),
-         subject="You're {{ upgrade.tier }} now", compose=_tier_upgraded),
+         subject="{{ lang.t('email.tier_upgraded.subject', tier=upgrade.tier) }}",
+         compose=_tier_upgraded),
     Flow("tier_at_risk", "Tier at risk", promotional=True, max_delay=timedelta(days=7),
-         subject="Keep your {{ at_risk.tier }} status", compose=_tier_at_risk,
+         subject="{{ lang.t('email.tier_at_risk.subject', tier=at_risk.tier) }}",
+         compose=_tier_at_risk,
          defaults={"enabled": True, "days_before": 30}, plan_daily=plan_tier_at_risk),
     Flow("birthday", "Birthday", promotional=True, max_delay=timedelta(days=2),
-         subject="Happy birthday, {{ member.first_name }}!", compose=_birthday),
+         subject="{{ lang.t('email.birthday.subject', name=member.first_name) }}",
+         compose=_birthday),
     Flow("replenishment", "Time to reorder", promotional=True, max_delay=timedelta(days=7),
-         subject="Time to restock, {{ member.first_name }}?", compose=_quiet_spell,
-         plan_daily=plan_quiet_spells),
+         subject="{{ lang.t('email.replenishment.subject', name=member.first_name) }}",
+         compose=_quiet_spell, plan_daily=plan_quiet_spells),
     Flow("win_back", "Win-back", promotional=True, max_delay=timedelta(days=7), offer=True,
-         subject="We miss you: {{ offer.points }} bonus points inside", compose=_win_back,
+         subject="{{ lang.t('email.win_back.subject', count=offer.points) }}",
+         compose=_win_back,
          defaults={"enabled": True, "bonus_points": 200}, plan_daily=plan_quiet_spells),
 )

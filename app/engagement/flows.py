@@ -29,7 +29,8 @@ class Flow:
     promotional: bool
     # A message more than this late (an outage, a backlog) is cancelled, not sent stale.
     max_delay: timedelta
-    # The email's subject, a Jinja2 template over the content's context; the body is
+    # The email's subject, a Jinja2 template over the content's context, worded through the
+    # recipient's catalog (`lang.t(...)`: app/i18n, app/locales/*.json); the body is
     # app/templates/emails/<name>.html and <name>.txt.
     subject: str
     # Re-checks the message's facts when it is due and adds the flow's own context.

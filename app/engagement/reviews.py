@@ -66,7 +66,7 @@ def validate_review(rating: Any, body: Any) -> tuple[int, str | None]:
     if len(text) > MAX_BODY_CHARS:
         raise InvalidReview("invalid_body", f"keep it under {MAX_BODY_CHARS} characters")
     if has_nul(text):
-        raise InvalidReview("invalid_body", f"the review {NUL_MESSAGE}")
+        raise InvalidReview("nul_character", f"the review {NUL_MESSAGE}")
     return rating, text or None
 
 

@@ -68,7 +68,7 @@ def validate_answer(score: Any, comment: Any) -> tuple[int, str | None]:
         raise InvalidAnswer("invalid_comment",
                             f"keep the comment under {MAX_COMMENT_CHARS} characters")
     if has_nul(text):
-        raise InvalidAnswer("invalid_comment", f"the comment {NUL_MESSAGE}")
+        raise InvalidAnswer("nul_character", f"the comment {NUL_MESSAGE}")
     return value, text or None
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import DomainError
+from app.i18n import Language, shopper_language
 from app.loyalty.earning import preview_order_points
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.members import member_for_customer
@@ -39,6 +40,7 @@ from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.referrals import referral_contract
 from app.loyalty.reversals import reversed_points
 from app.loyalty.tiers import tier_basis_value, tier_progress
+from app.loyalty.wording import tier_name
 from app.models import Member, Order, Shop, SurveyResponse
 
 # Where a guest creates the account that claims their points: guest points accrue to the
@@ -144,13 +146,16 @@ def _recorded_points(session: Session, order: Order, now: datetime) -> _OrderPoi
 
 
 def _member_summary(session: Session, member: Member, settings: ProgramSettings,
-                    now: datetime) -> dict[str, Any]:
-    """The `member` object: first name, cached balances, tier progress."""
+                    now: datetime, lang: Language) -> dict[str, Any]:
+    """The `member` object: first name, cached balances, tier progress (default tier names in
+    the buyer's language)."""
     release_unlocked(session, member, now)
     progress = tier_progress(member, settings, tier_basis_value(session, member, settings, now))
+    tier = progress.as_contract()
+    tier["name"], tier["next"] = tier_name(lang, tier["name"]), tier_name(lang, tier["next"])
     return {"first_name": member.first_name,
             "points": {"available": member.points_available, "pending": member.points_pending},
-            "tier": progress.as_contract()}
+            "tier": tier}
 
 
 def _survey_answered(session: Session, shop: Shop, shopify_order_id: int) -> bool:
@@ -161,8 +166,10 @@ def _survey_answered(session: Session, shop: Shop, shopify_order_id: int) -> boo
 
 
 def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id: int | None,
-               now: datetime, *, shopify_order: OrderFacts | None = None) -> dict[str, Any]:
-    """GET /api/checkout/order/<id>: this order's points, and for its own customer the rest.
+               now: datetime, *, shopify_order: OrderFacts | None = None,
+               lang: Language | None = None) -> dict[str, Any]:
+    """GET /api/checkout/order/<id>: this order's points, and for its own customer the rest,
+    the text the app writes (tier names, the referral message) in `lang`, the buyer's.
 
     `customer_id` is the session token's `sub`, None for a guest. Raises OrderNotRecorded when
     the order has no ledger state yet and `shopify_order` (the fetched order) is not given, and
@@ -170,6 +177,7 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
     the fetched order's own customer.
     """
     settings = current_settings(session, shop.id)
+    lang = lang or shopper_language(None)
     order = recorded_order(session, shop, shopify_order_id)
     if order is not None:
         member = session.get(Member, order.member_id) if order.member_id else None
@@ -195,6 +203,7 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
         member = member_for_customer(session, shop, customer_id)
     pending = points.status in ("pending", "preview") and points.unlocks_at is not None
     view: dict[str, Any] = {
+        "currency": shop.currency,
         "order": {"id": str(shopify_order_id), "name": name or f"#{shopify_order_id}",
                   "points": points.points, "status": points.status,
                   "unlocks_on": (shop_date(points.unlocks_at, shop.timezone).isoformat()
@@ -203,9 +212,9 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
         "nps": {"asked": False, "answered": False, "bonus_points": 0},
     }
     if is_owner and member is not None:
-        view["member"] = _member_summary(session, member, settings, now)
+        view["member"] = _member_summary(session, member, settings, now, lang)
         if settings.referrals.get("enabled", True):
-            view["referral"] = referral_contract(shop, member, settings)
+            view["referral"] = referral_contract(shop, member, settings, lang)
         if order is not None:
             # Asked once the order is recorded: only then can the answer be tied to it.
             view["nps"] = {"asked": True,

@@ -75,7 +75,7 @@ def _find_or_enrol(session: Session, shop: Shop, facts: OrderFacts, now: datetim
         return None
     return enrol(session, shop, now=now, customer_id=facts.customer_id,
                  email=facts.shopper_email, first_name=facts.customer_first_name,
-                 last_name=facts.customer_last_name)
+                 last_name=facts.customer_last_name, locale=facts.customer_locale)
 
 
 def record_paid_order(session: Session, shop: Shop, facts: OrderFacts,

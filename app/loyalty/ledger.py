@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
@@ -68,14 +68,31 @@ class Balances:
     next_unlock_at: datetime | None
 
 
+_MEMBER_COLUMNS = frozenset(c.key for c in Member.__mapper__.column_attrs)
+
+
 def _insert_once(session: Session, values: dict) -> LedgerEntry | None:
     """The new entry, or None if its (shop_id, source_key) was applied before."""
     return insert_once(session, LedgerEntry, values, ["shop_id", "source_key"])
 
 
+def _unflushed_columns(member: Member) -> dict[str, Any]:
+    """Column values set on the member object and not yet written (a name or language the
+    event being applied just told)."""
+    state = inspect(member)
+    if state.transient or state.pending:
+        return {}
+    return {attr.key: attr.value for attr in state.attrs
+            if attr.key in _MEMBER_COLUMNS and attr.history.has_changes()}
+
+
 def _update_balances(session: Session, member: Member, *where: Any, **values: Any) -> bool:
     """UPDATE the member's cached balances; the member object gets the new values from
-    RETURNING (no SELECT to refresh it). False when `where` matched nothing."""
+    RETURNING (no SELECT to refresh it). False when `where` matched nothing.
+
+    Unwritten changes of the member object go in the same UPDATE: RETURNING refreshes every
+    column and would otherwise undo them, and writing them first costs a statement."""
+    values = {**_unflushed_columns(member), **values}
     row = session.execute(
         update(Member).where(Member.id == member.id, *where).values(**values)
         .returning(Member), execution_options={"populate_existing": True,

@@ -126,8 +126,11 @@ def _create(session: Session, shop: Shop, values: dict) -> tuple[Member, bool]:
 
 def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | None,
           email: str | None = None, first_name: str | None = None,
-          last_name: str | None = None, accepts_marketing: bool | None = None) -> Member:
+          last_name: str | None = None, accepts_marketing: bool | None = None,
+          locale: str | None = None) -> Member:
     """Find or create the member for a customer (or a guest email), claiming guest points.
+
+    `locale` is the shopper's language when the event says it (an order's customer_locale).
 
     A customer who shopped as a guest with the same email takes over that guest's ledger,
     so points earned before signing up are never lost.
@@ -147,12 +150,14 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
         member, created = _create(session, shop, {
             "shop_id": shop.id, "customer_id": customer_id, "email": email,
             "first_name": first_name, "last_name": last_name,
-            "accepts_marketing": bool(accepts_marketing), "created_at": now,
-            "last_activity_at": now})
+            "accepts_marketing": bool(accepts_marketing), "locale": locale,
+            "created_at": now, "last_activity_at": now})
     if not created:
         member.email = email or member.email
         member.first_name = first_name or member.first_name
         member.last_name = last_name or member.last_name
+        if locale is not None and member.locale != locale:
+            member.locale = locale
         if accepts_marketing is not None:
             member.accepts_marketing = accepts_marketing
     if guest is not None and guest.id != member.id:

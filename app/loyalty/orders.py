@@ -20,6 +20,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from app.i18n.language import normalize_locale
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 
 ZERO = Decimal("0")
@@ -108,6 +109,8 @@ class OrderFacts:
     fulfillment_status: str | None = None
     # Its latest successful fulfilment, else its last update.
     fulfilled_at: datetime | None = None
+    # The language the customer shopped in (`customer_locale`, normalised BCP 47), or None.
+    customer_locale: str | None = None
 
     @property
     def shopper_email(self) -> str | None:
@@ -308,6 +311,7 @@ def parse_order(payload: Mapping[str, Any], settings: ProgramSettings | None = N
         products=purchased_lines(payload),
         fulfillment_status=_text(payload.get("fulfillment_status")),
         fulfilled_at=fulfilled_at(payload),
+        customer_locale=normalize_locale(payload.get("customer_locale")),
     )
 
 

@@ -60,7 +60,7 @@ MAX_REQUEST_KEY = 100
 _REQUEST_KEY = re.compile(r"^[A-Za-z0-9._:-]+$")
 # Between the reward and its code in the debit's ledger note, which the shopper reads in their
 # activity.
-_NOTE_SEPARATOR = " · "
+NOTE_SEPARATOR = " · "
 
 
 class RewardUnavailable(DomainError):
@@ -178,7 +178,7 @@ def _reserve(db: Database, shop_id: int, member_id: int, reward_id: int, now: da
         s.flush()
         entry = debit_available(s, member, points=reward.cost, kind="redeem",
                                 source_key=f"redeem:{redemption.id}", now=now,
-                                note=f"{reward.title}{_NOTE_SEPARATOR}{redemption.code}")
+                                note=f"{reward.title}{NOTE_SEPARATOR}{redemption.code}")
         if entry is None:
             raise RuntimeError(f"redemption {redemption.id} was already debited")
         return redemption, _issue_request(redemption, reward, member, shop)

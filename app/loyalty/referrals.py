@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 
 from app.db import insert_once
 from app.errors import DomainError
+from app.i18n import Language, shopper_language
 from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
+from app.loyalty.wording import friend_offer
 from app.models import LedgerEntry, Member, Message, Order, Referral, Shop
 
 PENDING, FLAGGED, REWARDED, REJECTED = "pending", "flagged", "rewarded", "rejected"
@@ -89,17 +91,20 @@ def share_url(shop: Shop, member: Member) -> str:
     return f"https://{shop.storefront_host}/?ref={quote(member.referral_code)}"
 
 
-def share_text(shop: Shop, settings: ProgramSettings, url: str) -> str:
-    """The pre-filled message a member sends with their link."""
-    store = shop.name or shop.domain
-    return (f"Here's {friend_offer_label(settings, shop.currency)} your first order at {store}"
-            f" - use my link: {url}")
+def share_text(shop: Shop, settings: ProgramSettings, url: str,
+               lang: Language | None = None) -> str:
+    """The pre-filled message a member sends with their link, in the member's language."""
+    lang = lang or shopper_language(None)
+    return lang.t("referral.share_text", offer=friend_offer(lang, settings, shop.currency),
+                  store=shop.name or shop.domain, url=url)
 
 
-def referral_contract(shop: Shop, member: Member, settings: ProgramSettings) -> dict[str, str]:
+def referral_contract(shop: Shop, member: Member, settings: ProgramSettings,
+                      lang: Language | None = None) -> dict[str, str]:
     """The widget's and thank-you page's `referral` object: code, url, share_text."""
     url = share_url(shop, member)
-    return {"code": member.referral_code, "url": url, "share_text": share_text(shop, settings, url)}
+    return {"code": member.referral_code, "url": url,
+            "share_text": share_text(shop, settings, url, lang)}
 
 
 def friend_discount_for(code: str, settings: ProgramSettings, currency: str) -> FriendDiscount:

@@ -10,9 +10,10 @@ Plain Python.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app.i18n import Language
 from app.loyalty.issuing import CombinesWith, DiscountIssuer, IssueRequest
 from app.loyalty.labels import money_label, number_label
 
@@ -62,6 +63,9 @@ class RewardKind:
     find_issued: Callable[[DiscountIssuer, IssueRequest], str | None] = _by_code
     # False for a kind with no amount (stored as 0, whatever the form sent).
     has_value: bool = True
+    # The same title in a shopper's language, worded by the catalogs (app/locales/*.json,
+    # `rewards.<name>`): '5 € de réduction'.
+    title_in: Callable[[Language, Decimal, str], str] = field(kw_only=True)
 
     def stored_value(self, value: Decimal | str | int) -> Decimal:
         """The value kept on the reward row."""
@@ -113,14 +117,21 @@ def _find_store_credit(issuer: DiscountIssuer, req: IssueRequest) -> str | None:
 # Every kind, in the order the catalog's Type field offers them.
 KINDS: dict[str, RewardKind] = {kind.name: kind for kind in (
     RewardKind("amount_off", "Amount off", lambda v, c: f"{money_label(v, c)} off",
-               _positive_amount, _issue_amount_off),
+               _positive_amount, _issue_amount_off,
+               title_in=lambda lang, v, c: lang.t("rewards.amount_off",
+                                                  amount=lang.price(v, c))),
     RewardKind("percent_off", "Percent off", lambda v, c: f"{number_label(v)}% off",
-               _percentage, _issue_percent_off),
+               _percentage, _issue_percent_off,
+               title_in=lambda lang, v, c: lang.t("rewards.percent_off",
+                                                  percent=lang.percent(v))),
     RewardKind("free_shipping", "Free shipping", lambda v, c: "Free shipping",
                lambda v: None, _issue_free_shipping, combinations=_free_shipping_stacking,
-               has_value=False),
+               has_value=False,
+               title_in=lambda lang, v, c: lang.t("rewards.free_shipping")),
     RewardKind("store_credit", "Store credit", lambda v, c: f"{money_label(v, c)} store credit",
-               _positive_amount, _issue_store_credit, find_issued=_find_store_credit),
+               _positive_amount, _issue_store_credit, find_issued=_find_store_credit,
+               title_in=lambda lang, v, c: lang.t("rewards.store_credit",
+                                                  amount=lang.price(v, c))),
 )}
 
 REWARD_KINDS = tuple(KINDS)

@@ -1,5 +1,7 @@
 """Email templates: one HTML and one plain-text Jinja2 template per kind, in app/templates/emails;
-the subject is the flow's own (app/engagement/flows.Flow.subject).
+the subject is the flow's own (app/engagement/flows.Flow.subject). Shopper emails are in the
+recipient's language (`lang` in the context: app/i18n, app/locales/*.json); the merchant's
+detractor alert is in English, as the admin is.
 
 Rendered without Flask (workers have no app context). HTML is autoescaped; the text part is
 not (it is never interpreted). StrictUndefined makes a missing value an error in tests, not a

@@ -50,6 +50,9 @@ class Member(Base):
     accepts_marketing: Mapped[bool] = mapped_column(default=False)
     marketing_consent_updated_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # The customer's language as their latest order gave it (`customer_locale`, BCP 47 such
+    # as fr-CA): their emails are written in it; None (English) until an order says.
+    locale: Mapped[str | None] = mapped_column(String(35))
     last_activity_at: Mapped[datetime | None]
     redacted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ from flask import Blueprint, Response, jsonify, request
 from shopify_app import RequestInput
 
 from app.engagement.checkout_survey import record_nps
+from app.i18n import Language, shopper_language
 from app.inputs import parse_id
 from app.loyalty.checkout_view import (
     OrderNotRecorded,
@@ -181,6 +182,12 @@ def _lookup_refusal(shop: str, customer_id: int) -> tuple[Response, int] | None:
     return None
 
 
+def _buyer_language() -> Language:
+    """The buyer's language as the block sends it (`shopify.localization.language`); a code
+    without a catalog reads as its language, else English (app/i18n)."""
+    return shopper_language(request.args.get("locale"))
+
+
 @bp.route("/order/<order_id>", methods=["GET", "OPTIONS"])
 def order_loyalty(order_id: str) -> Any:
     """This order's points, and for its own logged-in customer balance, tier, referral, NPS."""
@@ -199,7 +206,8 @@ def order_loyalty(order_id: str) -> Any:
             # Nothing of the program shows at checkout before the merchant launches it.
             return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
         try:
-            return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now))
+            return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now,
+                                      lang=_buyer_language()))
         except OrderNotRecorded as waiting:
             if not waiting.previewable or check.customer_id is None:
                 # A guest proves no tie to any order: Shopify is never asked on their behalf.
@@ -228,7 +236,7 @@ def order_loyalty(order_id: str) -> Any:
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         return jsonify(order_view(session, shop, shopify_order_id, customer_id, now,
-                                  shopify_order=fetched))
+                                  shopify_order=fetched, lang=_buyer_language()))
 
 
 @bp.route("/nps", methods=["POST", "OPTIONS"])

@@ -30,12 +30,14 @@ from app.engagement.preferences import (
     unsubscribe,
 )
 from app.engagement.reviews import (
+    MAX_BODY_CHARS,
     InvalidReview,
     approved_reviews,
     reviewable_products,
     submit_review,
 )
-from app.engagement.surveys import InvalidAnswer, record_email_answer
+from app.engagement.surveys import MAX_COMMENT_CHARS, InvalidAnswer, record_email_answer
+from app.i18n import shopper_language
 from app.inputs import parse_id
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.shops import installed_shop
@@ -71,7 +73,8 @@ def _claims(token: str, purpose: str) -> dict[str, Any] | None:
 
 def _invalid() -> tuple[str, int]:
     """The page for a link that is not ours, expired or for something that is gone."""
-    return render_template("engagement/link_invalid.html"), 404
+    # No member to ask: the language of the link is not known.
+    return render_template("engagement/link_invalid.html", lang=shopper_language(None)), 404
 
 
 def _shop(session: Any, shop_id: int) -> Shop | None:
@@ -93,7 +96,8 @@ def unsubscribe_confirmation(token: str) -> Any:
             return _invalid()
         template = ("engagement/unsubscribed.html" if member.unsubscribed_at is not None
                     else "engagement/unsubscribe_confirm.html")
-        return render_template(template, shop=shop, token=token, email=member.email)
+        return render_template(template, shop=shop, token=token, email=member.email,
+                               lang=shopper_language(member.locale))
 
 
 @bp.post("/unsubscribe/<token>")
@@ -108,7 +112,7 @@ def unsubscribe_page(token: str) -> Any:
         if member is None or shop is None:
             return _invalid()
         return render_template("engagement/unsubscribed.html", shop=shop, token=token,
-                               email=member.email)
+                               email=member.email, lang=shopper_language(member.locale))
 
 
 @bp.post("/resubscribe/<token>")
@@ -122,7 +126,8 @@ def resubscribe_page(token: str) -> Any:
         member = resubscribe(session, claims["s"], claims["m"])
         if member is None or shop is None:
             return _invalid()
-        return render_template("engagement/resubscribed.html", shop=shop, token=token)
+        return render_template("engagement/resubscribed.html", shop=shop, token=token,
+                               lang=shopper_language(member.locale))
 
 
 @bp.route("/review/<token>", methods=["GET", "POST"])
@@ -139,6 +144,7 @@ def review_page(token: str) -> Any:
             return _invalid()
         record_click(session, claims["x"], now)
         problem, thanks, status = None, None, 200
+        lang = shopper_language(member.locale)
         if request.method == "POST":
             try:
                 receipt = submit_review(
@@ -148,11 +154,11 @@ def review_page(token: str) -> Any:
                 thanks = {"product": receipt.review.product_title, "bonus": receipt.bonus,
                           "again": not receipt.created}
             except InvalidReview as exc:
-                problem, status = str(exc), 400
+                problem, status = lang.t(f"page.problems.{exc.code}", max=MAX_BODY_CHARS), 400
         products = reviewable_products(session, shop.id, member.id, int(claims["o"]))
         return render_template("engagement/review_form.html", shop=shop, member=member,
                                products=products, problem=problem, thanks=thanks,
-                               token=token), status
+                               token=token, lang=lang), status
 
 
 @bp.route("/nps/<token>", methods=["GET", "POST"])
@@ -170,6 +176,7 @@ def survey_page(token: str) -> Any:
             return _invalid()
         record_click(session, claims["x"], now)
         answer, problem, status, comment = None, None, 200, None
+        lang = shopper_language(member.locale)
         chosen = _score_choice(request.args.get("score"))
         if request.method == "POST":
             chosen = _score_choice(request.form.get("score"))
@@ -183,11 +190,12 @@ def survey_page(token: str) -> Any:
                 if answer.alert is not None:
                     enqueue.after_commit(session, runtime().queue).wake([answer.alert])
             except InvalidAnswer as exc:
-                problem, status = str(exc), 400
+                problem = lang.t(f"page.problems.{exc.code}", max=MAX_COMMENT_CHARS)
+                status = 400
         return render_template("engagement/survey.html", shop=shop, member=member,
                                answer=answer, problem=problem, token=token, chosen=chosen,
                                commented=answer is not None and comment is not None,
-                               scores=range(11)), status
+                               scores=range(11), lang=lang), status
 
 
 def _score_choice(raw: str | None) -> int | None:

@@ -9,7 +9,8 @@ What the page needs from the running app, all set by whoever starts the emulator
 `app.extensions["devstore"]` (an object with `mint_extension_session_token(shop,
 customer_id=…)`) and `app.extensions["devstore_shop"]` (the shop domain). The query picks the
 order: `/dev/thank-you?order_id=<id>&customer_id=<id>`; without `order_id` the shop's newest
-recorded order, without `customer_id` that order's customer, `customer_id=` (blank) a guest.
+recorded order, without `customer_id` that order's customer, `customer_id=` (blank) a guest;
+`locale=fr` plays a buyer in French (the extension's locales/fr.json).
 
 The bundle inlines SHOPIFY_APP_URL when it is built, so build it for this app's URL first:
 `SHOPIFY_APP_URL=http://127.0.0.1:8000 npm run build` (the page says so when it does not match).
@@ -17,6 +18,7 @@ The bundle inlines SHOPIFY_APP_URL when it is built, so build it for this app's 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from sqlalchemy import select
 
 from app.config import Settings
+from app.i18n.language import normalize_locale
 from app.models import Member, Order, Shop
 from app.shopify.domains import valid_shop
 from app.web.responses import error
@@ -35,6 +38,8 @@ bp = Blueprint("previews", __name__, url_prefix="/dev")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 THANK_YOU_BUNDLE = REPO_ROOT / "extensions" / "thank-you" / "dist" / "loyalty-thank-you.js"
 THANK_YOU_TARGET = "purchase.thank-you.block.render"
+THANK_YOU_DIR = REPO_ROOT / "extensions" / "thank-you"
+DEFAULT_EXTENSION_LOCALE = "en"
 _NUMBER = re.compile(r"[0-9]{1,20}")
 
 
@@ -50,6 +55,32 @@ def register_previews(app: Flask, settings: Settings) -> None:
 def _bundle_path() -> Path:
     """Where the built thank-you bundle is (overridable for a build kept elsewhere)."""
     return Path(current_app.extensions.get("thank_you_bundle", THANK_YOU_BUNDLE))
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over`'s messages over `base`'s, section by section."""
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = (_merged(base[key], value) if isinstance(value, dict)
+                       and isinstance(base.get(key), dict) else value)
+    return merged
+
+
+def extension_translations(extension_dir: Path, locale: str | None
+                           ) -> tuple[str, dict[str, Any]]:
+    """(extension language, its messages) for a buyer's language, as Shopify's host picks
+    them: `fr-CA` reads fr-CA.json, else fr.json, over en.default.json; a language the
+    extension lacks reads the default
+    (https://shopify.dev/docs/apps/build/checkout/localized-checkout-ui-extensions)."""
+    locales = extension_dir / "locales"
+    default = json.loads((locales / f"{DEFAULT_EXTENSION_LOCALE}.default.json").read_text(
+        encoding="utf-8"))
+    tag = normalize_locale(locale) or DEFAULT_EXTENSION_LOCALE
+    for candidate in (tag, tag.split("-")[0]):
+        path = locales / f"{candidate}.json"
+        if candidate != DEFAULT_EXTENSION_LOCALE and path.is_file():
+            return candidate, _merged(default, json.loads(path.read_text(encoding="utf-8")))
+    return DEFAULT_EXTENSION_LOCALE, default
 
 
 def _devstore_shop() -> tuple[Any, str | None]:
@@ -113,8 +144,11 @@ def thank_you() -> Any:
     if f'"{app_url}"' not in bundle.read_text():
         return _problem(f"The built bundle calls another app URL: rebuild it with "
                         f"`SHOPIFY_APP_URL={app_url} npm run build`.", 409)
+    locale = normalize_locale(request.args.get("locale")) or DEFAULT_EXTENSION_LOCALE
+    language, translations = extension_translations(THANK_YOU_DIR, locale)
     config = {
         "target": THANK_YOU_TARGET,
+        "locale": locale, "extensionLanguage": language, "translations": translations,
         "bundleUrl": "/dev/thank-you/bundle.js",
         "sessionTokenUrl": "/dev/session-token?" + urlencode(
             {"shop": shop, **({"customer_id": customer_id} if customer_id else {})}),

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from app.i18n import Language, shopper_language
 from app.inputs import parse_id
 from app.loyalty.bonuses import set_birthday
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
@@ -31,6 +32,7 @@ from app.loyalty.referrals import record_referral_share
 from app.loyalty.rewards import shop_rewards
 from app.loyalty.shops import installed_shop
 from app.loyalty.widget import code_contract, member_view, program_view
+from app.loyalty.wording import shown_reward_title
 from app.models import Reward, Shop
 from app.pipeline import enqueue
 from app.pipeline.discounts import discount_issuer_for
@@ -68,6 +70,16 @@ def verify_signature():  # noqa: ANN201 - Flask hook
     if not rate_limiter().allow(key, WRITES_PER_MINUTE if is_write else READS_PER_MINUTE, 60):
         return error("rate_limited", "too many requests; try again in a minute", 429)
     return None
+
+
+def shopper_lang() -> Language:
+    """The shopper's language: the storefront's `locale` (Liquid's request.locale.iso_code),
+    which the blocks add to every call because Shopify forwards no locale through the app
+    proxy (shop, logged_in_customer_id, path_prefix, timestamp, signature:
+    https://shopify.dev/docs/apps/build/online-store/app-proxies/authenticate-app-proxies).
+    It is signed with the rest of the query. A code without a catalog reads as its language,
+    else English (app/i18n)."""
+    return shopper_language(request.args.get("locale"))
 
 
 def _installed_shop(session: Any) -> Shop | None:
@@ -166,7 +178,8 @@ def connected():  # noqa: ANN201 - Flask view
 @bp.get("/program")
 def program():  # noqa: ANN201 - Flask view
     """How to earn and redeem, for a visitor who is not logged in."""
-    return _read(lambda s, p, now: jsonify(program_view(s, p.shop, p.settings, p.rewards)))
+    return _read(lambda s, p, now: jsonify(program_view(s, p.shop, p.settings, p.rewards,
+                                                        shopper_lang())))
 
 
 @bp.get("/member")
@@ -178,7 +191,7 @@ def member():  # noqa: ANN201 - Flask view
     def view(session: Any, program: _Program, now: datetime) -> Any:
         shopper = _shopper(session, program.shop, now)
         return jsonify(member_view(session, program.shop, shopper, program.settings, now,
-                                   program.rewards))
+                                   program.rewards, shopper_lang()))
 
     return _read(view)
 
@@ -198,7 +211,7 @@ def birthday():  # noqa: ANN201 - Flask view
         set_birthday(session, shopper, raw, now)
         # The whole member view: the widget merges an answer's keys over what it shows.
         return jsonify(member_view(session, shop, shopper, current_settings(session, shop.id),
-                                   now))
+                                   now, lang=shopper_lang()))
 
     return _with_shop(save)
 
@@ -242,7 +255,9 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         shop = session.get(Shop, shop_id)
         reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None
         view = member_view(session, shop, _shopper(session, shop, moment),
-                           current_settings(session, shop_id), moment)
+                           current_settings(session, shop_id), moment, lang=shopper_lang())
+        title = reward and shown_reward_title(shopper_lang(), reward.title, reward.kind,
+                                              reward.value, shop.currency)
     if redemption.status not in (ISSUED, USED):
         # Failed (or, for a repeated request key, voided since): the points are already back
         # (redeem_refund), so say so and show the restored balance.
@@ -250,7 +265,7 @@ def redeem_reward():  # noqa: ANN201 - Flask view
                         "message": "Shopify could not create your code; your points are back"}
                        ), 502
     return jsonify({
-        "redemption": code_contract(redemption.code, reward.title if reward else None),
+        "redemption": code_contract(redemption.code, title),
         "points": view["points"], "rewards": view["rewards"], "codes": view["codes"],
         "activity": view["activity"],
     })

@@ -9,7 +9,6 @@ import type {
   OrderPoints,
   ReferralInvite,
 } from './contract';
-import {copy} from './copy';
 import type {Formatter} from './format';
 
 /**
@@ -35,6 +34,7 @@ export interface LoyaltyPanelProps {
 
 /** The thank-you and order-status block: this order's points, balance, referral and NPS. */
 export function LoyaltyPanel({orderId, client, format}: LoyaltyPanelProps) {
+  const {copy} = format;
   const [state, setState] = useState<PanelState>({kind: 'loading'});
   const [attempt, setAttempt] = useState(0);
 
@@ -81,7 +81,7 @@ export function LoyaltyPanel({orderId, client, format}: LoyaltyPanelProps) {
 
   return (
     <s-section heading={copy.heading}>
-      {state.kind === 'loading' && <PanelSkeleton />}
+      {state.kind === 'loading' && <PanelSkeleton format={format} />}
       {state.kind === 'empty' && <s-paragraph color="subdued">{copy.empty}</s-paragraph>}
       {state.kind === 'error' && (
         <s-banner tone="warning" heading={copy.errorHeading}>
@@ -120,9 +120,11 @@ function LoyaltyDetails({orderId, data, client, format}: DetailsProps) {
   return (
     <s-stack gap="large">
       <OrderPointsSummary order={data.order} format={format} />
-      {data.member && <MemberBalance member={data.member} format={format} />}
+      {data.member && (
+        <MemberBalance member={data.member} currency={data.currency} format={format} />
+      )}
       {data.guest && <GuestInvitation guest={data.guest} format={format} />}
-      {data.referral && <ReferralShare referral={data.referral} />}
+      {data.referral && <ReferralShare referral={data.referral} format={format} />}
       {data.nps.asked && (
         <NpsSurvey key={orderId} orderId={orderId} nps={data.nps} client={client} format={format} />
       )}
@@ -131,6 +133,7 @@ function LoyaltyDetails({orderId, data, client, format}: DetailsProps) {
 }
 
 function OrderPointsSummary({order, format}: {order: OrderPoints; format: Formatter}) {
+  const {copy} = format;
   const unlocks = order.unlocks_on ? copy.unlocks(format.date(order.unlocks_on)) : '';
   const note = {
     preview: `${copy.previewNote} ${unlocks}`.trim(),
@@ -142,7 +145,7 @@ function OrderPointsSummary({order, format}: {order: OrderPoints; format: Format
   return (
     <s-stack gap="small-200">
       <s-stack direction="inline" gap="small-200" alignItems="center">
-        <s-heading>{copy.earned[order.status](format.points(order.points))}</s-heading>
+        <s-heading>{copy.earned[order.status](order.points)}</s-heading>
         <s-badge tone={order.status === 'reversed' ? 'critical' : 'auto'}>
           {copy.badge[order.status]}
         </s-badge>
@@ -152,16 +155,20 @@ function OrderPointsSummary({order, format}: {order: OrderPoints; format: Format
   );
 }
 
-function MemberBalance({member, format}: {member: MemberSummary; format: Formatter}) {
+interface MemberBalanceProps {
+  member: MemberSummary;
+  /** The shop's currency, in which tier thresholds are spent. */
+  currency: string;
+  format: Formatter;
+}
+
+function MemberBalance({member, currency, format}: MemberBalanceProps) {
+  const {copy} = format;
   const {tier} = member;
   return (
     <s-stack gap="small-200">
       <s-paragraph>
-        {copy.balance(
-          member.first_name,
-          format.points(member.points.available),
-          format.points(member.points.pending),
-        )}
+        {copy.balance(member.first_name, member.points.available, member.points.pending)}
       </s-paragraph>
       {tier && tier.next && (
         <s-progress
@@ -173,7 +180,7 @@ function MemberBalance({member, format}: {member: MemberSummary; format: Formatt
       {tier && (
         <s-text color="subdued">
           {tier.next && tier.spend_to_next
-            ? copy.tierNext(tier.name, format.decimal(tier.spend_to_next), tier.next)
+            ? copy.tierNext(tier.name, format.money(tier.spend_to_next, currency), tier.next)
             : copy.tierTop(tier.name)}
         </s-text>
       )}
@@ -182,8 +189,9 @@ function MemberBalance({member, format}: {member: MemberSummary; format: Formatt
 }
 
 function GuestInvitation({guest, format}: {guest: GuestClaim; format: Formatter}) {
+  const {copy} = format;
   return (
-    <s-banner tone="info" heading={copy.guestHeading(format.points(guest.points))}>
+    <s-banner tone="info" heading={copy.guestHeading(guest.points)}>
       <s-stack gap="base">
         <s-paragraph>{copy.guestNote}</s-paragraph>
         <s-button href={guest.claim_url} target="_blank" variant="primary">
@@ -194,7 +202,8 @@ function GuestInvitation({guest, format}: {guest: GuestClaim; format: Formatter}
   );
 }
 
-function ReferralShare({referral}: {referral: ReferralInvite}) {
+function ReferralShare({referral, format}: {referral: ReferralInvite; format: Formatter}) {
+  const {copy} = format;
   const [copied, setCopied] = useState<'link' | 'message' | null>(null);
   const message = referral.share_text.includes(referral.url)
     ? referral.share_text
@@ -252,6 +261,7 @@ interface NpsSurveyProps {
 
 /** One tap sends the score; an optional comment can follow, sent again with the same score. */
 function NpsSurvey({orderId, nps, client, format}: NpsSurveyProps) {
+  const {copy} = format;
   const [phase, setPhase] = useState<NpsPhase>(nps.answered ? 'answeredBefore' : 'ask');
   const [score, setScore] = useState<number | null>(null);
   const [bonus, setBonus] = useState(0);
@@ -295,7 +305,7 @@ function NpsSurvey({orderId, nps, client, format}: NpsSurveyProps) {
       <s-stack gap="small-200">
         <s-heading>{copy.npsQuestion}</s-heading>
         {nps.bonus_points > 0 && (
-          <s-text color="subdued">{copy.npsBonus(format.points(nps.bonus_points))}</s-text>
+          <s-text color="subdued">{copy.npsBonus(nps.bonus_points)}</s-text>
         )}
         <s-grid gridTemplateColumns={NPS_COLUMNS} gap="small-300">
           {NPS_SCORES.map((value) => (
@@ -326,7 +336,7 @@ function NpsSurvey({orderId, nps, client, format}: NpsSurveyProps) {
   return (
     <s-stack gap="small-200">
       <s-paragraph>
-        {bonus > 0 ? copy.npsThanksBonus(format.points(bonus)) : copy.npsThanks}
+        {bonus > 0 ? copy.npsThanksBonus(bonus) : copy.npsThanks}
       </s-paragraph>
       <s-text-area
         label={copy.npsCommentLabel}
@@ -358,7 +368,8 @@ function valueOf(event: Event): string {
  * The loading state reserves the ready layout's size: the member layout's sections, line for
  * line, buttons as padded placeholders, so nothing below the block moves when data arrives.
  */
-function PanelSkeleton() {
+function PanelSkeleton({format}: {format: Formatter}) {
+  const {copy} = format;
   return (
     <s-stack gap="large" accessibilityLabel={copy.loading}>
       <s-stack gap="small-200">

@@ -42,6 +42,9 @@ export interface LoyaltyClientOptions {
   sessionToken: () => Promise<string>;
   /** `checkout` (thank-you) unless told; order status is a customer account extension. */
   surface?: LoyaltySurface;
+  /** The buyer's language (`shopify.localization.language`): the backend writes the text it
+   * sends (tier names, the referral message) in it. */
+  locale?: () => string | undefined;
   fetch?: typeof fetch;
 }
 
@@ -49,7 +52,14 @@ export interface LoyaltyClientOptions {
 export function createLoyaltyClient(options: LoyaltyClientOptions): LoyaltyClient {
   const appUrl = options.appUrl.replace(/\/+$/, '');
   const send = options.fetch ?? ((input, init) => fetch(input, init));
-  const query = options.surface === 'customer_account' ? '?surface=customer_account' : '';
+  const query = () => {
+    const params = new URLSearchParams();
+    if (options.surface === 'customer_account') params.set('surface', 'customer_account');
+    const locale = options.locale?.();
+    if (locale) params.set('locale', locale);
+    const text = params.toString();
+    return text ? `?${text}` : '';
+  };
 
   async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     if (!appUrl) {
@@ -58,7 +68,7 @@ export function createLoyaltyClient(options: LoyaltyClientOptions): LoyaltyClien
     const token = await options.sessionToken();
     let response: Response;
     try {
-      response = await send(`${appUrl}${path}${query}`, {
+      response = await send(`${appUrl}${path}${query()}`, {
         ...init,
         headers: {
           Accept: 'application/json',

@@ -54,6 +54,8 @@ export interface NpsQuestion {
 
 /** GET /api/checkout/order/<order id> */
 export interface OrderLoyalty {
+  /** The shop's currency (ISO 4217): tier spend is counted in it. */
+  currency: string;
   order: OrderPoints;
   member: MemberSummary | null;
   referral: ReferralInvite | null;

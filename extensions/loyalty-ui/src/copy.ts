@@ -1,57 +1,73 @@
 import type {OrderPointsStatus} from './contract';
 
-/** Every sentence the shopper reads, in one place so wording stays consistent. */
-export const copy = {
-  heading: 'Rewards',
-  loading: 'Loading your rewards',
-  earned: {
-    preview: (points: string) => `This order earns ${points} points`,
-    pending: (points: string) => `You earned ${points} points`,
-    available: (points: string) => `${points} points added to your balance`,
-    reversed: (points: string) => `${points} points reversed`,
-    not_eligible: () => 'This order does not earn points',
-  } satisfies Record<OrderPointsStatus, (points: string) => string>,
-  badge: {
-    preview: 'Confirming',
-    pending: 'Pending',
-    available: 'Available',
-    reversed: 'Reversed',
-    not_eligible: 'No points',
-  } satisfies Record<OrderPointsStatus, string>,
-  unlocks: (date: string) => `They unlock on ${date}, once the return window closes.`,
-  previewNote: 'They are confirmed as soon as your payment is processed.',
-  availableNote: 'They are ready to spend on your next order.',
-  reversedNote: 'This order was refunded or cancelled, so its points were taken back.',
-  balance: (name: string | null, available: string, pending: string) =>
-    `${name ? `${name}, your` : 'Your'} balance: ${available} points available, ${pending} pending`,
-  tierNext: (tier: string, spend: string, next: string) =>
-    `${tier} member: spend ${spend} more to reach ${next}`,
-  tierTop: (tier: string) => `${tier} member: you are at our top tier`,
-  tierProgressLabel: (next: string) => `Progress to ${next}`,
-  guestHeading: (points: string) => `Create an account to claim your ${points} points`,
-  guestNote: 'Use the email from this order and the points are yours.',
-  guestAction: 'Create account',
-  referralHeading: 'Share with friends',
-  copyLink: 'Copy link',
-  linkCopied: 'Link copied',
-  copyMessage: 'Copy message',
-  messageCopied: 'Message copied',
-  shareByEmail: 'Share by email',
-  shareSubject: 'A gift for your first order',
-  npsQuestion: 'How likely are you to recommend us to a friend?',
-  npsBonus: (points: string) => `Answer and earn ${points} points.`,
-  npsScoreLabel: (score: number) => `${score} out of 10`,
-  npsLow: 'Not likely',
-  npsHigh: 'Very likely',
-  npsThanks: 'Thank you for your answer!',
-  npsThanksBonus: (points: string) => `Thank you! ${points} points are on their way.`,
-  npsCommentLabel: 'Anything you would like to add? (optional)',
-  npsSendComment: 'Send comment',
-  npsCommentThanks: 'Thanks for telling us more.',
-  npsAnswered: 'Thanks for your feedback on this order.',
-  npsFailed: 'We could not send your answer. Please try again.',
-  empty: 'Points for this order will show here in a moment.',
-  errorHeading: 'We could not load your rewards',
-  errorNote: 'Your points are safe. Try again in a moment.',
-  retry: 'Try again',
-};
+/** `shopify.i18n.translate`: a key of the extension's locales/*.json, `count` picks the plural. */
+export type Translate = (key: string, options?: Record<string, string | number>) => string;
+
+/**
+ * Every sentence the shopper reads, from the extension's locale files (locales/en.default.json,
+ * locales/fr.json: Shopify picks the buyer's language) so wording stays consistent. Numbers
+ * arrive formatted for the buyer's locale; `count` chooses the plural form.
+ */
+export function copyFrom(t: Translate, points: (value: number) => string) {
+  const counted = (key: string) => (value: number) =>
+    t(key, {count: value, points: points(value)});
+  const earned = (status: OrderPointsStatus) =>
+    status === 'not_eligible' ? () => t('earned.not_eligible') : counted(`earned.${status}`);
+  return {
+    heading: t('heading'),
+    loading: t('loading'),
+    earned: {
+      preview: earned('preview'),
+      pending: earned('pending'),
+      available: earned('available'),
+      reversed: earned('reversed'),
+      not_eligible: earned('not_eligible'),
+    } satisfies Record<OrderPointsStatus, (value: number) => string>,
+    badge: {
+      preview: t('badge.preview'),
+      pending: t('badge.pending'),
+      available: t('badge.available'),
+      reversed: t('badge.reversed'),
+      not_eligible: t('badge.not_eligible'),
+    } satisfies Record<OrderPointsStatus, string>,
+    unlocks: (date: string) => t('unlocks', {date}),
+    previewNote: t('previewNote'),
+    availableNote: t('availableNote'),
+    reversedNote: t('reversedNote'),
+    balance: (name: string | null, available: number, pending: number) =>
+      name
+        ? t('balanceNamed', {name, available: points(available), pending: points(pending)})
+        : t('balance', {available: points(available), pending: points(pending)}),
+    tierNext: (tier: string, spend: string, next: string) => t('tierNext', {tier, spend, next}),
+    tierTop: (tier: string) => t('tierTop', {tier}),
+    tierProgressLabel: (next: string) => t('tierProgressLabel', {next}),
+    guestHeading: counted('guestHeading'),
+    guestNote: t('guestNote'),
+    guestAction: t('guestAction'),
+    referralHeading: t('referralHeading'),
+    copyLink: t('copyLink'),
+    linkCopied: t('linkCopied'),
+    copyMessage: t('copyMessage'),
+    messageCopied: t('messageCopied'),
+    shareByEmail: t('shareByEmail'),
+    shareSubject: t('shareSubject'),
+    npsQuestion: t('npsQuestion'),
+    npsBonus: counted('npsBonus'),
+    npsScoreLabel: (score: number) => t('npsScoreLabel', {score: String(score)}),
+    npsLow: t('npsLow'),
+    npsHigh: t('npsHigh'),
+    npsThanks: t('npsThanks'),
+    npsThanksBonus: counted('npsThanksBonus'),
+    npsCommentLabel: t('npsCommentLabel'),
+    npsSendComment: t('npsSendComment'),
+    npsCommentThanks: t('npsCommentThanks'),
+    npsAnswered: t('npsAnswered'),
+    npsFailed: t('npsFailed'),
+    empty: t('empty'),
+    errorHeading: t('errorHeading'),
+    errorNote: t('errorNote'),
+    retry: t('retry'),
+  };
+}
+
+export type Copy = ReturnType<typeof copyFrom>;

@@ -74,7 +74,7 @@ function widget(root) {
     root.querySelectorAll('*').forEach((el) => el.closest('[data-ll-item]') || bind(el, d));
   }
 
-  const call = (path, body) => fetch(proxy + path, {
+  const call = (path, body) => fetch(proxy + path + '?locale=' + locale, {
     method: body && 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: body && JSON.stringify(body),

@@ -14,6 +14,7 @@ export default async () => {
   const client = createLoyaltyClient({
     appUrl: configuredAppUrl(),
     sessionToken: () => shopify.sessionToken.get(),
+    locale: () => shopify.localization.language.value?.isoCode,
     surface: 'customer_account',
   });
   render(<OrderStatus client={client} />, document.body);

@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from app.models import LedgerEntry, Member, Shop
+from app.web.previews import extension_translations
 from tests.extensions.checkout.conftest import (
     ADA,
     GUEST_ORDER_ID,
@@ -38,6 +39,8 @@ from tests.extensions.checkout.conftest import (
 from tests.extensions.checkout.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    EXTENSIONS,
+    REPO_ROOT,
     TEST_OUTPUT,
     Build,
     require_tool,
@@ -80,9 +83,12 @@ class ExtensionHost:
         if len(parts) == 2 and parts[0] == "page" and parts[1] in self.pages:
             page = self.pages[parts[1]]
             # Rendering is the test's to start (window.extensionHost.render()).
+            config = page["config"]
+            language, translations = extension_translations(
+                REPO_ROOT / "extensions" / EXTENSIONS[page["handle"]], config.get("locale"))
             html = HOST_PAGE.render(config={
-                **page["config"], "bundleUrl": f"/bundle/{page['handle']}.js",
-                "manualRender": True})
+                "extensionLanguage": language, "translations": translations, **config,
+                "bundleUrl": f"/bundle/{page['handle']}.js", "manualRender": True})
             response = Response(html, mimetype="text/html")
         elif len(parts) == 2 and parts[0] == "bundle" and parts[1].endswith(".js"):
             bundle = self.build.bundle(parts[1].removesuffix(".js"))
@@ -193,7 +199,7 @@ def test_thank_you_shows_the_points_the_app_recorded_and_sends_a_one_tap_nps_sco
     link = f"https://{SHOP}/?ref={code}"
     for sentence in (f"They unlock on {unlocks}, once the return window closes.",
                      "Ada, your balance: 0 points available, 135 pending",
-                     "Bronze member: spend 273.00 more to reach Silver",
+                     "Bronze member: spend $273.00 more to reach Silver",
                      "How likely are you to recommend us to a friend?",
                      "Answer and earn 50 points."):
         assert page.get_by_text(sentence, exact=True).count() == 1, sentence
@@ -344,7 +350,7 @@ def test_order_status_waits_for_the_order_then_shows_its_points(
     page.get_by_text("You earned 135 points").wait_for()
     (get,) = checkout_backend.slot.requests_to("GET", f"/api/checkout/order/{MEMBER_ORDER_ID}")
     # The order-status extension's token is a customer account token: the app is told so.
-    assert get["query"] == "surface=customer_account"
+    assert get["query"] == "surface=customer_account&locale=en"
 
 
 def test_the_development_preview_renders_the_built_bundle_with_an_emulator_token(

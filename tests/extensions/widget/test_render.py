@@ -105,8 +105,18 @@ def test_french_shoppers_get_french_text_and_day_first_dates():
     assert root.find("p", class_="ll-greeting").text() == "Bon retour, Ada"
     assert root.find(data_ll_if="points.pending").text() == (
         "300 points en attente (disponibles à partir du 22/12/2026)")
-    assert root.find("p", class_="ll-tier").text() == "Niveau : Silver"
+    # Silver is a default tier, the app's word: French, as the app sends it for ?locale=fr.
+    assert root.find("p", class_="ll-tier").text() == "Niveau : Argent"
     assert root.attrs["data-ll-locale"] == "fr"
+
+
+def test_a_tier_the_merchant_named_shows_as_typed_in_every_language():
+    member = copy.deepcopy(MEMBER)
+    member["metafields"]["$app"]["tier"] = {"value": "Thé d'or"}
+
+    for locale in ("en", "fr"):
+        assert launcher(customer=member, locale=locale).find(
+            "p", class_="ll-tier").text().endswith("Thé d'or")
 
 
 def widget_app(**document: object) -> dict[str, object]:

@@ -256,7 +256,7 @@ def test_a_tier_upgrade_is_congratulated_and_a_tier_at_risk_is_warned_before_its
     subjects = [m["Subject"] for m in shopfront.inbox(ADA_EMAIL)]
     assert "You're Silver now" in subjects
     upgraded = [m for m in shopfront.inbox(ADA_EMAIL) if m["Subject"] == "You're Silver now"][0]
-    assert "From your next order you earn 1.25x points." in body_text(upgraded)
+    assert "From your next order you earn 1.25× points." in body_text(upgraded)
     # Silver is reviewed after 365 days; by then the order has left the rolling year.
     shopfront.daily(T0 + days(334))
     assert shopfront.messages("tier_at_risk") == []

@@ -27,7 +27,7 @@ def test_ten_points_per_unit_and_a_double_points_tier_read_10_and_2_never_1e1(sh
     assert "You earn 10 points for every $1 you spend." in body_text(welcome)
     assert "You earn 10 points for every $1 you spend." in body_html(welcome)
     upgraded = emails["You're Silver now"]
-    assert "From your next order you earn 2x points." in body_text(upgraded)
+    assert "From your next order you earn 2× points." in body_text(upgraded)
     assert "From your next order you earn 2× points." in body_html(upgraded)
     for email in emails.values():
         assert "E+" not in body_text(email) and "E+" not in body_html(email)

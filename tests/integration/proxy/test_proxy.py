@@ -14,6 +14,7 @@ from app.db import utcnow
 from app.loyalty.ledger import post
 from app.loyalty.members import enrol
 from app.loyalty.rewards import seed_default_rewards
+from app.models import Order
 from app.ratelimit import RateLimiter
 from tests.conftest import TEST_API_SECRET
 from tests.support.factories import make_shop
@@ -43,6 +44,8 @@ def shop_with_member(db):
         ada = enrol(s, shop, now=now, customer_id=11, email="ada@example.com", first_name="Ada")
         post(s, ada, points=1200, kind="bonus_signup", source_key="seed", now=now,
              note="Welcome bonus")
+        s.add(Order(shop_id=shop.id, shopify_order_id=1, name="#1001", member_id=ada.id,
+                    placed_at=now, paid_at=now))
         post(s, ada, points=300, kind="earn_order", source_key="order:1:earn", now=now,
              available_at=now + timedelta(days=30), order_id=1, note="Order #1001")
         other = make_shop(s, domain=OTHER)

@@ -22,6 +22,7 @@ from app.engagement.flows import (
     win_back_key,
 )
 from app.engagement.stats import FlowStats
+from app.i18n import shopper_language
 from app.loyalty.program import DEFAULT_SETTINGS, validate
 from app.loyalty.settings_labels import known_label
 from app.messaging.templates import EMAIL_TEMPLATES, render_email
@@ -78,15 +79,23 @@ def test_the_engagement_page_lists_each_flow_by_its_label() -> None:
     assert all(isinstance(r.stats, FlowStats) for r in rows)
 
 
-def test_the_sender_takes_the_subject_from_the_flow() -> None:
-    assert subject_of("birthday") == FLOWS["birthday"].subject
-    rendered = render_email("birthday", {
+def _birthday_context(code: str) -> dict[str, object]:
+    return {
         "kind": "birthday", "shop": {"name": "Tea House", "url": "https://tea.example/"},
         "member": {"first_name": "Ada", "email": "ada@example.com"},
         "points": {"available": 10, "pending": 0}, "tier": None, "reward": None,
         "links": {"store": "https://x/c", "unsubscribe": "https://x/u"},
-        "birthday": {"bonus": 200}})
-    assert rendered.subject == "Happy birthday, Ada!"
+        "birthday": {"bonus": 200}, "lang": shopper_language(code)}
+
+
+def test_the_sender_takes_the_subject_from_the_flow() -> None:
+    assert subject_of("birthday") == FLOWS["birthday"].subject
+    assert render_email("birthday", _birthday_context("en")).subject == "Happy birthday, Ada!"
+
+
+def test_a_flows_subject_is_worded_by_the_recipients_catalog() -> None:
+    assert render_email("birthday", _birthday_context("fr")).subject == (
+        "Joyeux anniversaire, Ada !")
 
 
 def test_notices_go_first_and_promotions_need_consent() -> None:

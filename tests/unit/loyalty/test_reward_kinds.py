@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from app.i18n import shopper_language
 from app.loyalty.issuing import CombinesWith, IssueRequest
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.reward_kinds import KINDS, REWARD_KINDS
 from app.loyalty.rewards import DEFAULT_CATALOG, reward_title, validate_reward
+from app.loyalty.wording import reward_title_in
 from app.pipeline.discounts import ShopifyDiscountIssuer
 
 SETTINGS = ProgramSettings(version=0, data=DEFAULT_SETTINGS)
@@ -58,6 +60,17 @@ def test_a_kind_declares_everything_it_needs(name: str) -> None:
     assert "E+" not in reward_title(name, Decimal("10"), "USD")
     assert isinstance(kind.combinations(True), CombinesWith)
     assert isinstance(kind.combinations(False), CombinesWith)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_kinds_title_reads_in_every_catalog_language(name: str) -> None:
+    kind = KINDS[name]
+    # English words the title as the app stores it; French from its own catalog.
+    english = kind.title_in(shopper_language("en"), Decimal(5), "USD")
+    assert english == kind.title(Decimal(5), "USD")
+    french = kind.title_in(shopper_language("fr"), Decimal(5), "EUR")
+    assert french.strip() and french != kind.title(Decimal(5), "EUR")
+    assert french == reward_title_in(shopper_language("fr"), name, Decimal(5), "EUR")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -37,6 +37,7 @@ from app.engagement.surveys import (
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_nps
 from app.loyalty.earning import AWAITING_PAYMENT, earn_entry, preview_order_points
+from app.loyalty.holdout import held_out_customer
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.members import member_for_customer
 from app.loyalty.orders import ZERO, OrderAmounts, OrderFacts
@@ -68,6 +69,11 @@ class OrderNotRecorded(Exception):
 
 class OrderNotFound(Exception):
     """No such order for this shopper (unknown, not paid yet, or another customer's)."""
+
+
+class NotInProgram(Exception):
+    """The order's customer is held out of the program (app/loyalty/holdout.py): the block
+    shows nothing of it."""
 
 
 class NotLoggedIn(Exception):
@@ -212,6 +218,8 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
     is_owner = customer_id is not None and owner_id == customer_id
     if is_owner and member is None:
         member = member_for_customer(session, shop, customer_id)
+    if held_out_customer(shop, member, owner_id):
+        raise NotInProgram()
     pending = points.status in ("pending", "preview") and points.unlocks_at is not None
     view: dict[str, Any] = {
         "order": {"id": str(shopify_order_id), "name": name or f"#{shopify_order_id}",

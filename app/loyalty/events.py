@@ -17,6 +17,7 @@ from app.engagement import schedule as engagement
 from app.loyalty.bonuses import award_signup
 from app.loyalty.consent import parse_consent_update, record_consent
 from app.loyalty.earning import record_order_update, record_paid_order
+from app.loyalty.holdout import is_held_out
 from app.loyalty.members import enrol
 from app.loyalty.orders import parse_order, parse_refund
 from app.loyalty.program import current_settings
@@ -134,7 +135,7 @@ A customer who signs up while the program is a draft is enrolled without the bon
     member: Member = enrol(
         session, shop, now=now, customer_id=int(payload["id"]), email=payload.get("email"),
         first_name=payload.get("first_name"), last_name=payload.get("last_name"))
-    if welcome and shop.is_live:
+    if welcome and shop.is_live and not is_held_out(member):
         award_signup(session, member, current_settings(session, shop.id), now)
     joined = {member.id} if member.created_at == now else set()
     return EventOutcome("enrolled", {member.id}, joined)

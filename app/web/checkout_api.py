@@ -24,6 +24,7 @@ from sqlalchemy import select
 from app.inputs import parse_id
 from app.loyalty.checkout_view import (
     InvalidNps,
+    NotInProgram,
     NotLoggedIn,
     OrderNotFound,
     OrderNotRecorded,
@@ -31,6 +32,7 @@ from app.loyalty.checkout_view import (
     order_view,
     record_nps,
 )
+from app.loyalty.holdout import NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.orders import OrderFacts, parse_shopify_time
 from app.models import Shop
@@ -206,6 +208,8 @@ def order_loyalty(order_id: str) -> Any:
             return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now))
         except OrderNotFound:
             return _not_found()
+        except NotInProgram:
+            return error(NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, 404)
         except OrderNotRecorded as waiting:
             if not waiting.previewable or check.customer_id is None:
                 # A guest proves no tie to any order: Shopify is never asked on their behalf.
@@ -238,6 +242,8 @@ def order_loyalty(order_id: str) -> Any:
                                       shopify_order=fetched))
         except OrderNotFound:
             return _not_found()
+        except NotInProgram:
+            return error(NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, 404)
 
 
 @bp.route("/nps", methods=["POST", "OPTIONS"])

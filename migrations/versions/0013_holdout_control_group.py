@@ -1,0 +1,43 @@
+"""a randomized holdout: shops run one, members remember their group
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-05 12:15:00
+
+A shop that runs a holdout keeps its share, its assignment key and when it started and ended
+(`shops.holdout_*`); every customer first seen while it runs is assigned once, by a keyed
+hash, to the control group or the program, and keeps that group, its time and, for control,
+when the merchant ended the holdout (`members.holdout_*`), so the comparison can be made
+again at any time. Shops and members from before have none: nobody is held out.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("shops", sa.Column("holdout_share", sa.Integer(), nullable=False,
+                                     server_default="0"))
+    op.add_column("shops", sa.Column("holdout_key", sa.String(64), nullable=True))
+    op.add_column("shops", sa.Column("holdout_started_at", sa.DateTime(), nullable=True))
+    op.add_column("shops", sa.Column("holdout_ended_at", sa.DateTime(), nullable=True))
+    op.add_column("members", sa.Column("holdout_group", sa.String(16), nullable=True))
+    op.add_column("members", sa.Column("holdout_assigned_at", sa.DateTime(), nullable=True))
+    op.add_column("members", sa.Column("holdout_released_at", sa.DateTime(), nullable=True))
+    op.create_index("ix_members_shop_holdout", "members",
+                    ["shop_id", "holdout_assigned_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_members_shop_holdout", table_name="members")
+    for column in ("holdout_released_at", "holdout_assigned_at", "holdout_group"):
+        op.drop_column("members", column)
+    for column in ("holdout_ended_at", "holdout_started_at", "holdout_key", "holdout_share"):
+        op.drop_column("shops", column)

@@ -16,6 +16,10 @@ FLOW_LABELS = {"welcome": "Welcome", "points_unlocked": "Points unlocked",
                "replenishment": "Time to reorder", "win_back": "Win-back"}
 
 FIELD_LABELS = {
+    "effect.repeat_days": "Follow each customer for (days)",
+    "effect.gross_margin_percent": "Gross margin (%)",
+    "effect.smallest_effect_points": "Smallest repeat-rate change worth knowing (points)",
+    "effect.expected_redemption_percent": "Points expected to be redeemed (%)",
     "earning.points_per_unit": "Points per unit spent",
     "earning.point_value": "Value of 1 point",
     "earning.exclude_shipping": "Exclude shipping",

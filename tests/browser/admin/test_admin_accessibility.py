@@ -40,6 +40,7 @@ PAGES = {
     "/admin": "/admin",
     "/admin/onboarding": "/admin/onboarding",
     "/admin/dashboard": "/admin/dashboard",
+    "/admin/effect": "/admin/effect",
     "/admin/engagement": "/admin/engagement",
     "/admin/customers": "/admin/customers",
     "/admin/customers/<raw_member_id>": "/admin/customers/{member}",

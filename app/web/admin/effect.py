@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from app.insights.effect import measure_effect
 from app.loyalty import holdout
@@ -32,20 +32,15 @@ bp = Blueprint("admin_effect", __name__)
 DEFAULT_WINDOW_DAYS = 365
 
 
-def _window(started: datetime | None) -> tuple[datetime, datetime]:
+def _window() -> tuple[datetime, datetime]:
     """The assignment window from the query (`from`, `to` days, inclusive), else the last
-    year, never before the holdout began when one did."""
-    from flask import request
-
+    year."""
     first, last = _day(request.args.get("from")), _day(request.args.get("to"))
     if first and last and first <= last:
         return datetime.combine(first, time()), datetime.combine(last + timedelta(days=1),
                                                                  time())
     end = now()
-    begin = end - timedelta(days=DEFAULT_WINDOW_DAYS)
-    if started is not None and started > begin:
-        begin = started
-    return datetime.combine(begin.date(), time()), end
+    return datetime.combine((end - timedelta(days=DEFAULT_WINDOW_DAYS)).date(), time()), end
 
 
 @bp.get("/admin/effect")
@@ -56,7 +51,7 @@ def effect_page():  # noqa: ANN201 - Flask view
     with database().sessions() as session:
         shop = session.get(Shop, g.shop.id)
         program = current_settings(session, shop.id)
-        first_day, end = _window(shop.holdout_started_at)
+        first_day, end = _window()
         effect = measure_effect(session, shop, program, first_day, end, moment)
         held_out = holdout.held_out_count(session, shop.id)
     currency = g.shop.currency
@@ -65,7 +60,9 @@ def effect_page():  # noqa: ANN201 - Flask view
         running=holdout.is_running(shop), held_out=held_out, data=program.data,
         section=SECTIONS["effect"], default_share=holdout.DEFAULT_SHARE,
         max_share=holdout.MAX_SHARE, last_day=(end - timedelta(seconds=1)).date(),
-        money=lambda value: _money(value, currency), points=_points)
+        money=lambda value: _money(value, currency),
+        signed_money=lambda value: ("+" if value > 0 else "-" if value < 0 else "")
+        + _money(abs(value), currency), points=_points)
 
 
 def _points(value: float) -> str:

@@ -109,8 +109,8 @@ def test_with_enough_customers_the_page_shows_the_effect_and_its_interval(admin)
                                           ).quantize(Decimal("0.01"))
     expected_profit = (d.estimate * 50 * program.customers * 0.4 - float(effect.cost.total))
     assert effect.net_profit.estimate == pytest.approx(expected_profit)
-    assert _figure(html, "net-profit").replace(",", "") == f"${expected_profit:.2f}".replace(
-        "$-", "-$")
+    sign = "+" if expected_profit > 0 else "-"
+    assert _figure(html, "net-profit").replace(",", "") == f"{sign}${abs(expected_profit):.2f}"
 
 
 def test_the_analysis_settings_are_validated(admin):

@@ -41,6 +41,7 @@ PAGES = {
     "/admin/onboarding": "/admin/onboarding",
     "/admin/dashboard": "/admin/dashboard",
     "/admin/effect": "/admin/effect",
+    "/admin/cohorts": "/admin/cohorts",
     "/admin/engagement": "/admin/engagement",
     "/admin/customers": "/admin/customers",
     "/admin/customers/<raw_member_id>": "/admin/customers/{member}",

@@ -192,11 +192,20 @@ def member():  # noqa: ANN201 - Flask view
     def view(session: Any, program: _Program, now: datetime) -> Any:
         shopper = _shopper(session, program.shop, now)
         if is_held_out(shopper):
+            if shopper.created_at == now:
+                # First seen right now: the launcher hides from the next page on.
+                g.newly_held_out = (program.shop.id, shopper.id)
             return not_in_program()
         return jsonify(member_view(session, program.shop, shopper, program.settings, now,
                                    program.rewards))
 
-    return _read(view)
+    answer = _read(view)
+    if g.get("newly_held_out"):
+        shop_id, member_id = g.newly_held_out
+        enqueue_or_leave_to_sweep(runtime().queue, "app.jobs.sync_member_metafields", shop_id,
+                                  member_id, job_id=f"metafields-{shop_id}-{member_id}-held-out",
+                                  queue_name="default")
+    return answer
 
 
 @bp.post("/birthday")

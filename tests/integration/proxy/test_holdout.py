@@ -84,3 +84,21 @@ def test_after_the_holdout_ends_the_held_out_customer_sees_the_program(client, d
     response = client.get(f"/proxy/member?{proxy_query(SHOP, shoppers['control'])}")
     assert response.status_code == 200
     assert response.get_json()["points"]["available"] == 1200
+
+
+def test_a_customer_first_seen_through_the_widget_gets_the_held_out_metafield_written(
+        db, redis_url, shoppers):
+    # The launcher was rendered before the app knew them: the metafield job hides it next time.
+    from app import create_app
+    from tests.conftest import app_config
+
+    app = create_app(app_config(db, redis_url=redis_url))
+    queue = app.extensions["runtime"].queue
+    queue.rq_queue("default").empty()
+    client = app.test_client()
+    client.get(f"/proxy/member?{proxy_query(SHOP, shoppers['first_seen'])}")
+    client.get(f"/proxy/member?{proxy_query(SHOP, shoppers['control'])}")
+    with db.sessions() as s:
+        shop_id, member_id = s.execute(select(Member.shop_id, Member.id).where(
+            Member.customer_id == shoppers["first_seen"])).one()
+    assert queue.rq_queue("default").job_ids == [f"metafields-{shop_id}-{member_id}-held-out"]

@@ -58,8 +58,9 @@ def order_paid(session: Session, shop: Shop, payload: dict[str, Any],
     engagement.after_order_paid(session, shop, settings, payload, outcome=result.outcome,
                                 order=result.order, member=result.member, entry=result.entry,
                                 tier_change=result.tier_change, now=now)
-    # A test order proves nothing about a friend: it never pays a referrer.
-    if result.outcome in ("earned", "nothing_eligible", "already_earned"):
+    # A test order proves nothing about a friend: it never pays a referrer. A held-out
+    # friend's order does: their advocate is in the program.
+    if result.outcome in ("earned", "nothing_eligible", "already_earned", "held_out"):
         referral = attribute_order(
             session, shop, settings, shopify_order_id=facts.shopify_order_id,
             customer_id=facts.customer_id, email=facts.shopper_email,

@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
+from app.loyalty.holdout import is_held_out
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
@@ -376,8 +377,10 @@ def _pay(session: Session, referral: Referral, referrer_points: int, referee_poi
         entries.append(post(session, referrer, points=referrer_points, kind="referral_referrer",
                             source_key=f"referral:{referral.id}:referrer", now=now,
                             order_id=referral.order_id, note=_friend_label(referral)))
-    if referee_points > 0 and referral.referee_id is not None:
-        referee = session.get(Member, referral.referee_id)
+    referee = (session.get(Member, referral.referee_id)
+               if referee_points > 0 and referral.referee_id is not None else None)
+    # A held-out friend still pays their advocate, who is in the program; they get nothing.
+    if referee is not None and not is_held_out(referee):
         entries.append(post(session, referee, points=referee_points, kind="referral_referee",
                             source_key=f"referral:{referral.id}:referee", now=now,
                             order_id=referral.order_id, note="Welcome: you were referred"))

@@ -167,3 +167,26 @@ def test_ending_needs_a_running_holdout_and_one_shop_never_touches_another(db):
         else:
             raise AssertionError("ending twice must be refused")
         assert holdout.held_out_count(s, theirs.id) == 1
+
+
+def test_a_held_out_friend_pays_their_advocate_and_gets_nothing_themselves(db):
+    from app.loyalty.program import current_settings, save_settings
+    from app.loyalty.referrals import pay_due_referrals
+
+    with db.transaction() as s:
+        shop = make_shop(s)
+        advocate = enrol(s, shop, now=T0 - timedelta(days=5), customer_id=77,
+                         email="ada@example.com", first_name="Ada")
+        save_settings(s, shop.id, {"referrals": {"referee_points": 300}}, changed_by="test",
+                      now=T0 - timedelta(days=5))
+        start_holdout(shop)
+        [friend] = customers_in(shop, holdout.CONTROL)
+        outcome = events.order_paid(s, shop, paid_order(
+            4, updated_at=T0, customer_id=friend, email="friend@other.example",
+            note_attributes=[{"name": "loyalty_ref", "value": advocate.referral_code}]), T0)
+        assert outcome.note.startswith("held_out; referral pending")
+        due = T0 + timedelta(days=30)
+        [referral] = pay_due_referrals(s, shop, current_settings(s, shop.id), due)
+        assert referral.status == "rewarded"
+        kinds = s.execute(select(LedgerEntry.member_id, LedgerEntry.kind)).all()
+        assert kinds == [(advocate.id, "referral_referrer")]

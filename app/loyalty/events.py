@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engagement import schedule as engagement
+from app.insights.experiments import settings_for_member
 from app.loyalty.bonuses import award_signup
 from app.loyalty.consent import parse_consent_update, record_consent
 from app.loyalty.earning import record_order_update, record_paid_order
@@ -137,7 +138,9 @@ A customer who signs up while the program is a draft is enrolled without the bon
         session, shop, now=now, customer_id=int(payload["id"]), email=payload.get("email"),
         first_name=payload.get("first_name"), last_name=payload.get("last_name"))
     if welcome and shop.is_live and not is_held_out(member):
-        award_signup(session, member, current_settings(session, shop.id), now)
+        # A member who joins while an A/B test runs gets their arm's value.
+        settings = settings_for_member(session, member, current_settings(session, shop.id), now)
+        award_signup(session, member, settings, now)
     joined = {member.id} if member.created_at == now else set()
     return EventOutcome("enrolled", {member.id}, joined)
 

@@ -33,9 +33,43 @@ def upgrade() -> None:
     op.add_column("members", sa.Column("holdout_released_at", sa.DateTime(), nullable=True))
     op.create_index("ix_members_shop_holdout", "members",
                     ["shop_id", "holdout_assigned_at"])
+    op.create_table(
+        "experiments",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column("shop_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  sa.ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("variable", sa.String(64), nullable=False),
+        sa.Column("arms", sa.JSON(), nullable=False),
+        sa.Column("metric", sa.String(64), nullable=False),
+        sa.Column("guardrail_cost", sa.Numeric(18, 4), nullable=False),
+        sa.Column("baseline", sa.Numeric(8, 6), nullable=False),
+        sa.Column("smallest_effect", sa.Numeric(8, 6), nullable=False),
+        sa.Column("sample_per_arm", sa.Integer(), nullable=False),
+        sa.Column("assignment_key", sa.String(64), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("started_by", sa.String(255), nullable=True),
+        sa.Column("ended_at", sa.DateTime(), nullable=True),
+        sa.Column("adopted_arm", sa.String(8), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_experiments_shop", "experiments", ["shop_id", "started_at"])
+    op.create_table(
+        "experiment_assignments",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column("experiment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  sa.ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("arm", sa.String(8), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("experiment_id", "member_id"),
+    )
+    op.create_index("ix_experiment_assignments_member", "experiment_assignments", ["member_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("experiment_assignments")
+    op.drop_table("experiments")
     op.drop_index("ix_members_shop_holdout", table_name="members")
     for column in ("holdout_released_at", "holdout_assigned_at", "holdout_group"):
         op.drop_column("members", column)

@@ -42,6 +42,7 @@ PAGES = {
     "/admin/dashboard": "/admin/dashboard",
     "/admin/effect": "/admin/effect",
     "/admin/cohorts": "/admin/cohorts",
+    "/admin/experiments": "/admin/experiments",
     "/admin/engagement": "/admin/engagement",
     "/admin/customers": "/admin/customers",
     "/admin/customers/<raw_member_id>": "/admin/customers/{member}",

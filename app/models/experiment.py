@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
@@ -26,9 +27,11 @@ class Experiment(Base):
     arms: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     metric: Mapped[str] = mapped_column(String(64))
     # The most a member of an arm may cost, in shop currency, before the arm is refused.
-    guardrail_cost: Mapped[Any] = mapped_column(Numeric(18, 4))
-    baseline: Mapped[Any] = mapped_column(Numeric(8, 6))
-    smallest_effect: Mapped[Any] = mapped_column(Numeric(8, 6))
+    guardrail_cost: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    # The metric's rate before the test and the smallest change that matters (fractions): the
+    # sample per arm was computed from them.
+    baseline: Mapped[Decimal] = mapped_column(Numeric(8, 6))
+    smallest_effect: Mapped[Decimal] = mapped_column(Numeric(8, 6))
     sample_per_arm: Mapped[int] = mapped_column(Integer)
     assignment_key: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime]

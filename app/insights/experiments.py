@@ -15,9 +15,6 @@ their arm: HMAC-SHA256 of the member's customer id under the test's own key deci
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,10 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.insights.stats import Interval, newcombe_difference, sample_size_for_rates
+from app.loyalty.experiments import running_experiment
 from app.loyalty.program import ProgramSettings, SettingsError, save_settings
 from app.models import Experiment, ExperimentAssignment, LedgerEntry, Member, Order, Shop
-
-ARMS = ("A", "B")
 
 
 @dataclass(frozen=True)
@@ -53,18 +49,6 @@ FOLLOW_UP = timedelta(days=30)
 
 class ExperimentError(ValueError):
     """A test that cannot be started or ended, with the reason a merchant can read."""
-
-
-def running_experiment(session: Session, shop_id: int) -> Experiment | None:
-    """The shop's test that runs now (one at a time)."""
-    return session.execute(select(Experiment).where(
-        Experiment.shop_id == shop_id, Experiment.ended_at.is_(None))).scalar_one_or_none()
-
-
-def arm_for(key: str, customer_id: int) -> str:
-    """A or B, half each, from the test's key and the customer."""
-    digest = hmac.new(key.encode(), str(customer_id).encode(), hashlib.sha256).digest()
-    return ARMS[digest[0] & 1]
 
 
 def _value(variable: Variable, raw: Any) -> int:
@@ -117,28 +101,6 @@ def start_experiment(session: Session, shop: Shop, settings: ProgramSettings, *,
     session.add(experiment)
     session.flush()
     return experiment
-
-
-def settings_for_member(session: Session, member: Member, settings: ProgramSettings,
-                        now: datetime) -> ProgramSettings:
-    """The settings that apply to a member joining now: the running test's arm value when the
-    member enters it (assigned once, here), else the shop's own."""
-    if member.customer_id is None or member.created_at != now:
-        return settings
-    experiment = running_experiment(session, member.shop_id)
-    if experiment is None:
-        return settings
-    arm = arm_for(experiment.assignment_key, member.customer_id)
-    session.add(ExperimentAssignment(experiment_id=experiment.id, member_id=member.id, arm=arm,
-                                     assigned_at=now))
-    value = next(a["value"] for a in experiment.arms if a["name"] == arm)
-    data = copy.deepcopy(settings.data)
-    *parents, last = experiment.variable.split(".")
-    node = data
-    for part in parents:
-        node = node[part]
-    node[last] = value
-    return ProgramSettings(version=settings.version, data=data)
 
 
 @dataclass(frozen=True)

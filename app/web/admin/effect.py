@@ -10,7 +10,7 @@ from app.insights.effect import measure_effect
 from app.loyalty import holdout
 from app.loyalty.program import current_settings
 from app.models import Shop
-from app.queueing import enqueue_or_leave_to_sweep
+from app.pipeline import enqueue
 from app.web.admin.dashboard import _day, _money
 from app.web.admin.embedded import (
     database,
@@ -102,9 +102,7 @@ def end_holdout():  # noqa: ANN201 - Flask view
         return error("no_holdout", str(exc), 409)
     # Committed: their storefront blocks show again once Shopify holds the new metafield.
     for member_id in released:
-        enqueue_or_leave_to_sweep(runtime().queue, "app.jobs.sync_member_metafields",
-                                  g.shop.id, member_id,
-                                  job_id=f"metafields-{g.shop.id}-{member_id}-released",
-                                  queue_name="default")
+        enqueue.enqueue(runtime().queue, enqueue.sync_member_metafields(g.shop.id, member_id,
+                                                                        "released"))
     return jsonify({"message": f"Holdout ended: {len(released):,} customers joined the "
                                "program.", "released": len(released)})

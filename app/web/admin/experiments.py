@@ -53,6 +53,8 @@ def experiments_page():  # noqa: ANN201 - Flask view
                        reading=reading, past=past, variables=VARIABLES, metrics=METRICS,
                        follow_up_days=FOLLOW_UP.days, baseline=baseline,
                        signup=settings.bonuses.get("signup", 0),
+                       variable_options=[(key, f"{v.label} (today {settings.bonuses['signup']})")
+                                         for key, v in VARIABLES.items()],
                        money=lambda value: _money(value, currency))
 
 

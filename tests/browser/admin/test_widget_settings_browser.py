@@ -78,7 +78,7 @@ def test_the_merchant_changes_label_title_and_colour_and_the_storefront_shows_th
 
     history = browse()
     history.goto(f"{running.url}/dev/admin?path=/admin/settings/history")
-    changes = history.frame_locator("iframe").locator("table").inner_text()
+    changes = history.frame_locator("iframe").get_by_role("table").inner_text()
     assert "Accent color: #1f6f50 → #aa0044" in changes
     assert "Launcher label: Rewards → Club points" in changes
 

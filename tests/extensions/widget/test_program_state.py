@@ -35,7 +35,7 @@ def test_a_live_program_and_a_shop_installed_before_states_render_the_block(bloc
 
 @pytest.mark.parametrize("block", BLOCKS)
 def test_the_blocks_hide_for_a_customer_the_holdout_keeps_out(block):
-    # The app writes the customer metafield $app.held_out (app/shopify/member_sync.py), a
+    # The app writes the customer metafield $app.held_out (app/pipeline/member_sync.py), a
     # boolean, which Liquid reads as true or false.
     def customer(held_out: bool | None) -> dict:
         own = {} if held_out is None else {"held_out": {"value": held_out, "type": "boolean"}}

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.insights.experiments import arm_for, running_experiment
 from app.loyalty import events, holdout
+from app.loyalty.experiments import arm_for, running_experiment
 from app.models import Experiment, ExperimentAssignment, Member, Order, SettingsVersion, Shop
 from tests.integration.admin.conftest import NOW
 

@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from app.loyalty import events, holdout
 from app.loyalty.members import enrol
 from app.models import LedgerEntry, Member, Message, Order, Shop
-from app.shopify.member_sync import member_metafields
+from app.pipeline import enqueue, topics
+from app.pipeline.member_sync import member_metafields
+from app.pipeline.queueing import InlineQueue
 from tests.factories import T0, make_shop
 from tests.order_payloads import paid_order
 
@@ -49,10 +51,12 @@ def test_a_held_out_customer_is_recorded_but_earns_nothing_and_is_sent_nothing(d
         start_holdout(shop)
         [control] = customers_in(shop, holdout.CONTROL)
         [treated] = customers_in(shop, holdout.PROGRAM)
-        held = events.order_paid(s, shop, paid_order(1, updated_at=T0, customer_id=control,
-                                                     email="c@example.com"), T0)
-        earned = events.order_paid(s, shop, paid_order(2, updated_at=T0, customer_id=treated,
-                                                       email="t@example.com"), T0)
+        # Through the pipeline, which also schedules the follow-up messages.
+        jobs = enqueue.after_commit(s, InlineQueue())
+        held = topics.order_paid(s, shop, paid_order(1, updated_at=T0, customer_id=control,
+                                                     email="c@example.com"), T0, jobs)
+        earned = topics.order_paid(s, shop, paid_order(2, updated_at=T0, customer_id=treated,
+                                                       email="t@example.com"), T0, jobs)
         c, t = _member(s, control), _member(s, treated)
         order = s.execute(select(Order).where(Order.shopify_order_id == 1)).scalar_one()
         assert held.note == "held_out" and earned.note == "earned"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.insights.experiments import arm_for
+from app.loyalty.experiments import arm_for
 
 
 def test_arms_split_half_each_within_tolerance_and_are_sticky():

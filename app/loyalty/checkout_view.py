@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import DomainError
 from app.loyalty.earning import preview_order_points
-from app.loyalty.holdout import held_out_customer
+from app.loyalty.holdout import NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, held_out_customer
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.members import member_for_customer
 from app.loyalty.order_records import AWAITING_PAYMENT, earn_entry
@@ -59,17 +60,26 @@ class OrderNotRecorded(Exception):
         self.previewable = previewable
 
 
-class OrderNotFound(Exception):
+class OrderNotFound(DomainError):
     """No such order for this shopper (unknown, not paid yet, or another customer's)."""
 
+    code, status = "order_not_found", 404
+    public_message = "no such order"
 
-class NotInProgram(Exception):
+
+class NotInProgram(DomainError):
     """The order's customer is held out of the program (app/loyalty/holdout.py): the block
     shows nothing of it."""
 
+    code, status = NOT_IN_PROGRAM_CODE, 404
+    public_message = NOT_IN_PROGRAM_MESSAGE
 
-class NotLoggedIn(Exception):
+
+class NotLoggedIn(DomainError):
     """The session token names no customer, and the action needs one."""
+
+    code, status = "not_logged_in", 401
+    public_message = "sign in to answer for this order"
 
 
 @dataclass(frozen=True)

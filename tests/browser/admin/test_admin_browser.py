@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from app.db import Database, utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.rewards import seed_default_rewards
 from app.models import LedgerEntry, Member, Reward, Shop
+from devstore import ShopifyEmulator
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
 from tests.extensions.widget.tools import (
     REPO_ROOT,

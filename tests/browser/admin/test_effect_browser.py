@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.program import save_settings
 from app.models import Shop
-from tests.accessibility import serious_violations
+from devstore import ShopifyEmulator
 from tests.browser.admin.test_admin_browser import (  # noqa: F401 - fixtures
     OUTPUT,
     SHOP,
@@ -23,6 +22,7 @@ from tests.browser.admin.test_admin_browser import (  # noqa: F401 - fixtures
 )
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
 from tests.integration.admin.effect_seed import seed_holdout_history
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from app.devstore import ShopifyEmulator
-from app.devstore.storefront import PAGE_PATH, create_storefront_app
-from tests.accessibility import serious_violations
+from devstore import ShopifyEmulator
+from devstore.storefront import PAGE_PATH, create_storefront_app
 from tests.browser.admin.test_admin_browser import browse, chromium  # noqa: F401 - fixtures
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
 from tests.extensions.widget.tools import REPO_ROOT
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 

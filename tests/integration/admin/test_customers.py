@@ -10,9 +10,9 @@ from app.loyalty.ledger import ledger_balances, post
 from app.loyalty.members import enrol
 from app.loyalty.program import save_settings
 from app.models import LedgerEntry, Member, Referral, Shop
-from tests.factories import T0
 from tests.integration.admin.conftest import NOW, AdminSession
-from tests.order_payloads import line, paid_order
+from tests.support.factories import T0
+from tests.support.order_payloads import line, paid_order
 
 KEY = "adjust-request-0001"
 

@@ -10,11 +10,11 @@ import pytest
 
 from app import create_app
 from app.config import load_settings
-from app.devstore import ShopifyEmulator
 from app.shopify.verify import verify_admin_session_token
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, app_config
 from tests.integration.admin.conftest import SHOP, AdminSession, install_shop
-from tests.shopify_fakes import admin_token
+from tests.support.shopify_fakes import admin_token
 
 
 @pytest.fixture

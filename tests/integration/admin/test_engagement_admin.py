@@ -17,9 +17,9 @@ from app.loyalty.members import enrol
 from app.loyalty.program import save_settings
 from app.models import Member, Message, Order, Shop, SurveyResponse
 from app.models.review import Review
-from tests.factories import T0
 from tests.integration.admin.conftest import NOW, OTHER_SHOP, SHOP, AdminSession
 from tests.integration.proxy.test_proxy import proxy_query
+from tests.support.factories import T0
 
 TEA, CUPS = 7_100_000_000_000_000_001, 7_100_000_000_000_000_002
 

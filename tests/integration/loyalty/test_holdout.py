@@ -13,8 +13,8 @@ from app.models import LedgerEntry, Member, Message, Order, Shop
 from app.pipeline import enqueue, topics
 from app.pipeline.member_sync import member_metafields
 from app.pipeline.queueing import InlineQueue
-from tests.factories import T0, make_shop
-from tests.order_payloads import paid_order
+from tests.support.factories import T0, make_shop
+from tests.support.order_payloads import paid_order
 
 STARTED = T0 - timedelta(days=1)
 

@@ -12,9 +12,9 @@ from app.loyalty.ledger import post
 from app.loyalty.members import enrol
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Message, Redemption
-from tests.factories import make_shop
 from tests.integration.loyalty.test_holdout import customers_in
 from tests.integration.proxy.test_proxy import proxy_query
+from tests.support.factories import make_shop
 
 SHOP = "holdout-shop.myshopify.com"
 NOT_IN_PROGRAM = {"error": "not_in_program",

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.devstore.graphql import GraphQLError, Items
-from app.devstore.state import (
+from devstore.graphql import GraphQLError, Items
+from devstore.state import (
     Customer,
     Discount,
     Metafield,

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from flask import Blueprint, g, jsonify, request
 
+from app.errors import FieldErrors
 from app.insights.effect import measure_effect
 from app.loyalty import holdout
 from app.loyalty.program import current_settings
@@ -15,7 +16,6 @@ from app.web.admin.dashboard import _day, _money
 from app.web.admin.embedded import (
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -85,7 +85,7 @@ def start_holdout():  # noqa: ANN201 - Flask view
             shop = session.get(Shop, g.shop.id, with_for_update=True)
             holdout.start(shop, share, now())
     except holdout.HoldoutError as exc:
-        return field_errors("invalid_holdout", str(exc), {"share": str(exc)})
+        raise FieldErrors({"share": str(exc)}) from None
     return jsonify({"message": f"Holdout started: {share}% of new customers get no program."})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 from sqlalchemy import select
 
+from app.errors import DomainError
 from app.insights.experiments import (
     FOLLOW_UP,
     METRICS,
@@ -23,7 +24,6 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -33,6 +33,12 @@ from app.web.auth import require_admin_session
 from app.web.responses import error
 
 bp = Blueprint("admin_experiments", __name__)
+
+
+class ExperimentRefused(DomainError):
+    """A test the merchant asked for that cannot start: the form shows why."""
+
+    code, status = "invalid_experiment", 422
 
 
 @bp.get("/admin/experiments")
@@ -79,7 +85,7 @@ def start():  # noqa: ANN201 - Flask view
                 started_by=actor())
             size = experiment.sample_per_arm
     except ExperimentError as exc:
-        return field_errors("invalid_experiment", str(exc), {})
+        raise ExperimentRefused(str(exc)) from None
     return jsonify({"message": f"Test started: {size:,} members per arm are needed before it "
                                "says anything.", "sample_per_arm": size})
 

@@ -1,7 +1,7 @@
 """a randomized holdout: shops run one, members remember their group
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 12:15:00
 
 A shop that runs a holdout keeps its share, its assignment key and when it started and ended
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.engagement.flows import DETRACTOR_ALERT, FLOWS, flow_enabled
+from app.loyalty.holdout import is_held_out
 from app.loyalty.program import ProgramSettings
 from app.models import LedgerEntry, Member, Message, Shop
 
@@ -147,6 +148,8 @@ def judge(session: Session, shop: Shop, settings: ProgramSettings, message: Mess
         return Verdict("suppress", "flow_disabled")
     if member is None:
         return Verdict("suppress", "member_gone")
+    if is_held_out(member):
+        return Verdict("suppress", "held_out")
     reason = consent_reason(member, message.kind, settings)
     if reason is not None:
         return Verdict("suppress", reason)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from app.errors import DomainError
 from app.i18n import Language, shopper_language
 from app.loyalty.earning import preview_order_points
+from app.loyalty.holdout import NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, held_out_customer
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.members import member_for_customer
 from app.loyalty.order_records import AWAITING_PAYMENT, earn_entry
@@ -66,6 +67,14 @@ class OrderNotFound(DomainError):
 
     code, status = "order_not_found", 404
     public_message = "no such order"
+
+
+class NotInProgram(DomainError):
+    """The order's customer is held out of the program (app/loyalty/holdout.py): the block
+    shows nothing of it."""
+
+    code, status = NOT_IN_PROGRAM_CODE, 404
+    public_message = NOT_IN_PROGRAM_MESSAGE
 
 
 class NotLoggedIn(DomainError):
@@ -201,6 +210,8 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
     is_owner = customer_id is not None and owner_id == customer_id
     if is_owner and member is None:
         member = member_for_customer(session, shop, customer_id)
+    if held_out_customer(shop, member, owner_id):
+        raise NotInProgram()
     pending = points.status in ("pending", "preview") and points.unlocks_at is not None
     view: dict[str, Any] = {
         "currency": shop.currency,

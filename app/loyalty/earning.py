@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.loyalty.holdout import is_held_out
 from app.loyalty.ledger import post
 from app.loyalty.members import enrol, guest_member, member_for_customer
 from app.loyalty.order_records import (
@@ -40,7 +41,8 @@ class EarnResult:
     """What applying an orders/paid event did.
 
     outcome: earned, already_earned, cancelled, test_order, no_member, nothing_eligible,
-    program_not_live (paid while the program was a draft: recorded, never earns).
+    program_not_live (paid while the program was a draft: recorded, never earns),
+    held_out (the member is in the holdout's control group: recorded, never earns).
     """
 
     outcome: str
@@ -129,6 +131,10 @@ def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
     if member is None:
         return "no_member", None, None
     order.member_id = member.id
+    if is_held_out(member):
+        # The control group: the order is recorded for the comparison, nothing is earned.
+        order.points_awarded = 0
+        return "held_out", member, None
     # The member's tier before this order counts toward it: the multiplier the shopper was
     # shown at checkout and on the thank-you preview, and one that does not depend on which
     # of two concurrent orders is processed first. The tier is re-evaluated right after.

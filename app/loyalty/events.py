@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.loyalty.bonuses import award_signup
 from app.loyalty.consent import parse_consent_update, record_consent
 from app.loyalty.earning import EarnResult, record_order_update, record_paid_order
+from app.loyalty.experiments import settings_for_member
+from app.loyalty.holdout import is_held_out
 from app.loyalty.members import enrol
 from app.loyalty.orders import OrderFacts, parse_order, parse_refund
 from app.loyalty.program import ProgramSettings, current_settings
@@ -66,8 +68,9 @@ def order_paid(session: Session, shop: Shop, payload: dict[str, Any],
         if result.member.created_at == now:
             outcome.new_member_ids.add(result.member.id)
     mark_redemptions_used(session, shop.id, facts.discount_codes, facts.shopify_order_id, now)
-    # A test order proves nothing about a friend: it never pays a referrer.
-    if result.outcome in ("earned", "nothing_eligible", "already_earned"):
+    # A test order proves nothing about a friend: it never pays a referrer. A held-out
+    # friend's order does: their advocate is in the program.
+    if result.outcome in ("earned", "nothing_eligible", "already_earned", "held_out"):
         referral = attribute_order(
             session, shop, settings, shopify_order_id=facts.shopify_order_id,
             customer_id=facts.customer_id, email=facts.shopper_email,
@@ -131,8 +134,10 @@ A customer who signs up while the program is a draft is enrolled without the bon
     member: Member = enrol(
         session, shop, now=now, customer_id=int(payload["id"]), email=payload.get("email"),
         first_name=payload.get("first_name"), last_name=payload.get("last_name"))
-    if welcome and shop.is_live:
-        award_signup(session, member, current_settings(session, shop.id), now)
+    if welcome and shop.is_live and not is_held_out(member):
+        # A member who joins while an A/B test runs gets their arm's value.
+        settings = settings_for_member(session, member, current_settings(session, shop.id), now)
+        award_signup(session, member, settings, now)
     joined = {member.id} if member.created_at == now else set()
     return EventOutcome("enrolled", {member.id}, joined)
 

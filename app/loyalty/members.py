@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
+from app.loyalty.holdout import assignment_columns
 from app.loyalty.ledger import ledger_balances
 from app.models import (
     ImportedRow,
@@ -151,7 +152,8 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
             "shop_id": shop.id, "customer_id": customer_id, "email": email,
             "first_name": first_name, "last_name": last_name,
             "accepts_marketing": bool(accepts_marketing), "locale": locale,
-            "created_at": now, "last_activity_at": now})
+            "created_at": now, "last_activity_at": now,
+            **assignment_columns(shop, customer_id, now)})
     if not created:
         member.email = email or member.email
         member.first_name = first_name or member.first_name

@@ -98,6 +98,18 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "colors": {"accent": "#1f6f50", "accent_text": "#ffffff",
                    "panel_background": "#ffffff", "panel_text": "#1f2933"},
     },
+    "effect": {
+        # How the holdout comparison is read (app/insights/effect.py): each customer is
+        # followed for this many days after being assigned.
+        "repeat_days": 90,
+        # The shop's gross margin: what a unit of extra revenue is worth to it.
+        "gross_margin_percent": "50",
+        # The smallest change of the repeat rate worth knowing, in percentage points; until
+        # the groups can detect it, no figure is shown.
+        "smallest_effect_points": "3",
+        # The share of points held today expected to be redeemed some day.
+        "expected_redemption_percent": "60",
+    },
 }
 
 WIDGET_POSITIONS = ("right", "left")
@@ -276,6 +288,14 @@ def validate(data: dict[str, Any]) -> dict[str, str]:
         _integer(errors, f"bonuses.{key}", value, 0, 10**6)
     _validate_engagement(errors, data.get("engagement") or {})
     _validate_widget(errors, data.get("widget") or {})
+    effect = data.get("effect") or {}
+    _integer(errors, "effect.repeat_days", effect.get("repeat_days"), 7, 730)
+    _decimal(errors, "effect.gross_margin_percent", effect.get("gross_margin_percent"),
+             Decimal(0), Decimal(100))
+    _decimal(errors, "effect.smallest_effect_points", effect.get("smallest_effect_points"),
+             Decimal("0.1"), Decimal(50))
+    _decimal(errors, "effect.expected_redemption_percent",
+             effect.get("expected_redemption_percent"), Decimal(0), Decimal(100))
     # Any text of the document, wherever it sits: PostgreSQL's jsonb cannot store a NUL.
     for path, value in _flatten(data).items():
         if has_nul(value):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import insert_once
 from app.errors import DomainError
 from app.i18n import Language, shopper_language
+from app.loyalty.holdout import is_held_out
 from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
@@ -394,8 +395,10 @@ def _pay(session: Session, referral: Referral, referrer_points: int, referee_poi
         entries.append(post(session, referrer, points=referrer_points, kind="referral_referrer",
                             source_key=f"referral:{referral.id}:referrer", now=now,
                             order_id=referral.order_id, note=_friend_label(referral)))
-    if referee_points > 0 and referral.referee_id is not None:
-        referee = session.get(Member, referral.referee_id)
+    referee = (session.get(Member, referral.referee_id)
+               if referee_points > 0 and referral.referee_id is not None else None)
+    # A held-out friend still pays their advocate, who is in the program; they get nothing.
+    if referee is not None and not is_held_out(referee):
         entries.append(post(session, referee, points=referee_points, kind="referral_referee",
                             source_key=f"referral:{referral.id}:referee", now=now,
                             order_id=referral.order_id, note="Welcome: you were referred"))

@@ -13,6 +13,10 @@ import re
 FLOW_LABELS: dict[str, str] = {}
 
 FIELD_LABELS = {
+    "effect.repeat_days": "Follow each customer for (days)",
+    "effect.gross_margin_percent": "Gross margin (%)",
+    "effect.smallest_effect_points": "Smallest repeat-rate change worth knowing (points)",
+    "effect.expected_redemption_percent": "Points expected to be redeemed (%)",
     "earning.points_per_unit": "Points per unit spent",
     "earning.point_value": "Value of 1 point",
     "earning.exclude_shipping": "Exclude shipping",

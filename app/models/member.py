@@ -22,6 +22,8 @@ class Member(Base):
               postgresql_include=["points_available", "points_pending"]),
         # Deleting a member (redaction) checks who it referred: without this, a full scan each.
         Index("ix_members_referred_by", "referred_by_id"),
+        # The effect page reads the customers assigned in a window.
+        Index("ix_members_shop_holdout", "shop_id", "holdout_assigned_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -55,6 +57,12 @@ class Member(Base):
     locale: Mapped[str | None] = mapped_column(String(35))
     last_activity_at: Mapped[datetime | None]
     redacted_at: Mapped[datetime | None]
+    # The holdout group this customer was assigned to when first seen while a holdout ran
+    # ('control' gets no program, 'program' does; None: seen outside any holdout), when, and
+    # for control, when the merchant ended the holdout and the customer joined the program.
+    holdout_group: Mapped[str | None] = mapped_column(String(16))
+    holdout_assigned_at: Mapped[datetime | None]
+    holdout_released_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -42,6 +42,13 @@ class Shop(Base):
     # The host shoppers know the store by (Admin GraphQL `shop.primaryDomain.host`, kept current
     # by shop/update's `domain`); None until learned: links then use the myshopify.com domain.
     primary_domain: Mapped[str | None] = mapped_column(String(255))
+    # The holdout (app/loyalty/holdout.py): the percentage of customers first seen while it runs
+    # who get no program (0: none is running), the key their assignment is hashed with, and
+    # when the merchant started and last ended it.
+    holdout_share: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    holdout_key: Mapped[str | None] = mapped_column(String(64))
+    holdout_started_at: Mapped[datetime | None]
+    holdout_ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

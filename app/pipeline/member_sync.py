@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.db import utcnow
+from app.loyalty.holdout import CONTROL, is_held_out
 from app.loyalty.ledger import release_unlocked
 from app.models import Member, Shop
 from app.pipeline.runtime import Runtime
@@ -17,6 +18,9 @@ from app.shopify.tokens import access_token_for
 def member_metafields(member: Member) -> list[MetafieldInput]:
     """The `$app` customer metafields the theme extension reads."""
     owner = gid("Customer", member.customer_id)
+    if is_held_out(member):
+        # The blocks hide for this customer (app/loyalty/holdout.py); they have no balance.
+        return [MetafieldInput(owner, "held_out", "true", "boolean")]
     fields = [
         MetafieldInput(owner, "points", str(member.points_available), "number_integer"),
         MetafieldInput(owner, "pending", str(member.points_pending), "number_integer"),
@@ -25,6 +29,9 @@ def member_metafields(member: Member) -> list[MetafieldInput]:
     if member.next_unlock_at is not None:
         fields.append(MetafieldInput(owner, "pending_until",
                                      member.next_unlock_at.date().isoformat(), "date"))
+    if member.holdout_group == CONTROL:
+        # Released when the merchant ended the holdout: the blocks show again.
+        fields.append(MetafieldInput(owner, "held_out", "false", "boolean"))
     # An empty single-line text is not a valid value: leave the tier unset until there is one.
     return [f for f in fields if f.value != ""]
 

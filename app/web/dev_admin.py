@@ -34,7 +34,9 @@ bp = Blueprint("dev_admin", __name__)
 SHOPIFY_SECTIONS = ("Home", "Orders", "Products", "Customers", "Marketing", "Discounts",
                     "Content", "Markets", "Analytics")
 # The app's navigation as its pages declare it in <s-app-nav> (templates/admin/base.html).
-APP_NAV = (("Dashboard", "/admin/dashboard"), ("Customers", "/admin/customers"),
+APP_NAV = (("Dashboard", "/admin/dashboard"), ("Program effect", "/admin/effect"),
+           ("Cohorts", "/admin/cohorts"), ("A/B tests", "/admin/experiments"),
+           ("Customers", "/admin/customers"),
            ("Engagement", "/admin/engagement"), ("Referrals", "/admin/referrals"),
            ("Program settings", "/admin/settings"),
            ("Get started", "/admin/onboarding"))

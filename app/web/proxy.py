@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from app.i18n import Language, shopper_language
 from app.inputs import parse_id
 from app.loyalty.bonuses import set_birthday
+from app.loyalty.holdout import NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, is_held_out
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.members import enrol, member_for_customer
 from app.loyalty.program import ProgramSettings, current_settings
@@ -163,6 +164,12 @@ def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
     return member or enrol(session, shop, now=now, customer_id=g.customer_id)
 
 
+def not_in_program() -> Any:
+    """The answer to a customer the holdout keeps out of the program: the widget shows nothing
+    (app/loyalty/holdout.py). Their enrolment, and so their assignment, is committed."""
+    return error(NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, 404)
+
+
 @bp.get("/", strict_slashes=False)
 def connected():  # noqa: ANN201 - Flask view
     """The proxy's own address (`https://{shop}/apps/loyalty`, or wherever the merchant moved
@@ -190,10 +197,20 @@ def member():  # noqa: ANN201 - Flask view
 
     def view(session: Any, program: _Program, now: datetime) -> Any:
         shopper = _shopper(session, program.shop, now)
+        if is_held_out(shopper):
+            if shopper.created_at == now:
+                # First seen right now: the launcher hides from the next page on.
+                g.newly_held_out = (program.shop.id, shopper.id)
+            return not_in_program()
         return jsonify(member_view(session, program.shop, shopper, program.settings, now,
                                    program.rewards, shopper_lang()))
 
-    return _read(view)
+    answer = _read(view)
+    if g.get("newly_held_out"):
+        shop_id, member_id = g.newly_held_out
+        enqueue.enqueue(runtime().queue, enqueue.sync_member_metafields(shop_id, member_id,
+                                                                        "held-out"))
+    return answer
 
 
 @bp.post("/birthday")
@@ -208,6 +225,8 @@ def birthday():  # noqa: ANN201 - Flask view
 
     def save(session: Any, shop: Shop, now: datetime) -> Any:
         shopper = _shopper(session, shop, now)
+        if is_held_out(shopper):
+            return not_in_program()
         set_birthday(session, shopper, raw, now)
         # The whole member view: the widget merges an answer's keys over what it shows.
         return jsonify(member_view(session, shop, shopper, current_settings(session, shop.id),
@@ -235,7 +254,10 @@ def redeem_reward():  # noqa: ANN201 - Flask view
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         if not shop.is_live:
             return not_live()
-        shop_id, member_id = shop.id, _shopper(session, shop, moment).id
+        shopper = _shopper(session, shop, moment)
+        if is_held_out(shopper):
+            return not_in_program()
+        shop_id, member_id = shop.id, shopper.id
     try:
         # The Shopify call happens between redeem's two transactions, never inside one.
         with discount_issuer_for(rt.db, shop_id, rt.settings, moment) as issuer:
@@ -283,6 +305,8 @@ def record_share():  # noqa: ANN201 - Flask view
 
     def count(session: Any, shop: Shop, now: datetime) -> Any:
         shopper = _shopper(session, shop, now)
+        if is_held_out(shopper):
+            return not_in_program()
         record_referral_share(session, shop, shopper, via, now)
         return jsonify({"ok": True})
 

@@ -25,8 +25,8 @@ NEW_CUSTOMER_BUDGET = 17
 RETURNING_CUSTOMER_BUDGET = 17
 
 
-def _paid(rt, db, order_id: int) -> tuple[str, list[str]]:
-    body = json.dumps(order_payload("orders/paid", order_id=order_id, customer_id=4242,
+def _paid(rt, db, order_id: int, customer_id: int = 4242) -> tuple[str, list[str]]:
+    body = json.dumps(order_payload("orders/paid", order_id=order_id, customer_id=customer_id,
                                     test=False, updated_at=utcnow().isoformat() + "Z"))
     with db.engine.begin() as conn:
         stored = store_delivery(conn, WebhookDelivery(
@@ -52,3 +52,21 @@ def test_a_paid_order_stays_within_its_statement_budget(pg, redis_url):
         kinds = sorted(k for (k,) in s.query(Message.kind))
     assert kinds.count("nps_request") == 2 and kinds.count("points_unlocked") == 2
     assert kinds.count("welcome") == 1
+
+
+def test_a_running_holdout_adds_no_statement_to_a_paid_order(pg, redis_url):
+    # The assignment is written by the member's own INSERT and read with the member's row.
+    from app.loyalty.holdout import CONTROL, PROGRAM, group_for, start
+
+    with pg.transaction() as s:
+        shop = make_shop(s, domain=SHOP)
+        start(shop, 50, utcnow())
+        key = shop.holdout_key
+    rt = create_app(app_config(pg, redis_url=redis_url)).extensions["runtime"]
+    by_group = {group_for(key, SHOP, c, 50): c for c in range(5000, 5020)}
+    for order_id, group in enumerate((CONTROL, PROGRAM), start=1):
+        outcome, first = _paid(rt, pg, order_id, by_group[group])
+        assert outcome == "processed"
+        assert len(first) <= NEW_CUSTOMER_BUDGET, "\n".join(first)
+        outcome, second = _paid(rt, pg, order_id + 10, by_group[group])
+        assert len(second) <= RETURNING_CUSTOMER_BUDGET, "\n".join(second)

@@ -154,3 +154,44 @@ def nps_bar(promoters: int, passives: int, detractors: int, *, width: int = 360,
         x += w
     label = f"{detractors} detractors, {passives} passives, {promoters} promoters"
     return _svg(width, height, label, body)
+
+
+def _mix(low: str, high: str, share: float) -> str:
+    """The colour `share` of the way from `low` to `high` (#rrggbb)."""
+    a = [int(low[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(high[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * share):02x}" for x, y in zip(a, b, strict=True))
+
+
+def heat_map(rows: Sequence[tuple[str, Sequence[float | None]]], columns: Sequence[str],
+             label: str, *, width: int = 480) -> Markup:
+    """A grid of shares (0-1): one row per label, darker where the share is higher, each cell
+    with its percentage; a None cell (not begun yet) is left blank."""
+    label_w, head_h = 64, 20
+    cell_w = (width - label_w) / max(len(columns), 1)
+    cell_h = 22
+    height = head_h + cell_h * len(rows) + 2
+    peak = max([v for _, values in rows for v in values if v is not None] or [0]) or 1.0
+    body: list[str] = []
+    for j, column in enumerate(columns):
+        body.append(f'<text x="{label_w + cell_w * j + cell_w / 2:.1f}" y="14" '
+                    f'text-anchor="middle" font-size="11" fill="{TEXT}">{escape(column)}</text>')
+    for i, (name, values) in enumerate(rows):
+        y = head_h + i * cell_h
+        body.append(f'<text x="0" y="{y + cell_h / 2 + 4:.1f}" font-size="11" fill="{TEXT}">'
+                    f"{escape(name)}</text>")
+        for j, value in enumerate(values):
+            if value is None:
+                continue
+            x = label_w + cell_w * j
+            share = value / peak
+            fill = _mix("#f1f8f5", "#0c5132", share)
+            ink = "#ffffff" if share > 0.55 else "#303030"
+            body.append(f'<rect x="{x + 1:.1f}" y="{y + 1}" width="{cell_w - 2:.1f}" '
+                        f'height="{cell_h - 2}" rx="3" fill="{fill}">'
+                        f"<title>{escape(name)}, {escape(columns[j])}: {value * 100:.1f}%"
+                        f"</title></rect>")
+            body.append(f'<text x="{x + cell_w / 2:.1f}" y="{y + cell_h / 2 + 4:.1f}" '
+                        f'text-anchor="middle" font-size="11" fill="{ink}">'
+                        f"{value * 100:.0f}</text>")
+    return _svg(width, height, label, body)

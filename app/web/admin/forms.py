@@ -78,6 +78,9 @@ SECTIONS: dict[str, Section] = {s.key: s for s in (
         "widget.position": TEXT, "widget.colors.accent": COLOR,
         "widget.colors.accent_text": COLOR, "widget.colors.panel_background": COLOR,
         "widget.colors.panel_text": COLOR}),
+    Section("effect", "Measuring the effect", {
+        "effect.repeat_days": INT, "effect.gross_margin_percent": DECIMAL,
+        "effect.smallest_effect_points": DECIMAL, "effect.expected_redemption_percent": DECIMAL}),
 )}
 
 _MISSING = object()

@@ -99,9 +99,10 @@ export function LoyaltyPanel({orderId, client, format}: LoyaltyPanelProps) {
 }
 
 function stateForError(error: unknown): PanelState {
-  // The program is still a draft: nothing of it shows to shoppers, and asking again will not
-  // change that during this visit.
-  if (error instanceof LoyaltyApiError && error.code === 'program_not_live') {
+  // The program is still a draft, or the holdout keeps this customer out of it: nothing of it
+  // shows, and asking again will not change that during this visit.
+  if (error instanceof LoyaltyApiError
+      && (error.code === 'program_not_live' || error.code === 'not_in_program')) {
     return {kind: 'hidden'};
   }
   // 404: the backend has neither the order nor enough to preview it yet.

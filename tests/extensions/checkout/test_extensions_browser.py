@@ -320,6 +320,32 @@ def test_a_program_not_launched_yet_shows_nothing_on_the_thank_you_page(
     assert page.get_by_text("Points for this order").count() == 0
 
 
+def test_a_held_out_customer_sees_nothing_on_the_thank_you_page(
+        page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
+    """The holdout keeps the customer out: the API answers not_in_program, nothing renders."""
+    from app.db import utcnow
+    from app.loyalty import holdout
+
+    with checkout_backend.db.transaction() as session:
+        shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        holdout.start(shop, 50, utcnow())
+        held_out = next(c for c in range(7_300, 7_400) if holdout.group_for(
+            shop.holdout_key, SHOP, c, 50) == holdout.CONTROL)
+    checkout_backend.pay(checkout_backend.order_payload(
+        MEMBER_ORDER_ID, held_out, "27.00", paid_at=yesterday_noon()))
+    handle, target = THANK_YOU
+    with page.expect_response(lambda r: "/api/checkout/order/" in r.url) as answer:
+        open_extension(page, extension_host.publish(
+            handle, target, sessionToken=checkout_backend.token(held_out),
+            orderConfirmation={"order": {"id": order_gid(MEMBER_ORDER_ID)},
+                               "isFirstOrder": False}))
+
+    assert answer.value.status == 404
+    assert answer.value.json()["error"] == "not_in_program"
+    page.locator("s-section").wait_for(state="detached")
+    assert page.get_by_text("Points for this order").count() == 0
+
+
 def test_a_test_order_says_it_earns_no_points(
         page: Any, extension_host: ExtensionHost, checkout_backend: RunningCheckout) -> None:
     """Test orders do not earn by default: the panel says so instead of failing."""

@@ -31,3 +31,17 @@ def test_the_theme_editor_shows_a_draft_programs_block_so_the_merchant_can_place
 @pytest.mark.parametrize("state", ["live", None], ids=["live", "installed_before_states"])
 def test_a_live_program_and_a_shop_installed_before_states_render_the_block(block, state):
     assert "data-ll-root" in render_block(block, app=_app(state))
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_the_blocks_hide_for_a_customer_the_holdout_keeps_out(block):
+    # The app writes the customer metafield $app.held_out (app/pipeline/member_sync.py), a
+    # boolean, which Liquid reads as true or false.
+    def customer(held_out: bool | None) -> dict:
+        own = {} if held_out is None else {"held_out": {"value": held_out, "type": "boolean"}}
+        return {"id": 9001, "first_name": "Ada", "metafields": {"$app": own}}
+
+    assert "data-ll-root" not in render_block(block, app=_app("live"),
+                                              customer=customer(True))
+    assert "data-ll-root" in render_block(block, app=_app("live"), customer=customer(False))
+    assert "data-ll-root" in render_block(block, app=_app("live"), customer=customer(None))

@@ -1,0 +1,112 @@
+"""A/B tests of the program: start one, follow it to its horizon, adopt an arm."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+from sqlalchemy import select
+
+from app.errors import DomainError
+from app.insights.experiments import (
+    FOLLOW_UP,
+    METRICS,
+    VARIABLES,
+    ExperimentError,
+    adopt_arm,
+    baseline_rate,
+    read_experiment,
+    running_experiment,
+    start_experiment,
+)
+from app.loyalty.program import current_settings
+from app.models import Experiment, Shop
+from app.web.admin.dashboard import _money
+from app.web.admin.embedded import (
+    actor,
+    database,
+    fetch_only,
+    json_body,
+    not_json,
+    now,
+    render_page,
+)
+from app.web.auth import require_admin_session
+from app.web.responses import error
+
+bp = Blueprint("admin_experiments", __name__)
+
+
+class ExperimentRefused(DomainError):
+    """A test the merchant asked for that cannot start: the form shows why."""
+
+    code, status = "invalid_experiment", 422
+
+
+@bp.get("/admin/experiments")
+@require_admin_session
+def experiments_page():  # noqa: ANN201 - Flask view
+    """The running test and its progress (a verdict only at the horizon), and past tests."""
+    moment = now()
+    with database().sessions() as session:
+        settings = current_settings(session, g.shop.id)
+        running = running_experiment(session, g.shop.id)
+        reading = read_experiment(session, running, settings, moment) if running else None
+        past = list(session.execute(select(Experiment).where(
+            Experiment.shop_id == g.shop.id, Experiment.ended_at.is_not(None))
+            .order_by(Experiment.ended_at.desc()).limit(20)).scalars())
+        baseline = baseline_rate(session, g.shop.id, moment)
+    currency = g.shop.currency
+    return render_page("admin/experiments.html", title="A/B tests", nav="experiments",
+                       reading=reading, past=past, variables=VARIABLES, metrics=METRICS,
+                       follow_up_days=FOLLOW_UP.days, baseline=baseline,
+                       signup=settings.bonuses.get("signup", 0),
+                       variable_options=[(key, f"{v.label} (today {settings.bonuses['signup']})")
+                                         for key, v in VARIABLES.items()],
+                       money=lambda value: _money(value, currency))
+
+
+@bp.post("/admin/experiments")
+@fetch_only
+@require_admin_session
+def start():  # noqa: ANN201 - Flask view
+    """Start a test: the setting, arm B's value, the smallest effect and the guardrail."""
+    body = json_body()
+    if body is None:
+        return not_json()
+    moment = now()
+    try:
+        with database().transaction() as session:
+            shop = session.get(Shop, g.shop.id, with_for_update=True)
+            experiment = start_experiment(
+                session, shop, current_settings(session, shop.id),
+                variable=str(body.get("variable", "")), value_b=body.get("value_b", ""),
+                smallest_effect_points=body.get("smallest_effect_points", ""),
+                guardrail_cost=body.get("guardrail_cost", ""),
+                baseline=baseline_rate(session, shop.id, moment), now=moment,
+                started_by=actor())
+            size = experiment.sample_per_arm
+    except ExperimentError as exc:
+        raise ExperimentRefused(str(exc)) from None
+    return jsonify({"message": f"Test started: {size:,} members per arm are needed before it "
+                               "says anything.", "sample_per_arm": size})
+
+
+@bp.post("/admin/experiments/adopt")
+@fetch_only
+@require_admin_session
+def adopt():  # noqa: ANN201 - Flask view
+    """End the running test by making one arm's value the setting for everyone."""
+    body = json_body()
+    if body is None:
+        return not_json()
+    try:
+        with database().transaction() as session:
+            shop = session.get(Shop, g.shop.id, with_for_update=True)
+            experiment = running_experiment(session, shop.id)
+            if experiment is None:
+                return error("no_experiment", "no test is running", 409)
+            saved = adopt_arm(session, shop, experiment, str(body.get("arm", "")), now=now(),
+                              changed_by=actor())
+    except ExperimentError as exc:
+        return error("invalid_arm", str(exc), 422)
+    return jsonify({"message": f"Arm adopted: settings saved as version {saved.version}.",
+                    "version": saved.version})

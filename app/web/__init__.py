@@ -15,6 +15,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     # Before any rule is added: rules resolve their converters when they are registered.
     app.url_map.converters["id"] = IdConverter
     register_error_handlers(app)
+    from app.web.account_api import bp as account_api
     from app.web.admin import register_admin
     from app.web.auth import bp as auth
     from app.web.checkout_api import bp as checkout_api
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     from app.web.proxy import bp as proxy
     from app.web.webhooks import bp as webhooks
 
+    app.register_blueprint(account_api)
     app.register_blueprint(auth)
     app.register_blueprint(checkout_api)
     app.register_blueprint(engagement)

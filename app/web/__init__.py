@@ -16,6 +16,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.url_map.converters["id"] = IdConverter
     register_error_handlers(app)
     from app.web.account_api import bp as account_api
+    from app.web.account_previews import register_account_previews
     from app.web.admin import register_admin
     from app.web.auth import bp as auth
     from app.web.checkout_api import bp as checkout_api
@@ -36,5 +37,6 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(proxy)
     app.register_blueprint(webhooks)
     register_previews(app, settings)
+    register_account_previews(app, settings)
     register_admin(app)
     register_dev_admin(app, settings)

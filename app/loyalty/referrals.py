@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
+from app.loyalty import flow_triggers
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
@@ -288,6 +289,8 @@ def attribute_order(session: Session, shop: Shop, settings: ProgramSettings, *,
     if status != REJECTED and referee is not None and referee.referred_by_id is None:
         referee.referred_by_id = referrer.id
     session.flush()
+    if referral.status == FLAGGED:
+        flow_triggers.referral_flagged(session, referrer, referral, now)
     return referral
 
 
@@ -361,6 +364,8 @@ def pay_due_referrals(session: Session, shop: Shop, settings: ProgramSettings,
         else:
             referral.status = REWARDED
             _pay(session, referral, referrer_points, referee_points, now)
+            flow_triggers.referral_completed(session, session.get(Member, referral.referrer_id),
+                                             referral, referrer_points, now)
         referral.decided_at = now
         decided.append(referral)
     session.flush()

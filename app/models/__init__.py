@@ -1,6 +1,7 @@
 """All models, imported here so metadata and Alembic see every table."""
 
 from app.models.engagement import Message, SurveyResponse
+from app.models.flow import FlowActionRun, FlowTrigger
 from app.models.ledger import LEDGER_KINDS, LedgerEntry
 from app.models.member import Member, TierChange
 from app.models.order import Order, OrderRefund
@@ -11,7 +12,8 @@ from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
-    "LEDGER_KINDS", "REWARD_KINDS", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
+    "LEDGER_KINDS", "REWARD_KINDS", "FlowActionRun", "FlowTrigger", "LedgerEntry", "Member",
+    "Message", "Order", "OrderRefund",
     "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
     "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "WebhookEvent",
 ]

@@ -23,6 +23,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     from app.web.dev_admin import register_dev_admin
     from app.web.engagement import bp as engagement
     from app.web.engagement import reviews_proxy as engagement_reviews
+    from app.web.flow_actions import bp as flow_actions
     from app.web.health import bp as health
     from app.web.previews import register_previews
     from app.web.proxy import bp as proxy
@@ -33,6 +34,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(checkout_api)
     app.register_blueprint(engagement)
     app.register_blueprint(engagement_reviews)
+    app.register_blueprint(flow_actions)
     app.register_blueprint(health)
     app.register_blueprint(proxy)
     app.register_blueprint(webhooks)

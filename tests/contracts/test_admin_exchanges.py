@@ -32,6 +32,7 @@ from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
 from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
+from app.shopify.flow import send_flow_trigger
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
 from app.shopify.member_sync import member_metafields
 from app.shopify.proxy_path import proxy_path_metafield
@@ -150,6 +151,11 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
             lambda: client.set_metafields([widget_metafield(
                 client.app_installation_id(),
                 storefront_widget(ProgramSettings(1, copy.deepcopy(DEFAULT_SETTINGS))))]),
+            lambda: send_flow_trigger(client, "loyalty-tier-changed", {
+                "customer_id": CUSTOMER_ID, "previous tier": "Bronze", "new tier": "Silver",
+                "reason": "order"}),
+            # A handle the app has no trigger extension for: Shopify's userErrors answer.
+            lambda: send_flow_trigger(client, "loyalty-no-such-trigger", {"customer_id": 1}),
         ]
         for step in steps:
             # A refusal is recorded with its answer; the answer tests report it.

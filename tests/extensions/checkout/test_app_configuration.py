@@ -174,3 +174,24 @@ def _lookup(tree: dict[str, Any], key: str) -> str:
     for part in key.split("."):
         node = node[part]
     return node
+
+
+def test_flow_actions_post_to_the_apps_own_routes_and_every_trigger_is_one_the_app_sends() -> None:
+    """runtime_url is on application_url and names a route of app/web/flow_actions.py; each
+    flow_trigger extension is a handle app/loyalty/flow_triggers.py sends
+    (https://shopify.dev/docs/apps/build/flow/actions/reference)."""
+    from app.loyalty.flow_triggers import TRIGGER_FIELDS
+    from app.web.flow_actions import ACTIONS
+
+    app_url = read_toml("shopify.app.toml")["application_url"]
+    kinds: dict[str, set[str]] = {"flow_trigger": set(), "flow_action": set()}
+    for path in sorted((REPO_ROOT / "extensions").glob("flow-*/shopify.extension.toml")):
+        (extension,) = tomllib.loads(path.read_text())["extensions"]
+        kinds[extension["type"]].add(extension["handle"])
+        assert len(extension["handle"]) <= 30
+        if extension["type"] == "flow_action":
+            prefix = f"{app_url}/flow/actions/"
+            assert extension["runtime_url"].startswith(prefix)
+            assert ACTIONS[extension["runtime_url"][len(prefix):]] == extension["handle"]
+    assert kinds["flow_trigger"] == set(TRIGGER_FIELDS)
+    assert kinds["flow_action"] == set(ACTIONS.values())

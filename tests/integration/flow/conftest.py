@@ -3,7 +3,8 @@ points, the app served over HTTP so the emulator can run Flow actions against it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +62,14 @@ class FlowShop:
             return [(e.kind, e.points, e.note, e.actor) for e in s.execute(
                 select(LedgerEntry).order_by(LedgerEntry.id)).scalars()]
 
+    def eventually(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """check()'s first truthy answer: jobs a request deferred run after its response."""
+        deadline = time.monotonic() + timeout
+        while not (answer := check()):
+            assert time.monotonic() < deadline, "the deferred jobs did not run in time"
+            time.sleep(0.02)
+        return answer
+
     def shop(self, session: Any) -> Shop:
         return session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
 
@@ -81,6 +90,7 @@ def flow_shop(db: Database, emulator: ShopifyEmulator) -> Iterator[FlowShop]:
         launch(shop, now)
         rewards = {r.title: r.id for r in seed_default_rewards(s, shop, now)}
         member = make_member(s, shop, customer_id=CUSTOMER_ID, now=now)
+        member.tier, member.tier_since = "Bronze", now
         post(s, member, points=1000, kind="adjust", source_key="start", now=now)
     server = BackgroundServer(app)
     url = server.start()

@@ -20,6 +20,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     from app.web.admin import register_admin
     from app.web.auth import bp as auth
     from app.web.checkout_api import bp as checkout_api
+    from app.web.checkout_rewards import bp as checkout_rewards
     from app.web.dev_admin import register_dev_admin
     from app.web.engagement import bp as engagement
     from app.web.engagement import reviews_proxy as engagement_reviews
@@ -32,6 +33,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(account_api)
     app.register_blueprint(auth)
     app.register_blueprint(checkout_api)
+    app.register_blueprint(checkout_rewards)
     app.register_blueprint(engagement)
     app.register_blueprint(engagement_reviews)
     app.register_blueprint(flow_actions)

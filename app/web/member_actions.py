@@ -21,11 +21,21 @@ from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
 from app.loyalty.program import current_settings
-from app.loyalty.redemption import ISSUED, PENDING, USED, NotAMember, RewardUnavailable, redeem
+from app.loyalty.redemption import (
+    ISSUED,
+    PENDING,
+    USED,
+    CannotVoid,
+    NotAMember,
+    RewardUnavailable,
+    cancel_redemption,
+    redeem,
+)
 from app.loyalty.widget import code_contract, member_view
-from app.models import Member, Reward, Shop
+from app.models import Member, Redemption, Reward, Shop
 from app.queueing import enqueue_or_leave_to_sweep
 from app.shopify.discounts import discount_issuer_for
+from app.shopify.graphql import ShopifyError
 from app.shopify.tokens import TokenUnavailable
 from app.web.context import now, runtime
 from app.web.responses import error
@@ -149,3 +159,43 @@ def redeem_reward(shop_domain: str, customer_id: int, body: Any,
         "points": view["points"], "rewards": view["rewards"], "codes": view["codes"],
         "activity": view["activity"],
     })
+
+
+def return_unapplied_code(shop_domain: str, customer_id: int, body: Any,
+                          finish: Finish = _as_is) -> Answer:
+    """POST …/return `{"code"}`: a code the surface could not apply is deleted in Shopify and
+    its points come back, so no points are spent for a code that was not applied. Only the
+    member's own issued, unused code can be returned; returning it again changes nothing."""
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or not 1 <= len(code) <= 64:
+        return error("invalid_code", "send {\"code\": \"<reward code>\"}", 400)
+    rt, moment = runtime(), now()
+    with rt.db.transaction() as session:
+        shop = installed_shop(session, shop_domain)
+        if shop is None:
+            return not_installed()
+        member = member_for_customer(session, shop, customer_id)
+        redemption = None if member is None else session.execute(select(Redemption).where(
+            Redemption.shop_id == shop.id, Redemption.member_id == member.id,
+            Redemption.code == code.strip().upper())).scalar_one_or_none()
+        if redemption is None:
+            return error("code_not_found", "no such reward code of yours", 404)
+        shop_id, member_id, redemption_id = shop.id, member.id, redemption.id
+    try:
+        with discount_issuer_for(rt.db, shop_id, rt.settings, moment) as issuer:
+            cancel_redemption(rt.db, shop_id, redemption_id, issuer, moment, actor="customer")
+    except CannotVoid as exc:
+        # Used by an order already (or store credit): its points stay spent.
+        return error("code_not_returnable", f"this code cannot be returned ({exc})", 409)
+    except (TokenUnavailable, ShopifyError):
+        # The discount could not be deleted: nothing changed here, and asking again is safe.
+        return error("unavailable", "Shopify did not answer; try again in a moment", 503)
+    enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
+                              member_id, job_id=f"metafields-{shop_id}-{member_id}-return-"
+                              f"{redemption_id}", queue_name="default")
+    with rt.db.transaction() as session:
+        shop = session.get(Shop, shop_id)
+        view = finish(member_view(session, shop, session.get(Member, member_id),
+                                  current_settings(session, shop_id), moment), shop)
+    return jsonify({"returned": code, "points": view["points"], "rewards": view["rewards"],
+                    "codes": view["codes"], "activity": view["activity"]})

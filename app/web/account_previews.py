@@ -32,6 +32,8 @@ bp = Blueprint("account_previews", __name__, url_prefix="/dev/customer-account")
 EXTENSIONS = {
     "loyalty-account": ("account-page", "customer-account.page.render"),
     "loyalty-account-profile": ("account-profile", "customer-account.profile.block.render"),
+    # Rendered by the same host in the browser tests (tests/extensions/checkout).
+    "loyalty-checkout-rewards": ("checkout-rewards", "purchase.checkout.block.render"),
 }
 LOCALES = {"en": ("en.default.json", "en-US"), "fr": ("fr.json", "fr-FR")}
 _PAGE = "previews/customer_account_host.html"

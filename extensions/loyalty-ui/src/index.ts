@@ -6,5 +6,5 @@ export type * from './contract';
 export {formatterFrom} from './format';
 export type {Formatter, HostI18n} from './format';
 export {LoyaltyPanel, REFRESH_DELAYS_MS} from './LoyaltyPanel';
-export {createAccountClient} from './member';
+export {createAccountClient, createCheckoutRewardsClient} from './member';
 export type * from './member';

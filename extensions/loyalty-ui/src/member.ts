@@ -73,19 +73,32 @@ export interface AccountClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Calls /api/account/* with the customer account session token as the bearer credential. */
-export function createAccountClient(options: AccountClientOptions): AccountClient {
+/** GET /api/checkout/rewards: what the checkout block offers. */
+export type CheckoutRewards = Pick<MemberAccount, 'points' | 'rewards' | 'codes'>;
+
+/** POST /api/checkout/rewards/return: the code is gone and its points are back. */
+export interface ReturnAnswer extends Pick<MemberAccount, 'points' | 'rewards' | 'codes'> {
+  returned: string;
+}
+
+export interface CheckoutRewardsClient {
+  rewards(): Promise<CheckoutRewards>;
+  redeem(rewardId: number, requestKey: string): Promise<RedeemAnswer>;
+  returnCode(code: string): Promise<ReturnAnswer>;
+}
+
+/** One JSON call with the session token as the bearer credential; errors as LoyaltyApiError. */
+function bearerCaller(options: AccountClientOptions, prefix: string) {
   const appUrl = options.appUrl.replace(/\/+$/, '');
   const send = options.fetch ?? ((input, init) => fetch(input, init));
-
-  async function call<T>(path: string, body?: unknown): Promise<T> {
+  return async function call<T>(path: string, body?: unknown): Promise<T> {
     if (!appUrl) {
       throw new LoyaltyApiError('not_configured', 0, 'The app URL was not set at build time.');
     }
     const token = await options.sessionToken();
     let response: Response;
     try {
-      response = await send(`${appUrl}/api/account/${path}`, {
+      response = await send(`${appUrl}${prefix}${path}`, {
         method: body === undefined ? 'GET' : 'POST',
         headers: {
           Accept: 'application/json',
@@ -107,12 +120,27 @@ export function createAccountClient(options: AccountClientOptions): AccountClien
       );
     }
     return answer as T;
-  }
+  };
+}
 
+/** Calls /api/account/* with the customer account session token. */
+export function createAccountClient(options: AccountClientOptions): AccountClient {
+  const call = bearerCaller(options, '/api/account/');
   return {
     member: () => call<MemberAccount>('member'),
     redeem: (rewardId, requestKey) =>
       call<RedeemAnswer>('redeem', {reward_id: rewardId, request_key: requestKey}),
     saveBirthday: (birthday) => call<MemberAccount>('birthday', {birthday}),
+  };
+}
+
+/** Calls /api/checkout/rewards* with the checkout session token. */
+export function createCheckoutRewardsClient(options: AccountClientOptions): CheckoutRewardsClient {
+  const call = bearerCaller(options, '/api/checkout/rewards');
+  return {
+    rewards: () => call<CheckoutRewards>(''),
+    redeem: (rewardId, requestKey) =>
+      call<RedeemAnswer>('/redeem', {reward_id: rewardId, request_key: requestKey}),
+    returnCode: (code) => call<ReturnAnswer>('/return', {code}),
   };
 }

@@ -279,3 +279,43 @@ def test_the_dev_pages_render_the_built_page_and_block_for_the_shops_first_membe
     page.get_by_text("Tier: Bronze", exact=True).wait_for()
     page.goto(f"{ada.url}/dev/customer-account?locale=fr")
     page.get_by_text("600 points disponibles", exact=True).wait_for()
+
+
+CHECKOUT_REWARDS = "loyalty-checkout-rewards"
+
+
+def test_the_checkout_block_spends_points_only_for_a_code_checkout_applied(
+        page: Any, account_host: AccountHost, ada: RunningCheckout) -> None:  # noqa: F811
+    page.goto(account_host.publish(CHECKOUT_REWARDS, sessionToken=ada.token(ADA)))
+    page.evaluate("window.extensionHost.render()")
+    page.get_by_text("You have 600 points.", exact=True).wait_for()
+    # Only what the balance affords is offered.
+    assert page.get_by_role("button", name="Apply $10 off for 1,000 points").count() == 0
+    page.get_by_role("button", name="Apply $5 off for 500 points").click()
+    page.get_by_text("$5 off applied to your order.", exact=True).wait_for()
+
+    with ada.db.sessions() as session:
+        (redemption,) = session.execute(select(Redemption)).scalars()
+    assert page.evaluate("window.extensionHost.discountChanges") == [
+        {"type": "addDiscountCode", "code": redemption.code}]
+    assert (redemption.status, member(ada).points_available) == ("issued", 100)
+    page.get_by_text("You have 100 points.", exact=True).wait_for()
+    assert serious_violations(page) == []
+    page.locator("s-section").screenshot(path=str(TEST_OUTPUT / "checkout-rewards.png"))
+
+
+def test_a_code_checkout_refuses_is_returned_with_its_points(
+        page: Any, account_host: AccountHost, ada: RunningCheckout) -> None:  # noqa: F811
+    page.goto(account_host.publish(
+        CHECKOUT_REWARDS, sessionToken=ada.token(ADA),
+        discountCodeResult={"type": "error", "message": "Code cannot be combined"}))
+    page.evaluate("window.extensionHost.render()")
+    page.get_by_role("button", name="Apply $5 off for 500 points").click()
+    page.get_by_text("This reward could not be applied to your order; your points are back.",
+                     exact=True).wait_for()
+
+    with ada.db.sessions() as session:
+        (redemption,) = session.execute(select(Redemption)).scalars()
+    assert (redemption.status, member(ada).points_available) == ("refunded", 600)
+    assert ada.emulator.shop(SHOP).discount(redemption.code) is None
+    assert page.get_by_text("You have 600 points.", exact=True).count() == 1

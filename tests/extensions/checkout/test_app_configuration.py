@@ -57,7 +57,7 @@ def test_the_build_section_carries_only_what_the_current_cli_accepts() -> None:
 def test_the_extensions_never_query_the_storefront_api() -> None:
     """No `shopify.query` (the Storefront API that api_access would grant) in any source."""
     sources = [path for folder in ("thank-you", "order-status", "loyalty-ui", "account-page",
-                                   "account-profile")
+                                   "account-profile", "checkout-rewards")
                for path in (REPO_ROOT / "extensions" / folder / "src").rglob("*.ts*")]
     assert sources
     for path in sources:
@@ -117,7 +117,8 @@ def test_extension_api_version_matches_the_pinned_ui_extensions_package() -> Non
     """@shopify/ui-extensions 2026.7.x carries the types of API version 2026-07."""
     package = json.loads((REPO_ROOT / "package-lock.json").read_text())["packages"]
     year, month, _ = package["node_modules/@shopify/ui-extensions"]["version"].split(".")
-    for folder in ("thank-you", "order-status", "account-page", "account-profile"):
+    for folder in ("thank-you", "order-status", "account-page", "account-profile",
+                   "checkout-rewards"):
         config = read_toml(f"extensions/{folder}/shopify.extension.toml")
         assert config["api_version"] == f"{year}-{int(month):02d}"
 
@@ -152,7 +153,7 @@ def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
 def test_every_customer_account_sentence_is_in_english_and_french() -> None:
     """Each `t('key')` the sources use is in en.default.json, and fr.json has the same keys
     with the same {{placeholders}}."""
-    for folder in ("account-page", "account-profile"):
+    for folder in ("account-page", "account-profile", "checkout-rewards"):
         locales = REPO_ROOT / "extensions" / folder / "locales"
         english = json.loads((locales / "en.default.json").read_text())
         french = json.loads((locales / "fr.json").read_text())

@@ -105,7 +105,7 @@ def points_expiring_soon(session: Session, shop: Shop, settings: ProgramSettings
     warnings = members_expiring_between(session, shop, settings, now, now + timedelta(days=days))
     for warning in warnings:
         points_expiring(session, session.get(Member, warning.member_id), warning.points,
-                        warning.expires_at)
+                        warning.expires_at, now)
     return len(warnings)
 
 

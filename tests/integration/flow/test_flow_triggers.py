@@ -166,3 +166,22 @@ def test_a_guest_is_no_customer_flow_can_act_on(flow_shop: FlowShop) -> None:
         s.flush()
         flow_triggers.tier_changed(s, guest, change, utcnow())
     assert flow_shop.received() == []
+
+
+def test_points_expiring_within_the_warning_days_are_sent_once_per_expiry_date(
+        flow_shop: FlowShop) -> None:
+    from app.loyalty.expiry import add_months
+
+    now = utcnow().replace(microsecond=0)
+    with flow_shop.db.transaction() as s:
+        member = s.get(Member, flow_shop.member().id)
+        member.last_activity_at = add_months(now, -12) + timedelta(days=20, hours=1)
+    for _ in range(2):  # two daily rounds
+        with flow_shop.db.transaction() as s:
+            shop = flow_shop.shop(s)
+            assert flow_triggers.points_expiring_soon(s, shop, current_settings(s, shop.id),
+                                                      now) == 1
+    [sent] = flow_shop.received()
+    assert sent["handle"] == "loyalty-points-expiring"
+    assert {k: sent["payload"][k] for k in ("customer_id", "points", "days left")} == {
+        "customer_id": CUSTOMER_ID, "points": 1000, "days left": 20}

@@ -1,7 +1,7 @@
 """Shopify Flow triggers: what the program tells Flow when it happens.
 
 A trigger is sent only for a change that committed, and once: `record_trigger` enqueues the job
-`app.shopify.flow.record_and_send` when the transaction commits (never when it rolls back),
+`app.pipeline.jobs.send_flow_trigger` when the transaction commits (never when it rolls back),
 which writes the `flow_triggers` row, unique per shop and event key, and sends the shop's
 pending rows with flowTriggerReceive. No statement is added to the transaction of the change
 (a paid order's budget), and a job run twice finds its row. The handles and fields are those of
@@ -98,10 +98,9 @@ def points_expiring_soon(session: Session, shop: Shop, settings: ProgramSettings
                          now: datetime) -> int:
     """The daily round's look ahead: members whose points expire within the expiry warning's
     days (the merchant's setting, 30 by default), each told once per expiry date."""
-    from app.engagement.flows import flow_settings
     from app.loyalty.expiry import members_expiring_between
 
-    days = int(flow_settings(settings, "expiry_warning")["days_before"])
+    days = int(settings.engagement["flows"]["expiry_warning"]["days_before"])
     warnings = members_expiring_between(session, shop, settings, now, now + timedelta(days=days))
     for warning in warnings:
         points_expiring(session, session.get(Member, warning.member_id), warning.points,

@@ -18,10 +18,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app import runtime as runtime_module
 from app.db import insert_once, utcnow
 from app.models import FlowTrigger, Shop
-from app.queueing import enqueue_or_leave_to_sweep
+from app.pipeline import enqueue
+from app.pipeline import runtime as runtime_module
+from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, ShopifyError
 from app.shopify.tokens import TokenUnavailable, access_token_for
@@ -48,16 +49,14 @@ def send_flow_trigger(client: AdminClient, handle: str, payload: Mapping[str, An
 def enqueue_record_and_send(shop_id: int, member_id: int, event_key: str, handle: str,
                             payload: dict[str, Any]) -> None:
     """After the commit of a change Flow is told about: the job that records and sends it."""
-    enqueue_or_leave_to_sweep(runtime_module.current().queue,
-                              "app.shopify.flow.record_and_send", shop_id, member_id,
-                              event_key, handle, payload,
-                              job_id=f"flow-{shop_id}-{event_key}", queue_name="default")
+    enqueue.enqueue(runtime_module.current().queue,
+                    enqueue.send_flow_trigger(shop_id, member_id, event_key, handle, payload))
 
 
-def record_and_send(shop_id: int, member_id: int, event_key: str, handle: str,
-                    payload: dict[str, Any]) -> str:
-    """Write the trigger's row once, then send the shop's pending triggers; a job."""
-    runtime = runtime_module.current()
+def record_and_send(runtime: Runtime, shop_id: int, member_id: int, event_key: str,
+                    handle: str, payload: dict[str, Any]) -> str:
+    """Write the trigger's row once, then send the shop's pending triggers (the job
+    app.pipeline.jobs.send_flow_trigger)."""
     with runtime.db.transaction() as session:
         if session.get(Shop, shop_id) is None:
             return "skipped: no such shop"
@@ -65,7 +64,7 @@ def record_and_send(shop_id: int, member_id: int, event_key: str, handle: str,
             "shop_id": shop_id, "member_id": member_id, "handle": handle,
             "event_key": event_key, "payload": payload, "status": "pending", "attempts": 0,
             "created_at": utcnow()}, ["shop_id", "event_key"])
-    return send_flow_triggers(shop_id)
+    return send_flow_triggers(runtime, shop_id)
 
 
 def _claim(session: Any, row_id: int) -> bool:
@@ -86,9 +85,9 @@ def _settle(session: Any, row_id: int, error: str | None, now: datetime) -> None
         row.error = error[:500]
 
 
-def send_flow_triggers(shop_id: int) -> str:
-    """Send the shop's pending Flow triggers, oldest first; a job, safe to run twice."""
-    runtime, now = runtime_module.current(), utcnow()
+def send_flow_triggers(runtime: Runtime, shop_id: int) -> str:
+    """Send the shop's pending Flow triggers, oldest first; safe to run twice."""
+    now = utcnow()
     settings = runtime.settings
     with runtime.db.transaction() as session:
         shop = session.get(Shop, shop_id)

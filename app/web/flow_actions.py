@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from app.loyalty.flow_actions import ADJUST_POINTS, SET_TIER, FlowActionRefused, run_flow_action
-from app.queueing import enqueue_after_commit
+from app.pipeline import enqueue
 from app.shopify.domains import valid_shop
 from app.shopify.verify import shopify_app
 from app.web import context
@@ -73,8 +73,6 @@ def run_action(action: str) -> Any:
             log.info("flow action not applied", extra={"shop": shop_domain, "code": exc.code})
             return error(exc.code, str(exc), 422)
         if not result.repeated:
-            enqueue_after_commit(session, runtime.queue, "app.jobs.sync_member_metafields",
-                                 shop.id, result.member_id,
-                                 job_id=f"metafields-{shop.id}-{result.member_id}-flow-{run_id}",
-                                 queue_name="default")
+            enqueue.after_commit(session, runtime.queue).add(enqueue.sync_member_metafields(
+                shop.id, result.member_id, f"flow-{run_id}"))
     return jsonify({"ok": True, "outcome": result.outcome, "repeated": result.repeated})

@@ -33,7 +33,7 @@ from app.loyalty.redemption import (
 )
 from app.loyalty.widget import code_contract, member_view
 from app.models import Member, Redemption, Reward, Shop
-from app.queueing import enqueue_or_leave_to_sweep
+from app.pipeline import enqueue
 from app.shopify.discounts import discount_issuer_for
 from app.shopify.graphql import ShopifyError
 from app.shopify.tokens import TokenUnavailable
@@ -138,9 +138,8 @@ def redeem_reward(shop_domain: str, customer_id: int, body: Any,
         # are spent and its code is on the way, so neither "here is your code" nor "points back".
         return error("redemption_in_progress",
                      "your code is still being created; try again in a moment", 409)
-    enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
-                              member_id, job_id=f"metafields-{shop_id}-{member_id}-redeem-"
-                              f"{redemption.id}", queue_name="default")
+    enqueue.enqueue(rt.queue, enqueue.sync_member_metafields(shop_id, member_id,
+                                                             f"redeem-{redemption.id}"))
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None
@@ -190,9 +189,8 @@ def return_unapplied_code(shop_domain: str, customer_id: int, body: Any,
     except (TokenUnavailable, ShopifyError):
         # The discount could not be deleted: nothing changed here, and asking again is safe.
         return error("unavailable", "Shopify did not answer; try again in a moment", 503)
-    enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
-                              member_id, job_id=f"metafields-{shop_id}-{member_id}-return-"
-                              f"{redemption_id}", queue_name="default")
+    enqueue.enqueue(rt.queue, enqueue.sync_member_metafields(shop_id, member_id,
+                                                             f"return-{redemption_id}"))
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         view = finish(member_view(session, shop, session.get(Member, member_id),

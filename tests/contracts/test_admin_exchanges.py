@@ -30,11 +30,11 @@ from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
+from app.pipeline.member_sync import member_metafields
 from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.flow import send_flow_trigger
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
-from app.shopify.member_sync import member_metafields
 from app.shopify.proxy_path import proxy_path_metafield
 from app.shopify.widget_settings import widget_metafield
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET

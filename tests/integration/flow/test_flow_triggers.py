@@ -138,7 +138,8 @@ def test_a_refused_trigger_stays_pending_and_the_next_run_sends_it(flow_shop: Fl
     payload = {"customer_id": CUSTOMER_ID, "points": 40, "expires on": "2027-01-31",
                "days left": 20}
     flow_shop.emulator.fail_next("flowTriggerReceive", "user_error")
-    record_and_send(member.shop_id, member.id, "loyalty-points-expiring:x",
+    runtime = flow_shop.app.extensions["runtime"]
+    record_and_send(runtime, member.shop_id, member.id, "loyalty-points-expiring:x",
                     "loyalty-points-expiring", payload)
     [row] = flow_shop.rows()
     assert (row.status, row.attempts) == ("pending", 1)
@@ -146,9 +147,9 @@ def test_a_refused_trigger_stays_pending_and_the_next_run_sends_it(flow_shop: Fl
     assert flow_shop.received() == []
 
     # The same event reported again (a job run twice) is not a second trigger.
-    record_and_send(member.shop_id, member.id, "loyalty-points-expiring:x",
+    record_and_send(runtime, member.shop_id, member.id, "loyalty-points-expiring:x",
                     "loyalty-points-expiring", payload)
-    assert send_flow_triggers(member.shop_id) == "nothing to send"
+    assert send_flow_triggers(runtime, member.shop_id) == "nothing to send"
     [row] = flow_shop.rows()
     assert (row.status, row.attempts) == ("sent", 2)
     assert flow_shop.received() == [{"handle": "loyalty-points-expiring", "payload": payload}]

@@ -1,12 +1,13 @@
 """Shopify Flow triggers: what the program tells Flow when it happens.
 
-A trigger is sent only for a change that committed, and once: `record_trigger` enqueues the job
-`app.pipeline.jobs.send_flow_trigger` when the transaction commits (never when it rolls back),
-which writes the `flow_triggers` row, unique per shop and event key, and sends the shop's
-pending rows with flowTriggerReceive. No statement is added to the transaction of the change
-(a paid order's budget), and a job run twice finds its row. The handles and fields are those of
-the trigger extensions (extensions/flow-*/shopify.extension.toml); the payload carries the
-customer reference as `customer_id` and each field under its TOML key
+A trigger is sent only for a change that committed, and once: `record_trigger` notes it on
+the session; when the transaction commits (never when it rolls back) the pipeline enqueues
+the job `app.pipeline.jobs.send_flow_trigger`, which writes the `flow_triggers` row, unique
+per shop and event key, and sends the shop's pending rows with flowTriggerReceive. No
+statement is added to the transaction of the change (a paid order's budget), and a job run
+twice finds its row. The handles and fields are those of the trigger extensions
+(extensions/flow-*/shopify.extension.toml); the payload carries the customer reference as
+`customer_id` and each field under its TOML key
 (https://shopify.dev/docs/apps/build/flow/triggers/reference).
 """
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.loyalty.program import ProgramSettings
@@ -42,8 +42,9 @@ TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
     NPS_DETRACTOR: ("order_id", "score", "comment"),
 }
 
-# The triggers of this session's transaction, enqueued when it commits.
-_AFTER_COMMIT = "flow_triggers"
+# Where the triggers of a session's transaction wait for its commit: app/pipeline/enqueue.py
+# enqueues one job per trigger when it commits, and drops them when it rolls back.
+PENDING_TRIGGERS = "flow_triggers"
 
 
 def record_trigger(session: Session, member: Member, handle: str, event_key: str,
@@ -54,25 +55,10 @@ def record_trigger(session: Session, member: Member, handle: str, event_key: str
         return False
     if set(fields) != set(TRIGGER_FIELDS[handle]):
         raise ValueError(f"{handle} takes {TRIGGER_FIELDS[handle]}, not {sorted(fields)}")
-    pending: list[tuple[Any, ...]] | None = session.info.get(_AFTER_COMMIT)
-    if pending is None:
-        pending = session.info[_AFTER_COMMIT] = []
-        event.listen(session, "after_commit", _dispatch, once=True)
-        event.listen(session, "after_rollback", _forget, once=True)
-    pending.append((member.shop_id, member.id, f"{handle}:{event_key}"[:200], handle,
-                    {"customer_id": member.customer_id, **fields}))
+    session.info.setdefault(PENDING_TRIGGERS, []).append(
+        (member.shop_id, member.id, f"{handle}:{event_key}"[:200], handle,
+         {"customer_id": member.customer_id, **fields}))
     return True
-
-
-def _dispatch(session: Session) -> None:
-    from app.shopify.flow import enqueue_record_and_send
-
-    for trigger in session.info.pop(_AFTER_COMMIT, []):
-        enqueue_record_and_send(*trigger)
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
 
 
 # One function per event, called where the change happens ----------------------------------

@@ -22,7 +22,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.loyalty.flow_triggers import PENDING_TRIGGERS
 from app.models import Message
+from app.pipeline import runtime
 from app.pipeline.queueing import JobQueue
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,26 @@ class AfterCommit:
 
     def _forget(self, _session: Session) -> None:
         self.jobs.clear()
+
+
+def _send_flow_triggers(session: Session) -> None:
+    """The Flow triggers the rules noted in a committed transaction (app/loyalty/
+    flow_triggers.py), each a job that records and sends it once."""
+    triggers = session.info.pop(PENDING_TRIGGERS, None)
+    if triggers:
+        queue = runtime.current().queue
+        for trigger in triggers:
+            enqueue(queue, send_flow_trigger(*trigger))
+
+
+def _forget_flow_triggers(session: Session) -> None:
+    session.info.pop(PENDING_TRIGGERS, None)
+
+
+# Every session: the rules note triggers wherever they run (a webhook job, a proxy or account
+# request, the daily round, the admin).
+event.listen(Session, "after_commit", _send_flow_triggers)
+event.listen(Session, "after_rollback", _forget_flow_triggers)
 
 
 def after_commit(session: Session, queue: JobQueue) -> AfterCommit:

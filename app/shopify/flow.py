@@ -1,11 +1,11 @@
 """Send the program's Shopify Flow triggers with the Admin API's `flowTriggerReceive`.
 
-app/loyalty/flow_triggers.py enqueues `record_and_send` once the change a trigger reports has
-committed; it writes the trigger's row (once per shop and event key: a job run twice, or the
-same event reported twice, finds it) and sends the shop's pending rows. Each row is claimed
-(pending → sending) by one UPDATE before it is sent, so two jobs of the same shop never send
-it twice; Shopify's answer marks it sent, or pending again for the next job (a userError or an
-unreachable Shopify), and failed after MAX_ATTEMPTS.
+Once the change a trigger reports has committed, the job app.pipeline.jobs.send_flow_trigger
+calls `record_and_send`: it writes the trigger's row (once per shop and event key: a job run
+twice, or the same event reported twice, finds it) and sends the shop's pending rows. Each
+row is claimed (pending → sending) by one UPDATE before it is sent, so two jobs of the same
+shop never send it twice; Shopify's answer marks it sent, or pending again for the next job
+(a userError or an unreachable Shopify), and failed after MAX_ATTEMPTS.
 https://shopify.dev/docs/api/admin-graphql/latest/mutations/flowTriggerReceive
 """
 
@@ -20,8 +20,6 @@ from sqlalchemy import select, update
 
 from app.db import insert_once, utcnow
 from app.models import FlowTrigger, Shop
-from app.pipeline import enqueue
-from app.pipeline import runtime as runtime_module
 from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, ShopifyError
@@ -44,13 +42,6 @@ def send_flow_trigger(client: AdminClient, handle: str, payload: Mapping[str, An
     """One flowTriggerReceive; ShopifyUserError when Shopify refuses it."""
     client._mutate("flowTriggerReceive", FLOW_TRIGGER_MUTATION,
                    {"handle": handle, "payload": dict(payload)})
-
-
-def enqueue_record_and_send(shop_id: int, member_id: int, event_key: str, handle: str,
-                            payload: dict[str, Any]) -> None:
-    """After the commit of a change Flow is told about: the job that records and sends it."""
-    enqueue.enqueue(runtime_module.current().queue,
-                    enqueue.send_flow_trigger(shop_id, member_id, event_key, handle, payload))
 
 
 def record_and_send(runtime: Runtime, shop_id: int, member_id: int, event_key: str,

@@ -7,13 +7,13 @@ from app.models.member import Member, TierChange
 from app.models.order import Order, OrderRefund
 from app.models.referral import Referral
 from app.models.review import PurchasedProduct, Review
-from app.models.reward import REWARD_KINDS, Redemption, Reward
+from app.models.reward import Redemption, Reward
 from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
-    "LEDGER_KINDS", "REWARD_KINDS", "FlowActionRun", "FlowTrigger", "LedgerEntry", "Member",
-    "Message", "Order", "OrderRefund",
+    "LEDGER_KINDS", "FlowActionRun", "FlowTrigger", "LedgerEntry", "Member", "Message",
+    "Order", "OrderRefund",
     "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
     "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "WebhookEvent",
 ]

@@ -24,8 +24,6 @@ import pytest
 from graphql import parse as parse_query
 
 from app.config import load_settings
-from app.devstore import ShopifyEmulator, admin_api
-from app.devstore.admin_api import ApiContext
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
@@ -37,6 +35,8 @@ from app.shopify.flow import send_flow_trigger
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
 from app.shopify.proxy_path import proxy_path_metafield
 from app.shopify.widget_settings import widget_metafield
+from devstore import ShopifyEmulator, admin_api
+from devstore.admin_api import ApiContext
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.contracts.admin_schema import (
     AdminSchema,
@@ -48,7 +48,7 @@ from tests.contracts.admin_schema import (
     requirement,
     variable_errors,
 )
-from tests.emulator_fixture import DEFAULT_APP_URL
+from tests.support.emulator_fixture import DEFAULT_APP_URL
 
 SHOP = "contracts-demo.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954

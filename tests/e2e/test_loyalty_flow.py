@@ -9,11 +9,11 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.devstore.storefront import PAGE_PATH, create_storefront_app
-from app.devstore.web import CUSTOMER_COOKIE
 from app.loyalty.ledger import ledger_balances
 from app.models import LedgerEntry, Member, Referral, Shop, WebhookEvent
 from app.pipeline.jobs import daily_round
+from devstore.storefront import PAGE_PATH, create_storefront_app
+from devstore.web import CUSTOMER_COOKIE
 from tests.e2e.conftest import SHOP
 
 CUSTOMER = 7001
@@ -139,7 +139,7 @@ def test_a_referral_from_the_share_link_pays_the_referrer_after_the_return_windo
         shop_id = s.execute(select(Shop.id)).scalar_one()
     assert _member(running.db, 8001).points_pending > 0
 
-    daily_round(shop_id, (utcnow() + timedelta(days=31)).isoformat())
+    daily_round(running.runtime, shop_id, (utcnow() + timedelta(days=31)).isoformat())
     running.work()
     with running.db.sessions() as s:
         referral = s.execute(select(Referral)).scalar_one()

@@ -17,12 +17,12 @@ from sqlalchemy import select, update
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.launch import launch
 from app.loyalty.ledger import post
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Redemption, Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import ShopifyEmulator
 from tests.conftest import app_config
 from tests.factories import make_member
 from tests.integration.proxy.test_proxy import proxy_query

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore import BackgroundServer, ShopifyEmulator
 from app.loyalty.launch import launch
 from app.loyalty.ledger import post
 from app.loyalty.rewards import seed_default_rewards
 from app.models import FlowTrigger, LedgerEntry, Member, Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import BackgroundServer, ShopifyEmulator
 from tests.conftest import app_config
 from tests.factories import make_member
 

@@ -10,10 +10,10 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.devstore.flow import flow_action_request
 from app.loyalty.program import current_settings
 from app.loyalty.tiers import evaluate_tier
 from app.models import FlowActionRun, Member, TierChange
+from devstore.flow import flow_action_request
 from tests.conftest import TEST_API_SECRET
 from tests.integration.flow.conftest import CUSTOMER_GID, CUSTOMER_ID, SHOP, FlowShop
 

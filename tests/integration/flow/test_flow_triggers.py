@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.devstore.flow import deployed_flow_extensions
 from app.loyalty import flow_triggers
 from app.loyalty.ledger import post, release_unlocked
 from app.loyalty.program import current_settings
@@ -18,6 +17,7 @@ from app.loyalty.referrals import FLAGGED
 from app.loyalty.tiers import evaluate_tier
 from app.models import Member, Referral, TierChange
 from app.shopify.flow import record_and_send, send_flow_triggers
+from devstore.flow import deployed_flow_extensions
 from tests.integration.flow.conftest import CUSTOMER_ID, SHOP, FlowShop
 from tests.integration.proxy.test_proxy import proxy_query
 

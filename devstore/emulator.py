@@ -26,16 +26,16 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from app.devstore import payloads
-from app.devstore.server import BackgroundServer
-from app.devstore.signing import (
+from devstore import payloads
+from devstore.server import BackgroundServer
+from devstore.signing import (
     admin_session_token,
     extension_session_token,
     flatten_params,
     proxy_signature,
     webhook_hmac,
 )
-from app.devstore.state import (
+from devstore.state import (
     PLAN_LIMITS,
     FailureRule,
     IssuedToken,
@@ -65,7 +65,7 @@ def app_toml_settings(path: str | Path | None = None) -> dict[str, str]:
     emulator's defaults apply. https://shopify.dev/docs/apps/build/cli-for-apps/app-configuration
     """
     location = Path(path or os.environ.get("SHOPIFY_APP_TOML")
-                    or Path(__file__).resolve().parents[2] / "shopify.app.toml")
+                    or Path(__file__).resolve().parents[1] / "shopify.app.toml")
     try:
         config = tomllib.loads(location.read_text())
     except (OSError, tomllib.TOMLDecodeError):
@@ -143,7 +143,7 @@ class ShopifyEmulator:
     @property
     def wsgi_app(self) -> Any:
         """The emulator's Flask app (for a test client or another server)."""
-        from app.devstore.web import create_emulator_app
+        from devstore.web import create_emulator_app
 
         if self._wsgi_app is None:
             self._wsgi_app = create_emulator_app(self)
@@ -237,7 +237,7 @@ class ShopifyEmulator:
     def issue_access_token(self, shop: str, *, expiring: bool = True,
                            scope: str | None = None) -> IssuedToken:
         """Seed an offline token as if the app had already authenticated (no HTTP)."""
-        from app.devstore.endpoints import _issue
+        from devstore.endpoints import _issue
 
         with self.lock:
             state = self.shop(shop)
@@ -458,8 +458,8 @@ class ShopifyEmulator:
                          action_run_id: str | None = None, secret: str | None = None
                          ) -> httpx.Response:
         """Run one of the app's Flow actions as Flow does: a signed POST to its runtime_url
-        path on the app (app/devstore/flow.py); the same action_run_id is a resend."""
-        from app.devstore.flow import send_flow_action
+        path on the app (devstore/flow.py); the same action_run_id is a resend."""
+        from devstore.flow import send_flow_action
 
         state = self.shop(shop)
         return send_flow_action(self.app_url, shop, state.shop_id, handle, properties,

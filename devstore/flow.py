@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
-from app.devstore.graphql import Items
+from devstore.graphql import Items
 
-EXTENSIONS = Path(__file__).resolve().parents[2] / "extensions"
+EXTENSIONS = Path(__file__).resolve().parents[1] / "extensions"
 # The payload key of each reference field type.
 REFERENCE_KEYS = {"customer_reference": "customer_id", "order_reference": "order_id",
                   "product_reference": "product_id"}

@@ -18,13 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.loyalty.flow_triggers import PENDING_TRIGGERS
 from app.models import Message
-from app.pipeline import runtime
 from app.pipeline.queueing import JobQueue
 
 log = logging.getLogger(__name__)
@@ -155,14 +155,28 @@ class AfterCommit:
         self.jobs.clear()
 
 
+# The queue of the runtime each database engine belongs to (build_runtime registers it): the
+# rules note Flow triggers on any session, with no runtime at hand.
+_QUEUES: WeakKeyDictionary[Any, JobQueue] = WeakKeyDictionary()
+
+
+def serve_flow_triggers(engine: Any, queue: JobQueue) -> None:
+    """Send the Flow triggers of this engine's sessions through this queue."""
+    _QUEUES[engine] = queue
+
+
 def _send_flow_triggers(session: Session) -> None:
     """The Flow triggers the rules noted in a committed transaction (app/loyalty/
     flow_triggers.py), each a job that records and sends it once."""
     triggers = session.info.pop(PENDING_TRIGGERS, None)
-    if triggers:
-        queue = runtime.current().queue
-        for trigger in triggers:
-            enqueue(queue, send_flow_trigger(*trigger))
+    if not triggers:
+        return
+    queue = _QUEUES.get(session.get_bind())
+    if queue is None:
+        log.warning("flow triggers dropped: no queue serves this database")
+        return
+    for trigger in triggers:
+        enqueue(queue, send_flow_trigger(*trigger))
 
 
 def _forget_flow_triggers(session: Session) -> None:

@@ -27,13 +27,13 @@ from werkzeug.wrappers import Request, Response
 from app.db import utcnow
 from app.models import Member, Redemption, Shop
 from app.web.account_previews import host_config
-from tests.accessibility import serious_violations
 from tests.extensions.checkout.conftest import ADA, SHOP, RunningCheckout, long_date
 from tests.extensions.checkout.harness import REPO_ROOT, TEST_OUTPUT, Build
 from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - fixtures
     browser,
     page,
 )
+from tests.support.accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
 

@@ -24,8 +24,8 @@ from app.models import Member, Redemption, Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from devstore import ShopifyEmulator
 from tests.conftest import app_config
-from tests.factories import make_member
 from tests.integration.proxy.test_proxy import proxy_query
+from tests.support.factories import make_member
 
 SHOP = "account-page.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_955

@@ -22,7 +22,7 @@ from app.models import FlowTrigger, LedgerEntry, Member, Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from devstore import BackgroundServer, ShopifyEmulator
 from tests.conftest import app_config
-from tests.factories import make_member
+from tests.support.factories import make_member
 
 SHOP = "flow-shop.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_956

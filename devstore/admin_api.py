@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from devstore.flow import mutation_flow_trigger_receive
 from devstore.graphql import GraphQLError, Items
 from devstore.state import (
     Customer,
@@ -854,4 +855,6 @@ MUTATIONS: dict[str, tuple[str | None,
     "discountCodeDelete": ("write_discounts", mutation_discount_delete),
     "storeCreditAccountCredit": ("write_store_credit_account_transactions", mutation_store_credit),
     "metafieldsSet": (None, mutation_metafields_set),
+    # No scope: an app sends its own Flow triggers (devstore/flow.py).
+    "flowTriggerReceive": (None, mutation_flow_trigger_receive),
 }

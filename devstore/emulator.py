@@ -454,6 +454,18 @@ class ShopifyEmulator:
             return 0, f"{type(exc).__name__}: {exc}"
         return response.status_code, response.text
 
+    def send_flow_action(self, shop: str, handle: str, properties: dict[str, Any], *,
+                         action_run_id: str | None = None, secret: str | None = None
+                         ) -> httpx.Response:
+        """Run one of the app's Flow actions as Flow does: a signed POST to its runtime_url
+        path on the app (devstore/flow.py); the same action_run_id is a resend."""
+        from devstore.flow import send_flow_action
+
+        state = self.shop(shop)
+        return send_flow_action(self.app_url, shop, state.shop_id, handle, properties,
+                                secret or self.client_secret, action_run_id=action_run_id,
+                                timeout=self.request_timeout)
+
     def deliver(self, shop: str, deliveries: list[Any], *, duplicate: int = 1,
                 shuffle: bool = False, delay_s: float = 0, seed: int | None = None
                 ) -> list[DeliveryResult]:

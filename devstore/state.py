@@ -236,6 +236,8 @@ class ShopState:
     refresh_tokens: dict[str, IssuedToken] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[ApiCall] = field(default_factory=list)
+    # What flowTriggerReceive received: {"handle", "payload"}, oldest first.
+    flow_triggers: list[dict[str, Any]] = field(default_factory=list)
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     granted_scopes: str | None = None
     # The storefront path of the app proxy when the merchant customised it (e.g. "/a/rewards");

@@ -18,6 +18,7 @@ from app.engagement.flows import DETRACTOR_ALERT, detractor_alert_key
 from app.engagement.schedule import schedule_message
 from app.errors import DomainError
 from app.inputs import NUL_MESSAGE, has_nul
+from app.loyalty import flow_triggers
 from app.loyalty.bonuses import award_nps
 from app.loyalty.program import current_settings
 from app.models import LedgerEntry, Member, Message, Order, SurveyResponse
@@ -114,12 +115,15 @@ def store_answer(session: Session, member: Member, order_id: int, score: int,
     changes: dict[str, Any] = {"score": score, "detractor": detractor, "member_id": member.id}
     if comment is not None or not keep_comment:
         changes["comment"] = comment
-    return session.execute(
+    response_id = session.execute(
         dialect_insert(session)(SurveyResponse).values(
             shop_id=member.shop_id, member_id=member.id, order_id=order_id, score=score,
             comment=comment, channel=channel, detractor=detractor, created_at=now)
         .on_conflict_do_update(index_elements=["shop_id", "order_id"], set_=changes)
         .returning(SurveyResponse.id)).scalar_one()
+    if detractor:
+        flow_triggers.nps_detractor(session, member, order_id, score, comment, now)
+    return response_id
 
 
 def nps_bonus(session: Session, shop_id: int, order_id: int) -> int:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.loyalty import flow_triggers
 from app.loyalty.bonuses import award_birthday
 from app.loyalty.expiry import expire_inactive_points
 from app.loyalty.ledger import release_unlocked
@@ -57,6 +58,7 @@ def run_daily_round(session: Session, shop: Shop, now: datetime) -> DailyRound:
     for entry in expire_inactive_points(session, shop, settings, now):
         done.expired += 1
         done.changed_member_ids.add(entry.member_id)
+    flow_triggers.points_expiring_soon(session, shop, settings, now)
     for referral in pay_due_referrals(session, shop, settings, now):
         if referral.status == "rewarded":
             done.referrals_paid += 1

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.db import insert_once
 from app.errors import DomainError
+from app.loyalty import flow_triggers
 from app.models import LedgerEntry, Member
 
 # Lifetime points are every point the member earned (orders, bonuses, referrals, adjustments,
@@ -184,10 +185,12 @@ def release_unlocked(session: Session, member: Member, now: datetime) -> bool:
     if member.next_unlock_at is None or member.next_unlock_at > now:
         return False
     sums = ledger_balances(session, member.id, now)
+    released, unlocked_at = sums.available - member.points_available, member.next_unlock_at
     member.points_available = sums.available
     member.points_pending = sums.pending
     member.points_lifetime = sums.lifetime
     member.next_unlock_at = sums.next_unlock_at
     session.flush()
+    flow_triggers.points_available(session, member, released, unlocked_at, now)
     return True
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import DomainError
+from app.loyalty import flow_triggers
 from app.loyalty.codes import unused_discount_code
 from app.loyalty.issuing import CombinesWith, DiscountIssuer, IssueRequest, customer_gid
 from app.loyalty.ledger import InsufficientPoints, debit_available, post
@@ -197,6 +198,9 @@ def _settle(db: Database, req: IssueRequest, shopify_id: str | None, error: str 
         if shopify_id is not None:
             redemption.status, redemption.shopify_discount_id = ISSUED, shopify_id
             redemption.error = None
+            reward = s.get(Reward, redemption.reward_id) if redemption.reward_id else None
+            flow_triggers.reward_redeemed(s, s.get(Member, redemption.member_id), redemption,
+                                          reward.title if reward else req.title, now)
             return redemption
         redemption.status, redemption.error = FAILED, error
         _refund(s, redemption, now, note=f"{req.title}: could not be issued, points returned")

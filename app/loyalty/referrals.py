@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import insert_once
 from app.errors import DomainError
 from app.i18n import Language, shopper_language
+from app.loyalty import flow_triggers
 from app.loyalty.holdout import is_held_out
 from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import post
@@ -297,6 +298,8 @@ def attribute_order(session: Session, shop: Shop, settings: ProgramSettings, *,
     if status != REJECTED and referee is not None and referee.referred_by_id is None:
         referee.referred_by_id = referrer.id
     session.flush()
+    if referral.status == FLAGGED:
+        flow_triggers.referral_flagged(session, referrer, referral, now)
     return referral
 
 
@@ -380,6 +383,8 @@ def pay_due_referrals(session: Session, shop: Shop, settings: ProgramSettings,
         else:
             referral.status = REWARDED
             _pay(session, referral, referrer_points, referee_points, now)
+            flow_triggers.referral_completed(session, session.get(Member, referral.referrer_id),
+                                             referral, referrer_points, now)
         referral.decided_at = now
         decided.append(referral)
     session.flush()

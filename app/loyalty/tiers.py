@@ -17,6 +17,7 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from app.loyalty import flow_triggers
 from app.loyalty.program import ProgramSettings, Tier
 from app.models import Member, Order, Shop, TierChange
 
@@ -130,12 +131,15 @@ def evaluate_tier(session: Session, member: Member, settings: ProgramSettings, n
         held_since = member.tier_since or now
         if downgrade and now < held_since + timedelta(days=settings.tier_retention_days):
             return None
+        if downgrade and member.tier_held_until is not None and now < member.tier_held_until:
+            return None
     change = TierChange(shop_id=member.shop_id, member_id=member.id, from_tier=member.tier,
                         to_tier=target.name, reason=reason, created_at=now)
     member.tier = target.name
     member.tier_since = now
     session.add(change)
     session.flush()
+    flow_triggers.tier_changed(session, member, change, now)
     return change
 
 

@@ -2,6 +2,7 @@
 
 from app.models.engagement import Message, SurveyResponse
 from app.models.experiment import Experiment, ExperimentAssignment
+from app.models.flow import FlowActionRun, FlowTrigger
 from app.models.imports import IMPORT_STATES, ImportChunk, ImportedRow, ImportRun
 from app.models.ledger import LEDGER_KINDS, LedgerEntry
 from app.models.member import Member, TierChange
@@ -13,8 +14,9 @@ from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
-    "IMPORT_STATES", "LEDGER_KINDS", "Experiment", "ExperimentAssignment", "ImportChunk",
-    "ImportRun", "ImportedRow", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
+    "IMPORT_STATES", "LEDGER_KINDS", "Experiment", "ExperimentAssignment", "FlowActionRun",
+    "FlowTrigger", "ImportChunk", "ImportRun", "ImportedRow", "LedgerEntry", "Member", "Message",
+    "Order", "OrderRefund",
     "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
     "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "WebhookEvent",
 ]

@@ -41,6 +41,9 @@ class Member(Base):
     birthday_set_at: Mapped[datetime | None]
     tier: Mapped[str | None] = mapped_column(String(64))
     tier_since: Mapped[datetime | None]
+    # A tier the merchant set (Flow's "set tier" action) is kept until then: no review moves
+    # the member down before it.
+    tier_held_until: Mapped[datetime | None]
     # Cached sums of the ledger, kept equal to it by every ledger write.
     points_available: Mapped[int] = mapped_column(Integer, default=0)
     points_pending: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,10 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.loyalty.flow_triggers import PENDING_TRIGGERS
 from app.models import Message
 from app.pipeline.queueing import JobQueue
 
@@ -99,6 +101,14 @@ def import_members(run_id: int, next_chunk: int) -> Job:
     return Job("import_members", (run_id,), f"import-{run_id}-{next_chunk}")
 
 
+def send_flow_trigger(shop_id: int, member_id: int, event_key: str, handle: str,
+                      payload: dict[str, Any]) -> Job:
+    """Record a Shopify Flow trigger once per event key and send the shop's pending ones
+    (app/pipeline/flow_triggers.py), after the change it reports has committed."""
+    return Job("send_flow_trigger", (shop_id, member_id, event_key, handle, payload),
+               f"flow-{shop_id}-{event_key}")
+
+
 def send_message(message_id: int, at: datetime) -> Job:
     """Wake up at `at` to send a scheduled message; one job per message and time, so a
     rescheduled message gets a new wake-up. The job must be a wake-up for a durable record
@@ -149,6 +159,40 @@ class AfterCommit:
 
     def _forget(self, _session: Session) -> None:
         self.jobs.clear()
+
+
+# The queue of the runtime each database engine belongs to (build_runtime registers it): the
+# rules note Flow triggers on any session, with no runtime at hand.
+_QUEUES: WeakKeyDictionary[Any, JobQueue] = WeakKeyDictionary()
+
+
+def serve_flow_triggers(engine: Any, queue: JobQueue) -> None:
+    """Send the Flow triggers of this engine's sessions through this queue."""
+    _QUEUES[engine] = queue
+
+
+def _send_flow_triggers(session: Session) -> None:
+    """The Flow triggers the rules noted in a committed transaction (app/loyalty/
+    flow_triggers.py), each a job that records and sends it once."""
+    triggers = session.info.pop(PENDING_TRIGGERS, None)
+    if not triggers:
+        return
+    queue = _QUEUES.get(session.get_bind())
+    if queue is None:
+        log.warning("flow triggers dropped: no queue serves this database")
+        return
+    for trigger in triggers:
+        enqueue(queue, send_flow_trigger(*trigger))
+
+
+def _forget_flow_triggers(session: Session) -> None:
+    session.info.pop(PENDING_TRIGGERS, None)
+
+
+# Every session: the rules note triggers wherever they run (a webhook job, a proxy or account
+# request, the daily round, the admin).
+event.listen(Session, "after_commit", _send_flow_triggers)
+event.listen(Session, "after_rollback", _forget_flow_triggers)
 
 
 def after_commit(session: Session, queue: JobQueue) -> AfterCommit:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError
@@ -35,6 +36,7 @@ from app.pipeline.app_data import push_program_state, push_proxy_path, push_widg
 from app.pipeline.consent import learn_member_consent
 from app.pipeline.discounts import discount_issuer_for
 from app.pipeline.enqueue import AfterCommit, after_commit
+from app.pipeline.flow_triggers import record_and_send
 from app.pipeline.inbox import MAX_ATTEMPTS, unprocessed_event_ids
 from app.pipeline.member_sync import push_member_metafields
 from app.pipeline.runtime import Runtime
@@ -129,6 +131,12 @@ def sweep_inbox(rt: Runtime, older_than_seconds: int = 60) -> int:
 def sync_member_metafields(rt: Runtime, shop_id: int, member_id: int) -> str:
     """Write a member's balance and tier to their customer metafields, so Liquid shows them."""
     return push_member_metafields(rt, shop_id, member_id)
+
+
+def send_flow_trigger(rt: Runtime, shop_id: int, member_id: int, event_key: str, handle: str,
+                      payload: dict[str, Any]) -> str:
+    """Record a Shopify Flow trigger once and send the shop's pending triggers."""
+    return record_and_send(rt, shop_id, member_id, event_key, handle, payload)
 
 
 def sync_proxy_path(rt: Runtime, shop_id: int, path: str) -> str:

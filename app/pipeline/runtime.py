@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from app.config import Settings
 from app.db import Database, database_for
+from app.pipeline.enqueue import serve_flow_triggers
 from app.pipeline.queueing import InlineQueue, JobQueue, make_queue
 
 
@@ -31,4 +32,5 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
                       queue=queue)
     if isinstance(queue, InlineQueue):
         queue.runtime = runtime
+    serve_flow_triggers(runtime.db.engine, queue)
     return runtime

@@ -3,9 +3,9 @@
 - `X-Content-Type-Options: nosniff` on every answer, errors included: a browser never reads a
   JSON error or a text body as HTML or script.
 - `Cache-Control: no-store` on the embedded admin and the install/bounce pages (their URL and
-  HTML carry the merchant's `id_token`), on the storefront and checkout answers (a shopper's
-  balance, codes and referral link) and on the email-link pages (a shopper's address), unless
-  the view chose its own caching.
+  HTML carry the merchant's `id_token`), on the storefront, checkout and customer account
+  answers (a shopper's balance, codes and referral link) and on the email-link pages (a
+  shopper's address), unless the view chose its own caching.
 - `Content-Security-Policy: frame-ancestors 'none'` on the email-link pages (`/e/…`): nobody
   may frame an unsubscribe or survey button. The embedded admin sets its own shop-specific
   `frame-ancestors` (app/web/auth.py), which is never replaced here.
@@ -16,7 +16,8 @@ from __future__ import annotations
 from flask import Flask, Request, Response, request
 
 # Paths whose answers are personal to a merchant or a shopper.
-_PRIVATE_PREFIXES = ("/admin", "/auth/", "/proxy/", "/api/checkout/", "/e/")
+_PRIVATE_PREFIXES = ("/admin", "/auth/", "/proxy/", "/api/checkout/", "/api/account/",
+                     "/e/")
 _EMAIL_LINK_PREFIX = "/e/"
 
 

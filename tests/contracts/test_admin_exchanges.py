@@ -29,6 +29,7 @@ from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
 from app.pipeline.discounts import ShopifyDiscountIssuer
+from app.pipeline.flow_triggers import send_flow_trigger
 from app.pipeline.member_sync import member_metafields
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
@@ -150,6 +151,11 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
             lambda: client.set_metafields([widget_metafield(
                 client.app_installation_id(),
                 storefront_widget(ProgramSettings(1, copy.deepcopy(DEFAULT_SETTINGS))))]),
+            lambda: send_flow_trigger(client, "loyalty-tier-changed", {
+                "customer_id": CUSTOMER_ID, "previous tier": "Bronze", "new tier": "Silver",
+                "reason": "order"}),
+            # A handle the app has no trigger extension for: Shopify's userErrors answer.
+            lambda: send_flow_trigger(client, "loyalty-no-such-trigger", {"customer_id": 1}),
         ]
         for step in steps:
             # A refusal is recorded with its answer; the answer tests report it.

@@ -27,10 +27,16 @@ def axe_results(page: Any, context: str | None = None) -> dict[str, Any]:
         " resultTypes: ['violations']})", [context, TAGS])
 
 
+def _selector(target: Any) -> str:
+    """axe's node target: a selector, or a list of them (one per shadow root crossed)."""
+    if isinstance(target, list):
+        return " >>> ".join(_selector(part) for part in target)
+    return str(target)
+
+
 def serious_violations(page: Any, context: str | None = None) -> list[str]:
     """One line per serious or critical violation: rule, impact, and the offending nodes."""
     results = axe_results(page, context)
     return [f"{v['id']} ({v['impact']}): {v['help']} at "
-            + "; ".join(" ".join(node["target"]) if isinstance(node["target"], list)
-                        else str(node["target"]) for node in v["nodes"][:5])
+            + "; ".join(_selector(node["target"]) for node in v["nodes"][:5])
             for v in results["violations"] if v["impact"] in SERIOUS]

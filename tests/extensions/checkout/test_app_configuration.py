@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import tomllib
 from pathlib import Path
@@ -55,7 +56,8 @@ def test_the_build_section_carries_only_what_the_current_cli_accepts() -> None:
 
 def test_the_extensions_never_query_the_storefront_api() -> None:
     """No `shopify.query` (the Storefront API that api_access would grant) in any source."""
-    sources = [path for folder in ("thank-you", "order-status", "loyalty-ui")
+    sources = [path for folder in ("thank-you", "order-status", "loyalty-ui", "account-page",
+                                   "account-profile", "checkout-rewards")
                for path in (REPO_ROOT / "extensions" / folder / "src").rglob("*.ts*")]
     assert sources
     for path in sources:
@@ -115,6 +117,82 @@ def test_extension_api_version_matches_the_pinned_ui_extensions_package() -> Non
     """@shopify/ui-extensions 2026.7.x carries the types of API version 2026-07."""
     package = json.loads((REPO_ROOT / "package-lock.json").read_text())["packages"]
     year, month, _ = package["node_modules/@shopify/ui-extensions"]["version"].split(".")
-    for folder in ("thank-you", "order-status"):
+    for folder in ("thank-you", "order-status", "account-page", "account-profile",
+                   "checkout-rewards"):
         config = read_toml(f"extensions/{folder}/shopify.extension.toml")
         assert config["api_version"] == f"{year}-{int(month):02d}"
+
+
+def test_customer_account_extensions_are_a_full_page_and_a_profile_block_linking_to_it() -> None:
+    """A full-page target shares its extension with no other target, so the page and the
+    block are two extensions; both call our API only (network_access)
+    (https://shopify.dev/docs/api/customer-account-ui-extensions/latest/targets/full-page)."""
+    targets = {}
+    for folder in ("account-page", "account-profile"):
+        config = read_toml(f"extensions/{folder}/shopify.extension.toml")
+        (extension,) = config["extensions"]
+        assert extension["type"] == "ui_extension"
+        assert extension["capabilities"] == {"network_access": True}
+        (targeting,) = extension["targeting"]
+        assert Path(REPO_ROOT, "extensions", folder, targeting["module"]).is_file()
+        targets[extension["handle"]] = targeting["target"]
+    assert targets == {"loyalty-account": "customer-account.page.render",
+                       "loyalty-account-profile": "customer-account.profile.block.render"}
+    block = (REPO_ROOT / "extensions/account-profile/src/ProfileBlock.tsx").read_text()
+    assert "'extension://loyalty-account'" in block
+
+
+def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
+    """Every dotted key of a locale file."""
+    keys: set[str] = set()
+    for name, value in tree.items():
+        keys |= _keys(value, f"{prefix}{name}.") if isinstance(value, dict) else {prefix + name}
+    return keys
+
+
+def test_every_customer_account_sentence_is_in_english_and_french() -> None:
+    """Each `t('key')` the sources use is in en.default.json, and fr.json has the same keys
+    with the same {{placeholders}}."""
+    for folder in ("account-page", "account-profile", "checkout-rewards"):
+        locales = REPO_ROOT / "extensions" / folder / "locales"
+        english = json.loads((locales / "en.default.json").read_text())
+        french = json.loads((locales / "fr.json").read_text())
+        assert _keys(english) == _keys(french), folder
+        source = "".join(p.read_text() for p in (REPO_ROOT / "extensions" / folder / "src")
+                         .rglob("*.tsx"))
+        used = set(re.findall(r"\bt\(\s*'([a-z_.]+)'", source))
+        used |= set(re.findall(r"'([a-z_]+\.[a-z_.]+)'", source))
+        assert used and used <= _keys(english), used - _keys(english)
+        for key in _keys(english):
+            english_text, french_text = (
+                _lookup(english, key), _lookup(french, key))
+            assert (sorted(re.findall(r"\{\{(\w+)\}\}", english_text))
+                    == sorted(re.findall(r"\{\{(\w+)\}\}", french_text))), key
+
+
+def _lookup(tree: dict[str, Any], key: str) -> str:
+    node: Any = tree
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def test_flow_actions_post_to_the_apps_own_routes_and_every_trigger_is_one_the_app_sends() -> None:
+    """runtime_url is on application_url and names a route of app/web/flow_actions.py; each
+    flow_trigger extension is a handle app/loyalty/flow_triggers.py sends
+    (https://shopify.dev/docs/apps/build/flow/actions/reference)."""
+    from app.loyalty.flow_triggers import TRIGGER_FIELDS
+    from app.web.flow_actions import ACTIONS
+
+    app_url = read_toml("shopify.app.toml")["application_url"]
+    kinds: dict[str, set[str]] = {"flow_trigger": set(), "flow_action": set()}
+    for path in sorted((REPO_ROOT / "extensions").glob("flow-*/shopify.extension.toml")):
+        (extension,) = tomllib.loads(path.read_text())["extensions"]
+        kinds[extension["type"]].add(extension["handle"])
+        assert len(extension["handle"]) <= 30
+        if extension["type"] == "flow_action":
+            prefix = f"{app_url}/flow/actions/"
+            assert extension["runtime_url"].startswith(prefix)
+            assert ACTIONS[extension["runtime_url"][len(prefix):]] == extension["handle"]
+    assert kinds["flow_trigger"] == set(TRIGGER_FIELDS)
+    assert kinds["flow_action"] == set(ACTIONS.values())

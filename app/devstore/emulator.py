@@ -26,7 +26,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from app.devstore import payloads
+from app.devstore import history, payloads
+from app.devstore.bulk import BulkRunner
 from app.devstore.server import BackgroundServer
 from app.devstore.signing import (
     admin_session_token,
@@ -137,6 +138,7 @@ class ShopifyEmulator:
         self.failures: list[FailureRule] = []
         self._server: BackgroundServer | None = None
         self._wsgi_app: Any = None
+        self.bulk = BulkRunner(lambda: self.base_url)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -168,6 +170,8 @@ class ShopifyEmulator:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
+        runner, self.bulk = self.bulk, BulkRunner(lambda: self.base_url)
+        runner.close()
 
     def __enter__(self) -> ShopifyEmulator:
         """Start serving for the `with` block."""
@@ -196,6 +200,11 @@ class ShopifyEmulator:
         with self.lock:
             self.shops[domain] = state
         return state
+
+    def add_order_history(self, domain: str, count: int, **options: Any) -> list[int]:
+        """Give a shop `count` past orders (app/devstore/history.py); their ids, oldest first."""
+        with self.lock:
+            return history.add_order_history(self.shop(domain), count, **options)
 
     def shop(self, domain: str) -> ShopState:
         """A shop's state (KeyError for an unknown shop)."""

@@ -244,6 +244,8 @@ class ShopState:
     # The domain the merchant connected and made primary (e.g. "teahouse.com"); None: the
     # myshopify.com domain is the primary one, as on a new store.
     primary_domain: str | None = None
+    # The app's bulk query operations by numeric id (app/devstore/bulk.py).
+    bulk_operations: dict[int, Any] = field(default_factory=dict)
 
     @property
     def primary_host(self) -> str:

@@ -85,6 +85,16 @@ def create_emulator_app(emu: ShopifyEmulator) -> Flask:
                                              request.get_data(), version)
         return send(answer)
 
+    @app.get("/_bulk/<shop>/<int:operation_id>.jsonl")
+    def bulk_result(shop: str, operation_id: int) -> Response:
+        """A bulk operation's JSONL file, streamed (Shopify serves it from signed storage)."""
+        state = shop_or_404(shop)
+        operation = state.bulk_operations.get(operation_id)
+        if operation is None or operation.path is None or operation.status not in (
+                "COMPLETED", "FAILED"):
+            abort(_not_found())
+        return Response(emu.bulk.lines(operation), content_type="application/jsonl")
+
     @app.get("/<shop>/admin/apps/<client_id>")
     @app.get("/<shop>/admin/apps/<client_id>/<path:rest>")
     def open_embedded_app(shop: str, client_id: str, rest: str = "") -> Response:

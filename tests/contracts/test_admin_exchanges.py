@@ -30,10 +30,12 @@ from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
+from app.shopify.bulk import bulk_operation, run_bulk_query
 from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
 from app.shopify.member_sync import member_metafields
+from app.shopify.order_history import order_history_query
 from app.shopify.proxy_path import proxy_path_metafield
 from app.shopify.widget_settings import widget_metafield
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
@@ -106,6 +108,12 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
         member = Member(customer_id=CUSTOMER_ID, points_available=120, points_pending=30,
                         tier="Silver", next_unlock_at=now + timedelta(days=14))
         created: list[str] = []
+        bulk: list[str] = []
+
+        def run_order_history() -> None:
+            bulk.append(run_bulk_query(client, order_history_query(now.date()
+                                                                   - timedelta(days=365))).id)
+            emulator.bulk.wait()
 
         def create_amount_off(code: str) -> None:
             created.append(issuer.create_basic_discount(
@@ -150,6 +158,8 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
             lambda: client.set_metafields([widget_metafield(
                 client.app_installation_id(),
                 storefront_widget(ProgramSettings(1, copy.deepcopy(DEFAULT_SETTINGS))))]),
+            run_order_history,
+            lambda: bulk_operation(client, bulk[0]),
         ]
         for step in steps:
             # A refusal is recorded with its answer; the answer tests report it.
@@ -252,6 +262,7 @@ def emulator_root_arguments(context: ApiContext) -> dict[str, dict[str, Any]]:
         "codeDiscountNodeByCode": {"code": discount.code},
         "codeDiscountNode": {"id": discount.gid},
         "discountNode": {"id": discount.gid},
+        "bulkOperation": {"id": next(iter(shop.bulk_operations.values())).gid},
     }
 
 

@@ -52,6 +52,7 @@ PAGES = {
     "/admin/settings/engagement": "/admin/settings/engagement",
     "/admin/settings/widget": "/admin/settings/widget",
     "/admin/settings/history": "/admin/settings/history",
+    "/admin/history": "/admin/history",
 }
 # Other states of those pages that render different markup.
 STATES = {

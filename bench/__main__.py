@@ -1,6 +1,6 @@
 """`python -m bench [--quick] <benchmark>...`: run benchmarks, print tables, write JSON.
 
-Benchmarks: ingest, processing, storefront, redemption, dashboard, sizes, or all.
+Benchmarks: ingest, processing, storefront, redemption, dashboard, sizes, backfill, or all.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from bench.report import machine, write_result
 
-BENCHMARKS = ("ingest", "processing", "storefront", "redemption", "dashboard", "sizes")
+BENCHMARKS = ("ingest", "processing", "storefront", "redemption", "dashboard", "sizes",
+              "backfill")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db import dialect_insert
@@ -24,8 +25,15 @@ from app.loyalty.ledger import lifetime_change
 from app.loyalty.members import enrol, normalise_email, referral_code_for
 from app.loyalty.order_history import HistoricOrder
 from app.loyalty.program import ProgramSettings
-from app.loyalty.tiers import earning_tier, reevaluate_shop_tiers
-from app.models import BACKFILL_MODES, Backfill, LedgerEntry, Member, Order, Shop
+from app.loyalty.tiers import (
+    ROLLING_WINDOW,
+    counted_order_filter,
+    evaluate_tier,
+    qualifying_tier,
+    reevaluate_shop_tiers,
+    tier_named,
+)
+from app.models import BACKFILL_MODES, Backfill, LedgerEntry, Member, Order, Shop, TierChange
 
 DEFAULT_WINDOW_DAYS = 365
 MAX_WINDOW_DAYS = 3 * 365
@@ -33,6 +41,7 @@ MAX_WINDOW_DAYS = 3 * 365
 RECENT_ORDERS_DAYS = 60
 ALL_ORDERS_SCOPE = "read_all_orders"
 LIVE_MARGIN = timedelta(hours=1)
+TIER_REASON = "order_history"
 
 
 class BackfillRefused(ValueError):
@@ -110,9 +119,42 @@ def request_backfill(session: Session, shop: Shop, *, mode: Any, window_days: An
 
 # --- applying a batch -----------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class MemberRef:
+    """A member as a batch needs it: its id and the tier its points are multiplied by."""
+
+    id: int
+    tier: str | None
+
+
+def _new_member_row(shop: Shop, customer_id: int | None, email: str | None,
+                    order: HistoricOrder | None, now: datetime) -> dict[str, Any]:
+    return {"shop_id": shop.id, "customer_id": customer_id, "email": email,
+            "first_name": order.first_name if order else None,
+            "last_name": order.last_name if order else None,
+            "referral_code": referral_code_for(order.first_name if order else None),
+            "accepts_marketing": False, "points_available": 0, "points_pending": 0,
+            "points_lifetime": 0, "created_at": now, "last_activity_at": None}
+
+
+def _insert_members(session: Session, rows: list[dict[str, Any]]) -> list[Any]:
+    """INSERT the rows, a row whose referral code is taken left out; (id, customer_id, email)
+    of those inserted, in one batched statement."""
+    if not rows:
+        return []
+    table = Member.__table__
+    statement = (dialect_insert(session)(table).on_conflict_do_nothing()
+                 .returning(table.c.id, table.c.customer_id, table.c.email))
+    return session.execute(statement, rows).all()
+
+
+def _ref(member: Member) -> MemberRef:
+    return MemberRef(member.id, member.tier)
+
+
 def _customer_members(session: Session, shop: Shop, orders: list[HistoricOrder],
-                      now: datetime) -> dict[int, Member]:
-    """The members of the batch's customers, the new ones created in one INSERT.
+                      now: datetime) -> dict[int, MemberRef]:
+    """The members of the batch's customers, the new ones created in one batched INSERT.
 
     A customer whose email a guest member holds goes through `enrol`, which hands them the
     guest's history as a live order would; so does one whose new row collided (a referral
@@ -124,43 +166,54 @@ def _customer_members(session: Session, shop: Shop, orders: list[HistoricOrder],
             first.setdefault(order.customer_id, order)
     if not first:
         return {}
-    found = {m.customer_id: m for m in session.execute(select(Member).where(
-        Member.shop_id == shop.id, Member.customer_id.in_(list(first)))).scalars()}
+    table = Member.__table__
+    found = {cid: MemberRef(mid, tier) for mid, cid, tier in session.execute(
+        select(table.c.id, table.c.customer_id, table.c.tier).where(
+            table.c.shop_id == shop.id, table.c.customer_id.in_(list(first))))}
     missing = [cid for cid in first if cid not in found]
     emails = {normalise_email(first[cid].shopper_email) for cid in missing} - {None}
-    guests = set(session.execute(select(Member.email).where(
-        Member.shop_id == shop.id, Member.customer_id.is_(None),
-        Member.email.in_(list(emails)))).scalars()) if emails else set()
+    guests = set(session.execute(select(table.c.email).where(
+        table.c.shop_id == shop.id, table.c.customer_id.is_(None),
+        table.c.email.in_(list(emails)))).scalars()) if emails else set()
     rows, one_by_one = [], []
     for cid in missing:
-        order = first[cid]
-        email = normalise_email(order.shopper_email)
+        email = normalise_email(first[cid].shopper_email)
         if email is not None and email in guests:
             one_by_one.append(cid)
-            continue
-        rows.append({"shop_id": shop.id, "customer_id": cid, "email": email,
-                     "first_name": order.first_name, "last_name": order.last_name,
-                     "referral_code": referral_code_for(order.first_name),
-                     "accepts_marketing": False, "points_available": 0, "points_pending": 0,
-                     "points_lifetime": 0, "created_at": now, "last_activity_at": None})
-    if rows:
-        statement = dialect_insert(session)(Member).on_conflict_do_nothing().returning(Member)
-        for member in session.scalars(statement, rows):
-            found[member.customer_id] = member
+        else:
+            rows.append(_new_member_row(shop, cid, email, first[cid], now))
+    for member_id, cid, _email in _insert_members(session, rows):
+        found[cid] = MemberRef(member_id, None)
     one_by_one += [row["customer_id"] for row in rows if row["customer_id"] not in found]
     for cid in one_by_one:
         order = first[cid]
-        found[cid] = enrol(session, shop, now=now, customer_id=cid, email=order.shopper_email,
-                           first_name=order.first_name, last_name=order.last_name)
+        found[cid] = _ref(enrol(session, shop, now=now, customer_id=cid,
+                                email=order.shopper_email, first_name=order.first_name,
+                                last_name=order.last_name))
     return found
 
 
 def _guest_members(session: Session, shop: Shop, orders: list[HistoricOrder],
-                   now: datetime) -> dict[str, Member]:
-    """Guest checkouts' members by email (guests earn too, and a later account claims them)."""
+                   now: datetime) -> dict[str, MemberRef]:
+    """Guest checkouts' members by email (guests earn too, and a later account claims them):
+    the oldest guest with the email, as `enrol` finds it, else a new one."""
     emails = {normalise_email(o.shopper_email) for o in orders if o.customer_id is None} - {None}
-    return {email: enrol(session, shop, now=now, customer_id=None, email=email)
-            for email in sorted(emails)}
+    if not emails:
+        return {}
+    table = Member.__table__
+    found: dict[str, MemberRef] = {}
+    for member_id, email, tier in session.execute(
+            select(table.c.id, table.c.email, table.c.tier).where(
+                table.c.shop_id == shop.id, table.c.customer_id.is_(None),
+                table.c.email.in_(list(emails))).order_by(table.c.id)):
+        found.setdefault(email, MemberRef(member_id, tier))
+    rows = [_new_member_row(shop, None, email, None, now)
+            for email in sorted(emails) if email not in found]
+    for member_id, _cid, email in _insert_members(session, rows):
+        found[email] = MemberRef(member_id, None)
+    for email in sorted(emails - set(found)):
+        found[email] = _ref(enrol(session, shop, now=now, customer_id=None, email=email))
+    return found
 
 
 @dataclass
@@ -172,7 +225,7 @@ class BatchResult:
     points: int = 0
 
 
-def _order_row(shop: Shop, order: HistoricOrder, member: Member | None,
+def _order_row(shop: Shop, order: HistoricOrder, member: MemberRef | None,
                settings: ProgramSettings, now: datetime) -> dict[str, Any]:
     eligible = order.amounts.eligible(settings.earning)
     return {
@@ -207,14 +260,14 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
             kept.append(order)
     if not kept:
         return result
-    customers: dict[int, Member] = {}
-    guests: dict[str, Member] = {}
+    customers: dict[int, MemberRef] = {}
+    guests: dict[str, MemberRef] = {}
     if backfill.mode != "none":
         paid = [o for o in kept if o.paid]
         customers = _customer_members(session, shop, paid, now)
         guests = _guest_members(session, shop, paid, now)
 
-    def member_of(order: HistoricOrder) -> Member | None:
+    def member_of(order: HistoricOrder) -> MemberRef | None:
         if not order.paid:
             return None
         if order.customer_id is not None:
@@ -223,9 +276,10 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
 
     rows = {o.shopify_order_id: _order_row(shop, o, member_of(o), settings, now) for o in kept}
     # executemany: SQLAlchemy sends it as batched INSERT … VALUES … RETURNING statements.
-    statement = (dialect_insert(session)(Order)
+    orders_table = Order.__table__
+    statement = (dialect_insert(session)(orders_table)
                  .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"])
-                 .returning(Order.id, Order.shopify_order_id))
+                 .returning(orders_table.c.id, orders_table.c.shopify_order_id))
     inserted = {number: order_id for order_id, number
                 in session.execute(statement, list(rows.values()))}
     result.recorded = len(inserted)
@@ -250,13 +304,13 @@ def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrd
         if (member is None or row["paid_at"] is None or row["paid_at"] < since
                 or (order.test and not test_orders_earn)):
             continue
-        multiplier = earning_tier(member, settings).multiplier
+        multiplier = (tier_named(settings, member.tier) or settings.tiers[0]).multiplier
         net = row["eligible_amount"] - row["refunded_amount"]
         points = points_for(net, settings.points_per_unit, multiplier)
         if points <= 0:
             continue
         entries.append({
-            "shop_id": member.shop_id, "member_id": member.id, "points": points,
+            "shop_id": backfill.shop_id, "member_id": member.id, "points": points,
             "kind": "earn_order", "source_key": earn_source_key(order.shopify_order_id),
             "available_at": row["paid_at"] + timedelta(days=settings.pending_days),
             "order_id": order.shopify_order_id, "rate": settings.points_per_unit,
@@ -265,24 +319,27 @@ def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrd
             "created_at": now})
     if not entries:
         return 0
-    statement = (dialect_insert(session)(LedgerEntry)
+    ledger = LedgerEntry.__table__
+    statement = (dialect_insert(session)(ledger)
                  .on_conflict_do_nothing(index_elements=["shop_id", "source_key"])
-                 .returning(LedgerEntry.member_id, LedgerEntry.order_id, LedgerEntry.points,
-                            LedgerEntry.available_at))
+                 .returning(ledger.c.member_id, ledger.c.order_id, ledger.c.points,
+                            ledger.c.available_at))
     posted = session.execute(statement, entries).all()
     if not posted:
         return 0
-    # ORM bulk UPDATE by primary key: one executemany.
-    session.execute(update(Order), [{"id": inserted[order_id], "points_awarded": points}
-                                    for _member, order_id, points, _at in posted])
+    orders_table = Order.__table__
+    session.execute(update(orders_table).where(orders_table.c.id == bindparam("row_id"))
+                    .values(points_awarded=bindparam("points")),
+                    [{"row_id": inserted[order_id], "points": points}
+                     for _member, order_id, points, _at in posted])
     _add_to_balances(session, posted, rows, now)
     return sum(points for _member, _order, points, _at in posted)
 
 
 def _add_to_balances(session: Session, posted: list[Any], rows: dict[int, dict[str, Any]],
                      now: datetime) -> None:
-    """Add the batch's entries to their members' cached balances (as `ledger.post` would,
-    one UPDATE per member); the member's last activity is their latest order's payment."""
+    """Add the batch's entries to their members' cached balances (as `ledger.post` would, in
+    batched UPDATEs); the member's last activity is their latest order's payment."""
     sums: dict[int, dict[str, Any]] = defaultdict(lambda: {
         "pending": 0, "available": 0, "lifetime": 0, "unlock": None, "active": None})
     for member_id, order_id, points, available_at in posted:
@@ -294,19 +351,30 @@ def _add_to_balances(session: Session, posted: list[Any], rows: dict[int, dict[s
         paid_at = rows[order_id]["paid_at"]
         if bucket["active"] is None or paid_at > bucket["active"]:
             bucket["active"] = paid_at
-    members = {m.id: m for m in session.execute(
-        select(Member).where(Member.id.in_(list(sums))).with_for_update()).scalars()}
-    for member_id, bucket in sums.items():
-        member = members[member_id]
-        member.points_pending += bucket["pending"]
-        member.points_available += bucket["available"]
-        member.points_lifetime += bucket["lifetime"]
-        if bucket["unlock"] is not None and (member.next_unlock_at is None
-                                             or bucket["unlock"] < member.next_unlock_at):
-            member.next_unlock_at = bucket["unlock"]
-        if member.last_activity_at is None or bucket["active"] > member.last_activity_at:
-            member.last_activity_at = bucket["active"]
-    session.flush()
+    table = Member.__table__
+    unlock, active = bindparam("unlock", type_=DateTime), bindparam("active", type_=DateTime)
+    values: dict[str, Any] = {
+        "points_pending": table.c.points_pending + bindparam("pending"),
+        "points_available": table.c.points_available + bindparam("available"),
+        "points_lifetime": table.c.points_lifetime + bindparam("lifetime"),
+        "last_activity_at": case((table.c.last_activity_at.is_(None), active),
+                                 (table.c.last_activity_at < active, active),
+                                 else_=table.c.last_activity_at),
+    }
+    rows_of = [{"row_id": member_id, "pending": b["pending"], "available": b["available"],
+                "lifetime": b["lifetime"], "active": b["active"], "unlock": b["unlock"]}
+               for member_id, b in sums.items()]
+    where = table.c.id == bindparam("row_id")
+    pending = [r for r in rows_of if r["unlock"] is not None]
+    if pending:
+        session.execute(update(table).where(where).values(
+            **values, next_unlock_at=case((table.c.next_unlock_at.is_(None), unlock),
+                                          (table.c.next_unlock_at > unlock, unlock),
+                                          else_=table.c.next_unlock_at)), pending)
+    available = [{k: v for k, v in r.items() if k != "unlock"} for r in rows_of
+                 if r["unlock"] is None]
+    if available:
+        session.execute(update(table).where(where).values(**values), available)
 
 
 def record_batch(backfill: Backfill, result: BatchResult, last_line: int) -> None:
@@ -317,11 +385,51 @@ def record_batch(backfill: Backfill, result: BatchResult, last_line: int) -> Non
     backfill.points_awarded += result.points
 
 
+def set_tiers_from_spend(session: Session, shop: Shop, settings: ProgramSettings,
+                         now: datetime) -> int:
+    """Every member's tier from their rolling 12-month spend, in one query and batched
+    writes; a member moving down goes through `evaluate_tier`, which keeps a tier through its
+    retention period. Returns how many members changed tier."""
+    if settings.tier_basis != "spend_12m":
+        return len(reevaluate_shop_tiers(session, shop, settings, now, reason=TIER_REASON))
+    net = Order.eligible_amount - Order.refunded_amount
+    spend = dict(session.execute(
+        select(Order.member_id, func.sum(case((net > 0, net), else_=0)))
+        .where(Order.shop_id == shop.id, Order.member_id.is_not(None),
+               Order.paid_at > now - ROLLING_WINDOW, *counted_order_filter(settings))
+        .group_by(Order.member_id)).all())
+    table = Member.__table__
+    moves, downgrades = [], []
+    for member_id, tier in session.execute(select(table.c.id, table.c.tier).where(
+            table.c.shop_id == shop.id)):
+        target = qualifying_tier(settings, Decimal(str(spend.get(member_id) or 0)))
+        current = tier_named(settings, tier)
+        if current is not None and current.name == target.name:
+            continue
+        if current is not None and current.threshold > target.threshold:
+            downgrades.append(member_id)
+        else:
+            moves.append({"row_id": member_id, "from_tier": tier, "to_tier": target.name})
+    if moves:
+        session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                        .values(tier=bindparam("to_tier"), tier_since=now), moves)
+        session.execute(TierChange.__table__.insert(), [
+            {"shop_id": shop.id, "member_id": m["row_id"], "from_tier": m["from_tier"],
+             "to_tier": m["to_tier"], "reason": TIER_REASON, "created_at": now}
+            for m in moves])
+    changed = len(moves)
+    for member_id in downgrades:
+        member = session.get(Member, member_id)
+        value = Decimal(str(spend.get(member_id) or 0))
+        if evaluate_tier(session, member, settings, now, TIER_REASON, value=value) is not None:
+            changed += 1
+    return changed
+
+
 def finish_backfill(session: Session, shop: Shop, backfill: Backfill,
                     settings: ProgramSettings, now: datetime) -> None:
     """Set every member's tier from the spend now recorded, and close the run."""
     if backfill.mode != "none":
-        backfill.tier_changes = len(reevaluate_shop_tiers(session, shop, settings, now,
-                                                          reason="order_history"))
+        backfill.tier_changes = set_tiers_from_spend(session, shop, settings, now)
     backfill.status = "completed"
     backfill.finished_at = now

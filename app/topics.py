@@ -14,7 +14,7 @@ from app.loyalty import events
 from app.loyalty.orders import parse_shopify_time
 from app.models import Shop, WebhookEvent
 from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.shopify import compliance
+from app.shopify import billing, compliance
 from app.shopify.shops import record_shop_update
 
 EXPORT_DIR = Path("instance") / "exports"
@@ -123,6 +123,7 @@ HANDLERS: dict[str, TopicHandler] = {
     "shop/update": TopicHandler(_shop_updated),
     # These arrive after an uninstall too, and need no live token.
     "app/uninstalled": TopicHandler(_uninstalled, needs_installed_shop=False),
+    "app_subscriptions/update": TopicHandler(billing.subscription_updated),
     "customers/data_request": TopicHandler(_data_request, needs_installed_shop=False),
     "customers/redact": TopicHandler(_customer_redact, needs_installed_shop=False),
     "shop/redact": TopicHandler(_shop_redact, needs_installed_shop=False),

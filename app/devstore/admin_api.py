@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.devstore import billing
 from app.devstore import bulk as bulk_ops
 from app.devstore.bulk import BulkRunner
 from app.devstore.graphql import GraphQLError, Items
@@ -56,6 +57,8 @@ class ApiContext:
     forced_user_errors: set[str] = field(default_factory=set)
     # Runs bulk operations in the background (app/devstore/bulk.py); None: refused.
     bulk: BulkRunner | None = None
+    # Where the emulator serves (confirmation pages of app subscriptions).
+    base_url: str = ""
 
     def has_scope(self, scope: str) -> bool:
         """Whether the token grants a scope (write_x implies read_x)."""
@@ -440,6 +443,10 @@ def installation_node(ctx: ApiContext) -> dict[str, Any]:
                     "title": "Loyalty app (emulated)", "handle": "emulated-app"},
             "accessScopes": [{"__typename": "AccessScope", "handle": h}
                              for h in sorted(ctx.scopes)],
+            "activeSubscriptions": Items(billing.active_subscriptions(s), "AppSubscription",
+                                         frozenset(billing.subscription_node(
+                                             billing.AppSubscription(0, "", "", False, "", []))
+                                         ) - {"__typename"}),
             "launchUrl": f"https://admin.shopify.com/store/"
                          f"{s.domain.removesuffix('.myshopify.com')}/apps/{ctx.client_id}",
             **_metafield_fields(ctx, s.installation_gid)}
@@ -909,4 +916,6 @@ MUTATIONS: dict[str, tuple[str | None,
     "storeCreditAccountCredit": ("write_store_credit_account_transactions", mutation_store_credit),
     "metafieldsSet": (None, mutation_metafields_set),
     "bulkOperationRunQuery": (None, mutation_bulk_run_query),
+    "appSubscriptionCreate": (None, billing.mutation_subscription_create),
+    "appUsageRecordCreate": (None, billing.mutation_usage_record_create),
 }

@@ -108,10 +108,10 @@ class BulkRunner:
         path = os.path.join(self.directory, f"{ctx.shop.domain}-{op.id}.jsonl")
         op.path = path
         try:
-            roots = list(_root_objects(ctx, op))
-            stop_at = len(roots) // 2 if failure else None
+            # Written as produced: the file, not a list in memory, holds the result.
+            stop_at = len(ctx.shop.orders) // 2 if failure else None
             with open(path, "w", encoding="utf-8") as out:
-                for index, lines in enumerate(roots):
+                for index, lines in enumerate(_root_objects(ctx, op)):
                     if stop_at is not None and index >= stop_at:
                         op.status, op.error_code = "FAILED", failure
                         break

@@ -158,6 +158,11 @@ class ShopifyEmulator:
             raise RuntimeError("the emulator is not running; call start()")
         return self._server.url
 
+    @property
+    def running(self) -> bool:
+        """Whether start() has it serving."""
+        return self._server is not None
+
     def start(self, port: int = 0) -> str:
         """Serve in a background thread (port 0: chosen by the OS); returns the base URL."""
         if self._server is None:
@@ -402,6 +407,15 @@ class ShopifyEmulator:
             primary = {"domain": state.primary_host} if state is not None else {}
             return payloads.shop_payload(shop, topic=topic, api_version=version,
                                          **{**self._shop_id_of(shop), **primary, **overrides})
+        if topic == "app_subscriptions/update":
+            shop = overrides.pop("shop", None)
+            body = payloads.sample(topic, version)
+            ids = self._shop_id_of(shop) if shop else {}
+            if ids:
+                body["app_subscription"]["admin_graphql_api_shop_id"] = (
+                    f"gid://shopify/Shop/{ids['shop_id']}")
+            body["app_subscription"].update(overrides)
+            return body
         if topic in ("customers/data_request", "customers/redact", "shop/redact"):
             shop = overrides.pop("shop", "shop.myshopify.com")
             return payloads.compliance_payload(topic, shop, api_version=version,

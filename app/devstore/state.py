@@ -246,6 +246,8 @@ class ShopState:
     primary_domain: str | None = None
     # The app's bulk query operations by numeric id (app/devstore/bulk.py).
     bulk_operations: dict[int, Any] = field(default_factory=dict)
+    # The app's subscriptions by numeric id (app/devstore/billing.py).
+    app_subscriptions: dict[int, Any] = field(default_factory=dict)
 
     @property
     def primary_host(self) -> str:

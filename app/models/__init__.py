@@ -1,6 +1,7 @@
 """All models, imported here so metadata and Alembic see every table."""
 
 from app.models.backfill import BACKFILL_MODES, Backfill
+from app.models.billing import BillingSubscription, UsageCharge
 from app.models.engagement import Message, SurveyResponse
 from app.models.ledger import LEDGER_KINDS, LedgerEntry
 from app.models.member import Member, TierChange
@@ -12,8 +13,8 @@ from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
-    "BACKFILL_MODES", "LEDGER_KINDS", "REWARD_KINDS", "Backfill", "LedgerEntry", "Member",
-    "Message", "Order", "OrderRefund",
-    "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
-    "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "WebhookEvent",
+    "BACKFILL_MODES", "LEDGER_KINDS", "REWARD_KINDS", "Backfill", "BillingSubscription",
+    "LedgerEntry", "Member", "Message", "Order", "OrderRefund", "PurchasedProduct",
+    "Redemption", "Referral", "RefusedWebhook", "Review", "Reward", "SettingsVersion", "Shop",
+    "SurveyResponse", "TierChange", "UsageCharge", "WebhookEvent",
 ]

@@ -39,7 +39,7 @@ ORDER_TOPICS = ("orders/paid", "orders/cancelled", "orders/updated", "orders/ful
 CUSTOMER_TOPICS = ("customers/create", "customers/update",
                    "customers_email_marketing_consent/update")
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
-APP_TOPICS = ("app/uninstalled", "shop/update")
+APP_TOPICS = ("app/uninstalled", "shop/update", "app_subscriptions/update")
 KNOWN_TOPICS = frozenset(ORDER_TOPICS + CUSTOMER_TOPICS + COMPLIANCE_TOPICS + APP_TOPICS)
 # Topics that end an installation, delete or export data: fresh deliveries only, and one
 # application per Shopify event.

@@ -25,10 +25,12 @@ DOCUMENTS = {d.key: d for d in registered_documents()}
 # Fields whose scope depends on what the variables name; the exchange tests decide them
 # (metafieldsSet: "the same access level needed to mutate the owner resource").
 OWNER_DEPENDENT = {"Mutation.metafieldsSet"}
-# Requirements that are no scope: "Only accessible by supported access tokens"
-# (shopify.dev/docs/api/usage/bulk-operations/queries#access-token-considerations). The app
-# runs bulk operations from its jobs with the shop's offline token, never a user's token.
-TOKEN_KIND = {"BulkOperation", "Mutation.bulkOperationRunQuery"}
+# Requirements that are about the kind of token, not a scope: bulk operations are "only
+# accessible by supported access tokens"
+# (shopify.dev/docs/api/usage/bulk-operations/queries#access-token-considerations), and a usage
+# record needs a staff member's billing permission only "if authenticated with an online
+# access token". The app sends both with the shop's offline token, never a user's.
+TOKEN_KIND = {"BulkOperation", "Mutation.bulkOperationRunQuery", "AppUsageRecord"}
 
 
 def missing_scopes(admin: AdminSchema, text: str, granted: frozenset[str]) -> list[str]:

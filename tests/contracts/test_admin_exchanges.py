@@ -25,11 +25,19 @@ from graphql import parse as parse_query
 
 from app.config import load_settings
 from app.devstore import ShopifyEmulator, admin_api
+from app.devstore import billing as emulated_billing
 from app.devstore.admin_api import ApiContext
+from app.loyalty.billing import PLANS
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
+from app.shopify.billing import (
+    active_subscription_ids,
+    create_subscription,
+    create_usage_record,
+    subscription_input,
+)
 from app.shopify.bulk import bulk_operation, run_bulk_query
 from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
@@ -110,6 +118,17 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
         created: list[str] = []
         bulk: list[str] = []
 
+        subscriptions: list[str] = []
+
+        def subscribe_and_approve() -> None:
+            created = create_subscription(client, subscription_input(
+                PLANS["growth"], Decimal("50.00"), "USD",
+                f"https://{SHOP}/admin/apps/{TEST_API_KEY}/admin/billing", test=True))
+            number = int(created.id.rsplit("/", 1)[1])
+            # The merchant approves on the confirmation page.
+            emulated_billing.decide(shop, shop.app_subscriptions[number], True, 1.8e9)
+            subscriptions.append(created.usage_line_item_id or "")
+
         def run_order_history() -> None:
             bulk.append(run_bulk_query(client, order_history_query(now.date()
                                                                    - timedelta(days=365))).id)
@@ -160,6 +179,13 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
                 storefront_widget(ProgramSettings(1, copy.deepcopy(DEFAULT_SETTINGS))))]),
             run_order_history,
             lambda: bulk_operation(client, bulk[0]),
+            subscribe_and_approve,
+            lambda: active_subscription_ids(client),
+            lambda: create_usage_record(client, subscriptions[0], Decimal("1.20"), "USD",
+                                        "60 orders over the 1,000 included", "usage-contract"),
+            # Over the capped amount: Shopify's userErrors answer.
+            lambda: create_usage_record(client, subscriptions[0], Decimal("100.00"), "USD",
+                                        "too much", "usage-contract-2"),
         ]
         for step in steps:
             # A refusal is recorded with its answer; the answer tests report it.
@@ -183,7 +209,7 @@ def scenario() -> Iterator[Scenario]:
         run_scenario(emulator, recorder)
         context = ApiContext(shop=emulator.shop(SHOP), scopes=app_toml_scopes(),
                              app_id=emulator.app_id, client_id=emulator.client_id,
-                             now=datetime.now(UTC).timestamp())
+                             now=datetime.now(UTC).timestamp(), base_url=emulator.base_url)
     yield Scenario(recorder.exchanges, context)
 
 

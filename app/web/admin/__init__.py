@@ -12,6 +12,7 @@ from app.loyalty.rewards import number_label
 
 def register_admin(app: Flask) -> None:
     """Attach the admin pages and their fetch endpoints."""
+    from app.web.admin.billing import bp as billing
     from app.web.admin.customers import bp as customers
     from app.web.admin.dashboard import bp as dashboard
     from app.web.admin.engagement import bp as engagement
@@ -22,7 +23,7 @@ def register_admin(app: Flask) -> None:
     from app.web.admin.settings import bp as settings
 
     for blueprint in (pages, settings, rewards, customers, dashboard, engagement, referrals,
-                      history):
+                      history, billing):
         app.register_blueprint(blueprint)
     # Decimals as people write them (1234567, 0.00001), where '%g' gives 1.23457e+06.
     app.add_template_filter(number_label, "number")

@@ -53,6 +53,7 @@ PAGES = {
     "/admin/settings/widget": "/admin/settings/widget",
     "/admin/settings/history": "/admin/settings/history",
     "/admin/history": "/admin/history",
+    "/admin/billing": "/admin/billing",
 }
 # Other states of those pages that render different markup.
 STATES = {

@@ -236,3 +236,22 @@ def charge_closed_periods(runtime: Runtime, shop_id: int, now: datetime | None =
                     created_at=now))
             notes.append(f"{start:%Y-%m-%d}: {counted} orders, {amount} {currency}")
     return "charged " + "; ".join(notes)
+
+
+def charge_all_shops(runtime: Runtime, now: datetime | None = None
+                     ) -> tuple[dict[str, str], dict[str, str]]:
+    """charge_closed_periods for every installed shop with an active subscription: (what was
+    done by shop, why it failed by shop); one shop's failure never stops the others."""
+    with runtime.db.sessions() as session:
+        shops = session.execute(
+            select(Shop.id, Shop.domain).join(BillingSubscription,
+                                              BillingSubscription.shop_id == Shop.id)
+            .where(BillingSubscription.status == "ACTIVE", Shop.uninstalled_at.is_(None))
+            .distinct()).all()
+    done, failed = {}, {}
+    for shop_id, domain in shops:
+        try:
+            done[domain] = charge_closed_periods(runtime, shop_id, now)
+        except Exception as exc:  # noqa: BLE001 - reported with the shop, the others go on
+            failed[domain] = type(exc).__name__
+    return done, failed

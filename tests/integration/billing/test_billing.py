@@ -192,3 +192,22 @@ def test_passing_the_free_limit_starts_a_grace_period_and_the_program_keeps_earn
     with db.transaction() as session:
         shop = session.get(Shop, shop_id(db))
         assert order_paid(session, shop, order, utcnow()).note == "earned"
+
+
+def test_the_bill_usage_command_charges_each_closed_period_once(db, billing, emulator):
+    app, url = billing
+    decide(subscribe(url, {"plan": "growth", "capped_amount": "50"}).json()[
+        "confirmation_url"], "approve")
+    start = subscription(db).activated_at
+    add_orders(db, 1_010, start + timedelta(days=2))
+    later = (start + timedelta(days=31)).isoformat()
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["bill-usage", "--now", later])
+    again = runner.invoke(args=["bill-usage", "--now", later])
+
+    assert first.exit_code == 0 and f"{SHOP}: charged" in first.output
+    assert again.exit_code == 0 and f"{SHOP}: nothing to charge" in again.output
+    [usage] = [i for s in emulator.shop(SHOP).app_subscriptions.values()
+               for i in s.line_items if i.kind == "usage"]
+    assert [u.price for u in usage.usage] == [Decimal("0.20")]

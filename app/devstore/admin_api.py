@@ -444,9 +444,7 @@ def installation_node(ctx: ApiContext) -> dict[str, Any]:
             "accessScopes": [{"__typename": "AccessScope", "handle": h}
                              for h in sorted(ctx.scopes)],
             "activeSubscriptions": Items(billing.active_subscriptions(s), "AppSubscription",
-                                         frozenset(billing.subscription_node(
-                                             billing.AppSubscription(0, "", "", False, "", []))
-                                         ) - {"__typename"}),
+                                         billing.SUBSCRIPTION_FIELDS),
             "launchUrl": f"https://admin.shopify.com/store/"
                          f"{s.domain.removesuffix('.myshopify.com')}/apps/{ctx.client_id}",
             **_metafield_fields(ctx, s.installation_gid)}

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from app.devstore.admin_api import ApiContext
 
 PERIOD = timedelta(days=30)
+# The AppSubscription fields the emulator answers (an empty list still checks a selection).
+SUBSCRIPTION_FIELDS = frozenset({"id", "name", "status", "test", "returnUrl", "createdAt",
+                                 "currentPeriodEnd", "trialDays", "lineItems"})
 
 
 @dataclass

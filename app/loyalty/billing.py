@@ -70,11 +70,16 @@ def choose(plan_key: object, capped_amount: object) -> tuple[Plan, Decimal]:
     if plan is None or not plan.paid:
         raise BillingRefused("plan", "choose a paid plan")
     raw = plan.default_cap if capped_amount in (None, "") else capped_amount
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+        raise BillingRefused("capped_amount", "an amount like 50.00")
     try:
-        cap = Decimal(str(raw)).quantize(CENT, rounding=ROUND_HALF_UP)
+        cap = Decimal(str(raw).strip())
+        if not cap.is_finite():
+            raise ArithmeticError(raw)
+        cap = cap.quantize(CENT, rounding=ROUND_HALF_UP)
     except ArithmeticError:
         raise BillingRefused("capped_amount", "an amount like 50.00") from None
-    if isinstance(raw, bool) or not MIN_CAP <= cap <= MAX_CAP:
+    if not MIN_CAP <= cap <= MAX_CAP:
         raise BillingRefused("capped_amount", f"an amount from {MIN_CAP} to {MAX_CAP}")
     return plan, cap
 

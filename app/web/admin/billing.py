@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from app.loyalty.billing import PLANS, BillingRefused, billing_status, choose
+from app.loyalty.billing import PLANS, BillingRefused, BillingStatus, billing_status, choose
 from app.models import BillingSubscription, Shop
 from app.shopify.billing import (
     activate,
@@ -65,6 +65,23 @@ def _confirm_return(charge_id: str) -> str | None:
         if subscription.status == "PENDING":
             subscription.status = "DECLINED"
         return "declined"
+
+
+def billing_notice() -> BillingStatus | None:
+    """This period's status when it calls for the banner every admin page shows (passing a
+    plan's limit, or a cap reached); None otherwise or outside a shop's admin."""
+    shop = getattr(g, "shop", None)
+    if shop is None:
+        return None
+    with database().sessions() as session:
+        status = billing_status(session, shop, now())
+    return status if status.banner else None
+
+
+@bp.app_context_processor
+def _billing_notice() -> dict[str, object]:
+    """base.html calls it once per page, after the view has loaded the shop."""
+    return {"billing_notice": billing_notice}
 
 
 @bp.get("/admin/billing")

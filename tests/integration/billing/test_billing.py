@@ -73,6 +73,10 @@ def test_the_merchant_approves_a_plan_and_returns_to_the_app_with_it_active(db, 
                                                                             emulator):
     app, url = billing
     assert 'data-plan="free"' in page(url)
+    query = urlencode({"embedded": "1", "shop": SHOP, "host": "aGlzdG9yeQ",
+                       "id_token": admin_token(SHOP)})
+    assert "data-billing-notice" not in requests.get(f"{url}/admin/history?{query}",
+                                                     timeout=30).text
 
     answer = subscribe(url, {"plan": "growth", "capped_amount": "75"})
 
@@ -186,6 +190,11 @@ def test_passing_the_free_limit_starts_a_grace_period_and_the_program_keeps_earn
     assert after.banner == "critical"
     text = page(url)
     assert 'data-billing-banner="' in text and "It keeps running" in text
+    # Every admin page carries the notice, with the way to the plan.
+    query = urlencode({"embedded": "1", "shop": SHOP, "host": "aGlzdG9yeQ",
+                       "id_token": admin_token(SHOP)})
+    other = requests.get(f"{url}/admin/history?{query}", timeout=30).text
+    assert 'data-billing-notice="' in other and "/admin/billing" in other
     # Nothing stops: a new order is paid and earns its points as before.
     order = emulated.order_payload("orders/paid", order_id=777, customer_id=4242,
                                    email="late@example.com") | {"test": False}

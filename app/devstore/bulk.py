@@ -71,7 +71,8 @@ class BulkRunner:
     """
 
     base_url: Callable[[], str]
-    directory: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="devstore-bulk-"))
+    # Made by the first operation, removed by close(): an emulator that runs none leaves none.
+    directory: str | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     fail_next_with: str | None = None
     cut_downloads_after: int | None = None
@@ -100,12 +101,22 @@ class BulkRunner:
     def close(self) -> None:
         """Wait for running operations and delete their files."""
         self.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        with self.lock:
+            directory, self.directory, self.threads = self.directory, None, []
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    def _file(self, name: str) -> str:
+        """A path for a result file in the runner's directory (made on first use)."""
+        with self.lock:
+            if self.directory is None:
+                self.directory = tempfile.mkdtemp(prefix="devstore-bulk-")
+            return os.path.join(self.directory, name)
 
     def _run(self, ctx: ApiContext, op: BulkOperationState, failure: str | None) -> None:
         """Write the operation's lines to its file, counting objects as Shopify reports."""
         op.status = "RUNNING"
-        path = os.path.join(self.directory, f"{ctx.shop.domain}-{op.id}.jsonl")
+        path = self._file(f"{ctx.shop.domain}-{op.id}.jsonl")
         op.path = path
         try:
             # Written as produced: the file, not a list in memory, holds the result.

@@ -175,8 +175,7 @@ class ShopifyEmulator:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
-        runner, self.bulk = self.bulk, BulkRunner(lambda: self.base_url)
-        runner.close()
+        self.bulk.close()
 
     def __enter__(self) -> ShopifyEmulator:
         """Start serving for the `with` block."""

@@ -90,7 +90,10 @@ class History:
         return totals
 
     def expected_tiers(self, *, days: int = 365) -> dict[Any, str]:
-        tiers = {}
+        """Every member a paid order made (test orders too: they spend nothing) and the
+        tier its 12-month spend reaches."""
+        tiers = {self.member_key(o): "Bronze" for o in self.recorded(days=days)
+                 if not o["cancelled_at"]}
         for key, total in self.spend(days=days).items():
             tiers[key] = [name for name, low in THRESHOLDS if total >= low][-1]
         return tiers

@@ -9,8 +9,8 @@ from flask import Flask
 
 from app.config import load_settings
 from app.db import Database
-from app.queueing import InlineQueue
-from app.runtime import Runtime, build_runtime, install
+from app.pipeline.queueing import InlineQueue
+from app.pipeline.runtime import Runtime, build_runtime, install
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

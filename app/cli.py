@@ -58,7 +58,7 @@ def register_commands(app: Flask) -> None:
                   help="Only events received at least this many seconds ago.")
     def sweep_inbox_command(older_than: int) -> None:
         """Re-enqueue webhook events that were stored but never processed."""
-        from app.jobs import sweep_inbox
+        from app.pipeline.jobs import sweep_inbox
 
         click.echo(f"re-enqueued {sweep_inbox(older_than)} event(s)")
 
@@ -66,7 +66,7 @@ def register_commands(app: Flask) -> None:
     @NOW
     def daily_round_command(now: datetime | None) -> None:
         """Run every installed shop's daily round: unlocks, expiry, referrals, birthdays, tiers."""
-        from app.jobs import daily_rounds_for_all_shops
+        from app.pipeline.jobs import daily_rounds_for_all_shops
 
         run = daily_rounds_for_all_shops(now.isoformat() if now else None)
         for domain, summary in run.done.items():
@@ -79,7 +79,7 @@ def register_commands(app: Flask) -> None:
     @NOW
     def run_due_command(now: datetime | None) -> None:
         """Send the engagement messages that are due (schedule it every few minutes)."""
-        from app.jobs import send_due_messages
+        from app.pipeline.jobs import send_due_messages
 
         summary, failed = send_due_messages(now.isoformat() if now else None)
         click.echo(summary)
@@ -91,7 +91,7 @@ def register_commands(app: Flask) -> None:
     def bill_usage_command(now: datetime | None) -> None:
         """Charge the usage of every closed billing period of each shop's paid plan, once
         (schedule it daily; a period is charged after it closes)."""
-        from app.shopify.billing import charge_all_shops
+        from app.pipeline.billing import charge_all_shops
 
         done, failed = charge_all_shops(app.extensions["runtime"], now)
         for domain, summary in done.items():

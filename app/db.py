@@ -148,7 +148,7 @@ def dialect_insert(session: Session) -> Any:
 def insert_once(session: Session, entity: type[T], values: dict[str, Any],
                 unique: list[str] | None) -> T | None:
     """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING the whole row, as an ORM object;
-    None when the row already existed. One statement where an INSERT and a SELECT were two.
+    None when the row already existed. One statement, not an INSERT and a SELECT.
 
     `unique` None: a conflict on any unique constraint means None."""
     statement = (dialect_insert(session)(entity).values(**values)

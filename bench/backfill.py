@@ -21,8 +21,8 @@ from app.db import utcnow
 from app.devstore import ShopifyEmulator
 from app.loyalty.backfill import request_backfill
 from app.models import Backfill, LedgerEntry, Member, Order
-from app.runtime import build_runtime
-from app.shopify import backfill_run
+from app.pipeline import backfill as backfill_run
+from app.pipeline.runtime import build_runtime
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from bench.report import table
 from bench.services import database, ensure_schema, truncate_all

@@ -111,9 +111,9 @@ def count_statements(url: str) -> dict[str, Any]:
     """Statements one orders/paid costs in process_event: a new and a returning customer."""
     from app.config import load_settings
     from app.devstore.payloads import order_payload
-    from app.inbox import store_delivery
-    from app.jobs import process_event
-    from app.runtime import build_runtime, install
+    from app.pipeline.inbox import store_delivery
+    from app.pipeline.jobs import process_event
+    from app.pipeline.runtime import build_runtime, install
     from app.shopify.webhooks import WebhookDelivery
 
     _install_shop(url)

@@ -5,5 +5,6 @@ without this every job pays for importing the whole app. Nothing connects here (
 horse opens its own connections), and no setting is changed.
 """
 
-import app.jobs  # noqa: F401 - imported for the side effect: loaded once, inherited by forks
-import app.topics  # noqa: F401 - what process_event imports on first use
+# Imported for the side effect: loaded once (the topic registry and every rule with it),
+# inherited by forks.
+import app.pipeline.jobs  # noqa: F401

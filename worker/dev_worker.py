@@ -6,9 +6,9 @@ $REDIS_URL, and `rq worker` alone would read RQ_REDIS_URL and ignore the app's R
 .env. This entry reads the settings the way the web process does, moves to the repository root
 (the app's defaults, like sqlite:///instance/loyalty.db, are relative to it) and then becomes
 `rq worker` with the queues of design.md §5, as the README runs it in production:
-app.rq_worker.Worker, RQ's SimpleWorker (the default worker forks a work horse that re-imports
-the app for every job: 4.3 against 185 events/s with 2 workers, bench/results/processing.json)
-whose scheduler stops when the worker dies.
+app.pipeline.rq_worker.Worker, RQ's SimpleWorker (the default worker forks a work horse that
+re-imports the app for every job: 4.3 against 185 events/s with 2 workers,
+bench/results/processing.json) whose scheduler stops when the worker dies.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ QUEUES = ("webhooks", "default", "scheduled")
 
 def rq_worker_argv(redis_url: str, rq_executable: str) -> list[str]:
     """The `rq worker` command line for the app's queues, scheduler included."""
-    return [rq_executable, "worker", "-w", "app.rq_worker.Worker", "--url", redis_url,
+    return [rq_executable, "worker", "-w", "app.pipeline.rq_worker.Worker", "--url", redis_url,
             "--path", str(ROOT), "--with-scheduler", *QUEUES]
 
 

@@ -2,12 +2,14 @@
 
 Plain Python over the models, taking `now` (no Flask, no SMTP):
 - `flows`: the journeys, which need marketing consent, their natural keys;
-- `schedule`: the durable schedule (Message rows, once per natural key per shop), written by
-  the business events and the daily round, cancelled when the facts change;
+- `schedule`: the durable schedule (Message rows, once per natural key per shop), written
+  after the business events and the daily round (app/pipeline hands them over), cancelled
+  when the facts change;
 - `reorder`: reorder intervals for replenishment reminders and win-back offers;
 - `content`: re-checks a due message's facts and builds what it says;
 - `rules`: opt-out, consent, quiet hours, the frequency cap and the reward budget;
 - `reviews`, `surveys`, `preferences`: what shoppers answer through the email links;
-- `links`: the signed links; `wakeups`: RQ wake-ups after commit; `stats`: per-flow numbers.
+- `links`: the signed links; `stats`: per-flow numbers.
+Wake-ups for scheduled messages are asked for by app/pipeline once the schedule commits.
 Delivery (templates, SMTP, the dispatcher) lives in app/messaging/.
 """

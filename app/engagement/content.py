@@ -23,9 +23,9 @@ from app.engagement.links import LinkSigner
 from app.engagement.reorder import latest_order_id
 from app.engagement.rules import local_time
 from app.engagement.schedule import order_refunded, tier_at_risk
-from app.loyalty.earning import earn_entry, order_ref
 from app.loyalty.expiry import expires_at
 from app.loyalty.ledger import ledger_balances
+from app.loyalty.order_records import earn_entry, order_ref
 from app.loyalty.program import ProgramSettings
 from app.loyalty.reversals import reversed_points
 from app.loyalty.rewards import available_rewards, money_label, number_label, shop_rewards

@@ -1,13 +1,15 @@
 """The durable schedule: Message rows written once per natural key, cancelled when facts change.
 
-The business events call the `after_*` hooks inside their transaction; the daily round calls
-`plan_daily_messages`. Nothing here sends: a message is a row with status `scheduled` and its
-`scheduled_at`, which survives any restart, and app/messaging/dispatch.py sends it when due.
+The pipeline calls the `after_*` hooks inside a business event's transaction, and
+`plan_daily_messages` after the daily round. Nothing here sends: a message is a row with
+status `scheduled` and its `scheduled_at`, which survives any restart, and
+app/messaging/dispatch.py sends it when due. Every function returns the messages it
+scheduled; the pipeline asks for their wake-ups after the commit (app/pipeline/enqueue.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +20,8 @@ from app.db import dialect_insert, insert_once
 from app.engagement import flows
 from app.engagement.flows import flow_enabled, flow_settings
 from app.engagement.reorder import quiet_spells
-from app.engagement.wakeups import ceil_second, wake_after_commit
 from app.loyalty.expiry import members_expiring_between
-from app.loyalty.orders import parse_shopify_time
+from app.loyalty.orders import OrderFacts
 from app.loyalty.program import ProgramSettings
 from app.loyalty.tiers import tier_basis_value, tier_named
 from app.models import LedgerEntry, Member, Message, Order, OrderRefund, Shop, TierChange
@@ -30,18 +31,21 @@ SCHEDULED, SENT, SUPPRESSED, FAILED, CANCELLED = (
     "scheduled", "sent", "suppressed", "failed", "cancelled")
 
 
+def ceil_second(moment: datetime) -> datetime:
+    """The moment rounded up to a whole second: RQ's scheduler keeps whole seconds (floored),
+    so a wake-up for 12:00:00.7 would otherwise arrive before its message is due."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
 def schedule_message(session: Session, *, shop_id: int, member_id: int | None, kind: str,
                      natural_key: str, at: datetime, now: datetime) -> Message | None:
     """Schedule one message for `at`, once per natural key; None if it was scheduled before."""
     at = ceil_second(at)
-    message = insert_once(session, Message, {
+    return insert_once(session, Message, {
         "shop_id": shop_id, "member_id": member_id, "kind": kind, "channel": "email",
         "natural_key": natural_key, "scheduled_at": at, "status": SCHEDULED, "created_at": now,
     }, ["shop_id", "natural_key"])
-    if message is None:
-        return None
-    wake_after_commit(session, message.id, at)
-    return message
 
 
 def schedule_messages(session: Session, member: Member,
@@ -55,13 +59,10 @@ def schedule_messages(session: Session, member: Member,
         return []
     insert = dialect_insert(session)
     # Rows as parameters (insertmanyvalues), not .values(rows): a VALUES list built into the
-    # statement was compiled afresh for every order.
-    messages = list(session.scalars(
+    # statement would be compiled afresh for every order.
+    return list(session.scalars(
         insert(Message).on_conflict_do_nothing(index_elements=["shop_id", "natural_key"])
         .returning(Message), rows))
-    for message in messages:
-        wake_after_commit(session, message.id, message.scheduled_at)
-    return messages
 
 
 def cancel_scheduled(session: Session, shop_id: int, natural_keys: Iterable[str],
@@ -85,17 +86,13 @@ def _schedule_flow(session: Session, settings: ProgramSettings, member: Member, 
 
 
 def record_purchased_products(session: Session, order: Order, member_id: int | None,
-                              payload: Mapping[str, Any]) -> int:
+                              facts: OrderFacts) -> int:
     """Keep which products an order bought (for review forms and reorder intervals)."""
     quantities: dict[int, int] = {}
     titles: dict[int, str | None] = {}
-    for line in payload.get("line_items") or []:
-        product_id = line.get("product_id")
-        if product_id is None or line.get("gift_card"):
-            continue
-        product_id = int(product_id)
-        quantities[product_id] = quantities.get(product_id, 0) + int(line.get("quantity") or 1)
-        titles.setdefault(product_id, (line.get("title") or line.get("name") or None))
+    for line in facts.products:
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+        titles.setdefault(line.product_id, line.title)
     if not quantities:
         return 0
     rows = [{"shop_id": order.shop_id, "member_id": member_id,
@@ -130,13 +127,13 @@ def _first_earning_order(session: Session, member: Member, now: datetime) -> boo
 
 
 def after_order_paid(session: Session, shop: Shop, settings: ProgramSettings,
-                     payload: Mapping[str, Any], *, outcome: str, order: Order,
+                     facts: OrderFacts, *, outcome: str, order: Order,
                      member: Member | None, entry: LedgerEntry | None,
                      tier_change: TierChange | None, now: datetime) -> list[Message]:
     """orders/paid: welcome on the first earning order, unlock notice, survey, tier upgrade."""
     if member is None or outcome not in ("earned", "nothing_eligible"):
         return []
-    record_purchased_products(session, order, member.id, payload)
+    record_purchased_products(session, order, member.id, facts)
     planned: list[tuple[str, str, datetime]] = []
     if entry is not None:
         if _first_earning_order(session, member, now):
@@ -149,21 +146,11 @@ def after_order_paid(session: Session, shop: Shop, settings: ProgramSettings,
                     paid_at + timedelta(days=days)))
     if tier_change is not None and is_upgrade(settings, tier_change):
         planned.append(("tier_upgraded", flows.tier_upgraded_key(tier_change.id), now))
-    # One INSERT for all of them: they were one statement each.
+    # One INSERT for all of them.
     scheduled = schedule_messages(
         session, member, [p for p in planned if flow_enabled(settings, p[0])], now)
-    scheduled.extend(after_order_fulfilled(session, shop, settings, payload, now))
+    scheduled.extend(after_order_fulfilled(session, shop, settings, facts, now))
     return scheduled
-
-
-def fulfilled_at(payload: Mapping[str, Any]) -> datetime | None:
-    """When an order was fulfilled: its latest successful fulfilment, else its last update."""
-    moments = [parse_shopify_time(f.get("created_at")) for f in payload.get("fulfillments") or []
-               if isinstance(f, Mapping) and f.get("status") in (None, "success")]
-    moments = [m for m in moments if m is not None]
-    if moments:
-        return max(moments)
-    return parse_shopify_time(payload.get("updated_at"))
 
 
 def order_refunded(session: Session, order: Order) -> bool:
@@ -174,20 +161,20 @@ def order_refunded(session: Session, order: Order) -> bool:
 
 
 def after_order_fulfilled(session: Session, shop: Shop, settings: ProgramSettings,
-                          payload: Mapping[str, Any], now: datetime) -> list[Message]:
+                          facts: OrderFacts, now: datetime) -> list[Message]:
     """A fully fulfilled order (orders/fulfilled, or an update saying so): ask for a review."""
-    if payload.get("fulfillment_status") != "fulfilled" or payload.get("id") is None:
+    if facts.fulfillment_status != "fulfilled":
         return []
     order = session.execute(select(Order).where(
-        Order.shop_id == shop.id, Order.shopify_order_id == int(payload["id"]))
+        Order.shop_id == shop.id, Order.shopify_order_id == facts.shopify_order_id)
     ).scalar_one_or_none()
     if order is None or order.status != "paid" or order.member_id is None:
         return []
     if order_refunded(session, order):
         return []
     member = session.get(Member, order.member_id)
-    record_purchased_products(session, order, member.id, payload)
-    moment = min(fulfilled_at(payload) or now, now)
+    record_purchased_products(session, order, member.id, facts)
+    moment = min(facts.fulfilled_at or now, now)
     days = int(settings.engagement["review_request_days"])
     message = _schedule_flow(session, settings, member, "review_request",
                              flows.review_request_key(order.shopify_order_id),

@@ -1,6 +1,6 @@
 """NPS answers from the survey email, and the closed loop: every detractor alerts the merchant.
 
-Answers from the thank-you page (app/loyalty/checkout_view.py) land in the same table; the
+Answers from the thank-you page (app/engagement/checkout_survey.py) land in the same table; the
 run-due sweep raises alerts for detractors from any channel, so none is missed.
 """
 
@@ -43,11 +43,13 @@ class InvalidAnswer(ValueError):
 
 @dataclass(frozen=True)
 class SurveyAnswer:
-    """The stored answer, the bonus the order's survey earned, and whether it is a detractor."""
+    """The stored answer, the bonus the order's survey earned, whether it is a detractor, and
+    the merchant's alert it scheduled (None if none was, or it was before)."""
 
     response: SurveyResponse
     bonus: int
     detractor: bool
+    alert: Message | None = None
 
 
 def validate_answer(score: Any, comment: Any) -> tuple[int, str | None]:
@@ -92,9 +94,10 @@ def record_email_answer(session: Session, member: Member, order_id: int, score: 
     award_nps(session, member, current_settings(session, member.shop_id), now,
               order_id=order_id)
     bonus = nps_bonus(session, member.shop_id, order_id)
+    alert = None
     if detractor:
-        raise_detractor_alert(session, response, now + COMMENT_GRACE, now)
-    return SurveyAnswer(response, bonus, detractor)
+        alert = raise_detractor_alert(session, response, now + COMMENT_GRACE, now)
+    return SurveyAnswer(response, bonus, detractor, alert)
 
 
 def store_answer(session: Session, member: Member, order_id: int, score: int,

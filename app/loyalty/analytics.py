@@ -1,8 +1,8 @@
 """The merchant's dashboard figures: SQL aggregates over one shop and one period.
 
 Every figure is one aggregate query scoped by shop and bounded by the period, so the cost
-grows with the period's rows, not the shop's history (DASHBOARD_INDEXES is the index plan the
-queries rely on; the README has the EXPLAIN plans at a million orders). Nothing here reads the
+grows with the period's rows, not the shop's history (the indexes the queries rely on are
+migration 0005's; the README has the EXPLAIN plans at a million orders). Nothing here reads the
 clock: the caller passes the period, built from `now` and the shop's timezone.
 
 Definitions a merchant reads next to each figure:
@@ -23,7 +23,6 @@ Definitions a merchant reads next to each figure:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -54,21 +53,6 @@ ISSUE_KINDS = frozenset({"earn_order", "bonus_signup", "bonus_birthday", "bonus_
 REVERSAL_KINDS = frozenset({"refund_reversal", "cancel_reversal"})
 # Daily points are grouped by week, then by month, once a chart would have too many bars.
 WEEKLY_AFTER_DAYS, MONTHLY_AFTER_DAYS = 62, 190
-
-# The indexes the dashboard queries need at scale: (table, name, key columns, covered columns).
-# Covered columns become INCLUDE on PostgreSQL (index-only scans) and extra key columns on SQLite.
-DASHBOARD_INDEXES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("ledger_entries", "ix_ledger_entries_shop_created", ("shop_id", "created_at"),
-     ("kind", "points")),
-    ("members", "ix_members_shop_created", ("shop_id", "created_at"),
-     ("points_available", "points_pending")),
-    ("referrals", "ix_referrals_shop_created", ("shop_id", "created_at"), ("status",)),
-    ("survey_responses", "ix_survey_responses_shop_created", ("shop_id", "created_at"),
-     ("score",)),
-    ("messages", "ix_messages_shop_kind_created", ("shop_id", "kind", "created_at"), ()),
-    ("redemptions", "ix_redemptions_shop_used_order", ("shop_id", "used_order_id"), ()),
-)
-
 
 @dataclass(frozen=True)
 class Period:
@@ -475,19 +459,3 @@ def shop_dashboard(session: Session, shop: Shop, settings: ProgramSettings,
         reward_revenue=reward_revenue(session, shop.id, period),
         nps=net_promoter_score(session, shop.id, period),
         chart=chart_buckets(period, days))
-
-
-def index_statements(dialect: str, indexes: Iterable[tuple[str, str, tuple[str, ...],
-                                                            tuple[str, ...]]] = DASHBOARD_INDEXES
-                     ) -> list[str]:
-    """CREATE INDEX statements of the index plan, for a migration (or a benchmark)."""
-    statements = []
-    for table, name, keys, covered in indexes:
-        if dialect == "postgresql":
-            include = f" INCLUDE ({', '.join(covered)})" if covered else ""
-            statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table} "
-                              f"({', '.join(keys)}){include}")
-        else:
-            statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table} "
-                              f"({', '.join(keys + covered)})")
-    return statements

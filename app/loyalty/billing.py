@@ -168,3 +168,33 @@ def billing_status(session: Session, shop: Shop, now: datetime) -> BillingStatus
     return BillingStatus(plan, subscription, start, end, orders, over_by, over_since,
                          grace_until, bool(grace_until and now < grace_until), charge,
                          cap_reached)
+
+
+def activate(session: Session, subscription: BillingSubscription, now: datetime) -> None:
+    """The subscription is approved: it applies from now, the shop's other ones end."""
+    if subscription.status == "ACTIVE":
+        return
+    subscription.status, subscription.activated_at = "ACTIVE", now
+    for other in session.execute(select(BillingSubscription).where(
+            BillingSubscription.shop_id == subscription.shop_id,
+            BillingSubscription.id != subscription.id,
+            BillingSubscription.status.in_(("ACTIVE", "PENDING")))).scalars():
+        other.status, other.ended_at = "CANCELLED", now
+
+
+def record_status(session: Session, shop: Shop, subscription_gid: str, status: str,
+                  now: datetime) -> str:
+    """app_subscriptions/update: the subscription's new status (ACTIVE, DECLINED, …)."""
+    subscription = session.execute(select(BillingSubscription).where(
+        BillingSubscription.shop_id == shop.id,
+        BillingSubscription.shopify_subscription_id == subscription_gid)
+        .with_for_update()).scalar_one_or_none()
+    if subscription is None:
+        return "subscription: not ours"
+    status = status.upper()
+    if status == "ACTIVE":
+        activate(session, subscription, now)
+    elif status in ("DECLINED", "CANCELLED", "FROZEN", "EXPIRED"):
+        subscription.status = status
+        subscription.ended_at = subscription.ended_at or now
+    return f"subscription: {subscription.status.lower()}"

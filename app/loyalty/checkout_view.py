@@ -1,4 +1,5 @@
-"""What the thank-you and order-status blocks show for one order, and the NPS answer they send.
+"""What the thank-you and order-status blocks show for one order (the NPS answer they send is
+app/engagement/checkout_survey.py's).
 
 The shapes are the checkout API contract (design.md §4; extensions/loyalty-ui/src/contract.ts).
 Who sees what, by the session token's `sub`:
@@ -28,17 +29,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engagement.surveys import (
-    DETRACTOR_MAX_SCORE,
-    MAX_COMMENT_CHARS,
-    nps_bonus,
-    store_answer,
-)
-from app.inputs import NUL_MESSAGE, has_nul
-from app.loyalty.bonuses import award_nps
-from app.loyalty.earning import AWAITING_PAYMENT, earn_entry, preview_order_points
+from app.loyalty.earning import preview_order_points
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.members import member_for_customer
+from app.loyalty.order_records import AWAITING_PAYMENT, earn_entry
 from app.loyalty.orders import ZERO, OrderAmounts, OrderFacts
 from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.referrals import referral_contract
@@ -46,11 +40,9 @@ from app.loyalty.reversals import reversed_points
 from app.loyalty.tiers import tier_basis_value, tier_progress
 from app.models import Member, Order, Shop, SurveyResponse
 
-NPS_MAX_SCORE = 10
 # Where a guest creates the account that claims their points: guest points accrue to the
 # order's email and move to the customer when customers/create arrives (members.enrol).
 CLAIM_PATH = "/account/register"
-SURVEY_CHANNELS = {"checkout": "thank_you", "customer_account": "order_status"}
 
 
 class OrderNotRecorded(Exception):
@@ -72,24 +64,6 @@ class OrderNotFound(Exception):
 
 class NotLoggedIn(Exception):
     """The session token names no customer, and the action needs one."""
-
-
-class InvalidNps(ValueError):
-    """An NPS answer that cannot be stored; `code` is stable (invalid_score, invalid_comment)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        """Keep the stable code next to the message."""
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class NpsReceipt:
-    """What storing an answer did: the bonus it earned (now or earlier) and the flag it got."""
-
-    bonus_points: int
-    detractor: bool
-    survey_response_id: int
 
 
 @dataclass(frozen=True)
@@ -120,7 +94,7 @@ def facts_for_preview(shopify_order_id: int, *, name: str | None, email: str | N
         customer_last_name=None, currency=currency, test=test, browser_ip=None,
         note_attributes={}, discount_codes=(), landing_site=None, address_digest=None,
         amounts=amounts, eligible_amount=subtotal, total_price=subtotal,
-        financial_status=None, cancelled_at=cancelled_at, updated_at=None)
+        cancelled_at=cancelled_at, updated_at=None)
 
 
 def previewable(settings: ProgramSettings) -> bool:
@@ -235,46 +209,3 @@ def order_view(session: Session, shop: Shop, shopify_order_id: int, customer_id:
         view["guest"] = {"claim_url": f"https://{shop.storefront_host}{CLAIM_PATH}",
                          "points": points.points}
     return view
-
-
-def validate_nps(score: object, comment: object) -> tuple[int, str | None]:
-    """A whole score 0-10 and a comment of at most 1000 characters (blank means none)."""
-    if isinstance(score, bool) or not isinstance(score, int) or not (
-            0 <= score <= NPS_MAX_SCORE):
-        raise InvalidNps("invalid_score", "score must be a whole number from 0 to 10")
-    if comment is None:
-        return score, None
-    if not isinstance(comment, str):
-        raise InvalidNps("invalid_comment", "comment must be text")
-    comment = comment.strip()
-    if len(comment) > MAX_COMMENT_CHARS:
-        raise InvalidNps("invalid_comment",
-                         f"comment must be at most {MAX_COMMENT_CHARS} characters")
-    if has_nul(comment):
-        raise InvalidNps("invalid_comment", f"comment {NUL_MESSAGE}")
-    return score, comment or None
-
-
-def record_nps(session: Session, shop: Shop, shopify_order_id: int, customer_id: int | None,
-               score: object, comment: object, now: datetime, *,
-               surface: str = "checkout") -> NpsReceipt:
-    """POST /api/checkout/nps: store the order customer's answer, pay the bonus once.
-
-    Raises NotLoggedIn without a customer, InvalidNps for a bad score or comment, and
-    OrderNotFound unless the order is recorded and belongs to this customer.
-    """
-    if customer_id is None:
-        raise NotLoggedIn()
-    score, comment = validate_nps(score, comment)
-    order = recorded_order(session, shop, shopify_order_id)
-    member = session.get(Member, order.member_id) if order and order.member_id else None
-    if member is None or member.customer_id != customer_id:
-        raise OrderNotFound()
-    channel = SURVEY_CHANNELS.get(surface, SURVEY_CHANNELS["checkout"])
-    response_id = store_answer(session, member, shopify_order_id, score, comment, channel,
-                               now)
-    # The ledger's source key (nps:{order}) pays it once, however often the shopper posts.
-    award_nps(session, member, current_settings(session, shop.id), now,
-              order_id=shopify_order_id)
-    return NpsReceipt(nps_bonus(session, shop.id, shopify_order_id),
-                      score <= DETRACTOR_MAX_SCORE, response_id)

@@ -12,14 +12,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engagement.schedule import plan_daily_messages
 from app.loyalty.bonuses import award_birthday
 from app.loyalty.expiry import expire_inactive_points
 from app.loyalty.ledger import release_unlocked
-from app.loyalty.program import current_settings
+from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.referrals import pay_due_referrals
 from app.loyalty.tiers import reevaluate_shop_tiers
-from app.models import Member, Shop
+from app.models import LedgerEntry, Member, Shop, TierChange
 
 
 @dataclass
@@ -31,9 +30,15 @@ class DailyRound:
     referrals_paid: int = 0
     birthdays: int = 0
     tier_changes: int = 0
-    # Engagement messages this round scheduled (expiry and tier warnings, birthdays, …).
+    # Engagement messages the pipeline scheduled after the round (expiry and tier warnings,
+    # birthdays, …).
     messages: int = 0
     changed_member_ids: set[int] = field(default_factory=set)
+    # What the follow-ups are decided from: the settings the round applied, its tier changes
+    # and birthday bonuses (None while the program is a draft: nothing to follow up).
+    settings: ProgramSettings | None = None
+    tier_change_rows: list[TierChange] = field(default_factory=list)
+    birthday_entries: list[LedgerEntry] = field(default_factory=list)
 
 
 def run_daily_round(session: Session, shop: Shop, now: datetime) -> DailyRound:
@@ -42,7 +47,7 @@ def run_daily_round(session: Session, shop: Shop, now: datetime) -> DailyRound:
     done = DailyRound()
     if not shop.is_live:
         return done
-    settings = current_settings(session, shop.id)
+    settings = done.settings = current_settings(session, shop.id)
     due = session.execute(select(Member).where(
         Member.shop_id == shop.id, Member.next_unlock_at <= now)).scalars()
     for member in due:
@@ -58,18 +63,16 @@ def run_daily_round(session: Session, shop: Shop, now: datetime) -> DailyRound:
             done.changed_member_ids.add(referral.referrer_id)
     with_birthday = session.execute(select(Member).where(
         Member.shop_id == shop.id, Member.birthday.is_not(None))).scalars()
-    birthday_entries = []
+    birthday_entries = done.birthday_entries
     for member in with_birthday:
         entry = award_birthday(session, member, settings, now, shop.timezone)
         if entry is not None:
             birthday_entries.append(entry)
             done.birthdays += 1
             done.changed_member_ids.add(member.id)
-    tier_changes = reevaluate_shop_tiers(session, shop, settings, now, reason="daily")
-    for change in tier_changes:
+    done.tier_change_rows = list(reevaluate_shop_tiers(session, shop, settings, now,
+                                                       reason="daily"))
+    for change in done.tier_change_rows:
         done.tier_changes += 1
         done.changed_member_ids.add(change.member_id)
-    done.messages = len(plan_daily_messages(session, shop, settings, now,
-                                            tier_changes=tier_changes,
-                                            birthday_entries=birthday_entries))
     return done

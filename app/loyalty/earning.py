@@ -10,21 +10,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import dialect_insert
 from app.loyalty.ledger import post
 from app.loyalty.members import enrol, guest_member, member_for_customer
+from app.loyalty.order_records import (
+    AWAITING_PAYMENT,
+    CANCELLED,
+    PAID,
+    copy_order_details,
+    earn_entry,
+    earn_source_key,
+    lock_order,
+    order_ref,
+    points_for,
+)
 from app.loyalty.orders import OrderFacts
 from app.loyalty.program import ProgramSettings
+from app.loyalty.reversals import reversed_points, settle_refunds_before_paid, void_cancelled_order
 from app.loyalty.tiers import earning_tier, evaluate_tier
 from app.models import LedgerEntry, Member, Order, Shop, TierChange
-
-# Order.status values. An order we only know from an early refund waits for its payment.
-AWAITING_PAYMENT, PAID, CANCELLED = "awaiting_payment", "paid", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -58,68 +66,6 @@ class PointsPreview:
     multiplier: Decimal
     tier: str
     available_at: datetime | None
-
-
-def points_for(amount: Decimal, rate: Decimal, multiplier: Decimal) -> int:
-    """Whole points for an amount: amount × rate × multiplier, rounded down once."""
-    return int((amount * rate * multiplier).to_integral_value(rounding=ROUND_FLOOR))
-
-
-def earn_source_key(shopify_order_id: int) -> str:
-    """The idempotency key of an order's earn entry."""
-    return f"order:{shopify_order_id}:earn"
-
-
-def order_ref(order: Order) -> str:
-    """How the shopper knows the order: its name (#1042), else its id."""
-    return order.name or str(order.shopify_order_id)
-
-
-def lock_order(session: Session, shop_id: int, shopify_order_id: int, now: datetime) -> Order:
-    """The shop's Order row for a Shopify order, created if new, locked for this transaction.
-
-    One INSERT … ON CONFLICT DO UPDATE … RETURNING: the no-op update takes the row lock as
-    SELECT … FOR UPDATE would, so concurrent events about the same order (a duplicate
-    orders/paid, a refund racing its payment) apply one after the other.
-    """
-    insert = dialect_insert(session)
-    statement = insert(Order).values(shop_id=shop_id, shopify_order_id=shopify_order_id,
-                                     status=AWAITING_PAYMENT, created_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=["shop_id", "shopify_order_id"],
-        set_={"shop_id": statement.excluded.shop_id}).returning(Order)
-    return session.scalars(statement, execution_options={"populate_existing": True}).one()
-
-
-def earn_entry(session: Session, shop_id: int, shopify_order_id: int) -> LedgerEntry | None:
-    """The order's earn entry, if it earned."""
-    return session.execute(select(LedgerEntry).where(
-        LedgerEntry.shop_id == shop_id,
-        LedgerEntry.source_key == earn_source_key(shopify_order_id))).scalar_one_or_none()
-
-
-def copy_order_details(order: Order, facts: OrderFacts) -> bool:
-    """Keep the order's descriptive fields unless a newer event already wrote them.
-
-    Returns whether the facts were newer (or as new) and so were copied.
-    """
-    if (order.shopify_updated_at is not None and facts.updated_at is not None
-            and facts.updated_at < order.shopify_updated_at):
-        return False
-    order.admin_graphql_id = facts.admin_graphql_id or order.admin_graphql_id
-    order.name = facts.name or order.name
-    order.email = facts.shopper_email or order.email
-    order.currency = facts.currency
-    order.total_price = facts.total_price
-    order.test = facts.test
-    order.browser_ip = facts.browser_ip
-    order.address_digest = facts.address_digest
-    order.discount_codes = ",".join(facts.discount_codes)[:1024] or None
-    # Refunds are read with this flag: their payloads do not say whether prices included tax.
-    order.taxes_included = facts.amounts.taxes_included
-    order.shopify_updated_at = facts.updated_at or order.shopify_updated_at
-    order.placed_at = facts.created_at or order.placed_at
-    return True
 
 
 def _find_or_enrol(session: Session, shop: Shop, facts: OrderFacts, now: datetime
@@ -156,8 +102,6 @@ def record_paid_order(session: Session, shop: Shop, facts: OrderFacts,
     eligible = facts.amounts.eligible(settings.earning)
     order.status, order.paid_at, order.eligible_amount = PAID, paid_at, eligible
     outcome, member, entry = _earn(session, shop, order, facts, settings, now)
-    from app.loyalty.reversals import settle_refunds_before_paid
-
     # Whatever the outcome, the order is paid now: its waiting refunds are settled (reversed
     # against the earn, or marked applied when there is nothing to take back).
     settle_refunds_before_paid(session, order, settings, now)
@@ -217,8 +161,6 @@ def record_order_update(session: Session, shop: Shop, facts: OrderFacts,
     Points are earned from orders/paid only; an update never creates an order we do not know.
     """
     if facts.cancelled_at is not None:
-        from app.loyalty.reversals import void_cancelled_order
-
         return void_cancelled_order(session, shop, facts, settings, now).outcome
     order = session.execute(select(Order).where(
         Order.shop_id == shop.id, Order.shopify_order_id == facts.shopify_order_id)
@@ -261,8 +203,6 @@ def _recorded_points(session: Session, order: Order, settings: ProgramSettings,
         base = settings.tiers[0]
         return PointsPreview(0, "not_eligible", order.eligible_amount,
                              settings.points_per_unit, base.multiplier, base.name, None)
-    from app.loyalty.reversals import reversed_points
-
     status = "pending" if entry.available_at > now else "available"
     if reversed_points(session, order) >= entry.points:
         status = "reversed"

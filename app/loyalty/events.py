@@ -1,7 +1,8 @@
 """What each Shopify event means for the program, composed from the rules.
 
-One function per business event; the worker calls them inside its transaction and enqueues
-the follow-ups they return (metafield sync) after it commits.
+One function per business event; the pipeline calls them inside its transaction. Each
+returns what happened (the members whose balances changed, the order, its facts, the earn or
+reversal), which the pipeline hands to engagement and turns into jobs after the commit.
 """
 
 from __future__ import annotations
@@ -13,32 +14,43 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engagement import schedule as engagement
 from app.loyalty.bonuses import award_signup
 from app.loyalty.consent import parse_consent_update, record_consent
-from app.loyalty.earning import record_order_update, record_paid_order
+from app.loyalty.earning import EarnResult, record_order_update, record_paid_order
 from app.loyalty.members import enrol
-from app.loyalty.orders import parse_order, parse_refund
-from app.loyalty.program import current_settings
+from app.loyalty.orders import OrderFacts, parse_order, parse_refund
+from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.redemption import mark_redemptions_used
 from app.loyalty.referrals import attribute_order
-from app.loyalty.reversals import reverse_refund, void_cancelled_order
+from app.loyalty.reversals import ReversalResult, reverse_refund, void_cancelled_order
 from app.models import Member, Order, Shop
 
 
 @dataclass
 class EventOutcome:
-    """A short description for the inbox, and the members whose balances changed."""
+    """What an event did: a short description for the inbox, the members whose balances
+    changed, and for order events the facts the follow-ups (engagement) are decided from."""
 
     note: str
     changed_member_ids: set[int] = field(default_factory=set)
     # Members who joined with this event: their referral code becomes a friend discount.
     new_member_ids: set[int] = field(default_factory=set)
+    settings: ProgramSettings | None = None
+    facts: OrderFacts | None = None
+    # orders/paid: the earn (its member, entry and tier change).
+    earned: EarnResult | None = None
+    # orders/cancelled and refunds/create: the reversal; orders/updated: None.
+    reversal: ReversalResult | None = None
+    # The order the event is about, when the program knows it.
+    order: Order | None = None
 
 
-def _reversal_outcome(what: str, outcome: str, order: Order | None) -> EventOutcome:
+def _reversal_outcome(what: str, result: ReversalResult, settings: ProgramSettings
+                      ) -> EventOutcome:
+    order = result.order
     changed = {order.member_id} if order is not None and order.member_id else set()
-    return EventOutcome(f"{what}: {outcome}", changed)
+    return EventOutcome(f"{what}: {result.outcome}", changed, settings=settings,
+                        reversal=result, order=order)
 
 
 def order_paid(session: Session, shop: Shop, payload: dict[str, Any],
@@ -47,16 +59,13 @@ def order_paid(session: Session, shop: Shop, payload: dict[str, Any],
     settings = current_settings(session, shop.id)
     facts = parse_order(payload, settings, address_salt=shop.domain)
     result = record_paid_order(session, shop, facts, settings, now)
-    outcome = EventOutcome(result.outcome)
+    outcome = EventOutcome(result.outcome, settings=settings, facts=facts, earned=result,
+                           order=result.order)
     if result.member is not None:
         outcome.changed_member_ids.add(result.member.id)
         if result.member.created_at == now:
             outcome.new_member_ids.add(result.member.id)
     mark_redemptions_used(session, shop.id, facts.discount_codes, facts.shopify_order_id, now)
-    # Follow-ups (welcome, unlock notice, survey, review request) wait in the message schedule.
-    engagement.after_order_paid(session, shop, settings, payload, outcome=result.outcome,
-                                order=result.order, member=result.member, entry=result.entry,
-                                tier_change=result.tier_change, now=now)
     # A test order proves nothing about a friend: it never pays a referrer.
     if result.outcome in ("earned", "nothing_eligible", "already_earned"):
         referral = attribute_order(
@@ -78,8 +87,9 @@ def order_cancelled(session: Session, shop: Shop, payload: dict[str, Any],
     settings = current_settings(session, shop.id)
     facts = parse_order(payload, settings, address_salt=shop.domain)
     result = void_cancelled_order(session, shop, facts, settings, now)
-    engagement.after_cancel(session, result.order)
-    return _reversal_outcome("cancel", result.outcome, result.order)
+    outcome = _reversal_outcome("cancel", result, settings)
+    outcome.facts = facts
+    return outcome
 
 
 def order_updated(session: Session, shop: Shop, payload: dict[str, Any],
@@ -87,21 +97,11 @@ def order_updated(session: Session, shop: Shop, payload: dict[str, Any],
     """orders/updated: keep the newest order details (never earns by itself)."""
     settings = current_settings(session, shop.id)
     facts = parse_order(payload, settings, address_salt=shop.domain)
-    outcome = EventOutcome(f"update: {record_order_update(session, shop, facts, settings, now)}")
+    outcome = EventOutcome(f"update: {record_order_update(session, shop, facts, settings, now)}",
+                           settings=settings, facts=facts)
     if facts.cancelled_at is not None:
-        engagement.after_cancel(session, _known_order(session, shop, facts.shopify_order_id))
-    elif engagement.after_order_fulfilled(session, shop, settings, payload, now):
-        outcome.note += "; review request scheduled"
+        outcome.order = _known_order(session, shop, facts.shopify_order_id)
     return outcome
-
-
-def order_fulfilled(session: Session, shop: Shop, payload: dict[str, Any],
-                    now: datetime) -> EventOutcome:
-    """orders/fulfilled: ask for a review some days after the order reached the shopper."""
-    settings = current_settings(session, shop.id)
-    scheduled = engagement.after_order_fulfilled(session, shop, settings, payload, now)
-    return EventOutcome("fulfilled: review request scheduled" if scheduled
-                        else "fulfilled: nothing to ask")
 
 
 def _known_order(session: Session, shop: Shop, shopify_order_id: int) -> Order | None:
@@ -117,10 +117,7 @@ def refund_created(session: Session, shop: Shop, payload: dict[str, Any],
     settings = current_settings(session, shop.id)
     refund = parse_refund(payload, settings)
     result = reverse_refund(session, shop, refund, settings, now)
-    if result.outcome != "duplicate":
-        # Nobody is asked to review what they sent back.
-        engagement.after_refund(session, result.order)
-    return _reversal_outcome("refund", result.outcome, result.order)
+    return _reversal_outcome("refund", result, settings)
 
 
 def customer_joined(session: Session, shop: Shop, payload: dict[str, Any],

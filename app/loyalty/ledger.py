@@ -168,8 +168,3 @@ def release_unlocked(session: Session, member: Member, now: datetime) -> bool:
     session.flush()
     return True
 
-
-def cached_balances(member: Member) -> Balances:
-    """The member's cached balances as a Balances value."""
-    return Balances(member.points_available, member.points_pending, member.points_lifetime,
-                    member.next_unlock_at)

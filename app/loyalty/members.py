@@ -7,10 +7,11 @@ import secrets
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
+from app.loyalty.ledger import ledger_balances
 from app.models import (
     LedgerEntry,
     Member,
@@ -161,8 +162,6 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
 
 def merge_guest_into(session: Session, guest: Member, member: Member, now: datetime) -> None:
     """Move a guest's history to the customer's member; balances are recomputed from the ledger."""
-    from app.loyalty.ledger import ledger_balances
-
     for model in (LedgerEntry, Order, Redemption, SurveyResponse, Message, Review,
                   PurchasedProduct):
         session.execute(update(model).where(model.member_id == guest.id)
@@ -177,8 +176,3 @@ def merge_guest_into(session: Session, guest: Member, member: Member, now: datet
     session.delete(guest)
     session.flush()
 
-
-def member_count(session: Session, shop_id: int) -> int:
-    """How many members a shop has."""
-    return session.execute(select(func.count(Member.id)).where(
-        Member.shop_id == shop_id)).scalar_one()

@@ -24,7 +24,7 @@ from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
 from app.loyalty.rewards import money_label, number_label
-from app.models import LedgerEntry, Member, Order, Referral, Shop
+from app.models import LedgerEntry, Member, Message, Order, Referral, Shop
 
 PENDING, FLAGGED, REWARDED, REJECTED = "pending", "flagged", "rewarded", "rejected"
 SELF_REFERRAL, NOT_NEW_CUSTOMER, SAME_IP, CAP_REACHED = (
@@ -391,8 +391,6 @@ def record_referral_share(session: Session, shop: Shop, member: Member, via: str
     Stored as a `referral_share` message (the merchant's funnel reads them); the natural key
     keeps a burst of clicks from inflating the count. True when this one was counted.
     """
-    from app.models import Message
-
     key = f"share:{member.id}:{via}:{now:%Y%m%d%H%M}"
     return insert_once(session, Message, {
         "shop_id": shop.id, "member_id": member.id, "kind": "referral_share", "channel": via,

@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import dialect_insert
-from app.loyalty.earning import (
+from app.loyalty.ledger import post, release_unlocked
+from app.loyalty.order_records import (
     AWAITING_PAYMENT,
     CANCELLED,
     PAID,
@@ -36,7 +37,6 @@ from app.loyalty.earning import (
     order_ref,
     points_for,
 )
-from app.loyalty.ledger import post, release_unlocked
 from app.loyalty.orders import OrderFacts, RefundFacts
 from app.loyalty.program import ProgramSettings
 from app.loyalty.tiers import evaluate_tier

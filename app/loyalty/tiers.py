@@ -83,7 +83,7 @@ def _rolling_spend_statement(test_orders_count: bool):  # noqa: ANN202 - a Selec
 def rolling_spend(session: Session, member: Member, settings: ProgramSettings,
                   now: datetime) -> Decimal:
     """Eligible spend minus refunds of the member's paid orders in the last 365 days."""
-    # Built once per variant: building it per call was a third of the widget's tier read.
+    # Built once per variant: building it per call costs a third of the widget's tier read.
     statement = _ROLLING_SPEND[bool(settings.earning["test_orders_earn"])]
     total = session.execute(statement, {"shop_id": member.shop_id, "member_id": member.id,
                                         "since": now - ROLLING_WINDOW}).scalar_one()

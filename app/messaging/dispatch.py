@@ -12,26 +12,33 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.db import Database
 from app.engagement.content import compose
 from app.engagement.flows import DETRACTOR_ALERT, TRANSACTIONAL_KINDS
 from app.engagement.links import LinkSigner
 from app.engagement.rules import OFFER_ACTOR, judge
-from app.engagement.schedule import CANCELLED, FAILED, SCHEDULED, SENT, SUPPRESSED
+from app.engagement.schedule import (
+    CANCELLED,
+    FAILED,
+    SCHEDULED,
+    SENT,
+    SUPPRESSED,
+    ceil_second,
+)
 from app.engagement.surveys import raise_missed_detractor_alerts
-from app.engagement.wakeups import ceil_second, wake_after_commit
 from app.loyalty.ledger import post, release_unlocked
 from app.loyalty.program import current_settings
 from app.messaging.mailer import Mailer, MailError, mailer_for
 from app.messaging.templates import build_email, render_email
 from app.models import Member, Message, Shop
-from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +47,30 @@ RETRY_BACKOFF = timedelta(minutes=10)
 _RETRY_REASON = re.compile(r"^smtp_retry_(\d+)$")
 
 
+# Asks for the wake-ups of messages (re)scheduled in a session's transaction, after it commits.
+Wake = Callable[[Session, Iterable[Message]], None]
+
+
 @dataclass
 class Dispatcher:
-    """The database, the mailer (None: nothing can be sent yet) and the link signer."""
+    """The database, the mailer (None: nothing can be sent yet), the link signer, and who
+    wakes a message it defers or retries (the pipeline's job queue)."""
 
     db: Database
     mailer: Mailer | None
     signer: LinkSigner
+    wake: Wake
 
 
-def link_signer_for(runtime: Runtime) -> LinkSigner:
+def link_signer_for(settings: Settings) -> LinkSigner:
     """Links signed with the app secret's derived key, pointing at the app's public URL."""
-    settings = runtime.settings
     return LinkSigner([settings.shopify_api_secret, settings.shopify_old_api_secret],
                       settings.shopify_app_url)
 
 
-def dispatcher_for(runtime: Runtime) -> Dispatcher:
-    """The process's dispatcher, from its settings."""
-    return Dispatcher(runtime.db, mailer_for(runtime.settings), link_signer_for(runtime))
+def dispatcher(db: Database, settings: Settings, wake: Wake) -> Dispatcher:
+    """The dispatcher of these settings."""
+    return Dispatcher(db, mailer_for(settings), link_signer_for(settings), wake)
 
 
 def due_message_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
@@ -83,7 +95,7 @@ def send_due(dispatcher: Dispatcher, now: datetime, batch: int = 500, *,
         shop_ids = session.execute(select(Shop.id).where(
             Shop.installed_at.is_not(None), Shop.uninstalled_at.is_(None))).scalars().all()
         for shop_id in shop_ids:
-            raise_missed_detractor_alerts(session, shop_id, now)
+            dispatcher.wake(session, raise_missed_detractor_alerts(session, shop_id, now))
     outcomes: Counter[str] = Counter()
     seen: set[int] = set()
     while True:
@@ -164,7 +176,7 @@ def _send_locked(dispatcher: Dispatcher, session: Session, message_id: int,
         return _close(message, CANCELLED, verdict.reason)
     if verdict.action == "defer":
         message.scheduled_at, message.reason = verdict.until, verdict.reason
-        wake_after_commit(session, message.id, verdict.until)
+        dispatcher.wake(session, [message])
         return "deferred"
     if dispatcher.mailer is None or not content.recipient:
         # Nothing to send with (production without SMTP_URL): it stays due for later.
@@ -200,7 +212,7 @@ def _record_failure(dispatcher: Dispatcher, message_id: int, error: MailError,
         if error.transient and attempt < MAX_SEND_ATTEMPTS:
             message.scheduled_at = ceil_second(now + RETRY_BACKOFF * attempt)
             message.reason = f"smtp_retry_{attempt}"
-            wake_after_commit(session, message.id, message.scheduled_at)
+            dispatcher.wake(session, [message])
             return "retry"
         return _close(message, FAILED,
                       "smtp_unavailable" if error.transient else "recipient_refused")

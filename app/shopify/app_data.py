@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from app.db import utcnow
 from app.models import Shop
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, MetafieldInput
 from app.shopify.tokens import access_token_for

@@ -14,7 +14,7 @@ from datetime import datetime
 from app.db import utcnow
 from app.loyalty.consent import is_subscribed, record_consent
 from app.models import Member, Shop
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient
 from app.shopify.tokens import access_token_for

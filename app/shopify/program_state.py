@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.loyalty.launch import program_state
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.app_data import write_app_data
 from app.shopify.graphql import MetafieldInput
 
@@ -33,10 +32,3 @@ def push_program_state(runtime: Runtime, shop_id: int, now: datetime | None = No
     state = write_app_data(runtime, shop_id, program_state, program_state_metafield, now)
     return "skipped: no such installed shop" if state is None else f"set program_state {state}"
 
-
-def enqueue_program_state_sync(queue: JobQueue, shop_id: int, state: str) -> bool:
-    """Schedule push_program_state after an install or a launch; False if the queue is
-    unreachable."""
-    return enqueue_or_leave_to_sweep(
-        queue, "app.jobs.sync_program_state", shop_id,
-        job_id=f"program-state-{shop_id}-{state}", queue_name="default")

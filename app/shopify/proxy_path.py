@@ -26,8 +26,7 @@ from datetime import datetime
 from sqlalchemy import update
 
 from app.models import Shop
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.app_data import write_app_data
 from app.shopify.graphql import MetafieldInput
 
@@ -76,21 +75,12 @@ def push_proxy_path(runtime: Runtime, shop_id: int, path: str,
     return f"set proxy_path {path}"
 
 
-def enqueue_proxy_path_sync(queue: JobQueue, shop_id: int, path: str) -> bool:
-    """Schedule push_proxy_path once per shop and path; False if the queue is unreachable."""
-    return enqueue_or_leave_to_sweep(
-        queue, "app.jobs.sync_proxy_path", shop_id, path,
-        job_id=f"proxy-path-{shop_id}-{path.strip('/').replace('/', '-')}", queue_name="default")
-
-
-def restore_after_install(queue: JobQueue, shop_id: int, recorded: str | None) -> bool:
-    """After a (re)install: write the path the merchant moved the proxy to (`recorded`, the
-    shop's `proxy_path`) again.
+def needs_restore_after_install(recorded: str | None) -> bool:
+    """Whether a (re)install must write the path the merchant moved the proxy to (`recorded`,
+    the shop's `proxy_path`) again.
 
     App-data metafields belong to one app installation, and a reinstall is a new one; the
     store's proxy stays where the merchant put it, and no request may reach it until the
-    blocks know where it is. True if a write was scheduled.
+    blocks know where it is.
     """
-    if recorded in (None, DEFAULT_PROXY_PATH):
-        return False
-    return enqueue_proxy_path_sync(queue, shop_id, recorded)
+    return recorded not in (None, DEFAULT_PROXY_PATH)

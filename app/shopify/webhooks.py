@@ -33,14 +33,10 @@ from app.shopify.domains import valid_shop
 
 log = logging.getLogger(__name__)
 
-# Topics declared in shopify.app.toml; anything else is acknowledged, recorded and ignored.
-ORDER_TOPICS = ("orders/paid", "orders/cancelled", "orders/updated", "orders/fulfilled",
-                "refunds/create")
-CUSTOMER_TOPICS = ("customers/create", "customers/update",
-                   "customers_email_marketing_consent/update")
+# Which topics the app handles is the pipeline's topic registry (app/pipeline/topics.py).
+# Shopify's mandatory compliance topics (https://shopify.dev/docs/apps/build/compliance/
+# privacy-law-compliance):
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
-APP_TOPICS = ("app/uninstalled", "shop/update", "app_subscriptions/update")
-KNOWN_TOPICS = frozenset(ORDER_TOPICS + CUSTOMER_TOPICS + COMPLIANCE_TOPICS + APP_TOPICS)
 # Topics that end an installation, delete or export data: fresh deliveries only, and one
 # application per Shopify event.
 DESTRUCTIVE_TOPICS = frozenset(("app/uninstalled",) + COMPLIANCE_TOPICS)
@@ -78,7 +74,6 @@ _SHOP_ID_FIELD = {"app/uninstalled": "id", "customers/data_request": "shop_id",
 # bound as a BIGINT.
 _ORDER_STATUS_URL = re.compile(
     r"https://[^/?#]+/([0-9]{1,18})/orders/[^/?#]+/authenticate(?:[?#].*)?", re.DOTALL)
-_ORDER_TOPICS_NAMING_SHOP_ID = frozenset(t for t in ORDER_TOPICS if t.startswith("orders/"))
 
 
 @dataclass(frozen=True)
@@ -172,7 +167,8 @@ def named_shop_id(topic: str, payload: Any) -> int | None:
 
 def order_shop_id(topic: str, payload: Any) -> int | None:
     """The Shopify shop id an orders/* payload's `order_status_url` names, if it names one."""
-    if topic not in _ORDER_TOPICS_NAMING_SHOP_ID or not isinstance(payload, dict):
+    # Every orders/* topic carries the Order resource (refunds/* a Refund, which has no URL).
+    if not topic.startswith("orders/") or not isinstance(payload, dict):
         return None
     url = payload.get("order_status_url")
     found = _ORDER_STATUS_URL.fullmatch(url) if isinstance(url, str) else None

@@ -21,8 +21,7 @@ from app.db import utcnow
 from app.loyalty.program import DEFAULT_SETTINGS, current_settings
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Shop
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, MetafieldInput
 from app.shopify.tokens import access_token_for
@@ -73,23 +72,11 @@ def push_widget_settings(runtime: Runtime, shop_id: int, now: datetime | None = 
     return "set widget settings"
 
 
-def enqueue_widget_sync(queue: JobQueue, shop_id: int, version: int) -> bool:
-    """Schedule push_widget_settings for a saved settings version (call after the commit);
-    False if the queue is unreachable."""
-    return enqueue_or_leave_to_sweep(queue, "app.jobs.sync_widget_settings", shop_id,
-                                     job_id=f"widget-settings-{shop_id}-v{version}",
-                                     queue_name="default")
-
-
-def restore_after_install(queue: JobQueue, shop_id: int, version: int,
-                          widget: dict[str, object]) -> bool:
-    """After a (re)install: write the widget settings again if the merchant changed any.
+def needs_restore_after_install(widget: dict[str, object]) -> bool:
+    """Whether a (re)install must write the widget settings again (the merchant changed some).
 
     App-data metafields belong to one app installation and a reinstall is a new one; the
     admin still holds the shop's settings, so the storefront must show them again. Defaults
-    need no write: the blocks render them without the metafield. True if a write was
-    scheduled.
+    need no write: the blocks render them without the metafield.
     """
-    if widget == DEFAULT_SETTINGS["widget"]:
-        return False
-    return enqueue_widget_sync(queue, shop_id, version)
+    return widget != DEFAULT_SETTINGS["widget"]

@@ -27,6 +27,7 @@ from app.loyalty.launch import program_state
 from app.loyalty.program import current_settings
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Shop
+from app.pipeline import enqueue
 from app.shopify import widget_settings
 from app.shopify.domains import valid_shop
 from app.shopify.graphql import AdminClient, ShopifyError
@@ -41,8 +42,7 @@ from app.shopify.oauth import (
     state_cookie,
     verify_callback,
 )
-from app.shopify.program_state import enqueue_program_state_sync
-from app.shopify.proxy_path import restore_after_install
+from app.shopify.proxy_path import needs_restore_after_install
 from app.shopify.shops import record_shop_details
 from app.shopify.tokens import TokenUnavailable, cipher_for, ensure_access_token, store_grant
 from app.shopify.verify import (
@@ -152,11 +152,13 @@ def _welcome_shop(shop: str, access_token: str) -> None:
         seed_default_rewards(session, row, _utc(_clock()))
         shop_id, proxy_path, state = row.id, row.proxy_path, program_state(row)
         program = current_settings(session, shop_id)
-    restore_after_install(_runtime().queue, shop_id, proxy_path)
-    widget_settings.restore_after_install(_runtime().queue, shop_id, program.version,
-                                          program.widget)
+    queue = _runtime().queue
+    if needs_restore_after_install(proxy_path):
+        enqueue.enqueue(queue, enqueue.sync_proxy_path(shop_id, proxy_path))
+    if widget_settings.needs_restore_after_install(program.widget):
+        enqueue.enqueue(queue, enqueue.sync_widget_settings(shop_id, program.version))
     # A new installation holds no app-data metafield: say whether the launcher may show.
-    enqueue_program_state_sync(_runtime().queue, shop_id, state)
+    enqueue.enqueue(queue, enqueue.sync_program_state(shop_id, state))
     _remember_shop_details(shop, access_token)
 
 

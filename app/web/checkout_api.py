@@ -21,15 +21,14 @@ from flask import Blueprint, Response, jsonify, request
 from shopify_app import RequestInput
 from sqlalchemy import select
 
+from app.engagement.checkout_survey import InvalidNps, record_nps
 from app.inputs import parse_id
 from app.loyalty.checkout_view import (
-    InvalidNps,
     NotLoggedIn,
     OrderNotFound,
     OrderNotRecorded,
     facts_for_preview,
     order_view,
-    record_nps,
 )
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.orders import OrderFacts, parse_shopify_time

@@ -14,8 +14,8 @@ import httpx
 from flask import current_app
 
 from app.config import Settings
+from app.pipeline.runtime import Runtime
 from app.ratelimit import RateLimiter, ShortMemory
-from app.runtime import Runtime
 from app.shopify.domains import shop_http_client
 
 

@@ -39,7 +39,9 @@ from app.engagement.reviews import (
 from app.engagement.surveys import InvalidAnswer, record_email_answer
 from app.inputs import parse_id
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
+from app.messaging.dispatch import link_signer_for
 from app.models import Shop
+from app.pipeline import enqueue
 from app.shopify.verify import verify_proxy_query
 from app.web.context import clock, runtime
 from app.web.responses import error
@@ -59,9 +61,7 @@ def _now() -> datetime:
 
 def _signer() -> LinkSigner:
     """The link signer for this app's secret and URL."""
-    from app.messaging.dispatch import link_signer_for
-
-    return link_signer_for(runtime())
+    return link_signer_for(runtime().settings)
 
 
 def _claims(token: str, purpose: str) -> dict[str, Any] | None:
@@ -180,6 +180,8 @@ def survey_page(token: str) -> Any:
                 answer = record_email_answer(
                     session, member, int(claims["o"]), request.form.get("score"), comment, now,
                     keep_comment=comment is None)
+                if answer.alert is not None:
+                    enqueue.after_commit(session, runtime().queue).wake([answer.alert])
             except InvalidAnswer as exc:
                 problem, status = str(exc), 400
         return render_template("engagement/survey.html", shop=shop, member=member,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 
 bp = Blueprint("health", __name__)
 

@@ -35,7 +35,7 @@ from app.loyalty.referrals import record_referral_share
 from app.loyalty.rewards import shop_rewards
 from app.loyalty.widget import code_contract, member_view, program_view
 from app.models import Reward, Shop
-from app.queueing import enqueue_or_leave_to_sweep
+from app.pipeline import enqueue
 from app.shopify.discounts import discount_issuer_for
 from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
@@ -257,9 +257,8 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         # are spent and its code is on the way, so neither "here is your code" nor "points back".
         return error("redemption_in_progress",
                      "your code is still being created; try again in a moment", 409)
-    enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
-                              member_id, job_id=f"metafields-{shop_id}-{member_id}-redeem-"
-                              f"{redemption.id}", queue_name="default")
+    enqueue.enqueue(rt.queue, enqueue.sync_member_metafields(shop_id, member_id,
+                                                             f"redeem-{redemption.id}"))
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None

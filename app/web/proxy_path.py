@@ -14,11 +14,8 @@ import time
 from flask import current_app
 
 from app.models import Shop
-from app.shopify.proxy_path import (
-    DEFAULT_PROXY_PATH,
-    enqueue_proxy_path_sync,
-    storefront_proxy_path,
-)
+from app.pipeline import enqueue
+from app.shopify.proxy_path import DEFAULT_PROXY_PATH, storefront_proxy_path
 from app.web.context import runtime
 
 log = logging.getLogger(__name__)
@@ -49,4 +46,4 @@ def learn_proxy_path(shop: Shop, path_prefixes: list[str]) -> None:
         return
     asked[(shop.id, path)] = moment
     log.info("storefront proxy path changed", extra={"shop": shop.domain})
-    enqueue_proxy_path_sync(runtime().queue, shop.id, path)
+    enqueue.enqueue(runtime().queue, enqueue.sync_proxy_path(shop.id, path))

@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, request
 from sqlalchemy.exc import OperationalError
 
 from app.db import utcnow
-from app.inbox import record_refusal, store_once, stored_shop_id
-from app.queueing import enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline import enqueue
+from app.pipeline.inbox import record_refusal, store_once, stored_shop_id
+from app.pipeline.runtime import Runtime
 from app.shopify.verify import secrets_of
 from app.shopify.webhooks import (
     WebhookCheck,
@@ -67,7 +67,6 @@ def receive_webhook():  # noqa: ANN201 - Flask view
     # A crash in between leaves the event to the inbox sweep, as a Redis outage does.
     if stored.needs_processing:
         event_id = stored.event_id
-        response.call_on_close(lambda: enqueue_or_leave_to_sweep(
-            runtime.queue, "app.jobs.process_event", event_id, job_id=f"event-{event_id}",
-            new=True))
+        response.call_on_close(lambda: enqueue.enqueue(
+            runtime.queue, enqueue.process_event(event_id, new=True)))
     return response

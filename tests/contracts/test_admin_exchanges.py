@@ -32,6 +32,7 @@ from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
 from app.models import Member
+from app.pipeline.member_sync import member_metafields
 from app.shopify.billing import (
     active_subscription_ids,
     create_subscription,
@@ -42,7 +43,6 @@ from app.shopify.bulk import bulk_operation, run_bulk_query
 from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
-from app.shopify.member_sync import member_metafields
 from app.shopify.order_history import order_history_query
 from app.shopify.proxy_path import proxy_path_metafield
 from app.shopify.widget_settings import widget_metafield
@@ -121,9 +121,12 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
         subscriptions: list[str] = []
 
         def subscribe_and_approve() -> None:
+            growth = PLANS["growth"]
             created = create_subscription(client, subscription_input(
-                PLANS["growth"], Decimal("50.00"), "USD",
-                f"https://{SHOP}/admin/apps/{TEST_API_KEY}/admin/billing", test=True))
+                name="Loyalty Loop Growth", monthly_price=growth.monthly_price,
+                capped_amount=Decimal("50.00"), terms=growth.terms("USD"), currency="USD",
+                return_url=f"https://{SHOP}/admin/apps/{TEST_API_KEY}/admin/billing",
+                test=True))
             number = int(created.id.rsplit("/", 1)[1])
             # The merchant approves on the confirmation page.
             emulated_billing.decide(shop, shop.app_subscriptions[number], True, 1.8e9)

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from app.devstore import ShopifyEmulator, payloads
-from app.shopify.webhooks import KNOWN_TOPICS
-from app.topics import HANDLERS
+from app.pipeline.topics import HANDLERS, KNOWN_TOPICS
 from tests.devstore.shopify_contract import (
     has_path,
     keys_shopify_does_not_send,
@@ -120,7 +119,7 @@ def emulator_payloads(topic: str) -> Iterator[tuple[str, dict[str, Any]]]:
 def test_every_subscribed_topic_has_shopifys_sample_and_a_handler():
     topics = subscribed_topics()
     assert "customers_email_marketing_consent/update" in topics
-    # The inbox records a topic as known (app/shopify/webhooks.py) exactly when it is handled.
+    # The inbox records a topic as known (app/pipeline/topics.py) exactly when it is handled.
     assert sorted(HANDLERS) == sorted(KNOWN_TOPICS) == topics
     for topic in topics:
         assert isinstance(payloads.sample(topic), dict), topic
@@ -166,12 +165,12 @@ def test_the_checker_catches_a_key_shopify_dropped_from_customers():
         "customer.accepts_marketing", "line_items[].made_up"]
 
 
-# The keys the app reads, per topic: app/loyalty/orders.py (parse_order, order_amounts,
-# parse_refund), app/engagement/schedule.py (products, fulfilment), app/loyalty/events.py,
-# app/loyalty/consent.py and app/shopify/compliance.py.
+# The keys the app reads, per topic: app/loyalty/orders.py (parse_order with its products and
+# fulfilment, order_amounts, parse_refund), app/loyalty/events.py, app/loyalty/consent.py and
+# app/shopify/compliance.py.
 ORDER_READS = [
     "id", "admin_graphql_api_id", "name", "email", "contact_email", "currency", "test",
-    "browser_ip", "landing_site", "financial_status", "cancelled_at", "updated_at",
+    "browser_ip", "landing_site", "cancelled_at", "updated_at",
     "taxes_included", "fulfillment_status", "total_tip_received",
     "total_price_set.shop_money.amount",
     "fulfillments[].created_at", "fulfillments[].status",

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app.db import utcnow
 from app.devstore.storefront import PAGE_PATH, create_storefront_app
 from app.devstore.web import CUSTOMER_COOKIE
-from app.jobs import daily_round
 from app.loyalty.ledger import ledger_balances
 from app.models import LedgerEntry, Member, Referral, Shop, WebhookEvent
+from app.pipeline.jobs import daily_round
 from tests.e2e.conftest import SHOP
 
 CUSTOMER = 7001

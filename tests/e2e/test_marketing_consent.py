@@ -16,8 +16,8 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.jobs import run_due_messages
 from app.models import Member, Message, WebhookEvent
+from app.pipeline.jobs import run_due_messages
 from tests.e2e.conftest import SHOP, eventually
 from tests.smtp_fixture import smtp_server  # noqa: F401 (fixture)
 

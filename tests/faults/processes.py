@@ -134,8 +134,8 @@ class RQWorker:
 
     fork=True is RQ's default worker, as the README runs it: a work horse forked per job
     (which also imports the app per job, so it is slow). fork=False is the README's
-    app.rq_worker.Worker, RQ's SimpleWorker: jobs run in the worker process itself, so a job
-    that crashed would take it down.
+    app.pipeline.rq_worker.Worker, RQ's SimpleWorker: jobs run in the worker process itself,
+    so a job that crashed would take it down.
     """
 
     def __init__(self, env: Mapping[str, str], *, queues: Sequence[str] = ("webhooks",),
@@ -144,7 +144,7 @@ class RQWorker:
         """Configure; start() launches it."""
         args = [str(BIN / "rq"), "worker", "-u", env["REDIS_URL"], "-q", *extra_args]
         if not fork:
-            args += ["-w", "app.rq_worker.Worker"]
+            args += ["-w", "app.pipeline.rq_worker.Worker"]
         if scheduler:
             # RQ schedules a job's retries; only a worker with a scheduler enqueues them.
             args.append("--with-scheduler")

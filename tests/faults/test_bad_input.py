@@ -156,7 +156,7 @@ FAILED_AT_ONCE = {
 }
 
 # Payloads of the wrong shape deeper inside (line items, amounts, ids the database refuses):
-# also permanent, so also failed on the first attempt (app/jobs.py PERMANENT_ERRORS).
+# also permanent, so also failed on the first attempt (app/pipeline/jobs.py PERMANENT_ERRORS).
 WRONG_SHAPE = {
     "line items that are a string": ("orders/paid", "line-items-string", "AttributeError"),
     "a refund amount that is not a number": ("refunds/create", "refund-amount-abc",

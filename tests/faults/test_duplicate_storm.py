@@ -32,9 +32,9 @@ def _burst(workers, db, redis_url, count: int = 2) -> None:
     """
     from sqlalchemy import select
 
-    from app.jobs import process_event
     from app.models import WebhookEvent
-    from app.runtime import build_runtime, install
+    from app.pipeline.jobs import process_event
+    from app.pipeline.runtime import build_runtime, install
 
     started = [workers(db.url, redis_url, burst=True, scheduler=False) for _ in range(count)]
     for worker in started:

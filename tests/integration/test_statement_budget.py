@@ -10,9 +10,9 @@ import uuid
 from app import create_app
 from app.db import utcnow
 from app.devstore.payloads import order_payload
-from app.inbox import store_delivery
-from app.jobs import process_event
 from app.models import Message
+from app.pipeline.inbox import store_delivery
+from app.pipeline.jobs import process_event
 from app.shopify.webhooks import WebhookDelivery
 from bench.statements import counting
 from tests.conftest import app_config

@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from app.loyalty.billing import PLANS, BillingRefused, BillingStatus, billing_status, choose
-from app.models import BillingSubscription, Shop
-from app.shopify.billing import (
+from app.loyalty.billing import (
+    PLANS,
+    BillingRefused,
+    BillingStatus,
     activate,
-    active_subscription_ids,
-    create_subscription,
-    subscription_input,
+    billing_status,
+    choose,
 )
+from app.models import BillingSubscription, Shop
+from app.shopify.billing import active_subscription_ids, create_subscription, subscription_input
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, ShopifyError
 from app.shopify.tokens import access_token_for
@@ -116,8 +118,10 @@ def subscribe():  # noqa: ANN201 - Flask view
         return field_errors("invalid_plan", refused.message, {refused.field: refused.message})
     return_url = (f"https://{g.shop.domain}/admin/apps/{settings().shopify_api_key}"
                   f"/admin/billing")
-    variables = subscription_input(plan, cap, BILLING_CURRENCY, return_url,
-                                   test=settings().env != "production")
+    variables = subscription_input(
+        name=f"Loyalty Loop {plan.name}", monthly_price=plan.monthly_price, capped_amount=cap,
+        terms=plan.terms(BILLING_CURRENCY), currency=BILLING_CURRENCY, return_url=return_url,
+        test=settings().env != "production")
     try:
         with shop_http_client(settings()) as http:
             created = create_subscription(_client(g.shop, http), variables)

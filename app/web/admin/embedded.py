@@ -20,7 +20,7 @@ from markupsafe import Markup
 from app.config import Settings
 from app.db import Database, utcnow
 from app.loyalty.adjustments import staff_actor
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 
 ASSETS = Path(__file__).resolve().parents[2] / "templates" / "admin" / "assets"
 # Query parameters Shopify's admin puts on every app URL that our links carry along.

@@ -15,7 +15,7 @@ from app.loyalty.backfill import (
     request_backfill,
 )
 from app.models import Backfill, Shop
-from app.shopify.backfill_run import enqueue_backfill
+from app.pipeline.backfill import enqueue_backfill
 from app.web.admin.embedded import (
     actor,
     database,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.launch import launch, program_state
 from app.models import Shop
-from app.shopify.program_state import enqueue_program_state_sync
+from app.pipeline import enqueue
 from app.web.admin import onboarding
 from app.web.admin.embedded import (
     actor,
@@ -71,7 +71,7 @@ def complete_step(step: str):  # noqa: ANN201 - Flask view
         state = program_state(shop)
     if step == onboarding.LAUNCH_STEP:
         # The storefront shows the launcher once Shopify holds the new state.
-        enqueue_program_state_sync(runtime().queue, g.shop.id, state)
+        enqueue.enqueue(runtime().queue, enqueue.sync_program_state(g.shop.id, state))
     return jsonify({"step": step, "done": sum(s.done for s in steps), "of": len(steps),
                     "complete": all(s.done for s in steps), "state": state})
 

@@ -10,7 +10,7 @@ from app.loyalty.settings_labels import FLOW_LABELS, readable_change
 from app.loyalty.staff import shown_actor, staff_names
 from app.loyalty.tiers import reevaluate_shop_tiers
 from app.models import SettingsVersion, Shop
-from app.shopify.widget_settings import enqueue_widget_sync
+from app.pipeline import enqueue
 from app.web.admin.embedded import (
     actor,
     database,
@@ -93,7 +93,8 @@ def save_section(key: str):  # noqa: ANN201 - Flask view
     message = f"Saved as version {saved.version}. It applies to orders and events from now on."
     if key == "widget":
         # Committed: the storefront reads these from an app-data metafield the job writes.
-        if enqueue_widget_sync(runtime().queue, g.shop.id, saved.version):
+        if enqueue.enqueue(runtime().queue,
+                           enqueue.sync_widget_settings(g.shop.id, saved.version)):
             message = (f"Saved as version {saved.version}. Your storefront shows it within a "
                        "minute.")
         else:

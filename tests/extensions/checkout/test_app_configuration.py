@@ -38,7 +38,7 @@ def test_webhooks_use_the_app_api_version_and_one_route_for_every_topic() -> Non
     """Declared topics and compliance topics all land on POST /webhooks."""
     webhooks = read_toml("shopify.app.toml")["webhooks"]
     assert webhooks["api_version"] == API_VERSION
-    from app.topics import HANDLERS
+    from app.pipeline.topics import HANDLERS
 
     topics, compliance = webhooks["subscriptions"]
     assert topics["uri"] == compliance["uri"] == "/webhooks"

@@ -2,7 +2,7 @@
 
 Seeds a shop with DASHBOARD_SCALE_ORDERS orders (default 200,000; the README figures use
 1,000,000) spread over two years, with a ledger, members, redemptions, referrals, shares and
-NPS answers in proportion; relies on analytics.DASHBOARD_INDEXES (created by migration 0005);
+NPS answers in proportion; relies on the dashboard's indexes (created by migration 0005);
 then times the 30-day dashboard and writes each query's EXPLAIN ANALYZE to
 test-output/admin-dashboard-plan.txt.
 """

@@ -16,7 +16,7 @@ from app import create_app
 from app.db import Database, utcnow
 from app.devstore import ShopifyEmulator
 from app.loyalty.launch import launch
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from tests.conftest import app_config
 from tests.emulator_fixture import emulator  # noqa: F401 (fixture)

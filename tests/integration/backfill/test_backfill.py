@@ -14,7 +14,7 @@ from app.loyalty.backfill import BackfillRefused, request_backfill
 from app.loyalty.events import order_paid
 from app.loyalty.ledger import ledger_balances
 from app.models import Backfill, LedgerEntry, Member, Order, Shop
-from app.shopify.backfill_run import advance_backfill
+from app.pipeline.backfill import advance_backfill
 from tests.integration.backfill.conftest import SHOP, install, moment
 
 

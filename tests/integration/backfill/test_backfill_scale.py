@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from app.db import utcnow
 from app.loyalty.backfill import request_backfill
 from app.models import Backfill, Member, Order, Shop
-from app.shopify.backfill_run import advance_backfill
+from app.pipeline.backfill import advance_backfill
 from tests.integration.backfill.conftest import SHOP, History, install
 
 ORDERS = int(os.environ.get("BACKFILL_SCALE_ORDERS", "100000"))

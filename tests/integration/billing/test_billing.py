@@ -20,7 +20,7 @@ from app.devstore import payloads as emulated
 from app.loyalty.billing import billable_orders, billing_status
 from app.loyalty.events import order_paid
 from app.models import BillingSubscription, Order, Shop, UsageCharge
-from app.shopify.billing import charge_closed_periods
+from app.pipeline.billing import charge_closed_periods
 from tests.integration.backfill.conftest import SHOP
 from tests.shopify_fakes import admin_token
 

@@ -21,11 +21,13 @@ from app import create_app
 from app.db import Database
 from app.devstore.payloads import consent_payload, customer_payload
 from app.loyalty import events
-from app.loyalty.daily import run_daily_round
 from app.loyalty.program import save_settings
 from app.loyalty.rewards import seed_default_rewards
-from app.messaging.dispatch import dispatcher_for, send_due
+from app.messaging.dispatch import send_due
 from app.models import Member, Message, Shop
+from app.pipeline import topics
+from app.pipeline.enqueue import AfterCommit, after_commit
+from app.pipeline.jobs import daily_round_of, dispatcher_for
 from tests.conftest import app_config
 from tests.factories import make_shop
 from tests.order_payloads import iso, line, paid_order, refund
@@ -60,6 +62,11 @@ class Shopfront:
         """One transaction, as a worker would own it."""
         with self.db.transaction() as session:
             yield session
+
+    def jobs(self, session: Session) -> AfterCommit:
+        """The session's after-commit jobs, on the app's queue (inline: wake-ups are left to
+        `run_due`)."""
+        return after_commit(session, self.app.extensions["runtime"].queue)
 
     def shop(self, session: Session) -> Shop:
         """The shop row in this session."""
@@ -101,7 +108,7 @@ class Shopfront:
         payload["customer"].update(first_name=self.names.get(customer_id, "Shopper"),
                                    last_name="Tester")
         with self.session() as s:
-            return events.order_paid(s, self.shop(s), payload, at)
+            return topics.order_paid(s, self.shop(s), payload, at, self.jobs(s))
 
     def fulfil(self, order_id: int, at: datetime) -> events.EventOutcome:
         """orders/updated saying the order was fulfilled at `at`."""
@@ -112,20 +119,20 @@ class Shopfront:
                              fulfillments=[{"id": order_id + 1, "status": "success",
                                             "created_at": iso(at)}])
         with self.session() as s:
-            return events.order_updated(s, self.shop(s), payload, at)
+            return topics.order_updated(s, self.shop(s), payload, at, self.jobs(s))
 
     def refund(self, refund_id: int, order_id: int, amount: str,
                at: datetime) -> events.EventOutcome:
         """refunds/create for part of an order."""
         with self.session() as s:
-            return events.refund_created(
+            return topics.refund_created(
                 s, self.shop(s), refund(refund_id, order_id, subtotals=[amount], created_at=at),
-                at)
+                at, self.jobs(s))
 
     def daily(self, at: datetime) -> Any:
         """The shop's daily round at `at`."""
         with self.session() as s:
-            return run_daily_round(s, self.shop(s), at)
+            return daily_round_of(s, self.shop(s), at, self.jobs(s))
 
     def run_due(self, at: datetime) -> Counter[str]:
         """Send what is due at `at`, through the real SMTP server."""

@@ -377,7 +377,7 @@ def test_a_detractor_who_changes_their_score_within_the_grace_period_raises_no_a
 
 def test_an_orders_fulfilled_webhook_schedules_the_review_request_from_its_fulfilment(
         shopfront):
-    from app.loyalty import events
+    from app.pipeline import topics
     from tests.order_payloads import iso, line, paid_order
 
     shopfront.customer(ADA, ADA_EMAIL, "Ada")
@@ -389,7 +389,8 @@ def test_an_orders_fulfilled_webhook_schedules_the_review_request_from_its_fulfi
                          fulfillments=[{"id": 1, "status": "success",
                                         "created_at": iso(T0 + days(3))}])
     with shopfront.session() as s:
-        outcome = events.order_fulfilled(s, shopfront.shop(s), payload, T0 + days(6))
+        outcome = topics.order_fulfilled(s, shopfront.shop(s), payload, T0 + days(6),
+                                         shopfront.jobs(s))
     assert outcome.note == "fulfilled: review request scheduled"
     request = shopfront.message("review_request")
     assert (request.natural_key, request.scheduled_at) == ("review_request:5001", T0 + days(13))

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.engagement.rules import quiet_hours_end
-from app.messaging.dispatch import Dispatcher, dispatcher_for, send_message
+from app.messaging.dispatch import Dispatcher, send_message
 from app.messaging.mailer import SmtpMailer
 from app.models import LedgerEntry, Shop
+from app.pipeline.jobs import dispatcher_for
 from tests.integration.engagement.conftest import NEW_YORK, T0, build_shopfront, days
 from tests.smtp_fixture import body_text
 
@@ -230,7 +231,8 @@ def test_an_unreachable_smtp_server_is_retried_later_and_a_refused_recipient_fai
     shopfront.pay(5002, GRACE, GRACE_EMAIL, "30.00", T0)
     working = dispatcher_for(shopfront.app.extensions["runtime"])
     down = Dispatcher(working.db, SmtpMailer("127.0.0.1", _free_port(), "rewards@loyalty.test",
-                                             timeout=2), working.signer)
+                                             timeout=2), working.signer,
+                      working.wake)
     ada_welcome, grace_welcome = shopfront.messages("welcome")
     assert send_message(down, ada_welcome.id, T0) == "retry"
     retried = shopfront.messages("welcome")[0]

@@ -23,11 +23,12 @@ from rq.registry import ScheduledJobRegistry
 from app import create_app
 from app.db import utcnow
 from app.devstore.payloads import consent_payload, customer_payload
-from app.engagement.wakeups import wakeup_job_id
-from app.jobs import run_due_messages
 from app.loyalty import events
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Message, Shop
+from app.pipeline import enqueue, topics
+from app.pipeline.jobs import run_due_messages
+from app.pipeline.queueing import JobQueue
 from tests.conftest import TEST_API_SECRET, app_config
 from tests.factories import make_shop
 from tests.faults.processes import kill_group
@@ -38,8 +39,9 @@ REPO = Path(__file__).resolve().parents[3]
 ADA, ADA_EMAIL = 9001, "ada@example.com"
 
 
-def _ada_pays(db, shop_id: int, at) -> int:
-    """Ada joins and pays an order processed at `at`; returns her welcome message's id."""
+def _ada_pays(db, queue: JobQueue, shop_id: int, at) -> int:
+    """Ada joins and pays an order processed at `at` (the pipeline's orders/paid, its
+    wake-ups going to `queue`); returns her welcome message's id."""
     with db.transaction() as s:
         shop = s.get(Shop, shop_id)
         events.customer_joined(s, shop, customer_payload(ADA, email=ADA_EMAIL, first_name="Ada"),
@@ -49,7 +51,7 @@ def _ada_pays(db, shop_id: int, at) -> int:
         payload = paid_order(5001, updated_at=at, customer_id=ADA, email=ADA_EMAIL,
                              lines=[line("60.00", title="Tea")], name="#5001")
         payload["customer"]["first_name"] = "Ada"
-        events.order_paid(s, shop, payload, at)
+        topics.order_paid(s, shop, payload, at, enqueue.after_commit(s, queue))
     with db.sessions() as s:
         return s.query(Message.id).filter(Message.kind == "welcome").scalar()
 
@@ -96,8 +98,8 @@ def test_without_redis_flask_run_due_sends_what_is_due(shopfront):
 
 def test_with_every_wake_up_lost_the_sweep_still_sends_from_the_database(pg, redis_url,
                                                                           smtp_server):
-    create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
-    message_id = _ada_pays(pg, _shop(pg), T0)
+    app = create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
+    message_id = _ada_pays(pg, app.extensions["runtime"].queue, _shop(pg), T0)
     Redis.from_url(redis_url).flushdb()
     assert run_due_messages(T0.isoformat()) == "sent 1"
     with pg.sessions() as s:
@@ -106,13 +108,13 @@ def test_with_every_wake_up_lost_the_sweep_still_sends_from_the_database(pg, red
 
 
 def test_a_wake_up_is_scheduled_once_per_message_and_time_on_the_real_redis(redis_url):
-    from app.queueing import RedisQueue
+    from app.pipeline.queueing import RedisQueue
 
     queue = RedisQueue(redis_url)
     when = T0 + days(10)
     for _ in range(2):
-        queue.enqueue_at(when, "app.jobs.send_message", 42, job_id="message-42-x")
-    queue.enqueue_at(when + days(1), "app.jobs.send_message", 42, job_id="message-42-y")
+        queue.enqueue_at(when, "app.pipeline.jobs.send_message", 42, job_id="message-42-x")
+    queue.enqueue_at(when + days(1), "app.pipeline.jobs.send_message", 42, job_id="message-42-y")
     registry = ScheduledJobRegistry(queue=queue.rq_queue("scheduled"))
     assert registry.get_job_ids() == ["message-42-x", "message-42-y"]
     assert registry.get_scheduled_time("message-42-x").replace(tzinfo=None) == when
@@ -126,7 +128,8 @@ def _worker(redis_url: str, database_url: str, smtp_url: str, log: Path) -> subp
            "SHOPIFY_APP_URL": "https://loyalty.test"}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(Path(sys.executable).with_name("rq")), "worker", "-w", "app.rq_worker.Worker",
+            [str(Path(sys.executable).with_name("rq")), "worker",
+             "-w", "app.pipeline.rq_worker.Worker",
              "--with-scheduler", "--url", redis_url, "--path", str(REPO), "scheduled"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -167,7 +170,7 @@ def _registered_workers(redis: Redis) -> int:
 @pytest.mark.slow
 def test_a_real_worker_sends_at_the_scheduled_time_after_another_worker_restarted(
         pg, redis_url, smtp_server, tmp_path):
-    create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
+    app = create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
     shop_id = _shop(pg)
     redis = Redis.from_url(redis_url)
     registry = ScheduledJobRegistry(queue=Queue("scheduled", connection=redis))
@@ -183,8 +186,8 @@ def test_a_real_worker_sends_at_the_scheduled_time_after_another_worker_restarte
         # Scheduled while the first worker (and its scheduler) runs; it stops before it is due.
         # Room for a warm stop on a loaded CI machine before the message is due.
         due = (utcnow() + timedelta(seconds=8)).replace(microsecond=0)
-        message_id = _ada_pays(pg, shop_id, due)
-        wake_up = wakeup_job_id(message_id, due)
+        message_id = _ada_pays(pg, app.extensions["runtime"].queue, shop_id, due)
+        wake_up = enqueue.send_message(message_id, due).job_id
         # The welcome's wake-up is the first one due (the unlock and survey come weeks later).
         assert registry.get_job_ids()[0] == wake_up
         _stop(first, log)

@@ -276,8 +276,8 @@ def test_a_sync_that_read_an_older_balance_writes_the_newer_one_after_it(widget,
     """Two syncs of one member overlap: this one read 1,000 points, and while it talked to
     Shopify another event spent 250 and its own sync finished first. Last write must not
     leave the older balance in Shopify."""
+    from app.pipeline.member_sync import push_member_metafields
     from app.shopify.graphql import AdminClient
-    from app.shopify.member_sync import push_member_metafields
 
     real_set = AdminClient.set_metafields
     calls: list[list[str]] = []

@@ -6,9 +6,9 @@ from rq import SimpleWorker
 from sqlalchemy import select
 
 from app import create_app
-from app.jobs import sweep_inbox
 from app.models import Member, WebhookEvent
-from app.queueing import RedisQueue
+from app.pipeline.jobs import sweep_inbox
+from app.pipeline.queueing import RedisQueue
 from tests.conftest import app_config
 from tests.factories import make_shop
 from tests.webhook_signing import fixture_payload, post_webhook, signed_headers

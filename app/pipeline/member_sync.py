@@ -1,5 +1,5 @@
 """Mirror a member's balance and tier into customer metafields, so Liquid renders them
-without a request (the widget's first paint, issue 4 item 10)."""
+without a request (the widget's first paint)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from app.db import utcnow
 from app.loyalty.ledger import release_unlocked
 from app.models import Member, Shop
-from app.runtime import Runtime
+from app.pipeline.runtime import Runtime
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, MetafieldInput, gid
 from app.shopify.tokens import access_token_for

@@ -1,21 +1,46 @@
-"""RQ entry points. Each takes primitive ids, owns its transaction and is safe to run twice."""
+"""RQ entry points. Each takes primitive ids, owns its transaction and is safe to run twice.
+
+Each acts on the runtime of its process: the one the RQ worker built when it started
+(app/pipeline/rq_worker.py), or the app's own when jobs run inline. Below the entry points
+the runtime is passed along, never looked up again. What each job's name and id are:
+app/pipeline/enqueue.py.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
 
-from app import runtime as runtime_module
 from app.db import parse_utc, utcnow
-from app.inbox import MAX_ATTEMPTS, unprocessed_event_ids
-from app.models import Shop, WebhookEvent
-from app.queueing import enqueue_or_leave_to_sweep
+from app.engagement.rules import quiet_hours_note
+from app.engagement.schedule import plan_daily_messages
+from app.loyalty.daily import DailyRound, run_daily_round
+from app.loyalty.program import current_settings
+from app.loyalty.redemption import CombinesWith
+from app.loyalty.referrals import friend_discount_for
+from app.messaging.dispatch import Dispatcher, dispatcher, send_due
+from app.messaging.dispatch import send_message as send_one
+from app.models import Member, Message, Shop, WebhookEvent
+from app.pipeline import enqueue
+from app.pipeline import runtime as runtime_module
+from app.pipeline.backfill import run_backfill as backfill_slice
+from app.pipeline.enqueue import AfterCommit, after_commit
+from app.pipeline.inbox import MAX_ATTEMPTS, unprocessed_event_ids
+from app.pipeline.member_sync import push_member_metafields
+from app.pipeline.topics import handler_for
+from app.shopify.consent import learn_member_consent
+from app.shopify.discounts import discount_issuer_for
+from app.shopify.program_state import push_program_state
+from app.shopify.proxy_path import push_proxy_path
+from app.shopify.widget_settings import push_widget_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +61,11 @@ def process_event(event_id: int) -> str:
     The event row is locked (PostgreSQL) so two workers given the same event apply it once;
     processed_at makes a re-run a no-op.
     """
-    from app.topics import FollowUps, handler_for
-
     rt = runtime_module.current()
     now = utcnow()
-    followups = FollowUps()
     try:
         with rt.db.transaction() as session:
+            jobs = after_commit(session, rt.queue)
             event = session.execute(select(WebhookEvent).where(WebhookEvent.id == event_id)
                                     .with_for_update()).scalar_one_or_none()
             if event is None or event.processed_at is not None:
@@ -58,7 +81,7 @@ def process_event(event_id: int) -> str:
                 payload = json.loads(event.payload)
                 if not isinstance(payload, dict):
                     raise PayloadError("payload is not a JSON object")
-                note = handler.apply(session, event, shop, payload, now, followups)
+                note = handler.apply(session, event, shop, payload, now, jobs)
                 outcome = "processed"
             # Counted here, in the same UPDATE as the outcome: a failed attempt rolls back and
             # is counted by _record_failure instead.
@@ -72,7 +95,6 @@ def process_event(event_id: int) -> str:
     except Exception as exc:
         _record_failure(event_id, f"{type(exc).__name__}: {exc}", final=False)
         raise
-    followups.enqueue(rt.queue)
     return outcome
 
 
@@ -104,67 +126,67 @@ def sweep_inbox(older_than_seconds: int = 60) -> int:
         ids = unprocessed_event_ids(conn, utcnow(), timedelta(seconds=older_than_seconds))
     queued = 0
     for event_id in ids:
-        if enqueue_or_leave_to_sweep(rt.queue, "app.jobs.process_event", event_id,
-                                     job_id=f"event-{event_id}"):
+        if enqueue.enqueue(rt.queue, enqueue.process_event(event_id)):
             queued += 1
     return queued
 
 
 def sync_member_metafields(shop_id: int, member_id: int) -> str:
     """Write a member's balance and tier to their customer metafields, so Liquid shows them."""
-    from app.shopify.member_sync import push_member_metafields
-
     return push_member_metafields(runtime_module.current(), shop_id, member_id)
 
 
 def sync_proxy_path(shop_id: int, path: str) -> str:
     """Tell the theme extension the storefront path of the app proxy (app-data metafield)."""
-    from app.shopify.proxy_path import push_proxy_path
-
     return push_proxy_path(runtime_module.current(), shop_id, path)
 
 
 def sync_widget_settings(shop_id: int) -> str:
     """Show the admin's newest Widget settings on the storefront (app-data metafield)."""
-    from app.shopify.widget_settings import push_widget_settings
-
     return push_widget_settings(runtime_module.current(), shop_id)
 
 
 def sync_program_state(shop_id: int) -> str:
     """Tell the theme extension whether the shop's program is a draft or live (app-data
     metafield), so the launcher is not rendered in draft."""
-    from app.shopify.program_state import push_program_state
-
     return push_program_state(runtime_module.current(), shop_id)
 
 
 def learn_marketing_consent(shop_id: int, member_id: int) -> str:
     """Read a new member's email marketing consent from Shopify (they may have consented
     before the program met them)."""
-    from app.shopify.consent import learn_member_consent
-
     return learn_member_consent(runtime_module.current(), shop_id, member_id)
 
 
 def daily_round(shop_id: int, now_iso: str | None = None) -> str:
-    """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers)."""
-    from app.loyalty.daily import run_daily_round
-
+    """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers), then
+    schedule the messages it calls for."""
     rt = runtime_module.current()
     now = parse_utc(now_iso) if now_iso else utcnow()
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         if shop is None or not shop.is_installed:
             return "skipped: shop not installed"
-        done = run_daily_round(session, shop, now)
-    for member_id in sorted(done.changed_member_ids):
-        enqueue_or_leave_to_sweep(rt.queue, "app.jobs.sync_member_metafields", shop_id,
-                                  member_id, job_id=f"metafields-{shop_id}-{member_id}-daily",
-                                  queue_name="default")
+        jobs = after_commit(session, rt.queue)
+        done = daily_round_of(session, shop, now, jobs)
+        for member_id in sorted(done.changed_member_ids):
+            jobs.add(enqueue.sync_member_metafields(shop_id, member_id, "daily"))
     return (f"unlocked {done.unlocked}, expired {done.expired}, referrals paid "
             f"{done.referrals_paid}, birthdays {done.birthdays}, tier changes "
             f"{done.tier_changes}")
+
+
+def daily_round_of(session: Session, shop: Shop, now: datetime, jobs: AfterCommit
+                   ) -> DailyRound:
+    """The shop's daily round and the messages it calls for (their wake-ups in `jobs`)."""
+    done = run_daily_round(session, shop, now)
+    if done.settings is not None:
+        scheduled = plan_daily_messages(session, shop, done.settings, now,
+                                        tier_changes=done.tier_change_rows,
+                                        birthday_entries=done.birthday_entries)
+        done.messages = len(scheduled)
+        jobs.wake(scheduled)
+    return done
 
 
 @dataclass
@@ -202,12 +224,6 @@ def ensure_friend_discount(shop_id: int, member_id: int) -> str:
 
     Safe to run any number of times: an existing code is found first and left alone.
     """
-    from app.loyalty.program import current_settings
-    from app.loyalty.redemption import CombinesWith
-    from app.loyalty.referrals import friend_discount_for
-    from app.models import Member
-    from app.shopify.discounts import discount_issuer_for
-
     rt = runtime_module.current()
     now = utcnow()
     with rt.db.transaction() as session:
@@ -233,9 +249,6 @@ def ensure_friend_discount(shop_id: int, member_id: int) -> str:
 
 def send_message(message_id: int) -> str:
     """Send one scheduled engagement message if it is due (the RQ scheduler's wake-up)."""
-    from app.messaging.dispatch import dispatcher_for
-    from app.messaging.dispatch import send_message as send_one
-
     return send_one(dispatcher_for(runtime_module.current()), message_id, utcnow())
 
 
@@ -256,8 +269,6 @@ def _deferral_notes(rt: runtime_module.Runtime, deferrals: Counter[tuple[int, da
     "quiet hours in America/New_York until 08:00 local, 13:00 UTC", or with several shops or
     times "quiet hours: 3 in America/New_York until …; 1 in Europe/Paris until …".
     """
-    from app.engagement.rules import quiet_hours_note
-
     with rt.db.sessions() as session:
         shops = {s.id: s for s in session.execute(select(Shop).where(
             Shop.id.in_({shop_id for shop_id, _ in deferrals}))).scalars()}
@@ -272,8 +283,6 @@ def _deferral_notes(rt: runtime_module.Runtime, deferrals: Counter[tuple[int, da
 
 def send_due_messages(now_iso: str | None = None) -> tuple[str, list[str]]:
     """run_due_messages, also naming the shops (domains) some of whose messages failed."""
-    from app.messaging.dispatch import dispatcher_for, send_due
-
     rt = runtime_module.current()
     now = parse_utc(now_iso) if now_iso else utcnow()
     failed_ids: set[int] = set()
@@ -290,3 +299,17 @@ def send_due_messages(now_iso: str | None = None) -> tuple[str, list[str]]:
             failed = list(session.execute(select(Shop.domain).where(
                 Shop.id.in_(failed_ids)).order_by(Shop.domain)).scalars())
     return summary or "nothing due", failed
+
+
+def dispatcher_for(runtime: runtime_module.Runtime) -> Dispatcher:
+    """The runtime's dispatcher: its mailer, and wake-ups through its queue after commit."""
+
+    def wake(session: Session, messages: Iterable[Message]) -> None:
+        after_commit(session, runtime.queue).wake(messages)
+
+    return dispatcher(runtime.db, runtime.settings, wake)
+
+
+def run_backfill(backfill_id: int) -> str:
+    """Read the shop's order history (one slice; it enqueues the next)."""
+    return backfill_slice(runtime_module.current(), backfill_id)

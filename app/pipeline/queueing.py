@@ -1,7 +1,6 @@
 """Background jobs: RQ on Redis in production, inline when no Redis is configured.
 
-Jobs are enqueued only after the transaction that created their input commits
-(style.md: a fast worker must never run before its row exists).
+What each job is and when it is enqueued: app/pipeline/enqueue.py.
 """
 
 from __future__ import annotations
@@ -11,9 +10,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +155,8 @@ class RedisQueue:
         """Enqueue in one round trip, without the uniqueness check (a Lua script and a second
         round trip): nothing can hold the id of a row that was inserted a moment ago.
 
-        The webhook path enqueues this way (bench/ingest.py: 286 → 172 µs per enqueue). The
-        inbox sweep still uses `enqueue`, so a job it races with is never doubled.
+        The webhook path enqueues this way (bench/ingest.py measures it); the inbox sweep
+        uses `enqueue`, so a job it races with is never doubled.
         """
         with self.redis.pipeline() as pipe:
             self.rq_queue(queue).enqueue_call(
@@ -191,33 +187,3 @@ class RedisQueue:
 def make_queue(redis_url: str | None) -> JobQueue:
     """RQ when REDIS_URL is set, inline otherwise (the demo)."""
     return RedisQueue(redis_url) if redis_url else InlineQueue()
-
-
-def enqueue_or_leave_to_sweep(queue: JobQueue, func: str, *args: Any, job_id: str,
-                              queue_name: str = "webhooks", new: bool = False) -> bool:
-    """Enqueue a job whose input is already committed; False if the queue is unreachable.
-
-    `new`: the job id was never used (see JobQueue.enqueue_new). Nothing is lost on False:
-    the inbox sweep re-enqueues every unprocessed event.
-    """
-    put = queue.enqueue_new if new else queue.enqueue
-    try:
-        put(func, *args, job_id=job_id, queue=queue_name)
-        return True
-    except Exception:  # noqa: BLE001 - Redis down or slow: the sweep retries
-        log.warning("enqueue failed; the sweep will retry", extra={"job_id": job_id})
-        return False
-
-
-def enqueue_after_commit(session: Session, queue: JobQueue, func: str, *args: Any,
-                         job_id: str, queue_name: str = "webhooks") -> None:
-    """Enqueue the job once the session's current transaction commits; never if it rolls back.
-
-    A failed enqueue (Redis down) is logged and left to the inbox sweep: the row is
-    committed, so nothing is lost.
-    """
-
-    def _after_commit(_session: Session) -> None:
-        enqueue_or_leave_to_sweep(queue, func, *args, job_id=job_id, queue_name=queue_name)
-
-    event.listen(session, "after_commit", _after_commit, once=True)

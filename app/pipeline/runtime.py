@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from app.config import Settings, load_settings
 from app.db import Database, database_for
-from app.queueing import JobQueue, make_queue
+from app.pipeline.queueing import JobQueue, make_queue
 
 
 @dataclass
@@ -38,7 +38,8 @@ def install(runtime: Runtime) -> None:
 
 
 def current() -> Runtime:
-    """The installed runtime, or one built from the environment (RQ workers)."""
+    """The installed runtime: the app's, or the one the RQ worker built from the environment
+    when it started (app/pipeline/rq_worker.py)."""
     global _current
     if _current is None:
         _current = build_runtime(load_settings())

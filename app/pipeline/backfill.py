@@ -16,14 +16,14 @@ from datetime import datetime
 
 import requests
 
-from app import runtime as runtime_module
 from app.db import utcnow
 from app.loyalty.backfill import BatchResult, apply_batch, finish_backfill, record_batch
 from app.loyalty.order_history import HistoricOrder, grouped_orders
 from app.loyalty.program import current_settings
 from app.models import Backfill, Shop
-from app.queueing import JobQueue, enqueue_or_leave_to_sweep
-from app.runtime import Runtime
+from app.pipeline import enqueue
+from app.pipeline.queueing import JobQueue
+from app.pipeline.runtime import Runtime
 from app.shopify.bulk import BulkOperation, bulk_operation, run_bulk_query, stream_lines
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, ShopifyError
@@ -40,9 +40,7 @@ SLICE_SECONDS = 120.0
 
 def enqueue_backfill(queue: JobQueue, backfill_id: int, step: str = "start") -> bool:
     """Schedule (the next slice of) a backfill run; False if the queue is unreachable."""
-    return enqueue_or_leave_to_sweep(queue, "app.shopify.backfill_run.run_backfill",
-                                     backfill_id, job_id=f"backfill-{backfill_id}-{step}",
-                                     queue_name="default")
+    return enqueue.enqueue(queue, enqueue.run_backfill(backfill_id, step))
 
 
 # Outcomes after which the next slice is enqueued at once; an interrupted download waits
@@ -51,9 +49,8 @@ CONTINUE_AT_ONCE = ("continuing: more orders to apply",
                     "continuing: Shopify is still preparing the order history")
 
 
-def run_backfill(backfill_id: int) -> str:
-    """The RQ job: one slice, then its continuation."""
-    rt = runtime_module.current()
+def run_backfill(rt: Runtime, backfill_id: int) -> str:
+    """One slice of the run, then its continuation (the `run_backfill` job)."""
     outcome = advance_backfill(rt, backfill_id)
     if outcome in CONTINUE_AT_ONCE:
         with rt.db.sessions() as session:

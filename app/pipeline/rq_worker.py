@@ -1,4 +1,4 @@
-"""The RQ worker the README runs: `rq worker -w app.rq_worker.Worker --with-scheduler …`.
+"""The RQ worker the README runs: `rq worker -w app.pipeline.rq_worker.Worker --with-scheduler …`.
 
 RQ's SimpleWorker (jobs run in the worker process: no fork and no app import per job) whose
 scheduler cannot outlive it. With `--with-scheduler`, RQ forks the scheduler as a child of the
@@ -7,6 +7,9 @@ it lives on re-parented, holding the scheduler lock and moving scheduled jobs wi
 was started with. Every child this worker forks asks Linux to send it SIGTERM when the worker
 dies (`PR_SET_PDEATHSIG`), which RQ's scheduler handles as a warm stop (it releases its lock).
 A warm stop of the worker (SIGTERM) is RQ's own: it finishes the job, then stops its scheduler.
+
+The worker builds the process's runtime (settings, database, queue) from the environment
+before its first job, so a misconfigured worker fails at start; the jobs act on it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import signal
 from typing import Any
 
 from rq.worker import SimpleWorker
+
+from app.pipeline import runtime
 
 # linux/prctl.h
 _PR_SET_PDEATHSIG = 1
@@ -39,7 +44,9 @@ class Worker(SimpleWorker):
     """SimpleWorker whose forked children (its scheduler) get SIGTERM when it dies."""
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        """Work as SimpleWorker does, with the death signal set up for every fork."""
+        """Build the runtime, then work as SimpleWorker does, with the death signal set up
+        for every fork."""
+        runtime.current()
         worker_pid = os.getpid()
         os.register_at_fork(
             after_in_child=lambda: _ask_for_sigterm_when_parent_dies(worker_pid))

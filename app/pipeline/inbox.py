@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from app.models import RefusedWebhook, Shop, WebhookEvent
-from app.shopify.webhooks import DESTRUCTIVE_TOPICS, KNOWN_TOPICS, Refusal, WebhookDelivery
+from app.pipeline.topics import KNOWN_TOPICS
+from app.shopify.webhooks import DESTRUCTIVE_TOPICS, Refusal, WebhookDelivery
 
 # After this many failed attempts an event is marked failed and left for a human.
 MAX_ATTEMPTS = 8
@@ -59,8 +60,8 @@ def _insert_order_once(insert: Callable[..., Any]) -> Any:
             .on_conflict_do_nothing(index_elements=["webhook_id"]).returning(WebhookEvent.id))
 
 
-# Built once: building and compiling the statement per delivery cost more CPU than the
-# database spent on the insert (bench/ingest.py). Column values travel as parameters.
+# Built once: building and compiling the statement per delivery costs more CPU than the
+# database spends on the insert (bench/ingest.py). Column values travel as parameters.
 _STORE_ONCE = {"postgresql": _insert_once(postgresql.insert), "sqlite": _insert_once(sqlite.insert)}
 _STORE_ONCE_PER_EVENT = {"postgresql": _insert_once_per_event(postgresql.insert),
                          "sqlite": _insert_once_per_event(sqlite.insert)}

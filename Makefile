@@ -30,7 +30,7 @@ venv: $(STAMP)
 demo: $(STAMP) $(NODE_STAMP)
 	SHOPIFY_APP_URL=http://127.0.0.1:$${PORT:-8000} SHOPIFY_CLI_NO_ANALYTICS=1 \
 	  npm run build --silent >/dev/null
-	$(BIN)/python -m app.demo
+	$(BIN)/python -m devstore.demo
 
 ## The whole test suite (PostgreSQL and Redis tests skip outside CI when unreachable).
 test: $(STAMP) $(NODE_STAMP) /usr/bin/chromium

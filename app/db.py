@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Integer, MetaData, create_engine, event, text
+from sqlalchemy import BigInteger, Integer, MetaData, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -154,3 +154,17 @@ def insert_once(session: Session, entity: type[T], values: dict[str, Any],
     statement = (dialect_insert(session)(entity).values(**values)
                  .on_conflict_do_nothing(index_elements=unique).returning(entity))
     return session.scalars(statement).one_or_none()
+
+
+def get_for_shop(session: Session, model: type[T], shop_id: int, row_id: int, *,
+                 for_update: bool = False) -> T | None:
+    """The row of `model` with that id in this shop only: another shop's id finds nothing.
+
+    Every read of a row by an id that came from outside (a URL, a body, a token) goes through
+    here, so the shop scope is never left out.
+    """
+    entity: Any = model
+    query = select(entity).where(entity.id == row_id, entity.shop_id == shop_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 
 from app.config import load_settings
 from app.db import utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.backfill import request_backfill
 from app.models import Backfill, LedgerEntry, Member, Order
 from app.pipeline import backfill as backfill_run
@@ -26,6 +25,7 @@ from app.pipeline.runtime import build_runtime
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from bench.report import table
 from bench.services import database, ensure_schema, truncate_all
+from devstore import ShopifyEmulator
 
 WORK_SCHEMA = "backfill_work"
 SHOP = "bench-history.myshopify.com"

@@ -52,7 +52,7 @@ def webhook_headers(body: bytes, topic: str, shop: str, secret: str,
 
 def paid_orders(spec: dict[str, Any]) -> Iterator[bytes]:
     """Signed orders/paid deliveries of the sample order (about 15 KB), one order id each."""
-    from app.devstore.payloads import order_payload
+    from devstore.payloads import order_payload
 
     template = order_payload("orders/paid", order_id=1, customer_id=1, test=False)
     for n in range(spec["first"], spec["first"] + spec["count"]):

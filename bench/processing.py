@@ -109,12 +109,13 @@ def _drain(url: str, env: dict[str, str], workers: int, variant: dict[str, Any]
 
 def count_statements(url: str) -> dict[str, Any]:
     """Statements one orders/paid costs in process_event: a new and a returning customer."""
+
     from app.config import load_settings
-    from app.devstore.payloads import order_payload
     from app.pipeline.inbox import store_delivery
     from app.pipeline.jobs import process_event
     from app.pipeline.runtime import build_runtime, install
     from app.shopify.webhooks import WebhookDelivery
+    from devstore.payloads import order_payload
 
     _install_shop(url)
     with database(url) as db:

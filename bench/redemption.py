@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.db import utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.ledger import ledger_balances
 from app.models import Member, Redemption, Reward
 from bench.report import latency_summary, run_loadgen, table
@@ -35,6 +34,7 @@ from bench.services import (
     app_environment,
     database,
 )
+from devstore import ShopifyEmulator
 
 # Scopes the discount issuer needs, as in tests/e2e/test_redeem_through_emulator.py.
 SCOPES = ("read_orders,read_customers,write_customers,write_discounts,write_app_proxy,"

@@ -18,7 +18,7 @@ from app.migrate import upgrade_head
 
 # The local Shopify emulator and a live app server, for every test that wants them; and the
 # guard that fails the run if a process a test started outlives it.
-pytest_plugins = ["tests.emulator_fixture", "tests.process_guard"]
+pytest_plugins = ["tests.support.emulator_fixture", "tests.support.process_guard"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

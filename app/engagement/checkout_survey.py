@@ -17,6 +17,7 @@ from app.engagement.surveys import (
     nps_bonus,
     store_answer,
 )
+from app.errors import DomainError
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_nps
 from app.loyalty.checkout_view import NotLoggedIn, OrderNotFound, recorded_order
@@ -27,7 +28,7 @@ NPS_MAX_SCORE = 10
 SURVEY_CHANNELS = {"checkout": "thank_you", "customer_account": "order_status"}
 
 
-class InvalidNps(ValueError):
+class InvalidNps(DomainError, ValueError):
     """An NPS answer that cannot be stored; `code` is stable (invalid_score, invalid_comment)."""
 
     def __init__(self, code: str, message: str) -> None:

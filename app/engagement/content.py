@@ -1,4 +1,5 @@
-"""What each flow says, and whether what it is about is still true when it is due.
+"""Each flow's declaration (the `Flow` registry's entries), what it says, and whether what it
+is about is still true when it is due.
 
 `compose` re-checks the flow's facts (an order refunded since, a member who ordered again, a
 tier already secured) and answers either a cancel reason or the personalised context the
@@ -8,9 +9,8 @@ signed links for the answer pages and the one-click unsubscribe.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,17 +18,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engagement import links as link_kinds
-from app.engagement.flows import DETRACTOR_ALERT, flow_settings, key_parts
+from app.engagement.flows import (
+    DETRACTOR_ALERT,
+    FLOWS,
+    Flow,
+    flow_settings,
+    key_parts,
+    register,
+)
 from app.engagement.links import LinkSigner
 from app.engagement.reorder import latest_order_id
 from app.engagement.rules import local_time
 from app.engagement.schedule import order_refunded, tier_at_risk
 from app.loyalty.expiry import expires_at
+from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import ledger_balances
 from app.loyalty.order_records import earn_entry, order_ref
 from app.loyalty.program import ProgramSettings
 from app.loyalty.reversals import reversed_points
-from app.loyalty.rewards import available_rewards, money_label, number_label, shop_rewards
+from app.loyalty.rewards import available_rewards, shop_rewards
 from app.loyalty.tiers import tier_named
 from app.models import LedgerEntry, Member, Message, Order, Shop, SurveyResponse, TierChange
 from app.models.review import PurchasedProduct, Review
@@ -109,7 +117,7 @@ def compose(session: Session, shop: Shop, settings: ProgramSettings, message: Me
     if member is None:
         return Content()
     due = Due(session, shop, settings, message, member, signer, now)
-    return _BUILDERS[message.kind](due, _common(due))
+    return FLOWS[message.kind].compose(due, _common(due))
 
 
 def _common(due: Due) -> Content:
@@ -334,10 +342,35 @@ def _detractor_alert(session: Session, shop: Shop, message: Message) -> Content:
     })
 
 
-_BUILDERS: dict[str, Callable[[Due, Content], Content]] = {
-    "welcome": _welcome, "points_unlocked": _points_unlocked,
-    "review_request": _review_request, "nps_request": _nps_request,
-    "expiry_warning": _expiry_warning, "tier_upgraded": _tier_upgraded,
-    "tier_at_risk": _tier_at_risk, "birthday": _birthday,
-    "replenishment": _quiet_spell, "win_back": _win_back,
-}
+# The shopper flows, in the order the admin lists them. A new flow is one declaration here
+# with its builder above, its planning in app/engagement/schedule.py and its two templates.
+register(
+    Flow("welcome", "Welcome", promotional=False, max_delay=timedelta(days=3),
+         subject="Welcome to {{ shop.name }} rewards, {{ member.first_name }}",
+         compose=_welcome),
+    Flow("points_unlocked", "Points unlocked", promotional=False, max_delay=timedelta(days=3),
+         subject="Your {{ unlocked.points }} points are ready to use",
+         compose=_points_unlocked),
+    Flow("review_request", "Review request", promotional=True, max_delay=timedelta(days=7),
+         subject="How is your order {{ review.order }}? Earn {{ review.bonus }} points",
+         compose=_review_request),
+    Flow("nps_request", "NPS question", promotional=True, max_delay=timedelta(days=7),
+         subject="One quick question about order {{ survey.order }}",
+         compose=_nps_request),
+    Flow("expiry_warning", "Points expiry warning", promotional=False,
+         max_delay=timedelta(days=7),
+         subject="{{ expiry.points }} points expire on {{ expiry.on }}",
+         compose=_expiry_warning, defaults={"enabled": True, "days_before": 30}),
+    Flow("tier_upgraded", "Tier upgrade", promotional=False, max_delay=timedelta(days=3),
+         subject="You're {{ upgrade.tier }} now", compose=_tier_upgraded),
+    Flow("tier_at_risk", "Tier at risk", promotional=True, max_delay=timedelta(days=7),
+         subject="Keep your {{ at_risk.tier }} status", compose=_tier_at_risk,
+         defaults={"enabled": True, "days_before": 30}),
+    Flow("birthday", "Birthday", promotional=True, max_delay=timedelta(days=2),
+         subject="Happy birthday, {{ member.first_name }}!", compose=_birthday),
+    Flow("replenishment", "Time to reorder", promotional=True, max_delay=timedelta(days=7),
+         subject="Time to restock, {{ member.first_name }}?", compose=_quiet_spell),
+    Flow("win_back", "Win-back", promotional=True, max_delay=timedelta(days=7), offer=True,
+         subject="We miss you: {{ offer.points }} bonus points inside", compose=_win_back,
+         defaults={"enabled": True, "bonus_points": 200}),
+)

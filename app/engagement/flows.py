@@ -1,4 +1,4 @@
-"""The engagement flows: what each one is, whether it needs marketing consent, its natural key.
+"""The engagement flows: the `Flow` registry, whether a flow is on, natural keys.
 
 A message's natural key names the business fact it is about (`review_request:{order}`), is
 unique per shop, and so makes scheduling idempotent: the same fact scheduled twice (a webhook
@@ -8,21 +8,34 @@ to re-check the fact (has the order been refunded since? has the member ordered 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.loyalty.program import ProgramSettings
+from app.loyalty.program import FLOW_DEFAULTS, ProgramSettings
+from app.loyalty.settings_labels import FLOW_LABELS
 
 
 @dataclass(frozen=True)
 class Flow:
-    """One journey step: promotional ones need marketing consent and obey the frequency cap."""
+    """One journey step, everything about it in one object (declared with its content in
+    app/engagement/content.py): promotional ones need marketing consent and obey the
+    frequency cap. The admin, the program's defaults and the sender all read it from here."""
 
     name: str
+    # What a merchant reads for this flow (settings page, engagement page, change history).
+    label: str
     promotional: bool
     # A message more than this late (an outage, a backlog) is cancelled, not sent stale.
     max_delay: timedelta
+    # The email's subject, a Jinja2 template over the content's context; the body is
+    # app/templates/emails/<name>.html and <name>.txt.
+    subject: str
+    # Re-checks the message's facts when it is due and adds the flow's own context.
+    compose: Callable[[Any, Any], Any]
+    # The shop's switch and tunables, as a new program starts (validated by loyalty/program).
+    defaults: Mapping[str, Any] = field(default_factory=lambda: {"enabled": True})
     # Offers cost the shop money (bonus points) and count against the daily reward budget.
     offer: bool = False
 
@@ -31,24 +44,47 @@ class Flow:
         """Sort order among due messages: transactional notices go first."""
         return 1 if self.promotional else 0
 
+    def key(self, *references: object) -> str:
+        """The natural key of one message of this flow: `win_back:{member}:{order}`."""
+        return ":".join((self.name, *map(str, references)))
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
-    Flow("welcome", promotional=False, max_delay=timedelta(days=3)),
-    Flow("points_unlocked", promotional=False, max_delay=timedelta(days=3)),
-    Flow("tier_upgraded", promotional=False, max_delay=timedelta(days=3)),
-    Flow("expiry_warning", promotional=False, max_delay=timedelta(days=7)),
-    Flow("review_request", promotional=True, max_delay=timedelta(days=7)),
-    Flow("nps_request", promotional=True, max_delay=timedelta(days=7)),
-    Flow("tier_at_risk", promotional=True, max_delay=timedelta(days=7)),
-    Flow("birthday", promotional=True, max_delay=timedelta(days=2)),
-    Flow("replenishment", promotional=True, max_delay=timedelta(days=7)),
-    Flow("win_back", promotional=True, max_delay=timedelta(days=7), offer=True),
-)}
+    @property
+    def templates(self) -> tuple[str, str]:
+        """The email templates of the flow, HTML and plain text."""
+        return f"{self.name}.html", f"{self.name}.txt"
+
+
+# Every shopper flow by name, in the order the admin lists them; filled by `register`.
+FLOWS: dict[str, Flow] = {}
 
 # Not a shopper flow: the merchant's alert about a detractor's answer (no consent, no cap).
 DETRACTOR_ALERT = "detractor_alert"
-MESSAGE_KINDS = (*FLOWS, DETRACTOR_ALERT)
-TRANSACTIONAL_KINDS = tuple(name for name, flow in FLOWS.items() if not flow.promotional)
+DETRACTOR_ALERT_SUBJECT = "Detractor alert: {{ alert.score }}/10 on order {{ alert.order }}"
+
+
+def register(*flows: Flow) -> None:
+    """Add flows to the registry, and their defaults and labels to the program's settings."""
+    for flow in flows:
+        if flow.name in FLOWS or flow.name == DETRACTOR_ALERT:
+            raise ValueError(f"flow {flow.name!r} registered twice")
+        FLOWS[flow.name] = flow
+        FLOW_DEFAULTS[flow.name] = dict(flow.defaults)
+        FLOW_LABELS[flow.name] = flow.label
+
+
+def message_kinds() -> tuple[str, ...]:
+    """Every kind of message: the shopper flows, then the merchant's alert."""
+    return (*FLOWS, DETRACTOR_ALERT)
+
+
+def transactional_kinds() -> tuple[str, ...]:
+    """The flows that are notices rather than promotions."""
+    return tuple(name for name, flow in FLOWS.items() if not flow.promotional)
+
+
+def subject_of(kind: str) -> str:
+    """The subject template of a message kind."""
+    return DETRACTOR_ALERT_SUBJECT if kind == DETRACTOR_ALERT else FLOWS[kind].subject
 
 
 def flow_settings(settings: ProgramSettings, name: str) -> dict[str, Any]:

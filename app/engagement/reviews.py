@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import dialect_insert
+from app.db import dialect_insert, get_for_shop
+from app.errors import DomainError, NotFound
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_review
 from app.loyalty.program import current_settings
@@ -22,7 +23,7 @@ RATINGS = range(1, 6)
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
-class InvalidReview(ValueError):
+class InvalidReview(DomainError, ValueError):
     """A review that cannot be stored; `code` is stable (invalid_rating, not_purchased, …)."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -109,10 +110,27 @@ def pending_reviews(session: Session, shop_id: int) -> list[Review]:
         .order_by(Review.created_at, Review.id)).scalars())
 
 
+def _shop_review(session: Session, shop_id: int, review_id: int) -> Review:
+    """The shop's review with that id; NotFound for any other id."""
+    review = get_for_shop(session, Review, shop_id, review_id)
+    if review is None:
+        raise NotFound("no such review in this shop")
+    return review
+
+
+def reviewer_names(session: Session, member_ids: set[int]) -> dict[int, str]:
+    """Member id → 'Ada Lovelace' (or their email when they gave no name)."""
+    if not member_ids:
+        return {}
+    return {member_id: " ".join(filter(None, (first, last))) or email or "Customer"
+            for member_id, first, last, email in session.execute(
+                select(Member.id, Member.first_name, Member.last_name, Member.email)
+                .where(Member.id.in_(member_ids)))}
+
+
 def approve_review(session: Session, shop_id: int, review_id: int, now: datetime) -> Review:
     """Publish a review (scoped by shop: another shop's id is not found)."""
-    review = session.execute(select(Review).where(
-        Review.shop_id == shop_id, Review.id == review_id)).scalar_one()
+    review = _shop_review(session, shop_id, review_id)
     if review.status != APPROVED:
         review.status, review.approved_at = APPROVED, now
         session.flush()
@@ -122,8 +140,7 @@ def approve_review(session: Session, shop_id: int, review_id: int, now: datetime
 def reject_review(session: Session, shop_id: int, review_id: int) -> Review:
     """Keep a review off the storefront for good (scoped by shop: another shop's id is not
     found); an approved review is withdrawn."""
-    review = session.execute(select(Review).where(
-        Review.shop_id == shop_id, Review.id == review_id)).scalar_one()
+    review = _shop_review(session, shop_id, review_id)
     if review.status != REJECTED:
         review.status, review.approved_at = REJECTED, None
         session.flush()

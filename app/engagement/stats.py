@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.engagement.flows import MESSAGE_KINDS
+from app.engagement.flows import message_kinds
 from app.models import Message, Order
 
 ATTRIBUTION_WINDOW = timedelta(days=7)
@@ -52,7 +52,7 @@ def flow_stats(session: Session, shop_id: int, start: datetime,
         select(Message.kind, Message.status, Message.reason, Message.member_id,
                Message.sent_at, Message.opened_at, Message.clicked_at)
         .where(Message.shop_id == shop_id, moment >= start, moment < end)).all()
-    stats = {kind: FlowStats(kind) for kind in MESSAGE_KINDS}
+    stats = {kind: FlowStats(kind) for kind in message_kinds()}
     reasons: dict[str, Counter[str]] = defaultdict(Counter)
     sends: list[tuple[str, int, datetime]] = []
     for kind, status, reason, member_id, sent_at, opened_at, clicked_at in rows:

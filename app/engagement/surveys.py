@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.db import dialect_insert
 from app.engagement.flows import DETRACTOR_ALERT, detractor_alert_key
 from app.engagement.schedule import schedule_message
+from app.errors import DomainError
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.bonuses import award_nps
 from app.loyalty.program import current_settings
@@ -32,7 +33,7 @@ COMMENT_GRACE = timedelta(minutes=15)
 SWEEP_LOOKBACK = timedelta(days=30)
 
 
-class InvalidAnswer(ValueError):
+class InvalidAnswer(DomainError, ValueError):
     """An answer that cannot be stored; `code` is stable (invalid_score, not_your_order, …)."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -158,6 +159,16 @@ def raise_missed_detractor_alerts(session: Session, shop_id: int,
             if message is not None:
                 raised.append(message)
     return raised
+
+
+def order_names(session: Session, shop_id: int, shopify_order_ids: list[int]) -> dict[int, str]:
+    """Shopify order id → the order's name (#1042), for the orders this shop knows."""
+    if not shopify_order_ids:
+        return {}
+    return {order_id: name for order_id, name in session.execute(
+        select(Order.shopify_order_id, Order.name).where(
+            Order.shop_id == shop_id, Order.shopify_order_id.in_(shopify_order_ids)))
+        if name}
 
 
 def detractor_alerts(session: Session, shop_id: int, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import FieldErrors
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.ledger import InsufficientPoints, post, release_unlocked
 from app.loyalty.program import ProgramSettings
@@ -25,13 +26,19 @@ REASON_MAX = 500
 _REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
-class AdjustmentError(ValueError):
+class AdjustmentError(FieldErrors, ValueError):
     """An adjustment that cannot be made; `errors` maps a field to a message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        """Keep the field errors for the page."""
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+    code = "invalid_adjustment"
+
+
+class AdjustmentShortfall(InsufficientPoints):
+    """A negative adjustment larger than the available balance, told next to the points field."""
+
+    def __init__(self, available: int, needed: int) -> None:
+        super().__init__(available, needed)
+        self.public_message = f"Only {available:,} points are available."
+        self.fields = {"points": f"cannot take more than the {available:,} available points"}
 
 
 def staff_actor(user_id: str | int) -> str:
@@ -81,7 +88,7 @@ def adjust_points(session: Session, member: Member, settings: ProgramSettings, *
     release_unlocked(session, member, now)
     if points < 0 and member.points_available + points < 0 and \
             not settings.allow_negative_balance:
-        raise InsufficientPoints(member.points_available, -points)
+        raise AdjustmentShortfall(member.points_available, -points)
     entry = post(session, member, points=points, kind="adjust", source_key=source_key, now=now,
                  actor=actor, note=reason.strip())
     if entry is None:

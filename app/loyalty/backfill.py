@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db import dialect_insert
+from app.errors import DomainError
 from app.loyalty.earning import CANCELLED, PAID, earn_source_key, points_for
 from app.loyalty.ledger import lifetime_change
 from app.loyalty.members import enrol, normalise_email, referral_code_for
@@ -44,13 +45,16 @@ LIVE_MARGIN = timedelta(hours=1)
 TIER_REASON = "order_history"
 
 
-class BackfillRefused(ValueError):
+class BackfillRefused(DomainError):
     """The merchant's choice cannot run as asked; `field` names what to change."""
+
+    code = "invalid_backfill"
+    status = 422
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-        self.message = message
+        self.fields = {field: message}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.errors import DomainError
 from app.models import BillingSubscription, Order, Shop
 
 PERIOD = timedelta(days=30)
@@ -55,13 +56,16 @@ FREE = PLANS["free"]
 MIN_CAP, MAX_CAP = Decimal("1.00"), Decimal("1000.00")
 
 
-class BillingRefused(ValueError):
+class BillingRefused(DomainError):
     """A plan choice that cannot be asked for; `field` names what to change."""
+
+    code = "invalid_plan"
+    status = 422
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-        self.message = message
+        self.fields = {field: message}
 
 
 def choose(plan_key: object, capped_amount: object) -> tuple[Plan, Decimal]:

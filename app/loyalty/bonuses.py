@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from app.errors import DomainError
 from app.loyalty.ledger import post
 from app.loyalty.program import ProgramSettings
 from app.models import LedgerEntry, Member
@@ -30,12 +31,17 @@ _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 _FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-class InvalidBirthday(ValueError):
+class InvalidBirthday(DomainError, ValueError):
     """The entered birthday is not MM-DD or YYYY-MM-DD, or not a real past date."""
 
+    code = "invalid_birthday"
 
-class BirthdayLocked(Exception):
+
+class BirthdayLocked(DomainError):
     """The birthday was set less than BIRTHDAY_LOCK ago; only staff may change it before `until`."""
+
+    code, status = "birthday_locked", 409
+    public_message = "your birthday can be changed once a year"
 
     def __init__(self, until: datetime) -> None:
         super().__init__(f"the birthday can be changed from {until:%Y-%m-%d}")

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import DomainError
 from app.loyalty.earning import preview_order_points
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.members import member_for_customer
@@ -58,12 +59,18 @@ class OrderNotRecorded(Exception):
         self.previewable = previewable
 
 
-class OrderNotFound(Exception):
+class OrderNotFound(DomainError):
     """No such order for this shopper (unknown, not paid yet, or another customer's)."""
 
+    code, status = "order_not_found", 404
+    public_message = "no such order"
 
-class NotLoggedIn(Exception):
+
+class NotLoggedIn(DomainError):
     """The session token names no customer, and the action needs one."""
+
+    code, status = "not_logged_in", 401
+    public_message = "sign in to answer for this order"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
+from app.errors import DomainError
 from app.models import LedgerEntry, Member
 
 # Lifetime points are every point the member earned (orders, bonuses, referrals, adjustments)
@@ -43,13 +44,16 @@ _LIFETIME_CHANGE = case((LedgerEntry.kind.in_(LIFETIME_KINDS),
 NOT_ACTIVITY_KINDS = frozenset({"expire"})
 
 
-class InsufficientPoints(Exception):
+class InsufficientPoints(DomainError):
     """The member's available balance cannot cover a debit."""
+
+    code, status = "insufficient_points", 409
 
     def __init__(self, available: int, needed: int) -> None:
         super().__init__(f"needs {needed} points, {available} available")
         self.available = available
         self.needed = needed
+        self.public_message = f"this reward needs {needed} points; you have {available}"
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,18 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from app.errors import FieldErrors
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.settings_labels import field_label
 from app.models import SettingsVersion
+
+# Each engagement flow's switch and tunables by flow name. The rules know no flow: app/engagement/
+# registers its flows here (app/engagement/flows.register), so the program's defaults, their
+# validation and the settings page follow the flow registry.
+FLOW_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "earning": {
@@ -71,19 +77,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "quiet_hours_end": 8,
         # Currency spent on engagement rewards per day, at most (points x point value).
         "daily_reward_budget": "50.00",
-        # Each post-purchase flow switched on or off and tuned per shop (app/engagement/).
-        "flows": {
-            "welcome": {"enabled": True},
-            "points_unlocked": {"enabled": True},
-            "review_request": {"enabled": True},
-            "nps_request": {"enabled": True},
-            "expiry_warning": {"enabled": True, "days_before": 30},
-            "tier_upgraded": {"enabled": True},
-            "tier_at_risk": {"enabled": True, "days_before": 30},
-            "birthday": {"enabled": True},
-            "replenishment": {"enabled": True},
-            "win_back": {"enabled": True, "bonus_points": 200},
-        },
+        # Each post-purchase flow switched on or off and tuned per shop: the defaults of the
+        # flows app/engagement/ registers (FLOW_DEFAULTS).
+        "flows": FLOW_DEFAULTS,
         # Transactional notices (points unlocked, tier upgraded) go to every member unless the
         # shop asks for marketing consent for them too; promotional flows always need it.
         "transactional_needs_consent": False,
@@ -110,12 +106,10 @@ _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 WIDGET_TEXT_LIMITS = {"launcher_label": 40, "panel_title": 60, "guest_intro": 300}
 
 
-class SettingsError(ValueError):
+class SettingsError(FieldErrors, ValueError):
     """Settings that cannot be saved; `errors` maps a dotted field to a message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+    code = "invalid_settings"
 
 
 @dataclass(frozen=True)
@@ -380,6 +374,27 @@ def _shown(value: Any) -> str:
 # Built once: every event and every storefront read asks for it.
 _NEWEST_SETTINGS = (select(SettingsVersion).where(SettingsVersion.shop_id == bindparam("shop_id"))
                     .order_by(SettingsVersion.version.desc()).limit(1))
+
+
+def settings_version(session: Session, shop_id: int, version: int) -> SettingsVersion:
+    """One saved version of the shop's settings."""
+    return session.execute(select(SettingsVersion).where(
+        SettingsVersion.shop_id == shop_id, SettingsVersion.version == version)).scalar_one()
+
+
+def settings_history(session: Session, shop_id: int, *, limit: int) -> list[SettingsVersion]:
+    """The shop's latest saved versions, newest first."""
+    return list(session.execute(
+        select(SettingsVersion).where(SettingsVersion.shop_id == shop_id)
+        .order_by(SettingsVersion.version.desc()).limit(limit)).scalars())
+
+
+def settings_changers(session: Session, shop_id: int) -> list[str]:
+    """Everyone who ever saved the shop's settings, in the order they first did."""
+    return list(session.execute(
+        select(SettingsVersion.changed_by).where(SettingsVersion.shop_id == shop_id)
+        .group_by(SettingsVersion.changed_by)
+        .order_by(func.min(SettingsVersion.version))).scalars())
 
 
 def current_settings(session: Session, shop_id: int) -> ProgramSettings:

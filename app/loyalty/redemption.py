@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.errors import DomainError
 from app.loyalty.codes import unused_discount_code
+from app.loyalty.issuing import CombinesWith, DiscountIssuer, IssueRequest, customer_gid
 from app.loyalty.ledger import InsufficientPoints, debit_available, post
 from app.loyalty.program import current_settings
+from app.loyalty.reward_kinds import KINDS
 from app.loyalty.rewards import unavailable_reason
 from app.models import LedgerEntry, Member, Redemption, Reward, Shop
 
@@ -62,16 +63,28 @@ _REQUEST_KEY = re.compile(r"^[A-Za-z0-9._:-]+$")
 _NOTE_SEPARATOR = " · "
 
 
-class RewardUnavailable(Exception):
+class RewardUnavailable(DomainError):
     """The reward does not exist in this shop, is switched off, or needs a higher tier."""
+
+    code, status = "reward_unavailable", 409
+    public_message = "this reward is not available to you"
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"reward unavailable: {reason}")
         self.reason = reason
 
 
-class NotAMember(Exception):
+class NotAMember(DomainError):
     """No member of this shop with a customer account to restrict the discount to."""
+
+    code, status = "reward_unavailable", 409
+    public_message = "this reward is not available to you"
+
+
+class InvalidRequestKey(DomainError, ValueError):
+    """A client's request key that is not 1-100 characters of letters, digits, . _ : -."""
+
+    code = "invalid_request_key"
 
 
 class CannotVoid(Exception):
@@ -82,120 +95,18 @@ class CannotVoid(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class CombinesWith:
-    """Shopify's DiscountCombinesWithInput: which other discount classes may stack with it."""
-
-    order_discounts: bool
-    product_discounts: bool
-    shipping_discounts: bool
-
-
-class DiscountIssuer(Protocol):
-    """What redemption needs from Shopify; app/shopify/discounts.py implements it for real.
-
-    Every method raises on failure (transport error, throttling given up, userErrors).
-    Reference: https://shopify.dev/docs/api/admin-graphql/latest/mutations/discountCodeBasicCreate,
-    .../discountCodeFreeShippingCreate, .../storeCreditAccountCredit.
-    """
-
-    def create_basic_discount(
-            self, *, title: str, code: str, customer_gid: str | None, starts_at: datetime,
-            ends_at: datetime | None, amount: Decimal | None, percentage: Decimal | None,
-            min_subtotal: Decimal | None, combines_with: CombinesWith, usage_limit: int | None,
-            applies_once_per_customer: bool) -> str:
-        """discountCodeBasicCreate; `percentage` is a fraction (0.1 = 10 %). Returns the node id.
-
-        customer_gid None means any customer (context `all`), else `customers: {add: [gid]}`.
-        """
-        ...
-
-    def create_free_shipping_discount(
-            self, *, title: str, code: str, customer_gid: str | None, starts_at: datetime,
-            ends_at: datetime | None, min_subtotal: Decimal | None,
-            combines_with: CombinesWith, usage_limit: int | None,
-            applies_once_per_customer: bool) -> str:
-        """discountCodeFreeShippingCreate; returns the discount node id."""
-        ...
-
-    def credit_store_credit(self, *, customer_gid: str, amount: Decimal, currency: str) -> str:
-        """storeCreditAccountCredit; returns the credit transaction id."""
-        ...
-
-    def find_discount(self, code: str) -> str | None:
-        """codeDiscountNodeByCode: the id of the discount holding this code, if it exists."""
-        ...
-
-    def find_store_credit(self, *, customer_gid: str, amount: Decimal, currency: str,
-                          since: datetime) -> str | None:
-        """A credit of exactly this amount to this customer made at or after `since`, if any.
-
-        storeCreditAccountCredit takes no idempotency key, so this lookup is how a retry
-        learns whether a credit whose answer was lost actually happened.
-        """
-        ...
-
-    def void_discount(self, discount_id: str) -> None:
-        """discountCodeDelete; a discount that is already gone counts as deleted."""
-        ...
-
-
-@dataclass(frozen=True)
-class IssueRequest:
-    """Everything the issue step needs, read inside transaction 1 so step 2 touches no DB."""
-
-    redemption_id: int
-    kind: str
-    code: str
-    title: str
-    customer_gid: str
-    value: Decimal
-    min_subtotal: Decimal | None
-    combines: bool
-    currency: str
-    created_at: datetime
-
-
-def customer_gid(customer_id: int) -> str:
-    """The Admin API global id of a customer."""
-    return f"gid://shopify/Customer/{customer_id}"
-
-
-def combinations_for(kind: str, combines: bool) -> CombinesWith:
-    """How a reward stacks: a shipping reward with order rewards always (different classes, one
-    each per checkout); with the shop's other discounts only when the merchant says so."""
-    if kind == "free_shipping":
-        return CombinesWith(order_discounts=True, product_discounts=combines,
-                            shipping_discounts=False)
-    return CombinesWith(order_discounts=combines, product_discounts=combines,
-                        shipping_discounts=True)
-
-
 def _call_issuer(issuer: DiscountIssuer, req: IssueRequest) -> str:
     """Create the discount or credit for one redemption; Shopify's id of what was made."""
-    if req.kind == "store_credit":
-        return issuer.credit_store_credit(customer_gid=req.customer_gid, amount=req.value,
-                                          currency=req.currency)
-    common = {
-        "title": req.title, "code": req.code, "customer_gid": req.customer_gid,
-        "starts_at": req.created_at, "ends_at": None, "min_subtotal": req.min_subtotal,
-        "combines_with": combinations_for(req.kind, req.combines),
-        # Single use by the one customer it was bought for.
-        "usage_limit": 1, "applies_once_per_customer": True,
-    }
-    if req.kind == "free_shipping":
-        return issuer.create_free_shipping_discount(**common)
-    if req.kind == "percent_off":
-        return issuer.create_basic_discount(amount=None, percentage=req.value / 100, **common)
-    return issuer.create_basic_discount(amount=req.value, percentage=None, **common)
+    return KINDS[req.kind].issue(issuer, req)
 
 
 def _find_issued(issuer: DiscountIssuer, req: IssueRequest) -> str | None:
-    """Shopify's id of what an earlier, unanswered attempt created for this redemption."""
-    if req.kind == "store_credit":
-        return issuer.find_store_credit(customer_gid=req.customer_gid, amount=req.value,
-                                        currency=req.currency, since=req.created_at)
-    return issuer.find_discount(req.code)
+    """Shopify's id of what an earlier, unanswered attempt created for this redemption.
+
+    An orphan's reward (and so its kind) is gone: only a discount code can be looked up."""
+    if req.kind == ORPHANED:
+        return issuer.find_discount(req.code)
+    return KINDS[req.kind].find_issued(issuer, req)
 
 
 def _describe(exc: BaseException) -> str:
@@ -311,7 +222,7 @@ def redeem(db: Database, shop_id: int, member_id: int, reward_id: int,
     """
     if request_key is not None and (len(request_key) > MAX_REQUEST_KEY
                                     or not _REQUEST_KEY.match(request_key)):
-        raise ValueError("a request key is 1-100 characters of letters, digits, . _ : -")
+        raise InvalidRequestKey("a request key is 1-100 characters of letters, digits, . _ : -")
     for attempt in range(RESERVE_ATTEMPTS):
         try:
             redemption, req = _reserve(db, shop_id, member_id, reward_id, now, request_key)

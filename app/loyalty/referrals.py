@@ -20,10 +20,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
+from app.errors import DomainError
+from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import post
 from app.loyalty.members import guest_member, member_for_customer, normalise_email
 from app.loyalty.program import ProgramSettings
-from app.loyalty.rewards import money_label, number_label
 from app.models import LedgerEntry, Member, Message, Order, Referral, Shop
 
 PENDING, FLAGGED, REWARDED, REJECTED = "pending", "flagged", "rewarded", "rejected"
@@ -40,8 +41,10 @@ RECENT_IP_WINDOW = timedelta(days=90)
 _GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 
 
-class ReferralDecisionError(Exception):
+class ReferralDecisionError(DomainError):
     """The referral is not in a state the merchant's decision applies to."""
+
+    code, status = "not_decidable", 409
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,16 @@ def _lock(session: Session, referral: Referral) -> Referral:
     """The referral's row, locked and re-read for this transaction."""
     return session.execute(select(Referral).where(Referral.id == referral.id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
+
+
+def referrals_to_decide(session: Session, shop_id: int, *, limit: int = 100) -> list[Any]:
+    """Flagged referrals and those waiting out the return window, with the referrer's first
+    name and email: (referral, first_name, email) rows, flagged first, newest first."""
+    return list(session.execute(
+        select(Referral, Member.first_name, Member.email)
+        .join(Member, Member.id == Referral.referrer_id)
+        .where(Referral.shop_id == shop_id, Referral.status.in_([FLAGGED, PENDING]))
+        .order_by(Referral.status, Referral.created_at.desc()).limit(limit)).all())
 
 
 def approve_referral(session: Session, referral: Referral, *, actor: str,

@@ -16,15 +16,14 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app.errors import FieldErrors
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.program import ProgramSettings
-from app.models import REWARD_KINDS, Member, Reward, Shop
+from app.loyalty.reward_kinds import KINDS
+from app.models import Member, Reward, Shop
 
 # rewards.title is VARCHAR(255).
 TITLE_MAX = 255
-
-_SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "SGD": "$", "HKD": "$",
-            "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 # Why a reward is not available to a member: stable codes the widget and admin can show.
 INACTIVE, OTHER_SHOP, TIER_REQUIRED, UNKNOWN_TIER = (
@@ -54,36 +53,15 @@ DEFAULT_CATALOG: tuple[RewardTemplate, ...] = (
 )
 
 
-class RewardError(ValueError):
+class RewardError(FieldErrors, ValueError):
     """A reward that cannot be saved; `errors` maps a field to a message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-def number_label(value: Decimal) -> str:
-    """A number as a person writes it: 10, 1.5, 0.25 (never 1E+1, nor trailing zeros)."""
-    # Decimal("10").normalize() is Decimal("1E+1"), which str() writes in exponent form.
-    return f"{value.normalize():f}"
-
-
-def money_label(value: Decimal, currency: str) -> str:
-    """A short price for titles: $5, €7.50, 12 CHF."""
-    amount = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
-    symbol = _SYMBOLS.get(currency.upper())
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency.upper()}"
+    code = "invalid_reward"
 
 
 def reward_title(kind: str, value: Decimal, currency: str) -> str:
     """The title a shopper reads: '$5 off', '10% off', 'Free shipping', '$5 store credit'."""
-    if kind == "amount_off":
-        return f"{money_label(value, currency)} off"
-    if kind == "percent_off":
-        return f"{number_label(value)}% off"
-    if kind == "store_credit":
-        return f"{money_label(value, currency)} store credit"
-    return "Free shipping"
+    return KINDS[kind].title(value, currency)
 
 
 def validate_reward(kind: str, cost: Any, value: Any, min_subtotal: Any,
@@ -95,8 +73,8 @@ def validate_reward(kind: str, cost: Any, value: Any, min_subtotal: Any,
         errors["title"] = f"must be at most {TITLE_MAX} characters"
     elif has_nul(title):
         errors["title"] = NUL_MESSAGE
-    if kind not in REWARD_KINDS:
-        errors["kind"] = f"must be one of {', '.join(REWARD_KINDS)}"
+    if kind not in KINDS:
+        errors["kind"] = f"must be one of {', '.join(KINDS)}"
     if isinstance(cost, bool) or not isinstance(cost, int) or not 1 <= cost <= 10**7:
         errors["cost"] = "must be a whole number of points from 1 to 10,000,000"
     try:
@@ -106,11 +84,9 @@ def validate_reward(kind: str, cost: Any, value: Any, min_subtotal: Any,
     except (InvalidOperation, ValueError):
         errors["value"] = "must be a number"
         amount = None
-    if amount is not None and kind in {"amount_off", "store_credit"} and not (
-            Decimal(0) < amount <= Decimal(10**6)):
-        errors["value"] = "must be more than 0"
-    if amount is not None and kind == "percent_off" and not Decimal(0) < amount <= 100:
-        errors["value"] = "must be a percentage above 0 and at most 100"
+    problem = KINDS[kind].value_problem(amount) if amount is not None and kind in KINDS else None
+    if problem is not None:
+        errors["value"] = problem
     if min_subtotal is not None:
         try:
             if not Decimal(0) <= Decimal(str(min_subtotal)) <= Decimal(10**7):
@@ -132,7 +108,7 @@ def create_reward(session: Session, shop: Shop, settings: ProgramSettings, *, ki
                              title=title)
     if errors:
         raise RewardError(errors)
-    amount = Decimal(0) if kind == "free_shipping" else Decimal(str(value))
+    amount = KINDS[kind].stored_value(value)
     if position is None:
         position = len(shop_rewards(session, shop.id, active_only=False))
     reward = Reward(

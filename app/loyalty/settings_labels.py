@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import re
 
-# What a merchant reads for each engagement flow.
-FLOW_LABELS = {"welcome": "Welcome", "points_unlocked": "Points unlocked",
-               "review_request": "Review request", "nps_request": "NPS question",
-               "expiry_warning": "Points expiry warning", "tier_upgraded": "Tier upgrade",
-               "tier_at_risk": "Tier at risk", "birthday": "Birthday",
-               "replenishment": "Time to reorder", "win_back": "Win-back"}
+# What a merchant reads for each engagement flow: each flow's own label, registered by
+# app/engagement/flows.register (the rules know no flow).
+FLOW_LABELS: dict[str, str] = {}
 
 FIELD_LABELS = {
     "earning.points_per_unit": "Points per unit spent",

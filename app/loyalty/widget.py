@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import DateTime, String, and_, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from app.loyalty.labels import money_label, number_label
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.program import ProgramSettings
 from app.loyalty.redemption import ISSUED, STORE_CREDIT_ID_PREFIX
 from app.loyalty.referrals import friend_offer_label, referral_contract
-from app.loyalty.rewards import available_rewards, money_label, number_label, shop_rewards
+from app.loyalty.rewards import available_rewards, shop_rewards
 from app.loyalty.tiers import tier_basis_value, tier_progress
 from app.models import LedgerEntry, Member, Order, Redemption, Reward, Shop
 

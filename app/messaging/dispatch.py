@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.engagement.content import compose
-from app.engagement.flows import DETRACTOR_ALERT, TRANSACTIONAL_KINDS
+from app.engagement.flows import DETRACTOR_ALERT, transactional_kinds
 from app.engagement.links import LinkSigner
 from app.engagement.rules import OFFER_ACTOR, judge
 from app.engagement.schedule import (
@@ -75,7 +75,7 @@ def dispatcher(db: Database, settings: Settings, wake: Wake) -> Dispatcher:
 
 def due_message_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
     """Due messages, transactional notices first, then oldest first."""
-    first = case((Message.kind.in_((*TRANSACTIONAL_KINDS, DETRACTOR_ALERT)), 0), else_=1)
+    first = case((Message.kind.in_((*transactional_kinds(), DETRACTOR_ALERT)), 0), else_=1)
     return list(session.execute(
         select(Message.id).where(Message.status == SCHEDULED, Message.scheduled_at <= now)
         .order_by(first, Message.scheduled_at, Message.id).limit(limit)).scalars())

@@ -1,4 +1,5 @@
-"""Email templates: one HTML and one plain-text Jinja2 template per kind, in app/templates/emails.
+"""Email templates: one HTML and one plain-text Jinja2 template per kind, in app/templates/emails;
+the subject is the flow's own (app/engagement/flows.Flow.subject).
 
 Rendered without Flask (workers have no app context). HTML is autoescaped; the text part is
 not (it is never interpreted). StrictUndefined makes a missing value an error in tests, not a
@@ -17,21 +18,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "emails"
+from app.engagement.flows import subject_of
 
-SUBJECTS = {
-    "welcome": "Welcome to {{ shop.name }} rewards, {{ member.first_name }}",
-    "points_unlocked": "Your {{ unlocked.points }} points are ready to use",
-    "review_request": "How is your order {{ review.order }}? Earn {{ review.bonus }} points",
-    "nps_request": "One quick question about order {{ survey.order }}",
-    "expiry_warning": "{{ expiry.points }} points expire on {{ expiry.on }}",
-    "tier_upgraded": "You're {{ upgrade.tier }} now",
-    "tier_at_risk": "Keep your {{ at_risk.tier }} status",
-    "birthday": "Happy birthday, {{ member.first_name }}!",
-    "replenishment": "Time to restock, {{ member.first_name }}?",
-    "win_back": "We miss you: {{ offer.points }} bonus points inside",
-    "detractor_alert": "Detractor alert: {{ alert.score }}/10 on order {{ alert.order }}",
-}
+EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "emails"
 
 
 @dataclass(frozen=True)
@@ -54,7 +43,7 @@ def _environment(autoescape: bool) -> Environment:
 
 def render_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
     """Subject, plain text and HTML of one message kind for this context."""
-    subject = " ".join(_environment(False).from_string(SUBJECTS[kind]).render(context).split())
+    subject = " ".join(_environment(False).from_string(subject_of(kind)).render(context).split())
     text = _environment(False).get_template(f"{kind}.txt").render(context)
     # The subject is also the HTML document's title, which screen readers announce first.
     html = _environment(True).get_template(f"{kind}.html").render({**context, "subject": subject})

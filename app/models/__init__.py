@@ -8,13 +8,13 @@ from app.models.member import Member, TierChange
 from app.models.order import Order, OrderRefund
 from app.models.referral import Referral
 from app.models.review import PurchasedProduct, Review
-from app.models.reward import REWARD_KINDS, Redemption, Reward
+from app.models.reward import Redemption, Reward
 from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
-    "BACKFILL_MODES", "LEDGER_KINDS", "REWARD_KINDS", "Backfill", "BillingSubscription",
-    "LedgerEntry", "Member", "Message", "Order", "OrderRefund", "PurchasedProduct",
-    "Redemption", "Referral", "RefusedWebhook", "Review", "Reward", "SettingsVersion", "Shop",
-    "SurveyResponse", "TierChange", "UsageCharge", "WebhookEvent",
+    "BACKFILL_MODES", "LEDGER_KINDS", "Backfill", "BillingSubscription", "LedgerEntry",
+    "Member", "Message", "Order", "OrderRefund", "PurchasedProduct", "Redemption", "Referral",
+    "RefusedWebhook", "Review", "Reward", "SettingsVersion", "Shop", "SurveyResponse",
+    "TierChange", "UsageCharge", "WebhookEvent",
 ]

@@ -19,8 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, utcnow
 
-REWARD_KINDS = ("amount_off", "percent_off", "free_shipping", "store_credit")
-
 
 class Reward(Base):
     """Something a member can buy with points."""
@@ -30,6 +28,7 @@ class Reward(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(255))
+    # One of app/loyalty/reward_kinds.KINDS (checked when a reward is saved).
     kind: Mapped[str] = mapped_column(String(32))
     cost: Mapped[int] = mapped_column(Integer)
     value: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))

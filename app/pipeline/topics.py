@@ -18,13 +18,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.engagement import schedule as engagement
-from app.loyalty import events
+from app.loyalty import events, privacy
 from app.loyalty.orders import parse_order, parse_shopify_time
 from app.loyalty.program import current_settings
 from app.models import Shop, WebhookEvent
 from app.pipeline import billing, enqueue
 from app.pipeline.enqueue import AfterCommit
-from app.shopify import compliance
 from app.shopify.shops import record_shop_update
 
 EXPORT_DIR = Path("instance") / "exports"
@@ -142,7 +141,7 @@ def _marketing_consent(session: Session, event: WebhookEvent, shop: Shop | None,
 
 def _uninstalled(session: Session, event: WebhookEvent, shop: Shop | None,
                  payload: dict[str, Any], now: datetime, jobs: AfterCommit) -> str | None:
-    changed = compliance.mark_uninstalled(session, event.shop_domain, now,
+    changed = privacy.mark_uninstalled(session, event.shop_domain, now,
                                           occurred_at=parse_shopify_time(event.triggered_at))
     return "uninstalled" if changed else "already uninstalled"
 
@@ -154,18 +153,18 @@ def _shop_updated(session: Session, event: WebhookEvent, shop: Shop | None,
 
 def _data_request(session: Session, event: WebhookEvent, shop: Shop | None,
                   payload: dict[str, Any], now: datetime, jobs: AfterCommit) -> str | None:
-    path = compliance.export_customer_data(session, event.shop_domain, payload, now, EXPORT_DIR)
+    path = privacy.export_customer_data(session, event.shop_domain, payload, now, EXPORT_DIR)
     return f"exported to {path}"
 
 
 def _customer_redact(session: Session, event: WebhookEvent, shop: Shop | None,
                      payload: dict[str, Any], now: datetime, jobs: AfterCommit) -> str | None:
-    return compliance.redact_customer(session, event.shop_domain, payload, now).code
+    return privacy.redact_customer(session, event.shop_domain, payload, now).code
 
 
 def _shop_redact(session: Session, event: WebhookEvent, shop: Shop | None,
                  payload: dict[str, Any], now: datetime, jobs: AfterCommit) -> str | None:
-    return compliance.redact_shop(session, event.shop_domain, now).code
+    return privacy.redact_shop(session, event.shop_domain, now).code
 
 
 HANDLERS: dict[str, TopicHandler] = {

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from app.config import Settings
 from app.db import Database
-from app.loyalty.redemption import CombinesWith
+from app.loyalty.issuing import CombinesWith
 from app.models import Shop
 from app.shopify import graphql
 from app.shopify.domains import shop_http_client

@@ -50,7 +50,7 @@ DESTRUCTIVE_MAX_AGE = timedelta(hours=48)
 # A Triggered-At this far ahead of our clock is no clock skew.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
-# Where Shopify's 2026-07 payloads name the shop (app/devstore/samples/webhooks/2026-07):
+# Where Shopify's 2026-07 payloads name the shop (devstore/samples/webhooks/2026-07):
 # `shop_domain` in customers/data_request, customers/redact and shop/redact; `myshopify_domain`
 # and `domain` in app/uninstalled (the Shop resource, whose `domain` is the primary domain:
 # a merchant's own domain cannot be compared, a myshopify.com one must match). Orders name it

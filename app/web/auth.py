@@ -21,12 +21,11 @@ from flask import (
     request,
 )
 from shopify_app import RequestInput, Res
-from sqlalchemy import select
 
 from app.loyalty.launch import program_state
 from app.loyalty.program import current_settings
 from app.loyalty.rewards import seed_default_rewards
-from app.models import Shop
+from app.loyalty.shops import shop_by_domain
 from app.pipeline import enqueue
 from app.shopify import widget_settings
 from app.shopify.domains import valid_shop
@@ -148,7 +147,7 @@ def callback():  # noqa: ANN201 - Flask view
 def _welcome_shop(shop: str, access_token: str) -> None:
     """After an install: the default rewards catalog, then the shop's name, currency, timezone."""
     with _runtime().db.transaction() as session:
-        row = session.execute(select(Shop).where(Shop.domain == shop)).scalar_one()
+        row = shop_by_domain(session, shop)
         seed_default_rewards(session, row, _utc(_clock()))
         shop_id, proxy_path, state = row.id, row.proxy_path, program_state(row)
         program = current_settings(session, shop_id)
@@ -243,8 +242,7 @@ def require_admin_session(view: Callable[..., Any]) -> Callable[..., Any]:
         if not check.ok or check.shop is None:
             return _answer(check.response, check.code, "session token required")
         with _runtime().db.sessions() as session:
-            shop = session.execute(select(Shop).where(Shop.domain == check.shop)
-                                   ).scalar_one_or_none()
+            shop = shop_by_domain(session, check.shop)
         if shop is None or not shop.is_installed:
             if _is_document():
                 # The home connects a shop we do not know yet, then App Bridge can come back.

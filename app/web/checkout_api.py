@@ -19,19 +19,17 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from shopify_app import RequestInput
-from sqlalchemy import select
 
-from app.engagement.checkout_survey import InvalidNps, record_nps
+from app.engagement.checkout_survey import record_nps
 from app.inputs import parse_id
 from app.loyalty.checkout_view import (
-    NotLoggedIn,
-    OrderNotFound,
     OrderNotRecorded,
     facts_for_preview,
     order_view,
 )
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.orders import OrderFacts, parse_shopify_time
+from app.loyalty.shops import installed_shop
 from app.models import Shop
 from app.shopify.graphql import AdminClient, OrderDetails, ShopifyError, ShopifyUnavailable
 from app.shopify.tokens import TokenUnavailable, access_token_for
@@ -106,8 +104,7 @@ def _verify() -> Verification | tuple[Response, int] | Response:
 
 def _installed_shop(session: Any, domain: str) -> Shop | None:
     """The shop the token's `dest` names, if it still has the app installed."""
-    shop = session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
-    return shop if shop is not None and shop.is_installed else None
+    return installed_shop(session, domain)
 
 
 def _customer_number(gid: str | None) -> int | None:
@@ -203,8 +200,6 @@ def order_loyalty(order_id: str) -> Any:
             return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
         try:
             return jsonify(order_view(session, shop, shopify_order_id, check.customer_id, now))
-        except OrderNotFound:
-            return _not_found()
         except OrderNotRecorded as waiting:
             if not waiting.previewable or check.customer_id is None:
                 # A guest proves no tie to any order: Shopify is never asked on their behalf.
@@ -232,11 +227,8 @@ def order_loyalty(order_id: str) -> Any:
         shop = _installed_shop(session, check.shop)
         if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
-        try:
-            return jsonify(order_view(session, shop, shopify_order_id, customer_id, now,
-                                      shopify_order=fetched))
-        except OrderNotFound:
-            return _not_found()
+        return jsonify(order_view(session, shop, shopify_order_id, customer_id, now,
+                                  shopify_order=fetched))
 
 
 @bp.route("/nps", methods=["POST", "OPTIONS"])
@@ -257,16 +249,9 @@ def answer_nps() -> Any:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         if not shop.is_live:
             return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)
-        try:
-            receipt = record_nps(session, shop, shopify_order_id, check.customer_id,
-                                 body.get("score"), body.get("comment"), _now(),
-                                 surface=request.args.get("surface", "checkout"))
-        except NotLoggedIn:
-            return error("not_logged_in", "sign in to answer for this order", 401)
-        except InvalidNps as exc:
-            return error(exc.code, str(exc), 400)
-        except OrderNotFound:
-            return error("order_not_found", "no such order", 404)
+        receipt = record_nps(session, shop, shopify_order_id, check.customer_id,
+                             body.get("score"), body.get("comment"), _now(),
+                             surface=request.args.get("surface", "checkout"))
         if receipt.detractor:
             log.info("detractor answer", extra={"shop": shop.domain, "code": "nps_detractor"})
         return jsonify({"ok": True, "bonus_points": receipt.bonus_points})

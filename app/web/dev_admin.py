@@ -6,7 +6,9 @@ renders a stand-in of the Shopify admin (top bar, sidebar with the app's navigat
 iframe that loads the app page with `embedded=1`, `host`, `shop` and an `id_token`: the one in
 the query, or one minted by `app.extensions["devstore"]` (an object with
 `mint_admin_session_token(shop, user_id=…)`, such as the local emulator, installed by the demo).
-Inside the frame a small App Bridge stand-in gives the page fresh tokens the same way.
+Inside the frame, pages inline stand-ins for App Bridge (fresh tokens the same way, the save
+bar) and for Polaris' web components (templates/admin/assets/dev-*) in place of Shopify's CDN
+scripts (templates/admin/base.html, when `in_dev_frame()`).
 
 Registered only when `settings.devstore_enabled` and never in production (config.py forces
 devstore_enabled off there); nothing here is reachable on a real deployment.
@@ -24,7 +26,6 @@ from sqlalchemy import select
 from app.config import Settings
 from app.models import Shop
 from app.shopify.domains import valid_shop
-from app.web.admin.embedded import inline_asset
 from app.web.responses import error
 
 bp = Blueprint("dev_admin", __name__)
@@ -120,14 +121,6 @@ def fresh_id_token():  # noqa: ANN201 - Flask view
     response = jsonify({"id_token": token})
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.get("/dev/admin/app-bridge.js")
-def app_bridge_stand_in():  # noqa: ANN201 - Flask view
-    """The App Bridge stand-in the framed pages load instead of Shopify's CDN script."""
-    return Response(inline_asset("dev-app-bridge.js"),
-                    content_type="text/javascript; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})
 
 
 @bp.after_app_request

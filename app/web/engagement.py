@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
-from sqlalchemy import select
 
 from app.db import utcnow
 from app.engagement import links
@@ -39,6 +38,7 @@ from app.engagement.reviews import (
 from app.engagement.surveys import InvalidAnswer, record_email_answer
 from app.inputs import parse_id
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
+from app.loyalty.shops import installed_shop
 from app.messaging.dispatch import link_signer_for
 from app.models import Shop
 from app.pipeline import enqueue
@@ -228,8 +228,8 @@ def storefront_reviews() -> Any:
     if raw_product and product_id is None:
         return error("invalid_product_id", "product_id must be a Shopify product id", 400)
     with runtime().db.sessions() as session:
-        shop = session.execute(select(Shop).where(Shop.domain == check.shop)).scalar_one_or_none()
-        if shop is None or not shop.is_installed:
+        shop = installed_shop(session, check.shop)
+        if shop is None:
             return error("shop_not_installed", "the loyalty program is not active here", 404)
         if not shop.is_live:
             return error(NOT_LIVE_CODE, NOT_LIVE_MESSAGE, 404)

@@ -5,7 +5,7 @@ page plays Shopify's extension host: Polaris `s-*` elements as plain custom elem
 `shopify` global whose session tokens are minted by the local Shopify emulator, so the bundle
 talks to this app's real /api/checkout/* exactly as on a thank-you page.
 
-What the page needs from the running app, all set by whoever starts the emulator (app.demo):
+What the page needs from the running app, all set by whoever starts the emulator (devstore.demo):
 `app.extensions["devstore"]` (an object with `mint_extension_session_token(shop,
 customer_id=…)`) and `app.extensions["devstore_shop"]` (the shop domain). The query picks the
 order: `/dev/thank-you?order_id=<id>&customer_id=<id>`; without `order_id` the shop's newest

@@ -15,24 +15,21 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import bindparam, select
 
 from app.inputs import parse_id
-from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
+from app.loyalty.bonuses import set_birthday
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
-from app.loyalty.ledger import InsufficientPoints
 from app.loyalty.members import enrol, member_for_customer
 from app.loyalty.program import ProgramSettings, current_settings
 from app.loyalty.redemption import (
     ISSUED,
     PENDING,
     USED,
-    NotAMember,
-    RewardUnavailable,
     redeem,
 )
 from app.loyalty.referrals import record_referral_share
 from app.loyalty.rewards import shop_rewards
+from app.loyalty.shops import installed_shop
 from app.loyalty.widget import code_contract, member_view, program_view
 from app.models import Reward, Shop
 from app.pipeline import enqueue
@@ -73,13 +70,9 @@ def verify_signature():  # noqa: ANN201 - Flask hook
     return None
 
 
-_SHOP_BY_DOMAIN = select(Shop).where(Shop.domain == bindparam("domain"))
-
-
 def _installed_shop(session: Any) -> Shop | None:
     """The signed shop, if the app is installed there."""
-    shop = session.execute(_SHOP_BY_DOMAIN, {"domain": g.shop_domain}).scalar_one_or_none()
-    return shop if shop is not None and shop.is_installed else None
+    return installed_shop(session, g.shop_domain)
 
 
 def _in_transaction(load: Callable[[Any], Any], action: Callable[[Any, Any, datetime], Any]
@@ -202,12 +195,7 @@ def birthday():  # noqa: ANN201 - Flask view
 
     def save(session: Any, shop: Shop, now: datetime) -> Any:
         shopper = _shopper(session, shop, now)
-        try:
-            set_birthday(session, shopper, raw, now)
-        except InvalidBirthday as exc:
-            return error("invalid_birthday", str(exc), 400)
-        except BirthdayLocked:
-            return error("birthday_locked", "your birthday can be changed once a year", 409)
+        set_birthday(session, shopper, raw, now)
         # The whole member view: the widget merges an answer's keys over what it shows.
         return jsonify(member_view(session, shop, shopper, current_settings(session, shop.id),
                                    now))
@@ -240,18 +228,9 @@ def redeem_reward():  # noqa: ANN201 - Flask view
         with discount_issuer_for(rt.db, shop_id, rt.settings, moment) as issuer:
             redemption = redeem(rt.db, shop_id, member_id, reward_id, issuer, moment,
                                 request_key=request_key)
-    except InsufficientPoints as exc:
-        return error("insufficient_points",
-                     f"this reward needs {exc.needed} points; you have {exc.available}", 409)
-    except (RewardUnavailable, NotAMember):
-        return error("reward_unavailable", "this reward is not available to you", 409)
     except TokenUnavailable:
+        # Shopify's side, not a rule: what it means here depends on the storefront.
         return error("unavailable", "rewards are paused for this shop; try again later", 503)
-    except ValueError as exc:
-        # redeem() refuses a malformed request key before it reads or spends anything.
-        if request_key is None:
-            raise
-        return error("invalid_request_key", str(exc), 400)
     if redemption.status == PENDING:
         # A repeated request key whose first request is still talking to Shopify: its points
         # are spent and its code is on the way, so neither "here is your code" nor "points back".

@@ -14,6 +14,8 @@ import re
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.errors import DomainError
+
 log = logging.getLogger(__name__)
 
 # Stable codes for the HTTP errors Werkzeug raises before or instead of a view.
@@ -35,16 +37,26 @@ def is_admin_page_load() -> bool:
             and "Authorization" not in request.headers)
 
 
-def _answer(code: str, message: str, status: int) -> Response:
+def _answer(code: str, message: str, status: int,
+            fields: dict[str, str] | None = None) -> Response:
     """The error as JSON, or as the admin's HTML error page for an admin page load."""
     if is_admin_page_load():
         heading = PAGE_HEADINGS.get(status, "This request could not be handled")
         page = render_template("admin/error.html", code=code, heading=heading,
                                message=message)
         return Response(page, status, mimetype="text/html")
-    response, _ = error(code, message, status)
+    body = {"error": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    response = jsonify(body)
     response.status_code = status
     return response
+
+
+def domain_error(exc: DomainError) -> Response:
+    """A refusal of the rules that the view let through: its own code, status and message."""
+    return _answer(exc.code, exc.message, exc.status,
+                   dict(exc.fields) if exc.fields is not None else None)
 
 
 def http_error(exc: HTTPException) -> Response | HTTPException:
@@ -63,11 +75,14 @@ def unexpected_error(exc: Exception) -> Response | HTTPException:
     """Anything a view did not expect: logged with its traceback, answered 500 in our shape."""
     if isinstance(exc, HTTPException):
         return http_error(exc)
+    if isinstance(exc, DomainError):
+        return domain_error(exc)
     log.exception("request failed", extra={"code": INTERNAL_ERROR, "path": request.path})
     return _answer(INTERNAL_ERROR, "something went wrong on our side", 500)
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Answer every blueprint's HTTP errors and unexpected exceptions in our shape."""
+    """Answer every blueprint's HTTP errors, refusals and unexpected exceptions in our shape."""
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(Exception, unexpected_error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accessibility import serious_violations
+from tests.support.accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
 

@@ -13,10 +13,10 @@ from email.message import EmailMessage
 import pytest
 
 from app.db import Database
-from tests.accessibility import serious_violations
 from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, missing_tool
 from tests.integration.engagement.conftest import T0, build_shopfront, days
-from tests.smtp_fixture import SmtpTestServer, body_html
+from tests.support.accessibility import serious_violations
+from tests.support.smtp_fixture import SmtpTestServer, body_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 

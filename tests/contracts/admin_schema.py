@@ -6,7 +6,7 @@ Besides the standard introspection it carries `requiredAccess` on types and fiel
 scopes Shopify asks of an app for them.
 
 Every Admin GraphQL document the app sends is registered by one rule, so a new one cannot be
-missed: it is a module-level string constant under `app/` (the emulator in `app/devstore/`
+missed: it is a module-level string constant under `app/` (the emulator in `devstore/`
 excepted) whose name ends in `_QUERY` or `_MUTATION` and whose text is one `query` or
 `mutation`. `unregistered_documents` finds any GraphQL operation written another way.
 """

@@ -24,9 +24,6 @@ import pytest
 from graphql import parse as parse_query
 
 from app.config import load_settings
-from app.devstore import ShopifyEmulator, admin_api
-from app.devstore import billing as emulated_billing
-from app.devstore.admin_api import ApiContext
 from app.loyalty.billing import PLANS
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
@@ -46,6 +43,9 @@ from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
 from app.shopify.order_history import order_history_query
 from app.shopify.proxy_path import proxy_path_metafield
 from app.shopify.widget_settings import widget_metafield
+from devstore import ShopifyEmulator, admin_api
+from devstore import billing as emulated_billing
+from devstore.admin_api import ApiContext
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.contracts.admin_schema import (
     AdminSchema,
@@ -57,7 +57,7 @@ from tests.contracts.admin_schema import (
     requirement,
     variable_errors,
 )
-from tests.emulator_fixture import DEFAULT_APP_URL
+from tests.support.emulator_fixture import DEFAULT_APP_URL
 
 SHOP = "contracts-demo.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954

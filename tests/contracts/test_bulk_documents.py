@@ -12,11 +12,11 @@ from typing import Any
 import requests
 
 from app.config import load_settings
-from app.devstore import ShopifyEmulator
 from app.shopify.bulk import bulk_operation, run_bulk_query
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket
 from app.shopify.order_history import order_history_query
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.contracts.admin_schema import (
     answer_errors,
@@ -25,7 +25,7 @@ from tests.contracts.admin_schema import (
     document_errors,
     requirements,
 )
-from tests.emulator_fixture import DEFAULT_APP_URL
+from tests.support.emulator_fixture import DEFAULT_APP_URL
 
 SHOP = "bulk-contract.myshopify.com"
 DOCUMENT = order_history_query(date(2025, 12, 5))

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.devstore import ShopifyEmulator
+from devstore import ShopifyEmulator
 
 SHOP = "demo-shop.myshopify.com"
 

@@ -1,6 +1,6 @@
 """What Shopify sends for a topic at API 2026-07, as a shape to hold payloads to.
 
-The shape is Shopify's sample payload (app/devstore/samples/webhooks/2026-07). Where the sample
+The shape is Shopify's sample payload (devstore/samples/webhooks/2026-07). Where the sample
 shows no item of a list (its `discount_codes`, `fulfillments`, `order_adjustments` are empty)
 or a null object, the item's keys come from the same package's JSON schema of that topic
 (samples/webhooks/2026-07/schemas), which was built from Shopify's examples and real
@@ -14,7 +14,7 @@ import json
 from functools import cache
 from typing import Any
 
-from app.devstore.payloads import SAMPLES
+from devstore.payloads import SAMPLES
 
 VERSION = "2026-07"
 FOLDER = SAMPLES / VERSION

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import requests
 
-from app.devstore import ShopifyEmulator
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
-from tests.emulator_fixture import DEFAULT_APP_URL
+from tests.support.emulator_fixture import DEFAULT_APP_URL
 
 SHOP = "bulk-states.myshopify.com"
 RUN = """mutation Run($query: String!) {

@@ -6,7 +6,7 @@ from shopify_app import admin_graphql_request, refresh_access_token
 
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.devstore.conftest import SHOP
-from tests.emulator_fixture import emulator_http_client
+from tests.support.emulator_fixture import emulator_http_client
 
 CREATE = """mutation RedeemReward($input: DiscountCodeBasicInput!) {
   discountCodeBasicCreate(basicCodeDiscount: $input) { codeDiscountNode { id }

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.devstore.graphql import GraphQLError, Items, parse, requested_cost, resolve, select
+from devstore.graphql import GraphQLError, Items, parse, requested_cost, resolve, select
 
 
 def _run(query, value, variables=None):

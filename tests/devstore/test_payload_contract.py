@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from app.devstore import ShopifyEmulator, payloads
 from app.pipeline.topics import HANDLERS, KNOWN_TOPICS
+from devstore import ShopifyEmulator, payloads
 from tests.devstore.shopify_contract import (
     has_path,
     keys_shopify_does_not_send,
     reference_shape,
 )
-from tests.order_payloads import cancelled_order, line, paid_order, refund
-from tests.webhook_signing import fixture_payload
+from tests.support.order_payloads import cancelled_order, line, paid_order, refund
+from tests.support.webhook_signing import fixture_payload
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP = "contract.myshopify.com"
@@ -63,7 +63,7 @@ def _emulator() -> ShopifyEmulator:
 
 def _confirmed_subscription(emulator: ShopifyEmulator) -> dict[str, Any]:
     """app_subscriptions/update as the emulator's confirmation page sends it."""
-    from app.devstore import billing
+    from devstore import billing
 
     shop = emulator.add_shop(SHOP)
     subscription = billing.AppSubscription(
@@ -167,7 +167,7 @@ def test_the_checker_catches_a_key_shopify_dropped_from_customers():
 
 # The keys the app reads, per topic: app/loyalty/orders.py (parse_order with its products and
 # fulfilment, order_amounts, parse_refund), app/loyalty/events.py, app/loyalty/consent.py and
-# app/shopify/compliance.py.
+# app/loyalty/privacy.py.
 ORDER_READS = [
     "id", "admin_graphql_api_id", "name", "email", "contact_email", "currency", "test",
     "browser_ip", "landing_site", "cancelled_at", "updated_at",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.devstore import payloads
+from devstore import payloads
 
 
 def _d(value):

@@ -10,9 +10,9 @@ import httpx
 import jwt
 import pytest
 
-from app.devstore import ShopifyEmulator
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
-from tests.emulator_fixture import live_app_server
+from tests.support.emulator_fixture import live_app_server
 
 
 def _port_is_closed(url: str) -> bool:

@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl
 
 import jwt
 
-from app.devstore import ShopifyEmulator
-from app.devstore.signing import admin_host_param, oauth_query_hmac, proxy_signature
+from devstore import ShopifyEmulator
+from devstore.signing import admin_host_param, oauth_query_hmac, proxy_signature
 
 
 def _hex(secret: str, message: str) -> str:

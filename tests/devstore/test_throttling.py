@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.devstore import ShopifyEmulator
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.devstore.conftest import SHOP, FakeClock
 

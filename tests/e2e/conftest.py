@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.db import Database
-from app.devstore import ShopifyEmulator
 from app.models import WebhookEvent
+from devstore import ShopifyEmulator
 from tests.conftest import app_config
 
 SHOP = "loop-demo.myshopify.com"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.demo import DEMO_SHOP, describe, instructions, seed_demo_shop, start_demo
 from app.models import Member, Referral, Shop
+from devstore.demo import DEMO_SHOP, describe, instructions, seed_demo_shop, start_demo
 from tests.extensions.widget.tools import CHROMIUM, CHROMIUM_ARGS, missing_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

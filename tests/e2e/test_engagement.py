@@ -16,15 +16,15 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.demo import CUSTOMERS, DEMO_SHOP, seed_demo_shop, start_demo
 from app.engagement.reviews import approve_review
 from app.engagement.stats import flow_stats
 from app.loyalty.bonuses import set_birthday
 from app.models import Member, Message, Shop, WebhookEvent
 from app.models.review import Review
 from app.pipeline.jobs import daily_round, run_due_messages
+from devstore.demo import CUSTOMERS, DEMO_SHOP, seed_demo_shop, start_demo
 from tests.e2e.conftest import eventually
-from tests.smtp_fixture import body_text, smtp_server  # noqa: F401 (fixture)
+from tests.support.smtp_fixture import body_text, smtp_server  # noqa: F401 (fixture)
 
 NEW_YORK = ZoneInfo("America/New_York")
 ADA, GRACE, ALAN = CUSTOMERS

@@ -9,11 +9,11 @@ import httpx
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.devstore.storefront import PAGE_PATH, create_storefront_app
-from app.devstore.web import CUSTOMER_COOKIE
 from app.loyalty.ledger import ledger_balances
 from app.models import LedgerEntry, Member, Referral, Shop, WebhookEvent
 from app.pipeline.jobs import daily_round
+from devstore.storefront import PAGE_PATH, create_storefront_app
+from devstore.web import CUSTOMER_COOKIE
 from tests.e2e.conftest import SHOP
 
 CUSTOMER = 7001

@@ -19,7 +19,7 @@ from app.db import utcnow
 from app.models import Member, Message, WebhookEvent
 from app.pipeline.jobs import run_due_messages
 from tests.e2e.conftest import SHOP, eventually
-from tests.smtp_fixture import smtp_server  # noqa: F401 (fixture)
+from tests.support.smtp_fixture import smtp_server  # noqa: F401 (fixture)
 
 NEW_YORK = ZoneInfo("America/New_York")
 ADA = {"id": 9101, "email": "ada@example.com", "first_name": "Ada"}

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from app.config import load_settings
-from app.devstore import ShopifyEmulator
 from app.loyalty.launch import launch
 from app.models import Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import ShopifyEmulator
 from tests.conftest import app_config
 from tests.e2e.conftest import SHOP, RunningApp, eventually
 from tests.e2e.test_platform import _install_by_code_grant, _shop_row

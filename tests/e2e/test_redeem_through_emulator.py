@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from app.config import Settings, load_settings
 from app.db import Database
-from app.devstore import ShopifyEmulator
 from app.loyalty.ledger import ledger_balances, post
 from app.loyalty.program import current_settings
 from app.loyalty.redemption import cancel_redemption, recover_stuck_redemptions, redeem
@@ -21,9 +20,10 @@ from app.loyalty.rewards import create_reward, seed_default_rewards
 from app.models import LedgerEntry, Member, Redemption
 from app.shopify.discounts import ShopifyDiscountIssuer, discount_issuer_for
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import ShopifyEmulator
 from tests.conftest import app_config
-from tests.discount_issuer import SimulatedCrash
-from tests.factories import make_member
+from tests.support.discount_issuer import SimulatedCrash
+from tests.support.factories import make_member
 
 SHOP = "redeem-demo.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954

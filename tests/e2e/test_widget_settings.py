@@ -1,6 +1,6 @@
 """The merchant's Widget settings reach the storefront: the admin save (over HTTP) → the job →
 metafieldsSet on the app installation (the emulator over HTTP) → the blocks rendered from
-what Shopify holds (app/devstore/storefront.py)."""
+what Shopify holds (devstore/storefront.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from app.devstore import ShopifyEmulator
-from app.devstore.storefront import PAGE_PATH, create_storefront_app
 from app.shopify.widget_settings import push_widget_settings
+from devstore import ShopifyEmulator
+from devstore.storefront import PAGE_PATH, create_storefront_app
 from tests.e2e.conftest import SHOP, RunningApp, eventually
 from tests.e2e.test_platform import _install_by_code_grant, _shop_row
 from tests.e2e.test_proxy_path import _install
 from tests.extensions.widget.dom import Element, parse
-from tests.shopify_fakes import admin_token
+from tests.support.shopify_fakes import admin_token
 
 CLUB = {"launcher_label": "Club points", "panel_title": "The Club",
         "guest_intro": "Join the club.", "position": "left",

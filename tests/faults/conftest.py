@@ -19,14 +19,14 @@ from sqlalchemy import select
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore.payloads import customer_payload, order_payload, refund_payload
 from app.loyalty.ledger import ledger_balances
 from app.models import LedgerEntry, Member, WebhookEvent
+from devstore.payloads import customer_payload, order_payload, refund_payload
 from tests.conftest import app_config
-from tests.emulator_fixture import live_app_server
-from tests.factories import make_shop
 from tests.faults.processes import RQWorker, app_environment
-from tests.webhook_signing import signed_headers
+from tests.support.emulator_fixture import live_app_server
+from tests.support.factories import make_shop
+from tests.support.webhook_signing import signed_headers
 
 HERE = Path(__file__).resolve().parent
 SHOP = "faults.myshopify.com"

@@ -16,8 +16,8 @@ from app.db import Database
 from tests.faults.conftest import SHOP
 from tests.faults.processes import Gunicorn, app_environment
 from tests.integration.admin.conftest import HOST
-from tests.rows import row_counts
-from tests.shopify_fakes import admin_token, extension_token, signed_proxy_query
+from tests.support.rows import row_counts
+from tests.support.shopify_fakes import admin_token, extension_token, signed_proxy_query
 
 BEYOND_BIGINT = "99999999999999999999"
 

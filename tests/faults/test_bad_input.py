@@ -24,7 +24,7 @@ from tests.faults.conftest import (
     refund_of,
 )
 from tests.faults.processes import Gunicorn, app_environment
-from tests.webhook_signing import signed_headers
+from tests.support.webhook_signing import signed_headers
 
 GOOD_CUSTOMER = 72001
 

@@ -22,8 +22,6 @@ from app.db import Database
 from app.migrate import upgrade_head
 from app.models import LedgerEntry, Member, Order, WebhookEvent
 from tests.conftest import app_config, unavailable
-from tests.emulator_fixture import live_app_server
-from tests.factories import make_shop
 from tests.faults.conftest import (
     SHOP,
     Deliveries,
@@ -34,6 +32,8 @@ from tests.faults.conftest import (
     paid_order,
 )
 from tests.faults.processes import ROOT, ThrowawayPostgres, app_environment, wait_until
+from tests.support.emulator_fixture import live_app_server
+from tests.support.factories import make_shop
 
 pytestmark = pytest.mark.slow
 FIRST_CUSTOMER = 75001

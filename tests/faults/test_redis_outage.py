@@ -15,7 +15,6 @@ import pytest
 
 from app import create_app
 from tests.conftest import app_config
-from tests.emulator_fixture import live_app_server
 from tests.faults.conftest import (
     Deliveries,
     all_processed,
@@ -25,6 +24,7 @@ from tests.faults.conftest import (
     paid_order,
 )
 from tests.faults.processes import ROOT, ThrowawayRedis, app_environment
+from tests.support.emulator_fixture import live_app_server
 
 FIRST_CUSTOMER = 73001
 # Shopify counts a delivery as failed when the answer takes longer than this.

@@ -16,9 +16,11 @@ from flask import Blueprint, Flask
 
 from app import create_app
 from app.db import Database
+from app.loyalty.referrals import ReferralDecisionError
+from app.loyalty.rewards import RewardError
 from tests.conftest import app_config
-from tests.factories import make_shop
-from tests.shopify_fakes import admin_token, extension_token, signed_proxy_query
+from tests.support.factories import make_shop
+from tests.support.shopify_fakes import admin_token, extension_token, signed_proxy_query
 
 SHOP = "errors-shop.myshopify.com"
 PREFIXES = ("/api/checkout", "/proxy", "/webhooks", "/e", "/auth", "/health", "/admin")
@@ -125,3 +127,48 @@ def test_a_body_over_the_size_cap_is_413_in_the_error_shape(installed: Database)
                                     "Authorization": f"Bearer {token}"})
     assert response.status_code == 413
     assert response.get_json()["error"] == "body_too_large"
+
+
+def _refuse() -> str:
+    raise ReferralDecisionError("only a flagged referral can be approved")
+
+
+def _refuse_fields() -> str:
+    raise RewardError({"cost": "must be a whole number of points from 1 to 10,000,000"})
+
+
+def _app_with_refusing_routes(db: Database) -> Flask:
+    """The app plus test-only routes that let a rule's refusal through, JSON and admin."""
+    app = create_app(app_config(db))
+    refusing = Blueprint("refusing_for_test", __name__)
+    refusing.add_url_rule("/proxy/__refuses", "proxy", _refuse)
+    refusing.add_url_rule("/admin/__refuses", "admin", _refuse)
+    refusing.add_url_rule("/admin/__refuses_fields", "fields", _refuse_fields, methods=["POST"])
+    app.register_blueprint(refusing)
+    return app
+
+
+def test_a_refusal_a_view_lets_through_answers_with_its_own_code_and_status(
+        installed: Database) -> None:
+    client = _app_with_refusing_routes(installed).test_client()
+    response = client.get("/proxy/__refuses")
+    assert (response.status_code, response.json) == (409, {
+        "error": "not_decidable", "message": "only a flagged referral can be approved"})
+
+
+def test_a_form_refusal_carries_its_fields(installed: Database) -> None:
+    client = _app_with_refusing_routes(installed).test_client()
+    response = client.post("/admin/__refuses_fields", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 422
+    assert response.json == {
+        "error": "invalid_reward", "message": "Some fields need attention.",
+        "fields": {"cost": "must be a whole number of points from 1 to 10,000,000"}}
+
+
+def test_a_refusal_on_an_admin_page_load_is_the_html_error_page(installed: Database) -> None:
+    response = _app_with_refusing_routes(installed).test_client().get("/admin/__refuses")
+    assert response.status_code == 409
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert 'data-error="not_decidable"' in page
+    assert "only a flagged referral can be approved" in page

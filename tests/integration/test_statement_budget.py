@@ -9,14 +9,14 @@ import uuid
 
 from app import create_app
 from app.db import utcnow
-from app.devstore.payloads import order_payload
 from app.models import Message
 from app.pipeline.inbox import store_delivery
 from app.pipeline.jobs import process_event
 from app.shopify.webhooks import WebhookDelivery
 from bench.statements import counting
+from devstore.payloads import order_payload
 from tests.conftest import app_config
-from tests.factories import make_shop
+from tests.support.factories import make_shop
 
 SHOP = "budget.myshopify.com"
 # Measured 2026-11-27: 17 and 17 (they were 33 and 29 before RETURNING, one upsert per row

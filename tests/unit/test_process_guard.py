@@ -1,4 +1,4 @@
-"""The test run fails when a process a test started outlives it (tests/process_guard.py).
+"""The test run fails when a process a test started outlives it (tests/support/process_guard.py).
 
 Each case runs a small pytest session of its own with the guard, in a subprocess, and looks at
 its outcome and at what is left running afterwards.
@@ -24,7 +24,7 @@ def _run_session(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-         "tests.process_guard", "--rootdir", str(tmp_path), str(test_file)],
+         "tests.support.process_guard", "--rootdir", str(tmp_path), str(test_file)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.loyalty.rewards import number_label
+from app.loyalty.labels import number_label
 
 
 def register_admin(app: Flask) -> None:

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from app.loyalty.billing import (
     PLANS,
-    BillingRefused,
     BillingStatus,
     activate,
     billing_status,
@@ -22,7 +21,6 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -112,10 +110,8 @@ def subscribe():  # noqa: ANN201 - Flask view
     body = json_body()
     if body is None:
         return not_json()
-    try:
-        plan, cap = choose(body.get("plan"), body.get("capped_amount"))
-    except BillingRefused as refused:
-        return field_errors("invalid_plan", refused.message, {refused.field: refused.message})
+    # A plan that cannot be asked for is a BillingRefused: 422 naming its field.
+    plan, cap = choose(body.get("plan"), body.get("capped_amount"))
     return_url = (f"https://{g.shop.domain}/admin/apps/{settings().shopify_api_key}"
                   f"/admin/billing")
     variables = subscription_input(
@@ -135,4 +131,5 @@ def subscribe():  # noqa: ANN201 - Flask view
             capped_amount=cap, currency=BILLING_CURRENCY, test=bool(variables["test"]),
             confirmation_url=created.confirmation_url, requested_by=actor(), created_at=now()))
     return jsonify({"message": "Approve the plan in Shopify",
-                    "confirmation_url": created.confirmation_url})
+                    "confirmation_url": created.confirmation_url,
+                    "redirect_top": created.confirmation_url})

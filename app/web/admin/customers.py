@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from app.inputs import has_nul, parse_id
-from app.loyalty.adjustments import AdjustmentError, adjust_points
+from app.loyalty.adjustments import adjust_points
 from app.loyalty.expiry import expires_at
-from app.loyalty.ledger import InsufficientPoints, release_unlocked
+from app.loyalty.ledger import release_unlocked
 from app.loyalty.program import current_settings
 from app.loyalty.tiers import tier_basis_value, tier_progress
 from app.web.admin.directory import (
@@ -21,7 +21,6 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -104,23 +103,16 @@ def adjust(raw_member_id: str):  # noqa: ANN201 - Flask view
     if body is None:
         return not_json()
     points = coerce(INT, body.get("points", ""))
-    try:
-        with database().transaction() as session:
-            member = shop_member(session, g.shop.id, member_id)
-            if member is None:
-                return _no_member()
-            entry = adjust_points(session, member, current_settings(session, g.shop.id),
-                                  points=points, reason=str(body.get("reason") or ""),
-                                  actor=actor(), request_key=str(body.get("request_key") or ""),
-                                  now=now())
-            session.refresh(member)
-            answer = {"entry_id": entry.id, "points": entry.points,
-                      "available": member.points_available, "pending": member.points_pending,
-                      "message": f"{entry.points:+,} points recorded."}
-    except AdjustmentError as exc:
-        return field_errors("invalid_adjustment", "Some fields need attention.", exc.errors)
-    except InsufficientPoints as exc:
-        return field_errors(
-            "insufficient_points", f"Only {exc.available:,} points are available.",
-            {"points": f"cannot take more than the {exc.available:,} available points"}, 409)
+    with database().transaction() as session:
+        member = shop_member(session, g.shop.id, member_id)
+        if member is None:
+            return _no_member()
+        entry = adjust_points(session, member, current_settings(session, g.shop.id),
+                              points=points, reason=str(body.get("reason") or ""),
+                              actor=actor(), request_key=str(body.get("request_key") or ""),
+                              now=now())
+        session.refresh(member)
+        answer = {"entry_id": entry.id, "points": entry.points,
+                  "available": member.points_available, "pending": member.points_pending,
+                  "message": f"{entry.points:+,} points recorded."}
     return jsonify(answer)

@@ -8,8 +8,8 @@ from decimal import Decimal
 from flask import Blueprint, g, request
 
 from app.loyalty.analytics import Period, period_between, period_ending, shop_dashboard
+from app.loyalty.labels import money_label
 from app.loyalty.program import current_settings
-from app.loyalty.rewards import money_label
 from app.web.admin import charts, onboarding
 from app.web.admin.embedded import database, now, render_page
 from app.web.auth import require_admin_session

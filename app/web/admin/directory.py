@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.db import get_for_shop
 from app.inputs import parse_id
 from app.models import LedgerEntry, Member, Redemption, Referral, Reward
 
@@ -57,8 +58,7 @@ def search_members(session: Session, shop_id: int, query: str,
 
 def shop_member(session: Session, shop_id: int, member_id: int) -> Member | None:
     """The member with that id in this shop only (another shop's id finds nothing)."""
-    return session.execute(select(Member).where(
-        Member.id == member_id, Member.shop_id == shop_id)).scalar_one_or_none()
+    return get_for_shop(session, Member, shop_id, member_id)
 
 
 def ledger_page(session: Session, member: Member, before_id: int | None = None,

@@ -106,12 +106,6 @@ def json_body() -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def field_errors(code: str, message: str, fields: dict[str, str],
-                 status: int = 422) -> tuple[Response, int]:
-    """Our error shape plus `fields`: the dotted field → message map the page shows inline."""
-    return jsonify({"error": code, "message": message, "fields": fields}), status
-
-
 def not_json() -> tuple[Response, int]:
     """The answer to a body that is not a JSON object."""
     return jsonify({"error": "invalid_body", "message": "send a JSON object"}), 400

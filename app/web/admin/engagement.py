@@ -7,22 +7,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.exc import NoResultFound
-from sqlalchemy.orm import Session
 
 from app.engagement.flows import FLOWS
-from app.engagement.reviews import APPROVED, approve_review, pending_reviews, reject_review
+from app.engagement.reviews import (
+    APPROVED,
+    approve_review,
+    pending_reviews,
+    reject_review,
+    reviewer_names,
+)
 from app.engagement.stats import FlowStats, flow_stats, waiting_by_flow
-from app.engagement.surveys import detractor_alerts
+from app.engagement.surveys import detractor_alerts, order_names
 from app.loyalty.analytics import Period, period_ending
 from app.loyalty.program import current_settings
-from app.models import Member, Order
 from app.web.admin.dashboard import PRESETS, _money, _percent, chosen_period
 from app.web.admin.embedded import database, fetch_only, now, render_page
-from app.web.admin.settings import FLOW_LABELS
 from app.web.auth import require_admin_session
-from app.web.responses import error
 
 bp = Blueprint("admin_engagement", __name__)
 
@@ -47,33 +47,13 @@ def flow_rows(stats: list[FlowStats], waiting: dict[str, int]) -> list[FlowRow]:
     each with its messages still waiting to be sent."""
     by_kind = {s.kind: s for s in stats}
     rows = []
-    for kind in FLOWS:
+    for kind, declared in FLOWS.items():
         flow = by_kind.get(kind, FlowStats(kind))
         reasons = sorted(flow.reasons.items(), key=lambda item: (-item[1], item[0]))
-        rows.append(FlowRow(kind, FLOW_LABELS.get(kind, kind), flow, waiting.get(kind, 0),
+        rows.append(FlowRow(kind, declared.label, flow, waiting.get(kind, 0),
                             flow.suppressed + flow.cancelled + flow.failed,
                             reasons[:TOP_REASONS]))
     return rows
-
-
-def order_names(session: Session, shop_id: int, shopify_order_ids: list[int]) -> dict[int, str]:
-    """Shopify order id → the order's name (#1042), for the orders this shop knows."""
-    if not shopify_order_ids:
-        return {}
-    return {order_id: name for order_id, name in session.execute(
-        select(Order.shopify_order_id, Order.name).where(
-            Order.shop_id == shop_id, Order.shopify_order_id.in_(shopify_order_ids)))
-        if name}
-
-
-def reviewer_names(session: Session, member_ids: set[int]) -> dict[int, str]:
-    """Member id → 'Ada Lovelace' (or their email when they gave no name)."""
-    if not member_ids:
-        return {}
-    return {member_id: " ".join(filter(None, (first, last))) or email or "Customer"
-            for member_id, first, last, email in session.execute(
-                select(Member.id, Member.first_name, Member.last_name, Member.email)
-                .where(Member.id.in_(member_ids)))}
 
 
 def _period(timezone: str | None) -> tuple[Period, str]:
@@ -114,15 +94,12 @@ def _reason_label(code: str) -> str:
 
 def _moderate(review_id: int, approve: bool) -> Any:
     """Approve or reject one of this shop's reviews; another shop's id is a 404."""
-    try:
-        with database().transaction() as session:
-            if approve:
-                review = approve_review(session, g.shop.id, review_id, now())
-            else:
-                review = reject_review(session, g.shop.id, review_id)
-            status = review.status
-    except NoResultFound:
-        return error("not_found", "no such review in this shop", 404)
+    with database().transaction() as session:
+        if approve:
+            review = approve_review(session, g.shop.id, review_id, now())
+        else:
+            review = reject_review(session, g.shop.id, review_id)
+        status = review.status
     message = "Review approved: shoppers see it now." if status == APPROVED else "Review rejected."
     return jsonify({"id": review_id, "status": status, "message": message})
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.engagement.flows import FLOWS
 from app.loyalty.program import DEFAULT_SETTINGS
 
 TEXT, INT, DECIMAL, BOOL, COLOR = "text", "int", "decimal", "bool", "color"
@@ -36,11 +37,11 @@ class Section:
 
 
 def _engagement_switches() -> dict[str, str]:
-    """The engagement flows' fields (on/off and their numbers), as the defaults declare them."""
+    """The engagement flows' fields (on/off and their numbers), as each flow declares them."""
     engagement = DEFAULT_SETTINGS["engagement"]
     fields: dict[str, str] = {}
-    for name, flow in (engagement.get("flows") or {}).items():
-        for key, default in flow.items():
+    for name, flow in FLOWS.items():
+        for key, default in flow.defaults.items():
             fields[f"engagement.flows.{name}.{key}"] = BOOL if isinstance(default, bool) else INT
     for key, default in engagement.items():
         if isinstance(default, bool):

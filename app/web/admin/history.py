@@ -9,7 +9,6 @@ from flask import Blueprint, g, jsonify
 from app.loyalty.backfill import (
     DEFAULT_WINDOW_DAYS,
     MAX_WINDOW_DAYS,
-    BackfillRefused,
     latest_backfill,
     readable_window,
     request_backfill,
@@ -20,7 +19,6 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -70,16 +68,13 @@ def start_backfill():  # noqa: ANN201 - Flask view
     body = json_body()
     if body is None:
         return not_json()
-    try:
-        with database().transaction() as session:
-            shop = session.get(Shop, g.shop.id, with_for_update=True)
-            backfill = request_backfill(
-                session, shop, mode=body.get("mode"), window_days=body.get("window_days"),
-                points_days=body.get("points_days", 0), now=now(), actor=actor())
-            answer = progress(backfill)
-    except BackfillRefused as refused:
-        return field_errors("invalid_backfill", refused.message,
-                            {refused.field: refused.message})
+    # A choice that cannot run is a BackfillRefused: 422 naming its field.
+    with database().transaction() as session:
+        shop = session.get(Shop, g.shop.id, with_for_update=True)
+        backfill = request_backfill(
+            session, shop, mode=body.get("mode"), window_days=body.get("window_days"),
+            points_days=body.get("points_days", 0), now=now(), actor=actor())
+        answer = progress(backfill)
     enqueue_backfill(runtime().queue, answer["id"])
     return jsonify({"message": "Reading your order history", "backfill": answer}), 202
 

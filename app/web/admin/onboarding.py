@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.loyalty.labels import money_label
 from app.loyalty.program import current_settings
-from app.loyalty.rewards import money_label, shop_rewards
+from app.loyalty.rewards import shop_rewards
 from app.models import Shop
 
 # The launcher is the app embed block blocks/launcher.liquid of extensions/loyalty-widget.

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import select
 
+from app.db import get_for_shop
+from app.errors import NotFound
 from app.loyalty.referrals import (
     FLAGGED,
     PENDING,
-    ReferralDecisionError,
     approve_referral,
+    referrals_to_decide,
     reject_referral,
 )
-from app.models import Member, Referral
+from app.models import Referral
 from app.web.admin.embedded import actor, database, fetch_only, now, render_page
 from app.web.auth import require_admin_session
-from app.web.responses import error
 
 bp = Blueprint("admin_referrals", __name__)
 
@@ -29,11 +29,7 @@ SHOWN = 100
 def referrals_page():  # noqa: ANN201 - Flask view
     """Flagged referrals to approve or reject, then the ones waiting out the return window."""
     with database().sessions() as session:
-        rows = session.execute(
-            select(Referral, Member.first_name, Member.email)
-            .join(Member, Member.id == Referral.referrer_id)
-            .where(Referral.shop_id == g.shop.id, Referral.status.in_([FLAGGED, PENDING]))
-            .order_by(Referral.status, Referral.created_at.desc()).limit(SHOWN)).all()
+        rows = referrals_to_decide(session, g.shop.id, limit=SHOWN)
     flagged = [r for r in rows if r[0].status == FLAGGED]
     waiting = [r for r in rows if r[0].status == PENDING]
     return render_page("admin/referrals.html", title="Referrals", nav="referrals",
@@ -43,17 +39,13 @@ def referrals_page():  # noqa: ANN201 - Flask view
 def _decide(referral_id: int, approve: bool) -> Any:
     """Approve or reject one of this shop's referrals; another shop's id is a 404."""
     with database().transaction() as session:
-        referral = session.execute(select(Referral).where(
-            Referral.shop_id == g.shop.id, Referral.id == referral_id)).scalar_one_or_none()
+        referral = get_for_shop(session, Referral, g.shop.id, referral_id)
         if referral is None:
-            return error("not_found", "no such referral in this shop", 404)
-        try:
-            if approve:
-                referral = approve_referral(session, referral, actor=actor(), now=now())
-            else:
-                referral = reject_referral(session, referral, actor=actor(), now=now())
-        except ReferralDecisionError as exc:
-            return error("not_decidable", str(exc), 409)
+            raise NotFound("no such referral in this shop")
+        if approve:
+            referral = approve_referral(session, referral, actor=actor(), now=now())
+        else:
+            referral = reject_referral(session, referral, actor=actor(), now=now())
         status = referral.status
     message = ("Approved: the referrer is paid once the friend's return window has passed."
                if approve else "Rejected: nothing will be paid for this referral.")

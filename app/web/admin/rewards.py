@@ -10,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import get_for_shop
+from app.errors import NotFound
 from app.loyalty.program import current_settings, save_settings
+from app.loyalty.reward_kinds import KINDS
 from app.loyalty.rewards import (
     RewardError,
     create_reward,
@@ -21,12 +23,11 @@ from app.loyalty.rewards import (
     shop_rewards,
     validate_reward,
 )
-from app.models import REWARD_KINDS, Reward, Shop
+from app.models import Reward, Shop
 from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -39,10 +40,6 @@ from app.web.auth import require_admin_session
 from app.web.responses import error
 
 bp = Blueprint("admin_rewards", __name__)
-
-KIND_NAMES = {"amount_off": "Amount off", "percent_off": "Percent off",
-              "free_shipping": "Free shipping", "store_credit": "Store credit"}
-
 
 def _optional(raw: Any) -> str | None:
     """A form value, None when left empty."""
@@ -75,8 +72,9 @@ def catalog_page():  # noqa: ANN201 - Flask view
         program = current_settings(session, g.shop.id)
         rewards = shop_rewards(session, g.shop.id, active_only=False)
     return render_page("admin/settings/rewards.html", title="Program settings", nav="settings",
-                       tabs=TABS, tab="rewards", rewards=rewards, kinds=REWARD_KINDS,
-                       kind_names=KIND_NAMES, tiers=[t.name for t in program.tiers])
+                       tabs=TABS, tab="rewards", rewards=rewards,
+                       kinds={name: kind.label for name, kind in KINDS.items()},
+                       tiers=[t.name for t in program.tiers])
 
 
 @bp.post("/admin/settings/rewards")
@@ -88,15 +86,12 @@ def add_reward():  # noqa: ANN201 - Flask view
     if body is None:
         return not_json()
     fields = _reward_fields(body)
-    try:
-        with database().transaction() as session:
-            shop = session.get(Shop, g.shop.id)
-            reward = create_reward(session, shop, current_settings(session, shop.id),
-                                   now=now(), **fields)
-            _record(session, f"added “{reward.title}” for {reward.cost:,} points")
-            reward_id = reward.id
-    except RewardError as exc:
-        return field_errors("invalid_reward", "Some fields need attention.", exc.errors)
+    with database().transaction() as session:
+        shop = session.get(Shop, g.shop.id)
+        reward = create_reward(session, shop, current_settings(session, shop.id),
+                               now=now(), **fields)
+        _record(session, f"added “{reward.title}” for {reward.cost:,} points")
+        reward_id = reward.id
     return jsonify({"id": reward_id, "message": "Reward added."}), 201
 
 
@@ -109,11 +104,9 @@ def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
     if body is None:
         return not_json()
     with database().transaction() as session:
-        reward = session.execute(select(Reward).where(
-            Reward.id == reward_id, Reward.shop_id == g.shop.id).with_for_update()
-        ).scalar_one_or_none()
+        reward = get_for_shop(session, Reward, g.shop.id, reward_id, for_update=True)
         if reward is None:
-            return error("not_found", "no such reward in this shop", 404)
+            raise NotFound("no such reward in this shop")
         if set(body) == {"active"}:
             reward.active = coerce(BOOL, body["active"])
             _record(session, f"“{reward.title}” switched {'on' if reward.active else 'off'}")
@@ -125,11 +118,11 @@ def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
                                  fields["min_subtotal"], fields["tier_required"],
                                  current_settings(session, g.shop.id), title=fields["title"])
         if errors:
-            return field_errors("invalid_reward", "Some fields need attention.", errors)
+            raise RewardError(errors)
         before = f"“{reward.title}” {reward.cost:,} points"
         shop = session.get(Shop, g.shop.id)
         reward.kind, reward.cost = fields["kind"], fields["cost"]
-        reward.value = Decimal(0) if reward.kind == "free_shipping" else Decimal(fields["value"])
+        reward.value = KINDS[reward.kind].stored_value(fields["value"])
         reward.title = fields["title"] or reward_title(reward.kind, reward.value, shop.currency)
         reward.min_subtotal = (Decimal(fields["min_subtotal"])
                                if fields["min_subtotal"] is not None else None)

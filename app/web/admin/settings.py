@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import func, select
 
-from app.loyalty.program import SettingsError, current_settings, save_settings
-from app.loyalty.settings_labels import FLOW_LABELS, readable_change
+from app.engagement.flows import FLOWS
+from app.loyalty.program import (
+    SettingsError,
+    current_settings,
+    save_settings,
+    settings_changers,
+    settings_history,
+    settings_version,
+)
+from app.loyalty.settings_labels import readable_change
 from app.loyalty.staff import shown_actor, staff_names
 from app.loyalty.tiers import reevaluate_shop_tiers
-from app.models import SettingsVersion, Shop
+from app.models import Shop
 from app.pipeline import enqueue
 from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    field_errors,
     json_body,
     not_json,
     now,
@@ -46,7 +52,8 @@ def _section_page(key: str):  # noqa: ANN202 - Flask response
         program = current_settings(session, g.shop.id)
     return render_page(f"admin/settings/{key}.html", title="Program settings",
                        nav="settings", tabs=TABS, tab=key, section=SECTIONS[key],
-                       data=program.data, version=program.version, flow_labels=FLOW_LABELS)
+                       data=program.data, version=program.version,
+                       flow_labels={name: flow.label for name, flow in FLOWS.items()})
 
 
 @bp.get("/admin/settings")
@@ -76,20 +83,15 @@ def save_section(key: str):  # noqa: ANN201 - Flask view
         return not_json()
     changes, form_errors = section_changes(section, submitted)
     if form_errors:
-        return field_errors("invalid_settings", "Some fields need attention.", form_errors)
+        raise SettingsError(form_errors)
     moment = now()
-    try:
-        with database().transaction() as session:
-            saved = save_settings(session, g.shop.id, changes, changed_by=actor(), now=moment)
-            if key == "tiers":
-                # New tiers apply to every member from now on; past earning is never redone.
-                reevaluate_shop_tiers(session, session.get(Shop, g.shop.id), saved, moment)
-            mark_step(session, g.shop.id, "defaults_reviewed")
-            row = session.execute(select(SettingsVersion).where(
-                SettingsVersion.shop_id == g.shop.id,
-                SettingsVersion.version == saved.version)).scalar_one()
-    except SettingsError as exc:
-        return field_errors("invalid_settings", "Some fields need attention.", exc.errors)
+    with database().transaction() as session:
+        saved = save_settings(session, g.shop.id, changes, changed_by=actor(), now=moment)
+        if key == "tiers":
+            # New tiers apply to every member from now on; past earning is never redone.
+            reevaluate_shop_tiers(session, session.get(Shop, g.shop.id), saved, moment)
+        mark_step(session, g.shop.id, "defaults_reviewed")
+        row = settings_version(session, g.shop.id, saved.version)
     message = f"Saved as version {saved.version}. It applies to orders and events from now on."
     if key == "widget":
         # Committed: the storefront reads these from an app-data metafield the job writes.
@@ -108,14 +110,9 @@ def save_section(key: str):  # noqa: ANN201 - Flask view
 def history_page():  # noqa: ANN201 - Flask view
     """Every saved version: who changed what, and when."""
     with database().sessions() as session:
-        versions = list(session.execute(
-            select(SettingsVersion).where(SettingsVersion.shop_id == g.shop.id)
-            .order_by(SettingsVersion.version.desc()).limit(HISTORY_SIZE)).scalars())
+        versions = settings_history(session, g.shop.id, limit=HISTORY_SIZE)
         # Numbered over every version of the shop, not only those shown, so numbers never move.
-        names = staff_names(session.execute(
-            select(SettingsVersion.changed_by).where(SettingsVersion.shop_id == g.shop.id)
-            .group_by(SettingsVersion.changed_by)
-            .order_by(func.min(SettingsVersion.version))).scalars())
+        names = staff_names(settings_changers(session, g.shop.id))
     # Each change in words, whether the version was saved with labels or with field paths.
     changes = {v.version: [readable_change(line) for line in (v.summary or "").split("; ")]
                for v in versions}

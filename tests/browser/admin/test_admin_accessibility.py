@@ -21,15 +21,15 @@ from werkzeug.routing import AnyConverter
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Referral, Review, Shop
-from tests.accessibility import serious_violations
+from devstore import ShopifyEmulator
 from tests.browser.admin.test_admin_browser import OUTPUT, SHOP, chromium  # noqa: F401 - fixture
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, _migrated_database, app_config, wipe
-from tests.emulator_fixture import DEFAULT_APP_URL, live_app_server
 from tests.integration.admin.conftest import install_shop
 from tests.integration.admin.dashboard_seed import seed_busy_shop
+from tests.support.accessibility import serious_violations
+from tests.support.emulator_fixture import DEFAULT_APP_URL, live_app_server
 
 pytestmark = pytest.mark.browser
 

@@ -8,6 +8,7 @@ answered with empty bodies (App Bridge's behaviour is Shopify's, not ours).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -16,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from app.db import Database, utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.rewards import seed_default_rewards
-from app.models import LedgerEntry, Member, Shop
+from app.models import LedgerEntry, Member, Reward, Shop
+from devstore import ShopifyEmulator
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
 from tests.extensions.widget.tools import (
     REPO_ROOT,
@@ -109,13 +110,19 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
 
     page.goto(f"{running.url}/dev/admin?path=/admin/settings&user_id=55")
     frame = page.frame_locator("iframe")
-    rate = frame.locator('input[name="earning.points_per_unit"]')
+    save_bar = frame.get_by_role("region", name="Unsaved changes")
+    rate = frame.get_by_role("spinbutton", name=re.compile(r"^Points per 1 [A-Z]{3} spent$"))
     assert rate.input_value() == "5"
+    assert not save_bar.is_visible()
     rate.click()
-    rate.press("Control+A")
-    rate.press_sequentially("10")
-    frame.get_by_role("button", name="Save").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("10")
+    # The change raises App Bridge's save bar, the page's one Save.
+    save_bar.wait_for()
+    assert frame.get_by_role("button", name="Save").count() == 1
+    save_bar.get_by_role("button", name="Save").click()
     frame.get_by_role("status").get_by_text("Saved as version 1").wait_for()
+    save_bar.wait_for(state="hidden")
     # The header names the version now in force without a reload.
     assert frame.locator("[data-settings-version]").inner_text().startswith("Version 1.")
 
@@ -129,7 +136,7 @@ def test_the_merchant_raises_the_earn_rate_and_the_next_order_earns_at_it(
     assert member.points_pending == 600
 
     page.goto(f"{running.url}/dev/admin?path=/admin/settings/history")
-    history = page.frame_locator("iframe").locator("table")
+    history = page.frame_locator("iframe").get_by_role("table")
     assert "Points per unit spent: 5 → 10" in history.inner_text()
     assert "Staff 1" in history.inner_text() and "staff:55" not in history.inner_text()
 
@@ -174,28 +181,99 @@ def test_field_errors_show_next_to_the_field_and_links_keep_the_session(
     frame = page.frame_locator("iframe")
     frame.get_by_role("button", name="Add tier").click()
     row = frame.locator("[data-item]").last
-    row.locator('[data-field="name"]').fill("Platinum")
-    row.locator('[data-field="threshold"]').fill("2000")
-    row.locator('[data-field="multiplier"]').fill("50")
-    frame.get_by_role("button", name="Save").click()
-    error = frame.locator('.field-error[data-error-for="tiers.levels.3.multiplier"]')
-    assert error.inner_text() == "must be between 0.1 and 10"
-    assert row.locator('[data-field="multiplier"]').get_attribute("aria-invalid") == "true"
+    # The new row's first field has the focus: type into it, Tab to the next.
+    page.keyboard.type("Platinum")
+    page.keyboard.press("Tab")
+    page.keyboard.type("2000")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("50")
+    frame.get_by_role("region", name="Unsaved changes").get_by_role("button", name="Save").click()
+    multiplier = row.locator('s-number-field[data-field="multiplier"]')
+    row.get_by_text("must be between 0.1 and 10").wait_for()
+    assert multiplier.get_attribute("error") == "must be between 0.1 and 10"
+    assert row.get_by_role("spinbutton", name="Points multiplier").get_attribute(
+        "aria-invalid") == "true"
+    # The save bar stays while the change is not saved.
+    assert frame.get_by_role("region", name="Unsaved changes").is_visible()
 
     # A link inside the app loads the next page with a fresh id_token (no bounce, no 401).
     page.goto(f"{url}/dev/admin?path=/admin/customers")
     frame = page.frame_locator("iframe")
-    frame.get_by_role("searchbox").fill("shopper1")
+    frame.get_by_role("searchbox", name="Search customers").click()
+    page.keyboard.type("shopper1")
     frame.get_by_role("button", name="Search").click()
-    frame.locator("table a").first.click()
+    frame.locator("s-table a").first.click()
     adjust = frame.locator('form[aria-label="Adjust points"]')
-    adjust.locator('input[name="points"]').fill("25")
+    adjust.get_by_role("spinbutton", name="Points").click()
+    page.keyboard.type("25")
     adjust.get_by_role("button", name="Record adjustment").click()
-    error = adjust.locator(".field-error")
-    assert error.inner_text().startswith("a reason is required")
-    adjust.locator('input[name="reason"]').fill("Sorry for the wait")
+    reason = adjust.locator('s-text-field[name="reason"]')
+    adjust.get_by_text("a reason is required").wait_for()
+    assert reason.get_attribute("error").startswith("a reason is required")
+    adjust.get_by_role("textbox", name="Reason").click()
+    page.keyboard.type("Sorry for the wait")
     adjust.get_by_role("button", name="Record adjustment").click()
     frame.get_by_text("Sorry for the wait").wait_for()
+
+
+def test_discard_puts_the_form_back_and_a_reward_saves_through_the_save_bar(
+        db: Database, emulator: ShopifyEmulator, live_server: Callable[[Any], str],
+        browse: Callable[..., Any]) -> None:
+    url = _seeded_app(db, emulator, live_server)
+    page = browse()
+    page.goto(f"{url}/dev/admin?path=/admin/settings/bonuses")
+    frame = page.frame_locator("iframe")
+    save_bar = frame.get_by_role("region", name="Unsaved changes")
+    signup = frame.get_by_role("spinbutton", name="Creating an account")
+    before = signup.input_value()
+    signup.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("999")
+    save_bar.wait_for()
+    # Typing the value back is no change: the bar goes away again.
+    page.keyboard.press("Control+A")
+    page.keyboard.type(before)
+    save_bar.wait_for(state="hidden")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("999")
+    save_bar.get_by_role("button", name="Discard").click()
+    save_bar.wait_for(state="hidden")
+    assert signup.input_value() == before
+
+    # A checkbox is a change too, and Discard ticks it again.
+    page.goto(f"{url}/dev/admin?path=/admin/settings")
+    frame = page.frame_locator("iframe")
+    save_bar = frame.get_by_role("region", name="Unsaved changes")
+    shipping = frame.get_by_role("checkbox", name="Exclude shipping")
+    assert shipping.is_checked()
+    shipping.focus()
+    page.keyboard.press("Space")
+    save_bar.wait_for()
+    assert not shipping.is_checked()
+    save_bar.get_by_role("button", name="Discard").click()
+    save_bar.wait_for(state="hidden")
+    assert shipping.is_checked()
+
+    # The rewards catalog has no Save per reward: an edited reward saves through the bar.
+    page.goto(f"{url}/dev/admin?path=/admin/settings/rewards")
+    frame = page.frame_locator("iframe")
+    first = frame.locator("form[data-item]").first
+    assert first.get_by_role("button", name="Save").count() == 0
+    cost = first.get_by_role("spinbutton", name="Points")
+    cost.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("777")
+    save_bar = frame.get_by_role("region", name="Unsaved changes")
+    save_bar.get_by_role("button", name="Save").focus()
+    page.keyboard.press("Enter")
+    save_bar.wait_for(state="hidden")
+    reward_id = int(first.get_attribute("data-id"))
+    with db.sessions() as session:
+        assert session.get(Reward, reward_id).cost == 777
+    page.reload()
+    assert page.frame_locator("iframe").locator(f'form[data-id="{reward_id}"]').get_by_role(
+        "spinbutton", name="Points").input_value() == "777"
 
 
 def _seeded_app(db: Database, emulator: ShopifyEmulator,
@@ -255,6 +333,33 @@ def test_screenshots_of_the_dashboard_and_settings(
                                ("/admin/settings", "admin-settings.png", 1000)):
         page = browse(1440, height)
         page.goto(f"{url}/dev/admin?path={path}")
-        page.frame_locator("iframe").locator("s-page").wait_for()
+        frame = page.frame_locator("iframe")
+        frame.locator("s-page").wait_for()
+        if path == "/admin/settings":
+            # An edit in progress: the save bar is the settings page's Save.
+            frame.get_by_role("spinbutton", name="Pending period (days)").click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("14")
+            frame.get_by_role("region", name="Unsaved changes").wait_for()
         page.screenshot(path=str(OUTPUT / name))
         assert (OUTPUT / name).stat().st_size > 10_000
+
+
+def test_a_custom_period_submits_the_polaris_date_fields_of_its_form(
+        db: Database, emulator: ShopifyEmulator, live_server: Callable[[Any], str],
+        browse: Callable[..., Any]) -> None:
+    url = _seeded_app(db, emulator, live_server)
+    page = browse()
+    page.goto(f"{url}/dev/admin?path=/admin/dashboard")
+    frame = page.frame_locator("iframe")
+    # Tab into the field (its month first): Chromium's en-US date control takes month, day
+    # and year in that order.
+    frame.get_by_role("link", name="Last 12 months").focus()
+    page.keyboard.press("Tab")
+    start = (utcnow() - timedelta(days=40)).date()
+    page.keyboard.type(start.strftime("%m%d%Y"))
+    frame.get_by_role("button", name="Apply").click()
+    frame.get_by_text(f"{start.strftime('%b')} {start.day}, {start.year} –").wait_for()
+    app_frame = page.frame(name="app-iframe")
+    assert app_frame is not None and f"from={start.isoformat()}" in app_frame.url
+    assert frame.get_by_label("From", exact=True).input_value() == start.isoformat()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.db import Database
-from app.devstore import ShopifyEmulator
+from devstore import ShopifyEmulator
 from tests.browser.admin.test_admin_browser import (  # noqa: F401 - fixtures
     OUTPUT,
     SHOP,

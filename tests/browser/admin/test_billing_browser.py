@@ -4,6 +4,7 @@ plan active; axe finds nothing serious or critical on any of the three."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -11,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.devstore import ShopifyEmulator
 from app.models import BillingSubscription
-from tests.accessibility import serious_violations
+from devstore import ShopifyEmulator
 from tests.browser.admin.test_admin_browser import SHOP, browse, chromium  # noqa: F401
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 
@@ -34,10 +35,10 @@ def test_the_merchant_approves_the_growth_plan_in_shopify_and_comes_back_to_it_a
     frame = page.frame_locator("iframe")
     frame.locator('[data-plan="free"]').wait_for()
     assert serious_violations(page.frames[1]) == []
-    cap = frame.locator('input[name="capped_amount"]')
+    cap = frame.get_by_role("spinbutton", name=re.compile(r"^Most you approve for usage"))
     cap.click()
-    cap.press("Control+A")
-    cap.press_sequentially("60")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("60")
     frame.get_by_role("button", name="Choose Growth").click()
 
     # Shopify's page, in the top window.

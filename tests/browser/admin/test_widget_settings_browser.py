@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from app.devstore import ShopifyEmulator
-from app.devstore.storefront import PAGE_PATH, create_storefront_app
-from tests.accessibility import serious_violations
+from devstore import ShopifyEmulator
+from devstore.storefront import PAGE_PATH, create_storefront_app
 from tests.browser.admin.test_admin_browser import browse, chromium  # noqa: F401 - fixtures
 from tests.e2e.conftest import RunningApp, serve_app  # noqa: F401 - fixture
 from tests.extensions.widget.tools import REPO_ROOT
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 
@@ -78,7 +78,7 @@ def test_the_merchant_changes_label_title_and_colour_and_the_storefront_shows_th
 
     history = browse()
     history.goto(f"{running.url}/dev/admin?path=/admin/settings/history")
-    changes = history.frame_locator("iframe").locator("table").inner_text()
+    changes = history.frame_locator("iframe").get_by_role("table").inner_text()
     assert "Accent color: #1f6f50 → #aa0044" in changes
     assert "Launcher label: Rewards → Club points" in changes
 

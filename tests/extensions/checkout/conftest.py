@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore import BackgroundServer, ShopifyEmulator
 from app.models import Order, Shop, SurveyResponse
+from devstore import BackgroundServer, ShopifyEmulator
 from tests.conftest import app_config
 from tests.extensions.checkout.harness import (
     AppSlot,
@@ -32,7 +32,7 @@ from tests.extensions.checkout.harness import (
 )
 
 SHOP = "loyalty-loop-test.myshopify.com"
-# The customer of Shopify's orders/paid sample (app/devstore/samples/webhooks/2026-07).
+# The customer of Shopify's orders/paid sample (devstore/samples/webhooks/2026-07).
 ADA = 115310627314723954
 MEMBER_ORDER_ID = 820982911946154508
 GUEST_ORDER_ID = 820982911946154509

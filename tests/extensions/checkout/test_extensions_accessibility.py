@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.accessibility import serious_violations
 from tests.extensions.checkout.conftest import (
     ADA,
     GUEST_ORDER_ID,
@@ -31,6 +30,7 @@ from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - 
     order_gid,
     page,
 )
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.devstore.storefront import EXTENSION_DIR
+from devstore.storefront import EXTENSION_DIR
 
 ASSETS = sorted((EXTENSION_DIR / "assets").iterdir())
 JS_LIMIT, CSS_LIMIT = 10_000, 100_000

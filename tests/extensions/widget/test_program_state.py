@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.devstore.storefront import render_block
+from devstore.storefront import render_block
 
 BLOCKS = ("launcher", "loyalty-page")
 

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from app.devstore.storefront import render_block, storefront_page
 from app.loyalty.program import DEFAULT_SETTINGS
+from devstore.storefront import render_block, storefront_page
 from tests.extensions.widget.dom import Element, parse
 
 # A logged-in customer with the app-owned metafields the blocks read.

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.devstore.storefront import EXTENSION_DIR, block_schema, flatten
+from devstore.storefront import EXTENSION_DIR, block_schema, flatten
 
 BLOCKS = sorted((EXTENSION_DIR / "blocks").glob("*.liquid"))
 SNIPPETS = sorted((EXTENSION_DIR / "snippets").glob("*.liquid"))

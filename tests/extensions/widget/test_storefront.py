@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.demo import CUSTOMERS, DEMO_SHOP, start_demo
-from app.devstore import Metafield, ShopifyEmulator
-from app.devstore.storefront import (
+from devstore import Metafield, ShopifyEmulator
+from devstore.demo import CUSTOMERS, DEMO_SHOP, start_demo
+from devstore.storefront import (
     PAGE_PATH,
     create_storefront_app,
     liquid_customer,
@@ -188,7 +188,7 @@ def test_the_demo_storefront_follows_the_proxy_where_the_merchant_moved_it(tmp_p
 
 def test_the_storefront_and_the_demo_import_without_python_liquid():
     blocked = ("import sys; sys.modules['liquid'] = None; "
-               "import app.devstore.storefront, app.demo; print('ok')")
+               "import devstore.storefront, devstore.demo; print('ok')")
     result = subprocess.run([sys.executable, "-c", blocked], cwd=REPO_ROOT, capture_output=True,
                             text=True, timeout=60, check=False)
 

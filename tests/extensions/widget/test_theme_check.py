@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from app.devstore.storefront import EXTENSION_DIR
+from devstore.storefront import EXTENSION_DIR
 from tests.extensions.widget.tools import REPO_ROOT, SHOPIFY_CLI, missing_tool
 
 

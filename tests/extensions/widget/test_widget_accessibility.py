@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accessibility import serious_violations
 from tests.extensions.widget.test_widget_browser import (
     ADA,
     GUEST_PAGE,
@@ -14,6 +13,7 @@ from tests.extensions.widget.test_widget_browser import (
     MEMBER_PAGE,
     approve_review,
 )
+from tests.support.accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
 

@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select, update
 
-from app.demo import CUSTOMERS, DEMO_SHOP, Demo, seed_demo_shop, start_demo
-from app.devstore.storefront import PAGE_PATH
 from app.models import LedgerEntry, Member, Order, Redemption, Review, Reward
+from devstore.demo import CUSTOMERS, DEMO_SHOP, Demo, seed_demo_shop, start_demo
+from devstore.storefront import PAGE_PATH
 from tests.e2e.conftest import eventually
 from tests.extensions.widget.tools import (
     REPO_ROOT,

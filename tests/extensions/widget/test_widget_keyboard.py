@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.demo import DEMO_SHOP
 from app.models import Reward
+from devstore.demo import DEMO_SHOP
 from tests.extensions.widget.test_widget_browser import (
     MEMBER_PAGE,
     PROXY_PREFIX,

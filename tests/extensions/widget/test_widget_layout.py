@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.demo import CUSTOMERS
+from devstore.demo import CUSTOMERS
 from tests.extensions.widget.test_widget_browser import (
     ADA,
     LOYALTY_PAGE,

@@ -17,8 +17,8 @@ from app import create_app
 from app.db import Database
 from app.models import Shop
 from tests.conftest import app_config
-from tests.factories import T0, make_shop
-from tests.shopify_fakes import admin_token
+from tests.support.factories import T0, make_shop
+from tests.support.shopify_fakes import admin_token
 
 SHOP = "loop-admin.myshopify.com"
 OTHER_SHOP = "other-admin.myshopify.com"

@@ -12,9 +12,9 @@ from app import create_app
 from app.models import LedgerEntry
 from app.shopify.verify import RETRY_HEADER
 from tests.conftest import app_config
-from tests.factories import make_member
 from tests.integration.admin.conftest import OTHER_SHOP, SHOP, AdminSession
-from tests.shopify_fakes import admin_token
+from tests.support.factories import make_member
+from tests.support.shopify_fakes import admin_token
 
 PAGES = ["/admin/onboarding", "/admin/dashboard", "/admin/customers", "/admin/engagement",
          "/admin/referrals", "/admin/settings",

@@ -11,9 +11,9 @@ import pytest
 
 from app.loyalty.members import enrol
 from app.models import Shop
-from tests.factories import T0
 from tests.integration.admin.conftest import AdminSession
-from tests.rows import row_counts
+from tests.support.factories import T0
+from tests.support.rows import row_counts
 
 KEY = "adjust-request-0001"
 

@@ -10,9 +10,9 @@ from app.loyalty.ledger import ledger_balances, post
 from app.loyalty.members import enrol
 from app.loyalty.program import save_settings
 from app.models import LedgerEntry, Member, Referral, Shop
-from tests.factories import T0
 from tests.integration.admin.conftest import NOW, AdminSession
-from tests.order_payloads import line, paid_order
+from tests.support.factories import T0
+from tests.support.order_payloads import line, paid_order
 
 KEY = "adjust-request-0001"
 
@@ -75,8 +75,8 @@ def test_the_member_page_shows_balances_tier_referrals_and_every_ledger_entry(
     assert '<div class="kpi-value" data-figure="available">250</div>' in page
     assert '<div class="kpi-value" data-figure="pending">200</div>' in page
     assert '<div class="kpi-value" data-figure="lifetime">450</div>' in page
-    assert '<td class="num" data-figure="referred">2</td>' in page
-    assert page.count("<tr data-entry=") == 2
+    assert '<dd data-figure="referred">2</dd>' in page
+    assert page.count("<s-table-row data-entry=") == 2
     assert "5 pts/unit × 1 on 40.00 USD" in page
     assert "+200" in page and "+250" in page
 
@@ -92,8 +92,8 @@ def test_the_ledger_pages_back_through_older_entries(admin: AdminSession,
         oldest = session.execute(select(func.min(LedgerEntry.id))).scalar_one()
     older = admin.page(f"/admin/customers/{people['ada']}",
                        before=str(oldest + 5)).get_data(as_text=True)
-    assert first.count("<tr data-entry=") == 100 and "Older entries" in first
-    assert older.count("<tr data-entry=") == 5 and "Older entries" not in older
+    assert first.count("<s-table-row data-entry=") == 100 and "Older entries" in first
+    assert older.count("<s-table-row data-entry=") == 5 and "Older entries" not in older
 
 
 def test_an_adjustment_is_recorded_with_its_reason_and_the_staff_user(

@@ -10,11 +10,11 @@ import pytest
 
 from app import create_app
 from app.config import load_settings
-from app.devstore import ShopifyEmulator
 from app.shopify.verify import verify_admin_session_token
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, app_config
 from tests.integration.admin.conftest import SHOP, AdminSession, install_shop
-from tests.shopify_fakes import admin_token
+from tests.support.shopify_fakes import admin_token
 
 
 @pytest.fixture
@@ -43,24 +43,31 @@ def test_the_frame_loads_the_page_with_an_id_token_minted_by_the_devstore(
     assert (check.ok, check.shop, check.user_id) == (True, SHOP, "7")
 
 
-def test_the_framed_page_renders_with_the_local_app_bridge_and_may_be_framed_by_the_app(
+def test_the_framed_page_renders_with_the_local_stand_ins_and_may_be_framed_by_the_app(
         admin: AdminSession, devstore: ShopifyEmulator) -> None:
     frame = admin.client.get(f"/dev/admin?shop={SHOP}&path=/admin/dashboard")
     path, query = _frame_src(frame.get_data(as_text=True))
     page = admin.client.get(path, query_string={k: v[0] for k, v in query.items()})
     body = page.get_data(as_text=True)
+    stand_ins = re.findall(r'<(?:script|style) data-stand-in="([a-z-]+)">', body)
     assert page.status_code == 200
-    assert '<script src="/dev/admin/app-bridge.js"></script>' in body
+    # App Bridge's stand-in first, then Polaris' tokens and components, as Shopify orders them.
+    assert stand_ins == ["app-bridge", "polaris-tokens", "polaris"]
+    assert body.index('data-stand-in="app-bridge"') < body.index("<script>")
+    assert "idToken" in body and 'customElements.define(tag, element)' in body
+    assert "--p-color-bg-surface:" in body
     assert "cdn.shopify.com" not in body
     assert page.headers["Content-Security-Policy"] == (
         f"frame-ancestors 'self' https://{SHOP} https://admin.shopify.com;")
 
 
-def test_outside_the_frame_pages_load_shopifys_app_bridge_first(
+def test_outside_the_frame_pages_load_shopifys_app_bridge_first_then_polaris(
         admin: AdminSession, devstore: ShopifyEmulator) -> None:
     body = admin.page("/admin/dashboard", dev_frame="0").get_data(as_text=True)
-    first_script = re.search(r'<script src="([^"]+)"', body).group(1)
-    assert first_script == "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+    scripts = re.findall(r"<script[^>]*>", body)
+    assert scripts[:2] == ['<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js">',
+                           '<script src="https://cdn.shopify.com/shopifycloud/polaris.js">']
+    assert "data-stand-in" not in body and "customElements.define" not in body
 
 
 def test_a_token_in_the_query_is_used_as_is_without_a_devstore(admin: AdminSession) -> None:
@@ -96,11 +103,8 @@ def test_fresh_tokens_for_app_bridges_stand_in(admin: AdminSession,
     response = admin.client.get(f"/dev/admin/id-token?shop={SHOP}&user_id=12")
     check = verify_admin_session_token(admin.app.extensions["runtime"].settings,
                                        response.json["id_token"])
-    script = admin.client.get("/dev/admin/app-bridge.js")
     assert (check.ok, check.user_id, response.headers["Cache-Control"]) == (
         True, "12", "no-store")
-    assert "idToken" in script.get_data(as_text=True)
-    script.close()
 
 
 def test_production_never_serves_the_frame(db) -> None:  # noqa: ANN001

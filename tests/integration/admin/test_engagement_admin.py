@@ -17,9 +17,9 @@ from app.loyalty.members import enrol
 from app.loyalty.program import save_settings
 from app.models import Member, Message, Order, Shop, SurveyResponse
 from app.models.review import Review
-from tests.factories import T0
 from tests.integration.admin.conftest import NOW, OTHER_SHOP, SHOP, AdminSession
 from tests.integration.proxy.test_proxy import proxy_query
+from tests.support.factories import T0
 
 TEA, CUPS = 7_100_000_000_000_000_001, 7_100_000_000_000_000_002
 
@@ -141,7 +141,7 @@ def _page(admin: AdminSession, **query: str) -> str:
 
 def _flow(page: str, kind: str) -> dict[str, str]:
     """The figures of one flow's row."""
-    row = re.search(rf'<tr data-flow="{kind}">(.*?)</tr>', page, re.S).group(1)
+    row = re.search(rf'<s-table-row data-flow="{kind}">(.*?)</s-table-row>', page, re.S).group(1)
     return {name: " ".join(text.split())
             for name, text in re.findall(r'data-figure="([a-z-]+)">([^<]*)<', row)}
 
@@ -176,7 +176,7 @@ def test_each_flow_shows_sends_reasons_clicks_and_the_orders_of_the_next_7_days(
         "opens": "0", "clicks": "0", "click-rate": "—", "orders": "0", "revenue": "$0.00"}
     assert _flow(page, "birthday")["sent"] == "1"
     assert 'data-flow="detractor_alert"' not in page
-    assert page.count("<tr data-flow=") == 10
+    assert page.count("<s-table-row data-flow=") == 10
 
 
 def test_each_flow_shows_its_messages_waiting_to_be_sent_next_to_those_sent_whatever_the_period(
@@ -196,7 +196,8 @@ def test_each_flow_shows_its_messages_waiting_to_be_sent_next_to_those_sent_what
     assert (_flow(page, "review_request")["scheduled"], _flow(page, "win_back")["scheduled"],
             _flow(page, "welcome")["scheduled"]) == ("2", "1", "0")
     assert (_flow(page, "review_request")["sent"], _flow(page, "welcome")["sent"]) == ("0", "0")
-    assert "<th class=\"num\">Sent</th><th class=\"num\">Scheduled</th>" in page
+    assert ('<s-table-header format="numeric">Sent</s-table-header>'
+            '<s-table-header format="numeric">Scheduled</s-table-header>') in page
 
 
 def test_opens_read_off_while_the_shop_does_not_track_them(
@@ -230,7 +231,7 @@ def test_detractors_show_score_comment_and_order_newest_first_and_only_this_shop
 def test_pending_reviews_are_listed_with_approve_and_reject_buttons(
         admin: AdminSession, seeded: Seeded) -> None:
     page = _page(admin)
-    assert re.findall(r'<tr data-review="(\d+)">', page) == [str(seeded.review)]
+    assert re.findall(r'<s-table-row data-review="(\d+)">', page) == [str(seeded.review)]
     assert "“Smoky and smooth”" in page and "Ada Lovelace" in page
     assert f'data-post="/admin/engagement/reviews/{seeded.review}/approve"' in page
     assert f'data-post="/admin/engagement/reviews/{seeded.review}/reject"' in page

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app.loyalty.members import enrol
 from app.models import Referral, Shop
-from tests.factories import T0
 from tests.integration.admin.conftest import OTHER_SHOP, SHOP
+from tests.support.factories import T0
 
 
 def _referral(admin, domain: str, status: str, order_id: int, reason: str | None = None) -> int:

@@ -13,9 +13,9 @@ from app.loyalty.events import order_paid
 from app.loyalty.program import current_settings
 from app.models import LedgerEntry, Member, SettingsVersion, Shop
 from app.web.admin.settings import HISTORY_SIZE
-from tests.factories import T0
 from tests.integration.admin.conftest import AdminSession
-from tests.order_payloads import line, paid_order
+from tests.support.factories import T0
+from tests.support.order_payloads import line, paid_order
 
 
 def _versions(admin: AdminSession) -> list[SettingsVersion]:

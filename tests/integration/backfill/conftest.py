@@ -14,12 +14,12 @@ from flask import Flask
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.launch import launch
 from app.pipeline.runtime import Runtime
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import ShopifyEmulator
 from tests.conftest import app_config
-from tests.emulator_fixture import emulator  # noqa: F401 (fixture)
+from tests.support.emulator_fixture import emulator  # noqa: F401 (fixture)
 
 SHOP = "history.myshopify.com"
 ALL_SCOPES = "read_orders,read_all_orders,read_customers,write_customers,write_discounts"

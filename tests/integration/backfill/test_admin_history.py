@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.models import Backfill
 from tests.integration.backfill.conftest import SHOP
-from tests.shopify_fakes import admin_token
+from tests.support.shopify_fakes import admin_token
 
 OTHER = "someone-else.myshopify.com"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator_fixture import emulator, live_server  # noqa: F401 (fixtures)
 from tests.integration.backfill.conftest import SHOP, install
+from tests.support.emulator_fixture import emulator, live_server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

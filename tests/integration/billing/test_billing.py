@@ -16,13 +16,13 @@ import requests
 from sqlalchemy import insert, select
 
 from app.db import utcnow
-from app.devstore import payloads as emulated
 from app.loyalty.billing import billable_orders, billing_status
 from app.loyalty.events import order_paid
 from app.models import BillingSubscription, Order, Shop, UsageCharge
 from app.pipeline.billing import charge_closed_periods
+from devstore import payloads as emulated
 from tests.integration.backfill.conftest import SHOP
-from tests.shopify_fakes import admin_token
+from tests.support.shopify_fakes import admin_token
 
 
 def subscribe(url: str, body: dict) -> requests.Response:

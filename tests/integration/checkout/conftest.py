@@ -20,13 +20,13 @@ from sqlalchemy import select
 
 from app import create_app
 from app.db import Database
-from app.devstore import ShopifyEmulator
 from app.loyalty import events
 from app.loyalty.launch import launch
 from app.loyalty.members import enrol
 from app.loyalty.program import save_settings
 from app.models import LedgerEntry, Member, Shop, SurveyResponse
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import ShopifyEmulator
 from tests.conftest import app_config
 
 SHOP = "thank-you-test.myshopify.com"

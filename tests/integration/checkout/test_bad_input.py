@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.checkout.conftest import ADA, CheckoutShop
-from tests.rows import row_counts
+from tests.support.rows import row_counts
 
 ORDER_ID = 820982911946154508
 BEYOND_BIGINT = 99999999999999999999

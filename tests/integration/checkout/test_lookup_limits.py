@@ -17,13 +17,13 @@ from redis import Redis
 
 from app import create_app
 from app.db import Database
-from app.devstore import ShopifyEmulator
 from app.web.checkout_api import (
     LOOKUPS_PER_CLIENT_PER_MINUTE,
     LOOKUPS_PER_CUSTOMER_PER_MINUTE,
     LOOKUPS_PER_SHOP_PER_MINUTE,
     REQUESTS_PER_MINUTE,
 )
+from devstore import ShopifyEmulator
 from tests.conftest import app_config
 from tests.integration.checkout.conftest import ADA, NOW, SHOP, CheckoutShop, install_shop
 

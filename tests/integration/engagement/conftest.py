@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.db import Database
-from app.devstore.payloads import consent_payload, customer_payload
 from app.loyalty import events
 from app.loyalty.program import save_settings
 from app.loyalty.rewards import seed_default_rewards
@@ -28,10 +27,11 @@ from app.models import Member, Message, Shop
 from app.pipeline import topics
 from app.pipeline.enqueue import AfterCommit, after_commit
 from app.pipeline.jobs import daily_round_of, dispatcher_for
+from devstore.payloads import consent_payload, customer_payload
 from tests.conftest import app_config
-from tests.factories import make_shop
-from tests.order_payloads import iso, line, paid_order, refund
-from tests.smtp_fixture import SmtpTestServer, smtp_server  # noqa: F401 (fixture)
+from tests.support.factories import make_shop
+from tests.support.order_payloads import iso, line, paid_order, refund
+from tests.support.smtp_fixture import SmtpTestServer, smtp_server  # noqa: F401 (fixture)
 
 NEW_YORK = "America/New_York"
 # Monday 2 November 2026, 10:00 in New York (EST, UTC-5): outside the default quiet hours.

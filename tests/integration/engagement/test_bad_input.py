@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.engagement.conftest import T0, TEA, days
-from tests.rows import row_counts
-from tests.smtp_fixture import body_text
+from tests.support.rows import row_counts
+from tests.support.smtp_fixture import body_text
 
 ADA, ADA_EMAIL = 9001, "ada@example.com"
 

@@ -8,7 +8,7 @@ from app.engagement.surveys import detractor_alerts
 from app.loyalty.bonuses import set_birthday
 from app.models import LedgerEntry, Member, SurveyResponse
 from tests.integration.engagement.conftest import CUPS, T0, TEA, days
-from tests.smtp_fixture import body_html, body_text
+from tests.support.smtp_fixture import body_html, body_text
 
 ADA, GRACE = 9001, 9002
 ADA_EMAIL, GRACE_EMAIL = "ada@example.com", "grace@example.com"
@@ -378,7 +378,7 @@ def test_a_detractor_who_changes_their_score_within_the_grace_period_raises_no_a
 def test_an_orders_fulfilled_webhook_schedules_the_review_request_from_its_fulfilment(
         shopfront):
     from app.pipeline import topics
-    from tests.order_payloads import iso, line, paid_order
+    from tests.support.order_payloads import iso, line, paid_order
 
     shopfront.customer(ADA, ADA_EMAIL, "Ada")
     shopfront.pay(5001, ADA, ADA_EMAIL, "60.00", T0)

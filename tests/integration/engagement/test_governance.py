@@ -14,7 +14,7 @@ from app.messaging.mailer import SmtpMailer
 from app.models import LedgerEntry, Shop
 from app.pipeline.jobs import dispatcher_for
 from tests.integration.engagement.conftest import NEW_YORK, T0, build_shopfront, days
-from tests.smtp_fixture import body_text
+from tests.support.smtp_fixture import body_text
 
 ADA, GRACE, ALAN = 9001, 9002, 9003
 ADA_EMAIL, GRACE_EMAIL, ALAN_EMAIL = "ada@example.com", "grace@example.com", "alan@example.com"
@@ -274,8 +274,8 @@ def test_a_members_own_referral_shares_never_count_against_the_frequency_cap(db)
     from app.engagement.rules import messages_sent_recently
     from app.loyalty.program import current_settings
     from app.loyalty.referrals import record_referral_share
-    from tests.factories import T0 as F0
-    from tests.factories import make_member, make_shop
+    from tests.support.factories import T0 as F0
+    from tests.support.factories import make_member, make_shop
 
     with db.transaction() as s:
         shop = make_shop(s)

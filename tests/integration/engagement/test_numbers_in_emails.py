@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.loyalty.program import save_settings
 from tests.integration.engagement.conftest import T0, days
-from tests.smtp_fixture import body_html, body_text
+from tests.support.smtp_fixture import body_html, body_text
 
 ADA, ADA_EMAIL = 9001, "ada@example.com"
 

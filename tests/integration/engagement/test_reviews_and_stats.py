@@ -14,8 +14,8 @@ from app.models import LedgerEntry, Member
 from app.models.review import Review
 from tests.integration.engagement.conftest import CUPS, T0, TEA, days
 from tests.integration.proxy.test_proxy import proxy_query
-from tests.order_payloads import money
-from tests.smtp_fixture import body_html, body_text
+from tests.support.order_payloads import money
+from tests.support.smtp_fixture import body_html, body_text
 
 ADA, GRACE = 9001, 9002
 ADA_EMAIL, GRACE_EMAIL = "ada@example.com", "grace@example.com"

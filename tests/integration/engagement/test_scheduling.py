@@ -22,18 +22,18 @@ from rq.registry import ScheduledJobRegistry
 
 from app import create_app
 from app.db import utcnow
-from app.devstore.payloads import consent_payload, customer_payload
 from app.loyalty import events
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Message, Shop
 from app.pipeline import enqueue, topics
 from app.pipeline.jobs import run_due_messages
 from app.pipeline.queueing import JobQueue
+from devstore.payloads import consent_payload, customer_payload
 from tests.conftest import TEST_API_SECRET, app_config
-from tests.factories import make_shop
 from tests.faults.processes import kill_group
 from tests.integration.engagement.conftest import T0, days
-from tests.order_payloads import line, paid_order
+from tests.support.factories import make_shop
+from tests.support.order_payloads import line, paid_order
 
 REPO = Path(__file__).resolve().parents[3]
 ADA, ADA_EMAIL = 9001, "ada@example.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.loyalty.program import SettingsError, current_settings, save_settings
-from tests.factories import T0, make_shop
+from tests.support.factories import T0, make_shop
 
 
 def test_every_flow_is_on_by_default_with_its_tunables(db):

@@ -6,7 +6,7 @@ from sqlalchemy import update
 
 from app.models import Shop
 from tests.integration.engagement.conftest import T0, days
-from tests.smtp_fixture import body_text
+from tests.support.smtp_fixture import body_text
 
 ADA, ADA_EMAIL = 9001, "ada@example.com"
 

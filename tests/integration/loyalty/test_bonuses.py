@@ -16,7 +16,7 @@ from app.loyalty.bonuses import (
 from app.loyalty.ledger import ledger_balances
 from app.loyalty.program import current_settings, save_settings
 from app.models import LedgerEntry
-from tests.factories import T0, make_member, make_shop
+from tests.support.factories import T0, make_member, make_shop
 
 
 def entries(s, member):

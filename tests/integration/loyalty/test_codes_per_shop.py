@@ -4,7 +4,7 @@ import pytest
 
 from app.loyalty.codes import CodeSpaceExhausted, code_is_taken, unused_discount_code
 from app.models import Redemption
-from tests.factories import T0, make_member, make_shop
+from tests.support.factories import T0, make_member, make_shop
 
 
 def _redemption(s, member, code):

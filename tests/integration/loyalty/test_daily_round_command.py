@@ -10,8 +10,8 @@ from app import create_app
 from app.loyalty.ledger import post
 from app.models import Member, Message, Referral, SettingsVersion, Shop
 from tests.conftest import app_config
-from tests.factories import T0, make_member, make_shop
 from tests.integration.loyalty.test_referrals import friend_orders, given_ada
+from tests.support.factories import T0, make_member, make_shop
 
 # 31 days after T0: Ada's order points (30 days pending) unlock, the friend's return window
 # (30 days) has passed.

@@ -12,8 +12,8 @@ from app.loyalty.orders import parse_order, parse_refund
 from app.loyalty.program import current_settings, save_settings
 from app.loyalty.reversals import reverse_refund, void_cancelled_order
 from app.models import LedgerEntry, Member, Order, Shop, TierChange
-from tests.factories import T0, make_member, make_shop
-from tests.order_payloads import cancelled_order, line, paid_order, refund
+from tests.support.factories import T0, make_member, make_shop
+from tests.support.order_payloads import cancelled_order, line, paid_order, refund
 
 ORDER_ID = 820982911946154500
 CUSTOMER_ID = 115310627314723950

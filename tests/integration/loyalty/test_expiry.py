@@ -8,7 +8,7 @@ from app.loyalty.expiry import add_months, expire_inactive_points, members_expir
 from app.loyalty.ledger import ledger_balances, post
 from app.loyalty.program import current_settings, save_settings
 from app.models import LedgerEntry
-from tests.factories import T0, make_member, make_shop
+from tests.support.factories import T0, make_member, make_shop
 
 YEAR_LATER = datetime(2027, 11, 1, 12, 0, 0)
 

@@ -12,7 +12,7 @@ from app.loyalty.ledger import (
     post,
     release_unlocked,
 )
-from tests.factories import T0, make_member, make_shop
+from tests.support.factories import T0, make_member, make_shop
 
 
 def assert_cache_matches_ledger(session, member, now):

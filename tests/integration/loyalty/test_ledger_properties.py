@@ -41,8 +41,8 @@ from app.loyalty.orders import parse_order, parse_refund
 from app.loyalty.program import current_settings, save_settings
 from app.loyalty.reversals import REVERSAL_KINDS, reverse_refund, void_cancelled_order
 from app.models import LedgerEntry, Member, Order, OrderRefund, Shop
-from tests.factories import T0, make_shop
-from tests.order_payloads import cancelled_order, line, money, paid_order, refund
+from tests.support.factories import T0, make_shop
+from tests.support.order_payloads import cancelled_order, line, money, paid_order, refund
 
 CUSTOMER_ID = 501
 GUEST_EMAIL = "guest@example.com"

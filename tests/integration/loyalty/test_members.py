@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from app.loyalty.ledger import post
 from app.loyalty.members import enrol, referral_code_for
-from tests.factories import T0, make_shop
+from tests.support.factories import T0, make_shop
 
 
 def test_referral_codes_are_readable_and_carry_the_first_name():
@@ -65,7 +65,7 @@ def test_two_events_enrolling_a_new_customer_at_once_share_one_member(pg):
 
     from app.loyalty.members import enrol
     from app.models import Member, Shop
-    from tests.factories import T0, make_shop
+    from tests.support.factories import T0, make_shop
 
     with pg.transaction() as s:
         shop_id = make_shop(s).id
@@ -101,7 +101,7 @@ def test_a_referral_code_already_taken_is_drawn_again_without_failing_the_event(
     from app.loyalty import members
     from app.loyalty.members import enrol
     from app.models import Member
-    from tests.factories import T0, make_shop
+    from tests.support.factories import T0, make_shop
 
     with db.transaction() as s:
         shop = make_shop(s)

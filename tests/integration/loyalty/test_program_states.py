@@ -12,8 +12,8 @@ from app.loyalty.bonuses import set_birthday
 from app.loyalty.daily import run_daily_round
 from app.loyalty.launch import launch
 from app.models import LedgerEntry, Member, Message, Order, Referral
-from tests.factories import T0, make_member, make_shop
-from tests.order_payloads import paid_order, refund
+from tests.support.factories import T0, make_member, make_shop
+from tests.support.order_payloads import paid_order, refund
 
 CUSTOMER = 115310627314723950
 

@@ -24,8 +24,8 @@ from app.loyalty.redemption import (
 )
 from app.loyalty.rewards import create_reward, seed_default_rewards
 from app.models import LedgerEntry, Member, Redemption, Reward
-from tests.discount_issuer import InMemoryDiscountIssuer, ShopifyUnavailable, SimulatedCrash
-from tests.factories import T0, make_member, make_shop
+from tests.support.discount_issuer import InMemoryDiscountIssuer, ShopifyUnavailable, SimulatedCrash
+from tests.support.factories import T0, make_member, make_shop
 
 CODE = r"^LOYAL-[A-HJKMNP-Z2-9]{5}-[A-HJKMNP-Z2-9]{5}$"
 

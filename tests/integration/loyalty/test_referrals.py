@@ -17,7 +17,7 @@ from app.loyalty.referrals import (
     reject_referral,
 )
 from app.models import LedgerEntry, Order, Referral
-from tests.factories import T0, make_member, make_shop
+from tests.support.factories import T0, make_member, make_shop
 
 ADA_IP, GRACE_IP = "203.0.113.5", "198.51.100.7"
 

@@ -16,8 +16,8 @@ from app.loyalty.program import current_settings
 from app.loyalty.reversals import reverse_refund, void_cancelled_order
 from app.loyalty.tiers import rolling_spend
 from app.models import LedgerEntry, Member, Order, OrderRefund, Shop
-from tests.factories import T0, make_member, make_shop
-from tests.order_payloads import cancelled_order, line, money, paid_order, refund
+from tests.support.factories import T0, make_member, make_shop
+from tests.support.order_payloads import cancelled_order, line, money, paid_order, refund
 
 ORDER_ID = 1042000000000000001
 OTHER_ORDER_ID = 1042000000000000002

@@ -13,8 +13,8 @@ from app.loyalty.program import current_settings, save_settings
 from app.loyalty.reversals import reverse_refund, void_cancelled_order
 from app.loyalty.widget import member_view
 from app.models import LedgerEntry, Order
-from tests.factories import T0, make_member, make_shop
-from tests.order_payloads import cancelled_order, line, paid_order, refund
+from tests.support.factories import T0, make_member, make_shop
+from tests.support.order_payloads import cancelled_order, line, paid_order, refund
 
 ORDER_ID = 1042000000000000001
 CUSTOMER_ID = 115310627314723950

@@ -9,7 +9,7 @@ from app.loyalty.program import current_settings
 from app.loyalty.rewards import RewardError, create_reward, seed_default_rewards, shop_rewards
 from app.shopify.graphql import ShopDetails
 from app.shopify.shops import record_shop_details
-from tests.factories import T0, make_shop
+from tests.support.factories import T0, make_shop
 
 
 def test_the_default_catalog_is_the_features_ladder(db):

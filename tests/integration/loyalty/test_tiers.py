@@ -16,8 +16,8 @@ from app.loyalty.tiers import (
     tier_progress,
 )
 from app.models import TierChange
-from tests.factories import T0, make_member, make_shop
-from tests.order_payloads import line, paid_order, refund
+from tests.support.factories import T0, make_member, make_shop
+from tests.support.order_payloads import line, paid_order, refund
 
 CUSTOMER_ID = 77
 

@@ -11,9 +11,9 @@ import pytest
 
 from app.db import utcnow
 from app.loyalty.members import enrol
-from tests.factories import make_shop
 from tests.integration.proxy.test_proxy import proxy_query
-from tests.rows import row_counts
+from tests.support.factories import make_shop
+from tests.support.rows import row_counts
 
 SHOP = "bad-input-shop.myshopify.com"
 BEYOND_BIGINT = "99999999999999999999"

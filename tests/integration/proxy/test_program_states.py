@@ -11,8 +11,8 @@ from app.loyalty.launch import launch
 from app.loyalty.members import enrol
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Shop
-from tests.factories import make_shop
 from tests.integration.proxy.test_proxy import proxy_query
+from tests.support.factories import make_shop
 
 SHOP = "draft-shop.myshopify.com"
 SHOPPER = 11

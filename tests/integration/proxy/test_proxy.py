@@ -16,7 +16,7 @@ from app.loyalty.members import enrol
 from app.loyalty.rewards import seed_default_rewards
 from app.ratelimit import RateLimiter
 from tests.conftest import TEST_API_SECRET
-from tests.factories import make_shop
+from tests.support.factories import make_shop
 
 SHOP = "widget-shop.myshopify.com"
 OTHER = "other-shop.myshopify.com"

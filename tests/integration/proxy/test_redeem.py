@@ -18,15 +18,15 @@ from sqlalchemy import select, update
 
 from app import create_app
 from app.db import Database, utcnow
-from app.devstore import ShopifyEmulator
 from app.loyalty.launch import launch
 from app.loyalty.ledger import post
 from app.loyalty.redemption import mark_redemptions_used, void_redemption
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Redemption, Reward, Shop
 from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_SECRET, app_config
-from tests.factories import make_member, make_shop
+from tests.support.factories import make_member, make_shop
 
 SHOP = "redeem-widget.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954

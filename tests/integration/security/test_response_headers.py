@@ -14,8 +14,8 @@ from app.engagement.links import UNSUBSCRIBE, LinkSigner
 from app.loyalty.members import enrol
 from app.loyalty.rewards import seed_default_rewards
 from tests.conftest import TEST_API_SECRET, app_config
-from tests.factories import make_shop
-from tests.shopify_fakes import admin_token, signed_proxy_query
+from tests.support.factories import make_shop
+from tests.support.shopify_fakes import admin_token, signed_proxy_query
 
 SHOP = "headers-shop.myshopify.com"
 HOST = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvaGVhZGVycy1zaG9w"

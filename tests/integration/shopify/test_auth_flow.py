@@ -22,7 +22,7 @@ from app.shopify.tokens import cipher_for
 from app.web.auth import bp as auth_bp
 from app.web.auth import require_admin_session
 from tests.conftest import TEST_API_KEY, app_config
-from tests.shopify_fakes import (
+from tests.support.shopify_fakes import (
     SHOP,
     FakeShopify,
     admin_token,

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from app.config import load_settings
-from app.devstore import ShopifyEmulator
 from app.loyalty.redemption import CombinesWith
 from app.shopify.discounts import ShopifyDiscountIssuer
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyUnavailable, ShopifyUserError
+from devstore import ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 
 SHOP = "issuer-demo.myshopify.com"

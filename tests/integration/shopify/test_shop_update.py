@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from app.loyalty.rewards import seed_default_rewards, shop_rewards
 from app.models import Shop, WebhookEvent
-from tests.factories import T0, make_shop
-from tests.webhook_signing import fixture_payload, post_webhook
+from tests.support.factories import T0, make_shop
+from tests.support.webhook_signing import fixture_payload, post_webhook
 
 SHOP = "boutique.myshopify.com"
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.config import Settings, load_settings
 from app.db import Database
+from app.loyalty.privacy import mark_uninstalled
 from app.models import Shop
-from app.shopify.compliance import mark_uninstalled
 from app.shopify.tokens import (
     TokenUnavailable,
     access_token_for,
@@ -21,7 +21,7 @@ from app.shopify.tokens import (
 )
 from app.shopify.verify import verify_admin_session_token
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, app_config
-from tests.shopify_fakes import SHOP, FakeShopify, admin_token
+from tests.support.shopify_fakes import SHOP, FakeShopify, admin_token
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)
 

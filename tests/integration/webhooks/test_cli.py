@@ -3,8 +3,8 @@
 from app import create_app
 from app.models import WebhookEvent
 from tests.conftest import app_config
-from tests.factories import make_shop
-from tests.webhook_signing import fixture_payload, post_webhook
+from tests.support.factories import make_shop
+from tests.support.webhook_signing import fixture_payload, post_webhook
 
 
 def test_flask_sweep_inbox_applies_events_that_were_never_processed(db):

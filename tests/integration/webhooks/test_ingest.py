@@ -10,8 +10,8 @@ from app.models import Member, WebhookEvent
 from app.pipeline.jobs import sweep_inbox
 from app.pipeline.queueing import RedisQueue
 from tests.conftest import app_config
-from tests.factories import make_shop
-from tests.webhook_signing import fixture_payload, post_webhook, signed_headers
+from tests.support.factories import make_shop
+from tests.support.webhook_signing import fixture_payload, post_webhook, signed_headers
 
 SHOP = "loyal-shop.myshopify.com"
 

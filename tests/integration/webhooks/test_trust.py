@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import LedgerEntry, Member, Order, RefusedWebhook, Shop, WebhookEvent
-from tests.factories import make_member, make_shop
-from tests.order_payloads import paid_order
-from tests.webhook_signing import fixture_payload, post_webhook, signed_headers
+from tests.support.factories import make_member, make_shop
+from tests.support.order_payloads import paid_order
+from tests.support.webhook_signing import fixture_payload, post_webhook, signed_headers
 
 SHOP_A, SHOP_B = "alpha-shop.myshopify.com", "beta-shop.myshopify.com"
 SHOP_A_ID, SHOP_B_ID = 6001, 6002

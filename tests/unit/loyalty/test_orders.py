@@ -8,7 +8,7 @@ import pytest
 
 from app.loyalty.orders import address_digest, parse_order, parse_refund
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
-from tests.order_payloads import SAMPLE_GOODS, line, money, paid_order, refund, sample
+from tests.support.order_payloads import SAMPLE_GOODS, line, money, paid_order, refund, sample
 
 
 def settings_with(**earning: object) -> ProgramSettings:

@@ -11,7 +11,7 @@ from app.loyalty.program import (
     save_settings,
     validate,
 )
-from tests.factories import T0, make_shop
+from tests.support.factories import T0, make_shop
 
 
 def test_the_defaults_are_valid_and_match_the_documented_program():

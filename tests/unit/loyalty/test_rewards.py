@@ -2,11 +2,10 @@
 
 from decimal import Decimal
 
+from app.loyalty.labels import money_label, number_label
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.rewards import (
     available_rewards,
-    money_label,
-    number_label,
     reward_title,
     tier_rank,
     unavailable_reason,

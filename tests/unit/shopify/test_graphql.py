@@ -22,7 +22,7 @@ from app.shopify.graphql import (
     ShopifyUserError,
 )
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
-from tests.shopify_fakes import SHOP, FakeShopify, cost, shop_reply
+from tests.support.shopify_fakes import SHOP, FakeShopify, cost, shop_reply
 
 SETTINGS = load_settings({}, {"shopify_api_key": TEST_API_KEY,
                               "shopify_api_secret": TEST_API_SECRET})

@@ -22,7 +22,7 @@ from app.shopify.oauth import (
     verify_callback,
 )
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
-from tests.shopify_fakes import OTHER_SHOP, SHOP, FakeShopify, signed_oauth_query
+from tests.support.shopify_fakes import OTHER_SHOP, SHOP, FakeShopify, signed_oauth_query
 
 NOW = 1_800_000_000
 NONCE = "0f" * 32

@@ -16,7 +16,7 @@ from app.shopify.verify import (
     verify_proxy_query,
 )
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
-from tests.shopify_fakes import SHOP, signed_oauth_query, signed_proxy_query
+from tests.support.shopify_fakes import SHOP, signed_oauth_query, signed_proxy_query
 
 NOW = 1_800_000_000
 OLD_SECRET = "old-secret-0123456789abcdef0123456789abcdef"

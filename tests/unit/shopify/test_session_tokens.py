@@ -18,7 +18,7 @@ from app.shopify.verify import (
     verify_extension_session_token,
 )
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
-from tests.shopify_fakes import OTHER_SHOP, SHOP, admin_token, extension_token
+from tests.support.shopify_fakes import OTHER_SHOP, SHOP, admin_token, extension_token
 
 OLD_SECRET = "old-secret-0123456789abcdef0123456789abcdef"
 WRONG_SECRET = "wrong-secret-0123456789abcdef0123456789abc"

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.devstore.payloads import fixtures_dir
 from app.shopify.webhooks import (
     DESTRUCTIVE_TOPICS,
     freshness_refusal_code,
@@ -15,6 +14,7 @@ from app.shopify.webhooks import (
     named_shop_mismatch,
     parse_triggered_at,
 )
+from devstore.payloads import fixtures_dir
 
 SHOP, OTHER = "alpha-shop.myshopify.com", "beta-shop.myshopify.com"
 SAMPLES = sorted(p.stem.replace("__", "/") for p in fixtures_dir("2026-07").glob("*.json"))

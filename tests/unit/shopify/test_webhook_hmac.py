@@ -10,8 +10,8 @@ import json
 import pytest
 from shopify_app import ShopifyApp
 
-from app.devstore.payloads import order_payload
 from app.shopify.webhooks import body_hmac_matches, verify_delivery
+from devstore.payloads import order_payload
 
 SECRET = "current-secret-0123456789abcdef0123456789abcdef"
 OLD = "old-secret-0123456789abcdef0123456789abcdef0123"

@@ -2,8 +2,14 @@
 // - Every fetch carries `Authorization: Bearer <session token>`: App Bridge's shopify.idToken()
 //   inside Shopify (or the dev frame's stand-in), else the token this page was loaded with.
 //   A 401 with X-Shopify-Retry-Invalid-Session-Request is retried once with a fresh token.
-// - Forms with data-endpoint are posted as JSON; field errors come back keyed by field name.
+// - Forms with data-endpoint are posted as JSON; field errors come back keyed by field name and
+//   are set on the Polaris field as its `error`.
+// - Settings forms (data-save-with="<ui-save-bar id>") save through App Bridge's save bar: it
+//   shows while any of them differs from what was loaded (or last saved), its Save saves each
+//   changed form and hides once all are saved, its Discard puts them back.
 // - Links and GET forms to this app navigate with a fresh id_token, as Shopify's admin does.
+// Polaris' fields are form-associated custom elements: they are in form.elements and FormData,
+// with `value` (or `checked`) as native controls have.
 (() => {
   "use strict";
   const RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request";
@@ -57,7 +63,10 @@
     box.hideTimer = setTimeout(() => { box.hidden = true; }, 5000);
   }
 
-  async function go(href) {
+  async function go(href, { confirmLeave = true } = {}) {
+    // App Bridge holds a page with unsaved changes; our navigation is not an anchor's, so ask it.
+    const bar = window.shopify && window.shopify.saveBar;
+    if (confirmLeave && bar && typeof bar.leaveConfirmation === "function") await bar.leaveConfirmation();
     const url = new URL(href, location.href);
     url.searchParams.set("id_token", await sessionToken());
     if (new URLSearchParams(location.search).get("dev_frame") === "1") {
@@ -66,7 +75,7 @@
     location.assign(url.toString());
   }
 
-  const reload = () => go(location.href);
+  const reload = () => go(location.href, { confirmLeave: false });
 
   function setPath(target, path, value) {
     const parts = path.split(".");
@@ -75,15 +84,18 @@
     node[parts[parts.length - 1]] = value;
   }
 
-  const valueOf = (el) => (el.type === "checkbox" ? el.checked : el.value);
+  const CHECKS = ["S-CHECKBOX", "S-SWITCH"];
+  const isCheck = (el) => CHECKS.includes(el.tagName) || el.type === "checkbox";
+  const valueOf = (el) => (isCheck(el) ? Boolean(el.checked) : (el.value ?? ""));
+  const fieldName = (el) => el.getAttribute("name") || "";
 
   function serialize(form) {
     const data = {};
     for (const el of form.elements) {
       const list = el.closest("[data-list]");
-      if (!el.name || el.disabled || (list && form.contains(list))) continue;
-      if (["submit", "button", "reset"].includes(el.type)) continue;
-      setPath(data, el.name, valueOf(el));
+      if (!fieldName(el) || el.hasAttribute("disabled") || (list && form.contains(list))) continue;
+      if (el.tagName === "S-BUTTON" || ["submit", "button", "reset"].includes(el.type)) continue;
+      setPath(data, fieldName(el), valueOf(el));
     }
     for (const list of form.querySelectorAll("[data-list]")) {
       const items = [...list.querySelectorAll(":scope > [data-item]")].map((item) => {
@@ -110,30 +122,27 @@
   }
 
   function clearErrors(form) {
-    form.querySelectorAll(".field-error").forEach((note) => note.remove());
-    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    form.querySelectorAll("[error]").forEach((el) => el.removeAttribute("error"));
     const banner = form.querySelector("[data-form-error]");
     if (banner) { banner.hidden = true; banner.textContent = ""; }
   }
 
+  // Each error goes on its field (Polaris shows `error` under it and marks the control invalid);
+  // one without a field on this page goes into the form's banner.
   function showErrors(form, fields, message) {
     const unplaced = [];
+    let first = null;
     for (const [path, text] of Object.entries(fields || {})) {
       const el = fieldFor(form, path);
       if (!el) { unplaced.push(`${path.split(".").pop().replace(/_/g, " ")}: ${text}.`); continue; }
-      el.setAttribute("aria-invalid", "true");
-      const note = document.createElement("p");
-      note.className = "field-error";
-      note.dataset.errorFor = path;
-      note.textContent = text;
-      (el.closest(".field") || el.parentElement).appendChild(note);
+      el.setAttribute("error", text);
+      first = first || el;
     }
     const banner = form.querySelector("[data-form-error]");
     if (banner) {
       banner.textContent = [message, ...unplaced].filter(Boolean).join(" ");
       banner.hidden = false;
     }
-    const first = form.querySelector('[aria-invalid="true"]');
     if (first && typeof first.focus === "function") first.focus();
   }
 
@@ -144,26 +153,93 @@
     header.textContent = `Version ${version}.`;
   }
 
+  // Posts one form; true once saved.
   async function save(form) {
     clearErrors(form);
     const button = form.querySelector('[type="submit"]');
     if (button) button.disabled = true;
     try {
       const result = await send(form.dataset.endpoint, serialize(form));
+      if (result.ok && result.data.redirect_top) {
+        // A page of Shopify's (a charge's confirmation) cannot be framed: the top window goes.
+        window.open(result.data.redirect_top, "_top");
+        return true;
+      }
       if (result.ok) {
         toast(result.data.message || "Saved");
         form.dataset.saved = String(result.data.version || Date.now());
         showVersion(result.data.version);
         if (form.hasAttribute("data-reload")) await reload();
-      } else {
-        showErrors(form, result.data.fields, result.data.message || "Not saved.");
-        toast(result.data.message || "Not saved.", true);
+        return true;
       }
+      showErrors(form, result.data.fields, result.data.message || "Not saved.");
+      toast(result.data.message || "Not saved.", true);
     } catch (error) {
       toast("Could not reach Loyalty Loop. Nothing was saved.", true);
     } finally {
       if (button) button.disabled = false;
     }
+    return false;
+  }
+
+  // ----- the save bar -------------------------------------------------------------------
+  const loaded = new WeakMap();  // form → its serialized state as loaded or last saved
+  const snapshot = (form) => JSON.stringify(serialize(form));
+  const barForms = (id) => [...document.querySelectorAll("form[data-save-with]")]
+    .filter((form) => form.dataset.saveWith === id);
+  const changed = (form) => loaded.has(form) && loaded.get(form) !== snapshot(form);
+
+  function saveBar(method, id) {
+    const bar = window.shopify && window.shopify.saveBar;
+    if (bar && typeof bar[method] === "function") {
+      Promise.resolve(bar[method](id)).catch(() => {});
+    }
+  }
+
+  function trackChanges(form) {
+    if (!form || !form.dataset.saveWith) return;
+    const id = form.dataset.saveWith;
+    saveBar(barForms(id).some(changed) ? "show" : "hide", id);
+  }
+
+  async function saveChanges(id) {
+    const buttons = document.querySelectorAll(`#${CSS.escape(id)} button`);
+    buttons.forEach((button) => { button.disabled = true; });
+    let allSaved = true;
+    try {
+      for (const form of barForms(id).filter(changed)) {
+        if (await save(form)) loaded.set(form, snapshot(form));
+        else allSaved = false;
+      }
+    } finally {
+      buttons.forEach((button) => { button.disabled = false; });
+    }
+    if (allSaved) saveBar("hide", id);
+  }
+
+  async function discardChanges(id) {
+    const forms = barForms(id);
+    saveBar("hide", id);
+    // A list edited row by row (tiers) cannot be put back by form.reset(): load the page again.
+    if (forms.some((form) => form.querySelector("[data-list]") && changed(form))) {
+      await reload();
+      return;
+    }
+    forms.forEach((form) => { form.reset(); clearErrors(form); });
+  }
+
+  // What each form holds once the page is parsed (a select knows its options only then).
+  function remember() {
+    for (const form of document.querySelectorAll("form[data-save-with]")) loaded.set(form, snapshot(form));
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", remember);
+  else remember();
+  // Polaris' fields announce edits with input and change events; capture sees them wherever
+  // they are dispatched.
+  for (const type of ["input", "change"]) {
+    document.addEventListener(type, (event) => {
+      trackChanges(event.target.closest && event.target.closest("form[data-save-with]"));
+    }, true);
   }
 
   async function postAction(button) {
@@ -191,15 +267,18 @@
       const template = document.querySelector(`template[data-template-for="${CSS.escape(button.dataset.add)}"]`);
       if (!list || !template) return;
       list.appendChild(template.content.cloneNode(true));
-      const added = list.lastElementChild.querySelector("input, select");
-      if (added) added.focus();
+      trackChanges(list.closest("form"));
+      const added = list.lastElementChild.querySelector("[data-field]");
+      if (added) requestAnimationFrame(() => added.focus());
       return;
     }
     const item = button.closest("[data-item]");
     if (!item) return;
     const list = item.parentElement;
     if (button.hasAttribute("data-remove")) {
+      const form = item.closest("form");
       item.remove();
+      trackChanges(form);
       return;
     }
     const up = button.dataset.move === "up";
@@ -208,35 +287,32 @@
     list.insertBefore(up ? item : neighbour, up ? neighbour : item);
     button.focus();
     if (list.dataset.orderEndpoint) saveOrder(list);
+    else trackChanges(list.closest("form"));
   }
 
   document.addEventListener("click", (event) => {
+    const barButton = event.target.closest("ui-save-bar button[data-save-bar]");
+    if (barButton) {
+      event.preventDefault();
+      const id = barButton.closest("ui-save-bar").id;
+      if (barButton.dataset.saveBar === "save") saveChanges(id); else discardChanges(id);
+      return;
+    }
     const control = event.target.closest("[data-add], [data-remove], [data-move], [data-post]");
     if (control) {
       event.preventDefault();
+      if (control.hasAttribute("disabled")) return;
       if (control.dataset.post) postAction(control); else editList(control);
       return;
     }
-    const link = event.target.closest("a[href]");
-    if (!link || link.target || event.defaultPrevented || event.button !== 0 ||
+    // A link: <a>, or Polaris' s-link / s-button with an href (the click comes from its shadow).
+    const link = event.target.closest("a[href], s-link[href], s-button[href]");
+    if (!link || link.getAttribute("target") || event.defaultPrevented || event.button !== 0 ||
         event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    const url = new URL(link.href, location.href);
+    const url = new URL(link.getAttribute("href"), location.href);
     if (url.origin !== location.origin) return;
     event.preventDefault();
     go(url.toString());
-  });
-
-  // A colour field: the swatch writes its pick into the hex field, a complete hex code typed
-  // into the field moves the swatch.
-  document.addEventListener("input", (event) => {
-    const el = event.target;
-    if (el.dataset.colorFor) {
-      const field = document.getElementById(el.dataset.colorFor);
-      if (field) field.value = el.value;
-      return;
-    }
-    const swatch = el.id && document.querySelector(`[data-color-for="${CSS.escape(el.id)}"]`);
-    if (swatch && /^#[0-9a-fA-F]{6}$/.test(el.value.trim())) swatch.value = el.value.trim().toLowerCase();
   });
 
   document.addEventListener("submit", (event) => {
@@ -251,6 +327,12 @@
         if (value !== "") url.searchParams.set(key, value); else url.searchParams.delete(key);
       }
       go(url.toString());
+      return;
+    }
+    if (form.dataset.saveWith) {
+      // Enter in a settings field: the same as the save bar's Save.
+      event.preventDefault();
+      saveChanges(form.dataset.saveWith);
       return;
     }
     if (form.dataset.endpoint) {

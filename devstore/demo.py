@@ -21,12 +21,12 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import refuse_development_secrets_in_public
 from app.db import utcnow
-from app.devstore import ShopifyEmulator
-from app.devstore.storefront import PAGE_PATH as STOREFRONT
-from app.devstore.storefront import with_storefront
 from app.migrate import upgrade_head
 from app.models import Member, Referral, WebhookEvent
 from app.web.access_log import RedactingRequestHandler
+from devstore import ShopifyEmulator
+from devstore.storefront import PAGE_PATH as STOREFRONT
+from devstore.storefront import with_storefront
 
 DEMO_SHOP = "loyalty-loop-demo.myshopify.com"
 

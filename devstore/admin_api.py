@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.devstore import billing
-from app.devstore import bulk as bulk_ops
-from app.devstore.bulk import BulkRunner
-from app.devstore.graphql import GraphQLError, Items
-from app.devstore.state import (
+from devstore import billing
+from devstore import bulk as bulk_ops
+from devstore.bulk import BulkRunner
+from devstore.graphql import GraphQLError, Items
+from devstore.state import (
     Customer,
     Discount,
     Metafield,
@@ -55,7 +55,7 @@ class ApiContext:
     client_id: str
     now: float
     forced_user_errors: set[str] = field(default_factory=set)
-    # Runs bulk operations in the background (app/devstore/bulk.py); None: refused.
+    # Runs bulk operations in the background (devstore/bulk.py); None: refused.
     bulk: BulkRunner | None = None
     # Where the emulator serves (confirmation pages of app subscriptions).
     base_url: str = ""

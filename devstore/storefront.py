@@ -40,17 +40,17 @@ from urllib.parse import urlencode
 import httpx
 from flask import Flask, Response, abort, redirect, request
 
-from app.devstore.admin_api import ApiContext
-from app.devstore.emulator import PROXY_PREFIXES
-from app.devstore.state import ShopState, gid
-from app.devstore.web import CUSTOMER_COOKIE
+from devstore.admin_api import ApiContext
+from devstore.emulator import PROXY_PREFIXES
+from devstore.state import ShopState, gid
+from devstore.web import CUSTOMER_COOKIE
 
 if TYPE_CHECKING:
     from liquid import Environment
 
-    from app.devstore.emulator import ShopifyEmulator
+    from devstore.emulator import ShopifyEmulator
 
-EXTENSION_DIR = Path(__file__).resolve().parents[2] / "extensions" / "loyalty-widget"
+EXTENSION_DIR = Path(__file__).resolve().parents[1] / "extensions" / "loyalty-widget"
 ASSETS_DIR = EXTENSION_DIR / "assets"
 DEFAULT_LOCALE = "en"
 SCHEMA_PATTERN = re.compile(r"{%-?\s*schema\s*-?%}(.*?){%-?\s*endschema\s*-?%}", re.S)
@@ -407,7 +407,7 @@ def _toolbar(emulator: ShopifyEmulator, shop: str, path: str, locale: str,
 
 def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
     """The shop's online store: pages with the extension's blocks, its assets, the app proxy."""
-    app = Flask("app.devstore.storefront")
+    app = Flask("devstore.storefront")
     account = f"{PAGE_PATH}/account"
     routes = {"account_login_url": f"{account}/login",
               "account_register_url": f"{account}/register", "root_url": PAGE_PATH}

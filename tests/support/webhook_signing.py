@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from app.devstore.payloads import fixtures_dir
+from devstore.payloads import fixtures_dir
 from tests.conftest import TEST_API_SECRET
 
 FIXTURES = fixtures_dir("2026-07")

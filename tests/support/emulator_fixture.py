@@ -1,6 +1,6 @@
 """The local Shopify emulator as pytest fixtures, for any test that needs Shopify over HTTP.
 
-    from tests.emulator_fixture import emulator, live_server  # noqa: F401 (fixtures)
+    from tests.support.emulator_fixture import emulator, live_server  # noqa: F401 (fixtures)
 
     def test_something(emulator, live_server, app):
         emulator.app_url = live_server(app)          # webhooks and the proxy reach the app
@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.devstore import BackgroundServer, ShopifyEmulator
+from devstore import BackgroundServer, ShopifyEmulator
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 
 # Matches tests.conftest.app_config's shopify_app_url, so OAuth redirect_uri checks pass.

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from app.devstore import graphql
-from app.devstore.state import ShopState, gid, next_id
+from devstore import graphql
+from devstore.state import ShopState, gid, next_id
 
 if TYPE_CHECKING:
-    from app.devstore.admin_api import ApiContext
+    from devstore.admin_api import ApiContext
 
 MAX_CONNECTIONS = 5
 MAX_DEPTH = 2
@@ -240,7 +240,7 @@ def _flatten(node: dict[str, Any], raw: dict[str, Any], parent_id: str | None
 def _orders(ctx: ApiContext, op: BulkOperationState, fld: graphql.Field
             ) -> list[dict[str, Any]]:
     """The shop's orders the connection's arguments and the token's scopes let it read."""
-    from app.devstore.admin_api import order_node
+    from devstore.admin_api import order_node
 
     keep = order_filter(fld.args.get("query"))
     recent = datetime.fromtimestamp(ctx.now, UTC) - RECENT_ORDERS

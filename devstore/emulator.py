@@ -26,17 +26,17 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from app.devstore import history, payloads
-from app.devstore.bulk import BulkRunner
-from app.devstore.server import BackgroundServer
-from app.devstore.signing import (
+from devstore import history, payloads
+from devstore.bulk import BulkRunner
+from devstore.server import BackgroundServer
+from devstore.signing import (
     admin_session_token,
     extension_session_token,
     flatten_params,
     proxy_signature,
     webhook_hmac,
 )
-from app.devstore.state import (
+from devstore.state import (
     PLAN_LIMITS,
     FailureRule,
     IssuedToken,
@@ -66,7 +66,7 @@ def app_toml_settings(path: str | Path | None = None) -> dict[str, str]:
     emulator's defaults apply. https://shopify.dev/docs/apps/build/cli-for-apps/app-configuration
     """
     location = Path(path or os.environ.get("SHOPIFY_APP_TOML")
-                    or Path(__file__).resolve().parents[2] / "shopify.app.toml")
+                    or Path(__file__).resolve().parents[1] / "shopify.app.toml")
     try:
         config = tomllib.loads(location.read_text())
     except (OSError, tomllib.TOMLDecodeError):
@@ -145,7 +145,7 @@ class ShopifyEmulator:
     @property
     def wsgi_app(self) -> Any:
         """The emulator's Flask app (for a test client or another server)."""
-        from app.devstore.web import create_emulator_app
+        from devstore.web import create_emulator_app
 
         if self._wsgi_app is None:
             self._wsgi_app = create_emulator_app(self)
@@ -206,7 +206,7 @@ class ShopifyEmulator:
         return state
 
     def add_order_history(self, domain: str, count: int, **options: Any) -> list[int]:
-        """Give a shop `count` past orders (app/devstore/history.py); their ids, oldest first."""
+        """Give a shop `count` past orders (devstore/history.py); their ids, oldest first."""
         with self.lock:
             return history.add_order_history(self.shop(domain), count, **options)
 
@@ -250,7 +250,7 @@ class ShopifyEmulator:
     def issue_access_token(self, shop: str, *, expiring: bool = True,
                            scope: str | None = None) -> IssuedToken:
         """Seed an offline token as if the app had already authenticated (no HTTP)."""
-        from app.devstore.endpoints import _issue
+        from devstore.endpoints import _issue
 
         with self.lock:
             state = self.shop(shop)

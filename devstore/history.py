@@ -11,7 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from app.devstore.state import ShopState, gid, next_id
+from devstore.state import ShopState, gid, next_id
 
 CENT = Decimal("0.01")
 

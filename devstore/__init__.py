@@ -8,11 +8,16 @@
 
 It speaks only Shopify's protocols (OAuth, token exchange and refresh, Admin GraphQL with cost
 throttling, app proxy, session tokens, signed webhooks) and imports nothing of the app.
+
+It lives outside the production package: only `make demo` (devstore/demo.py), the tests and
+the benchmarks import it. The development routes (app/web/dev_admin.py, app/web/previews.py)
+reach a running emulator through `app.extensions["devstore"]`, set by whoever started it, and
+never import this package.
 """
 
-from app.devstore.emulator import DEFAULT_SCOPES, DeliveryResult, ShopifyEmulator
-from app.devstore.server import BackgroundServer
-from app.devstore.state import (
+from devstore.emulator import DEFAULT_SCOPES, DeliveryResult, ShopifyEmulator
+from devstore.server import BackgroundServer
+from devstore.state import (
     ApiCall,
     Customer,
     Discount,

@@ -244,9 +244,9 @@ class ShopState:
     # The domain the merchant connected and made primary (e.g. "teahouse.com"); None: the
     # myshopify.com domain is the primary one, as on a new store.
     primary_domain: str | None = None
-    # The app's bulk query operations by numeric id (app/devstore/bulk.py).
+    # The app's bulk query operations by numeric id (devstore/bulk.py).
     bulk_operations: dict[int, Any] = field(default_factory=dict)
-    # The app's subscriptions by numeric id (app/devstore/billing.py).
+    # The app's subscriptions by numeric id (devstore/billing.py).
     app_subscriptions: dict[int, Any] = field(default_factory=dict)
 
     @property

@@ -20,10 +20,10 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from app.devstore.state import ShopState, gid, gid_number, next_id
+from devstore.state import ShopState, gid, gid_number, next_id
 
 if TYPE_CHECKING:
-    from app.devstore.admin_api import ApiContext
+    from devstore.admin_api import ApiContext
 
 PERIOD = timedelta(days=30)
 # The AppSubscription fields the emulator answers (an empty list still checks a selection).
@@ -85,7 +85,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _money(amount: Decimal, currency: str) -> dict[str, Any]:
-    from app.devstore.admin_api import money
+    from devstore.admin_api import money
 
     return money(amount, currency)
 
@@ -121,7 +121,7 @@ def active_subscriptions(shop: ShopState) -> list[dict[str, Any]]:
 
 
 def _user_errors(errors: list[tuple[list[str], str]]) -> Any:
-    from app.devstore.admin_api import Items
+    from devstore.admin_api import Items
 
     return Items([{"field": f, "message": m} for f, m in errors], "UserError",
                  frozenset({"field", "message"}))

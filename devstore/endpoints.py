@@ -20,13 +20,13 @@ from urllib.parse import urlencode, urlparse
 
 import jwt
 
-from app.devstore import graphql
-from app.devstore.admin_api import MUTATIONS, QUERIES, ApiContext
-from app.devstore.signing import admin_host_param, oauth_query_hmac
-from app.devstore.state import ApiCall, FailureRule, IssuedToken, ShopState
+from devstore import graphql
+from devstore.admin_api import MUTATIONS, QUERIES, ApiContext
+from devstore.signing import admin_host_param, oauth_query_hmac
+from devstore.state import ApiCall, FailureRule, IssuedToken, ShopState
 
 if TYPE_CHECKING:
-    from app.devstore.emulator import ShopifyEmulator
+    from devstore.emulator import ShopifyEmulator
 
 INVALID_ACCESS_TOKEN = {
     "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}

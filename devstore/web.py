@@ -14,13 +14,13 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from flask import Flask, Response, abort, jsonify, redirect, request
 
-from app.devstore import billing, endpoints
-from app.devstore.emulator import PROXY_PREFIXES
-from app.devstore.signing import admin_host_param, oauth_query_hmac
-from app.devstore.state import ShopState
+from devstore import billing, endpoints
+from devstore.emulator import PROXY_PREFIXES
+from devstore.signing import admin_host_param, oauth_query_hmac
+from devstore.state import ShopState
 
 if TYPE_CHECKING:
-    from app.devstore.emulator import ShopifyEmulator
+    from devstore.emulator import ShopifyEmulator
 
 CUSTOMER_COOKIE = "emu_customer_id"
 # Request headers a storefront proxy passes on; cookies never reach the app (shopify.dev
@@ -33,7 +33,7 @@ _FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "Location", "ETa
 
 def create_emulator_app(emu: ShopifyEmulator) -> Flask:
     """The Flask app serving one emulator's shops."""
-    app = Flask("app.devstore")
+    app = Flask("devstore")
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     def shop_or_404(domain: str) -> ShopState:
@@ -90,7 +90,7 @@ def create_emulator_app(emu: ShopifyEmulator) -> Flask:
                methods=["GET", "POST"])
     def confirm_subscription(shop: str, app_id: int, subscription_id: int) -> Response:
         """The merchant approves or declines an app subscription, then goes to its return URL
-        (app/devstore/billing.py)."""
+        (devstore/billing.py)."""
         state = shop_or_404(shop)
         subscription = state.app_subscriptions.get(subscription_id)
         if app_id != emu.app_id or subscription is None or subscription.status != "PENDING":

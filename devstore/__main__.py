@@ -1,4 +1,4 @@
-"""`python -m app.devstore`: run the emulator on its own, for the demo or trying things by hand.
+"""`python -m devstore`: run the emulator on its own, for the demo or trying things by hand.
 
 Credentials come from SHOPIFY_API_KEY / SHOPIFY_API_SECRET, the app's address from
 SHOPIFY_APP_URL; point the app at it with SHOPIFY_ADMIN_BASE=<the printed base URL>.
@@ -11,12 +11,12 @@ import os
 import signal
 import threading
 
-from app.devstore.emulator import ShopifyEmulator
+from devstore.emulator import ShopifyEmulator
 
 
 def main(argv: list[str] | None = None) -> None:
     """Start the emulator with some shops and serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m app.devstore", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devstore", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "0")),
                         help="port to listen on (default: any free port)")
     parser.add_argument("--shop", action="append", dest="shops",

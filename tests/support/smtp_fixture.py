@@ -1,6 +1,6 @@
 """A real SMTP server (aiosmtpd) on a free local port, keeping every email it receives.
 
-    from tests.smtp_fixture import smtp_server  # noqa: F401 (fixture)
+    from tests.support.smtp_fixture import smtp_server  # noqa: F401 (fixture)
 
     def test_something(smtp_server):
         settings = {"smtp_url": smtp_server.url}

@@ -1,6 +1,6 @@
 """Webhook payloads built from Shopify's published samples, with coherent variants.
 
-The samples live in `app/devstore/samples/webhooks/<version>/<topic with / as __>.json`
+The samples live in `devstore/samples/webhooks/<version>/<topic with / as __>.json`
 (their source is in the README beside them; SHOPIFY_FIXTURES_DIR overrides). The four
 orders/* samples are one order; the builders here give it a customer (or none), line items,
 discount codes, note attributes, a browser IP, an address, and recompute every total so the
@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.devstore.state import gid, next_id
+from devstore.state import gid, next_id
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "webhooks"
 CENT = Decimal("0.01")

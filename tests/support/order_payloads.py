@@ -1,6 +1,6 @@
 """Order and refund payloads for loyalty tests, built from Shopify's webhook samples.
 
-The samples are the project's own copy in app/devstore/samples/webhooks/2026-07 (source in the
+The samples are the project's own copy in devstore/samples/webhooks/2026-07 (source in the
 README beside them; SHOPIFY_FIXTURES_DIR overrides). Shopify's own orders/paid sample is a
 cancelled test order, so `paid_order` turns it into a real paid one unless told otherwise.
 """
@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from app.devstore.payloads import fixtures_dir, order_status_url
+from devstore.payloads import fixtures_dir, order_status_url
 
 FIXTURES = fixtures_dir("2026-07")
 

@@ -13,6 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import Base, Database
+from app.loyalty.privacy import (
+    REDACTED_PAYLOAD,
+    export_customer_data,
+    mark_uninstalled,
+    redact_customer,
+    redact_shop,
+)
 from app.models import (
     LedgerEntry,
     Member,
@@ -28,13 +35,6 @@ from app.models import (
     SurveyResponse,
     TierChange,
     WebhookEvent,
-)
-from app.shopify.compliance import (
-    REDACTED_PAYLOAD,
-    export_customer_data,
-    mark_uninstalled,
-    redact_customer,
-    redact_shop,
 )
 
 NOW = datetime(2026, 11, 20, 9, 0, 0)

@@ -1,4 +1,4 @@
-"""App uninstall and the mandatory privacy webhooks: plain functions on a session, no Flask.
+"""What we hold about a shop and its customers: uninstall, export and redaction, no Flask.
 
 customers/data_request, customers/redact and shop/redact (notes §2; shopify.dev/docs/apps/
 build/compliance/privacy-law-compliance). They can arrive after uninstall, need no access

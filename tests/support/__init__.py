@@ -1,0 +1,1 @@
+"""Helpers shared by the test folders: factories, payloads, fakes, fixtures and checks."""

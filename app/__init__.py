@@ -10,7 +10,7 @@ from flask import Flask
 from app.config import load_settings
 from app.db import Database
 from app.pipeline.queueing import InlineQueue
-from app.pipeline.runtime import Runtime, build_runtime, install
+from app.pipeline.runtime import Runtime, build_runtime
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,7 +22,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db = overrides.pop("DATABASE", None)
     settings = load_settings(overrides=overrides)
     runtime = build_runtime(settings, db if isinstance(db, Database) else None)
-    install(runtime)
 
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key,

@@ -60,7 +60,7 @@ def register_commands(app: Flask) -> None:
         """Re-enqueue webhook events that were stored but never processed."""
         from app.pipeline.jobs import sweep_inbox
 
-        click.echo(f"re-enqueued {sweep_inbox(older_than)} event(s)")
+        click.echo(f"re-enqueued {sweep_inbox(app.extensions['runtime'], older_than)} event(s)")
 
     @app.cli.command("daily-round")
     @NOW
@@ -68,7 +68,8 @@ def register_commands(app: Flask) -> None:
         """Run every installed shop's daily round: unlocks, expiry, referrals, birthdays, tiers."""
         from app.pipeline.jobs import daily_rounds_for_all_shops
 
-        run = daily_rounds_for_all_shops(now.isoformat() if now else None)
+        run = daily_rounds_for_all_shops(app.extensions["runtime"],
+                                         now.isoformat() if now else None)
         for domain, summary in run.done.items():
             click.echo(f"{domain}: {summary}")
         click.echo(f"daily round done for {len(run.done)} shop(s)")
@@ -81,7 +82,8 @@ def register_commands(app: Flask) -> None:
         """Send the engagement messages that are due (schedule it every few minutes)."""
         from app.pipeline.jobs import send_due_messages
 
-        summary, failed = send_due_messages(now.isoformat() if now else None)
+        summary, failed = send_due_messages(app.extensions["runtime"],
+                                            now.isoformat() if now else None)
         click.echo(summary)
         if failed:
             _fail_for_shops("sending due messages", dict.fromkeys(failed, ""))

@@ -44,9 +44,10 @@ from bench.statements import counting
 
 SHOP = "bench-processing.myshopify.com"
 VARIANTS: dict[str, dict[str, Any]] = {
-    "fork per job (rq default)": {},
-    "fork, app preloaded": {"config": "bench.rq_preload"},
-    "SimpleWorker (README)": {"worker_class": "rq.worker.SimpleWorker"},
+    "fork per job (rq default)": {"worker_class": "app.pipeline.rq_worker.ForkingWorker"},
+    "fork, app preloaded": {"worker_class": "app.pipeline.rq_worker.ForkingWorker",
+                            "config": "bench.rq_preload"},
+    "SimpleWorker (README)": {"worker_class": "app.pipeline.rq_worker.Worker"},
 }
 
 
@@ -113,14 +114,14 @@ def count_statements(url: str) -> dict[str, Any]:
     from app.config import load_settings
     from app.pipeline.inbox import store_delivery
     from app.pipeline.jobs import process_event
-    from app.pipeline.runtime import build_runtime, install
+    from app.pipeline.runtime import build_runtime
     from app.shopify.webhooks import WebhookDelivery
     from devstore.payloads import order_payload
 
     _install_shop(url)
     with database(url) as db:
         settings = load_settings(overrides={"database_url": url, "redis_url": BENCH_REDIS_URL})
-        install(build_runtime(settings, db))
+        rt = build_runtime(settings, db)
         counted: dict[str, Any] = {}
         for label, order_id in (("new customer", 1), ("returning customer", 2)):
             now = utcnow().isoformat() + "Z"
@@ -130,7 +131,7 @@ def count_statements(url: str) -> dict[str, Any]:
                 stored = store_delivery(conn, WebhookDelivery(
                     uuid.uuid4().hex, "orders/paid", SHOP, "2026-07", None, body), utcnow())
             with counting(db.engine) as statements:
-                outcome = process_event(stored.event_id)
+                outcome = process_event(rt, stored.event_id)
             counted[label] = {"outcome": outcome, "statements": len(statements),
                               "list": statements}
     flush_redis()

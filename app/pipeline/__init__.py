@@ -5,7 +5,8 @@ that enqueues jobs:
 
 - `inbox`: store each delivery once, find what no worker has applied.
 - `topics`: the topic registry, each subscribed webhook topic once with its handler.
-- `jobs`: the RQ entry points; each builds nothing global, it is handed the worker's runtime.
+- `jobs`: the RQ entry points; each takes first the runtime that performs it (its worker's, its
+  inline queue's, a command's).
 - `enqueue`: typed job requests (each job's name and id in one place) and the one
   after-commit collector.
 - `queueing`: the job queues (RQ on Redis, inline without Redis).

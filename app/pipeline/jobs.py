@@ -1,9 +1,9 @@
-"""RQ entry points. Each takes primitive ids, owns its transaction and is safe to run twice.
+"""RQ entry points. Each owns its transaction and is safe to run twice.
 
-Each acts on the runtime of its process: the one the RQ worker built when it started
-(app/pipeline/rq_worker.py), or the app's own when jobs run inline. Below the entry points
-the runtime is passed along, never looked up again. What each job's name and id are:
-app/pipeline/enqueue.py.
+Each takes first the runtime it acts on, then the primitive ids stored with the job: the RQ
+worker gives every job the runtime it built when it started (app/pipeline/rq_worker.py), an
+inline queue the runtime it belongs to, and a command or test its own. What each job's name
+and id are: app/pipeline/enqueue.py.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from app.messaging.dispatch import Dispatcher, dispatcher, send_due
 from app.messaging.dispatch import send_message as send_one
 from app.models import Member, Message, Shop, WebhookEvent
 from app.pipeline import enqueue
-from app.pipeline import runtime as runtime_module
 from app.pipeline.backfill import run_backfill as backfill_slice
 from app.pipeline.enqueue import AfterCommit, after_commit
 from app.pipeline.inbox import MAX_ATTEMPTS, unprocessed_event_ids
 from app.pipeline.member_sync import push_member_metafields
+from app.pipeline.runtime import Runtime
 from app.pipeline.topics import handler_for
 from app.shopify.consent import learn_member_consent
 from app.shopify.discounts import discount_issuer_for
@@ -55,13 +55,12 @@ PERMANENT_ERRORS = (PayloadError, KeyError, TypeError, ValueError, AttributeErro
                     ArithmeticError, RecursionError, DataError)
 
 
-def process_event(event_id: int) -> str:
+def process_event(rt: Runtime, event_id: int) -> str:
     """Apply one inbox event in one transaction; returns what happened.
 
     The event row is locked (PostgreSQL) so two workers given the same event apply it once;
     processed_at makes a re-run a no-op.
     """
-    rt = runtime_module.current()
     now = utcnow()
     try:
         with rt.db.transaction() as session:
@@ -89,17 +88,16 @@ def process_event(event_id: int) -> str:
             event.processed_at, event.outcome, event.last_error = now, outcome, note
     except PERMANENT_ERRORS as exc:
         # A payload we cannot apply now will not apply on retry either: record and stop.
-        _record_failure(event_id, f"{type(exc).__name__}: {exc}", final=True)
+        _record_failure(rt, event_id, f"{type(exc).__name__}: {exc}", final=True)
         log.warning("event failed permanently", extra={"event_id": event_id})
         return "failed"
     except Exception as exc:
-        _record_failure(event_id, f"{type(exc).__name__}: {exc}", final=False)
+        _record_failure(rt, event_id, f"{type(exc).__name__}: {exc}", final=False)
         raise
     return outcome
 
 
-def _record_failure(event_id: int, message: str, *, final: bool) -> None:
-    rt = runtime_module.current()
+def _record_failure(rt: Runtime, event_id: int, message: str, *, final: bool) -> None:
     try:
         with rt.db.transaction() as session:
             event = session.get(WebhookEvent, event_id)
@@ -119,9 +117,8 @@ def _record_failure(event_id: int, message: str, *, final: bool) -> None:
         log.exception("could not record a failed event", extra={"event_id": event_id})
 
 
-def sweep_inbox(older_than_seconds: int = 60) -> int:
+def sweep_inbox(rt: Runtime, older_than_seconds: int = 60) -> int:
     """Re-enqueue events that were stored but never processed; returns how many."""
-    rt = runtime_module.current()
     with rt.db.engine.connect() as conn:
         ids = unprocessed_event_ids(conn, utcnow(), timedelta(seconds=older_than_seconds))
     queued = 0
@@ -131,37 +128,36 @@ def sweep_inbox(older_than_seconds: int = 60) -> int:
     return queued
 
 
-def sync_member_metafields(shop_id: int, member_id: int) -> str:
+def sync_member_metafields(rt: Runtime, shop_id: int, member_id: int) -> str:
     """Write a member's balance and tier to their customer metafields, so Liquid shows them."""
-    return push_member_metafields(runtime_module.current(), shop_id, member_id)
+    return push_member_metafields(rt, shop_id, member_id)
 
 
-def sync_proxy_path(shop_id: int, path: str) -> str:
+def sync_proxy_path(rt: Runtime, shop_id: int, path: str) -> str:
     """Tell the theme extension the storefront path of the app proxy (app-data metafield)."""
-    return push_proxy_path(runtime_module.current(), shop_id, path)
+    return push_proxy_path(rt, shop_id, path)
 
 
-def sync_widget_settings(shop_id: int) -> str:
+def sync_widget_settings(rt: Runtime, shop_id: int) -> str:
     """Show the admin's newest Widget settings on the storefront (app-data metafield)."""
-    return push_widget_settings(runtime_module.current(), shop_id)
+    return push_widget_settings(rt, shop_id)
 
 
-def sync_program_state(shop_id: int) -> str:
+def sync_program_state(rt: Runtime, shop_id: int) -> str:
     """Tell the theme extension whether the shop's program is a draft or live (app-data
     metafield), so the launcher is not rendered in draft."""
-    return push_program_state(runtime_module.current(), shop_id)
+    return push_program_state(rt, shop_id)
 
 
-def learn_marketing_consent(shop_id: int, member_id: int) -> str:
+def learn_marketing_consent(rt: Runtime, shop_id: int, member_id: int) -> str:
     """Read a new member's email marketing consent from Shopify (they may have consented
     before the program met them)."""
-    return learn_member_consent(runtime_module.current(), shop_id, member_id)
+    return learn_member_consent(rt, shop_id, member_id)
 
 
-def daily_round(shop_id: int, now_iso: str | None = None) -> str:
+def daily_round(rt: Runtime, shop_id: int, now_iso: str | None = None) -> str:
     """Run the shop's daily round (unlocks, expiry, referral payouts, birthdays, tiers), then
     schedule the messages it calls for."""
-    rt = runtime_module.current()
     now = parse_utc(now_iso) if now_iso else utcnow()
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
@@ -197,13 +193,12 @@ class ShopsRun:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def daily_rounds_for_all_shops(now_iso: str | None = None) -> ShopsRun:
+def daily_rounds_for_all_shops(rt: Runtime, now_iso: str | None = None) -> ShopsRun:
     """Run every installed shop's daily round now, one transaction each, and say how each went.
 
     In this process rather than queued, so the scheduler that runs it (cron) learns whether
     every shop's round happened. A failing shop is logged and the others still run.
     """
-    rt = runtime_module.current()
     now_iso = (parse_utc(now_iso) if now_iso else utcnow()).isoformat()
     with rt.db.sessions() as session:
         shops = session.execute(select(Shop.id, Shop.domain).where(
@@ -212,19 +207,18 @@ def daily_rounds_for_all_shops(now_iso: str | None = None) -> ShopsRun:
     run = ShopsRun()
     for shop_id, domain in shops:
         try:
-            run.done[domain] = daily_round(shop_id, now_iso)
+            run.done[domain] = daily_round(rt, shop_id, now_iso)
         except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
             log.exception("daily round failed", extra={"shop": domain})
             run.failed[domain] = f"{type(exc).__name__}: {exc}"
     return run
 
 
-def ensure_friend_discount(shop_id: int, member_id: int) -> str:
+def ensure_friend_discount(rt: Runtime, shop_id: int, member_id: int) -> str:
     """Create the member's referral code as a Shopify discount for friends, once.
 
     Safe to run any number of times: an existing code is found first and left alone.
     """
-    rt = runtime_module.current()
     now = utcnow()
     with rt.db.transaction() as session:
         shop, member = session.get(Shop, shop_id), session.get(Member, member_id)
@@ -247,22 +241,22 @@ def ensure_friend_discount(shop_id: int, member_id: int) -> str:
     return "created"
 
 
-def send_message(message_id: int) -> str:
+def send_message(rt: Runtime, message_id: int) -> str:
     """Send one scheduled engagement message if it is due (the RQ scheduler's wake-up)."""
-    return send_one(dispatcher_for(runtime_module.current()), message_id, utcnow())
+    return send_one(dispatcher_for(rt), message_id, utcnow())
 
 
-def run_due_messages(now_iso: str | None = None) -> str:
+def run_due_messages(rt: Runtime, now_iso: str | None = None) -> str:
     """Send every due engagement message of every shop; the schedule's sweep, safe to repeat.
 
     Nothing depends on Redis to survive: the scheduled rows are the schedule, and this sends
     whatever is due whether or not its wake-up ever ran (cron, or `flask run-due`).
     """
-    summary, _ = send_due_messages(now_iso)
+    summary, _ = send_due_messages(rt, now_iso)
     return summary
 
 
-def _deferral_notes(rt: runtime_module.Runtime, deferrals: Counter[tuple[int, datetime]],
+def _deferral_notes(rt: Runtime, deferrals: Counter[tuple[int, datetime]],
                     now: datetime) -> str:
     """When the deferred messages go out: quiet hours (the only deferral) end per shop.
 
@@ -281,9 +275,8 @@ def _deferral_notes(rt: runtime_module.Runtime, deferrals: Counter[tuple[int, da
         counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def send_due_messages(now_iso: str | None = None) -> tuple[str, list[str]]:
+def send_due_messages(rt: Runtime, now_iso: str | None = None) -> tuple[str, list[str]]:
     """run_due_messages, also naming the shops (domains) some of whose messages failed."""
-    rt = runtime_module.current()
     now = parse_utc(now_iso) if now_iso else utcnow()
     failed_ids: set[int] = set()
     deferrals: Counter[tuple[int, datetime]] = Counter()
@@ -301,7 +294,7 @@ def send_due_messages(now_iso: str | None = None) -> tuple[str, list[str]]:
     return summary or "nothing due", failed
 
 
-def dispatcher_for(runtime: runtime_module.Runtime) -> Dispatcher:
+def dispatcher_for(runtime: Runtime) -> Dispatcher:
     """The runtime's dispatcher: its mailer, and wake-ups through its queue after commit."""
 
     def wake(session: Session, messages: Iterable[Message]) -> None:
@@ -310,6 +303,6 @@ def dispatcher_for(runtime: runtime_module.Runtime) -> Dispatcher:
     return dispatcher(runtime.db, runtime.settings, wake)
 
 
-def run_backfill(backfill_id: int) -> str:
+def run_backfill(rt: Runtime, backfill_id: int) -> str:
     """Read the shop's order history (one slice; it enqueues the next)."""
-    return backfill_slice(runtime_module.current(), backfill_id)
+    return backfill_slice(rt, backfill_id)

@@ -1,6 +1,8 @@
 """Background jobs: RQ on Redis in production, inline when no Redis is configured.
 
-What each job is and when it is enqueued: app/pipeline/enqueue.py.
+What each job is and when it is enqueued: app/pipeline/enqueue.py. A job function takes the
+runtime that performs it first, then the primitive arguments stored with the job: the RQ
+worker passes its own (app/pipeline/rq_worker.py), an InlineQueue the one it belongs to.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ RETRY_INTERVALS = [1, 5, 30, 120, 600]
 
 
 class JobQueue(Protocol):
-    """Where jobs go: a dotted function name, primitive args, and a unique job id."""
+    """Where jobs go: a dotted function name, primitive args, and a unique job id.
+
+    The function is called as func(runtime, *args) by whoever performs the job.
+    """
 
     def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
         """Schedule func(*args) once under job_id."""
@@ -45,10 +50,15 @@ def _resolve(func: str) -> Callable[..., Any]:
 
 
 class InlineQueue:
-    """Runs jobs in this process: immediately, or after the current response when deferred."""
+    """Runs jobs in this process: immediately, or after the current response when deferred.
+
+    `runtime` is the runtime this queue belongs to (set by build_runtime): the one its jobs
+    are given.
+    """
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self.runtime: Any = None
 
     def enqueue(self, func: str, *args: Any, job_id: str, queue: str = "webhooks") -> None:
         """Run now, or collect to run after the response when a request deferred us."""
@@ -83,10 +93,9 @@ class InlineQueue:
         for func, args, job_id in pending:
             self._run(func, args, job_id)
 
-    @staticmethod
-    def _run(func: str, args: tuple[Any, ...], job_id: str) -> None:
+    def _run(self, func: str, args: tuple[Any, ...], job_id: str) -> None:
         try:
-            _resolve(func)(*args)
+            _resolve(func)(self.runtime, *args)
         except Exception:  # the inbox keeps the event; the sweep retries it
             log.exception("inline job failed", extra={"job_id": job_id})
 

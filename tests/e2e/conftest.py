@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
-from rq import SimpleWorker
 from rq.job import Job
 from sqlalchemy import select
 
 from app import create_app
 from app.db import Database
 from app.models import WebhookEvent
+from app.pipeline.rq_worker import Worker
 from devstore import ShopifyEmulator
 from tests.conftest import app_config
 
@@ -45,7 +45,7 @@ class RunningApp:
         queue = self.runtime.queue
         eventually(lambda: self._unqueued_deliveries(queue.redis) == [])
         queues = [queue.rq_queue(name) for name in ("webhooks", "default")]
-        SimpleWorker(queues, connection=queue.redis).work(burst=True)
+        Worker(queues, connection=queue.redis, runtime=self.runtime).work(burst=True)
 
     def launch_program(self, shop: str = SHOP) -> None:
         """The merchant clicks "Launch program" in the embedded admin: a new install is a

@@ -80,7 +80,8 @@ def test_the_demo_shops_members_receive_the_whole_journey_by_email(
     monkeypatch.setenv("SMTP_URL", smtp_server.url)
     monkeypatch.delenv("REDIS_URL", raising=False)
     demo = start_demo(database_url=f"sqlite:///{tmp_path / 'demo.db'}", port=0)
-    db = demo.app.extensions["runtime"].db
+    rt = demo.app.extensions["runtime"]
+    db = rt.db
     emu = demo.emulator
 
     def subjects(customer_or_address) -> list[str]:
@@ -92,8 +93,8 @@ def test_the_demo_shops_members_receive_the_whole_journey_by_email(
     def travel(moment: datetime, *, daily: bool = True) -> None:
         """Run the daily round and the run-due sweep as of `moment`."""
         if daily:
-            daily_round(shop_id, moment.isoformat())
-        run_due_messages(moment.isoformat())
+            daily_round(rt, shop_id, moment.isoformat())
+        run_due_messages(rt, moment.isoformat())
 
     try:
         seed_demo_shop(demo)
@@ -197,7 +198,7 @@ def test_the_demo_shops_members_receive_the_whole_journey_by_email(
         assert len(subjects(GRACE)) == 3 and subjects(GRACE)[2].startswith("550 points expire")
         assert subjects(ALAN) == ["Welcome to Loyalty Loop Demo Tea rewards, Alan",
                                   "One quick question about order #51004"]
-        assert run_due_messages(stop(345).isoformat()) == "nothing due"
+        assert run_due_messages(rt, stop(345).isoformat()) == "nothing due"
 
         with db.sessions() as s:
             stats = {f.kind: f for f in flow_stats(s, shop_id, seeded - timedelta(days=60),

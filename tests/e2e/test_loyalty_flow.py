@@ -139,7 +139,7 @@ def test_a_referral_from_the_share_link_pays_the_referrer_after_the_return_windo
         shop_id = s.execute(select(Shop.id)).scalar_one()
     assert _member(running.db, 8001).points_pending > 0
 
-    daily_round(shop_id, (utcnow() + timedelta(days=31)).isoformat())
+    daily_round(running.runtime, shop_id, (utcnow() + timedelta(days=31)).isoformat())
     running.work()
     with running.db.sessions() as s:
         referral = s.execute(select(Referral)).scalar_one()

@@ -122,7 +122,7 @@ def test_a_customer_who_subscribes_after_joining_gets_the_review_request_and_one
     assert (_member(running.db, ADA).accepts_marketing,
             _member(running.db, GRACE).accepts_marketing) == (True, False)
 
-    run_due_messages(_eleven_days_on().isoformat())
+    run_due_messages(running.runtime, _eleven_days_on().isoformat())
     assert _review_requests(running.db) == {ADA["id"]: ("sent", None),
                                             GRACE["id"]: ("suppressed", "no_marketing_consent")}
     assert [m["Subject"] for m in smtp_server.to(ADA["email"])
@@ -152,7 +152,7 @@ def test_a_customer_who_subscribed_before_the_install_is_asked_on_their_first_or
     lookups = [c for c in emulator.shop(SHOP).calls_to("customer")
                if "defaultEmailAddress" in c.query]
     assert len(lookups) == 1
-    run_due_messages(_eleven_days_on().isoformat())
+    run_due_messages(running.runtime, _eleven_days_on().isoformat())
     assert _review_requests(running.db) == {JOAN["id"]: ("sent", None)}
 
 

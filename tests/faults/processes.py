@@ -132,10 +132,10 @@ def app_environment(database_url: str, redis_url: str | None, **extra: str) -> d
 class RQWorker:
     """One `rq worker` process.
 
-    fork=True is RQ's default worker, as the README runs it: a work horse forked per job
-    (which also imports the app per job, so it is slow). fork=False is the README's
-    app.pipeline.rq_worker.Worker, RQ's SimpleWorker: jobs run in the worker process itself,
-    so a job that crashed would take it down.
+    fork=True is RQ's default worker for the app's jobs (app.pipeline.rq_worker.ForkingWorker):
+    a work horse forked per job (which also imports the app per job, so it is slow).
+    fork=False is the README's app.pipeline.rq_worker.Worker, RQ's SimpleWorker: jobs run in
+    the worker process itself, so a job that crashed would take it down.
     """
 
     def __init__(self, env: Mapping[str, str], *, queues: Sequence[str] = ("webhooks",),
@@ -143,8 +143,7 @@ class RQWorker:
                  extra_args: Sequence[str] = ()):
         """Configure; start() launches it."""
         args = [str(BIN / "rq"), "worker", "-u", env["REDIS_URL"], "-q", *extra_args]
-        if not fork:
-            args += ["-w", "app.pipeline.rq_worker.Worker"]
+        args += ["-w", "app.pipeline.rq_worker." + ("ForkingWorker" if fork else "Worker")]
         if scheduler:
             # RQ schedules a job's retries; only a worker with a scheduler enqueues them.
             args.append("--with-scheduler")

@@ -34,18 +34,18 @@ def _burst(workers, db, redis_url, count: int = 2) -> None:
 
     from app.models import WebhookEvent
     from app.pipeline.jobs import process_event
-    from app.pipeline.runtime import build_runtime, install
+    from app.pipeline.runtime import build_runtime
 
     started = [workers(db.url, redis_url, burst=True, scheduler=False) for _ in range(count)]
     for worker in started:
         assert worker.wait(timeout=120) == 0
-    install(build_runtime(load_settings(overrides={"database_url": db.url,
-                                                   "redis_url": redis_url}), db))
+    rt = build_runtime(load_settings(overrides={"database_url": db.url,
+                                                "redis_url": redis_url}), db)
     with db.sessions() as session:
         left = session.execute(select(WebhookEvent.id).where(
             WebhookEvent.processed_at.is_(None))).scalars().all()
     for event_id in left:
-        process_event(event_id)
+        process_event(rt, event_id)
 
 
 def test_a_shuffled_storm_of_triplicate_deliveries_leaves_every_balance_exact(

@@ -25,14 +25,14 @@ NEW_CUSTOMER_BUDGET = 17
 RETURNING_CUSTOMER_BUDGET = 17
 
 
-def _paid(db, order_id: int) -> tuple[str, list[str]]:
+def _paid(rt, db, order_id: int) -> tuple[str, list[str]]:
     body = json.dumps(order_payload("orders/paid", order_id=order_id, customer_id=4242,
                                     test=False, updated_at=utcnow().isoformat() + "Z"))
     with db.engine.begin() as conn:
         stored = store_delivery(conn, WebhookDelivery(
             uuid.uuid4().hex, "orders/paid", SHOP, "2026-07", None, body), utcnow())
     with counting(db.engine) as statements:
-        outcome = process_event(stored.event_id)
+        outcome = process_event(rt, stored.event_id)
     return outcome, statements
 
 
@@ -40,11 +40,11 @@ def test_a_paid_order_stays_within_its_statement_budget(pg, redis_url):
     with pg.transaction() as s:
         make_shop(s, domain=SHOP)
     # Follow-ups (metafield sync, friend discount) wait in Redis: only the event is counted.
-    create_app(app_config(pg, redis_url=redis_url))
-    outcome, first = _paid(pg, 1)
+    rt = create_app(app_config(pg, redis_url=redis_url)).extensions["runtime"]
+    outcome, first = _paid(rt, pg, 1)
     assert outcome == "processed"
     assert len(first) <= NEW_CUSTOMER_BUDGET, "\n".join(first)
-    outcome, second = _paid(pg, 2)
+    outcome, second = _paid(rt, pg, 2)
     assert outcome == "processed"
     assert len(second) <= RETURNING_CUSTOMER_BUDGET, "\n".join(second)
     # The budget was not bought by skipping work: the messages are all there.

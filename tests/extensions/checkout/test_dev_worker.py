@@ -64,25 +64,30 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 20) -> Any:
     raise AssertionError(f"still false after {timeout_s} s: {condition}")
 
 
+def where_jobs_run(runtime: Any) -> tuple[int, str, str | None]:
+    """A job as the worker performs the app's (runtime first): where it ran, and the Redis
+    of the runtime it was given."""
+    return os.getpid(), os.getcwd(), runtime.settings.redis_url
+
+
 def test_worker_serves_the_app_queues_from_the_repository_root(redis_url: str) -> None:
-    """It listens on webhooks, default and scheduled, and runs jobs from the repository root."""
+    """It listens on webhooks, default and scheduled, and runs jobs from the repository root,
+    giving them the runtime it built from the app's settings."""
     with Redis.from_url(redis_url) as redis, dev_worker(redis_url):
         (worker,) = wait_for(lambda: Worker.all(connection=redis))
         assert worker.queue_names() == ["webhooks", "default", "scheduled"]
         # The README's production worker: jobs run in the worker process, no fork per job.
-        job = Queue("default", connection=redis).enqueue("os.getpid")
+        job = Queue("default", connection=redis).enqueue(f"{__name__}.where_jobs_run")
         wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED)
-        assert job.return_value() == worker.pid
-        job = Queue("default", connection=redis).enqueue("os.getcwd")
-        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED)
-        assert job.return_value() == str(REPO_ROOT)
+        assert job.return_value() == (worker.pid, str(REPO_ROOT), redis_url)
 
 
 def test_worker_runs_its_scheduler_for_jobs_enqueued_for_later(redis_url: str) -> None:
     """`--with-scheduler`: a job scheduled one second ahead runs without another process."""
     with Redis.from_url(redis_url) as redis, dev_worker(redis_url):
         wait_for(lambda: Worker.all(connection=redis))
-        job = Queue("scheduled", connection=redis).enqueue_in(timedelta(seconds=1), "os.getcwd")
+        job = Queue("scheduled", connection=redis).enqueue_in(
+            timedelta(seconds=1), f"{__name__}.where_jobs_run")
         assert job.get_status() == JobStatus.SCHEDULED
         wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout_s=30)
 

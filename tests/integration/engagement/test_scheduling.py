@@ -101,7 +101,7 @@ def test_with_every_wake_up_lost_the_sweep_still_sends_from_the_database(pg, red
     app = create_app(app_config(pg, redis_url=redis_url, smtp_url=smtp_server.url))
     message_id = _ada_pays(pg, app.extensions["runtime"].queue, _shop(pg), T0)
     Redis.from_url(redis_url).flushdb()
-    assert run_due_messages(T0.isoformat()) == "sent 1"
+    assert run_due_messages(app.extensions["runtime"], T0.isoformat()) == "sent 1"
     with pg.sessions() as s:
         assert s.get(Message, message_id).status == "sent"
     assert len(smtp_server.to(ADA_EMAIL)) == 1

@@ -2,13 +2,13 @@
 
 import json
 
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from app import create_app
 from app.models import Member, WebhookEvent
 from app.pipeline.jobs import sweep_inbox
 from app.pipeline.queueing import RedisQueue
+from app.pipeline.rq_worker import Worker
 from tests.conftest import app_config
 from tests.support.factories import make_shop
 from tests.support.webhook_signing import fixture_payload, post_webhook, signed_headers
@@ -174,7 +174,8 @@ def test_with_redis_a_real_rq_worker_applies_the_event(db, redis_url):
     assert event.processed_at is None
     queue = app.extensions["runtime"].queue
     assert queue.rq_queue("webhooks").count == 1
-    SimpleWorker([queue.rq_queue("webhooks")], connection=queue.redis).work(burst=True)
+    Worker([queue.rq_queue("webhooks")], connection=queue.redis,
+           runtime=app.extensions["runtime"]).work(burst=True)
     [event] = _events(db)
     assert event.outcome == "processed"
     assert len(_members(db)) == 1
@@ -190,10 +191,11 @@ def test_when_redis_is_down_the_delivery_is_kept_and_the_sweep_applies_it_later(
     assert event.processed_at is None
 
     up = create_app(app_config(db, redis_url=redis_url))
-    assert sweep_inbox(older_than_seconds=0) == 1
+    assert sweep_inbox(up.extensions["runtime"], older_than_seconds=0) == 1
     queue: RedisQueue = up.extensions["runtime"].queue
-    SimpleWorker([queue.rq_queue("webhooks")], connection=queue.redis).work(burst=True)
+    Worker([queue.rq_queue("webhooks")], connection=queue.redis,
+           runtime=up.extensions["runtime"]).work(burst=True)
     [event] = _events(db)
     assert event.outcome == "processed"
     assert len(_members(db)) == 1
-    assert sweep_inbox(older_than_seconds=0) == 0
+    assert sweep_inbox(up.extensions["runtime"], older_than_seconds=0) == 0

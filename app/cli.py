@@ -43,6 +43,9 @@ def _fail_for_shops(what: str, failed: dict[str, str]) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the app's CLI commands."""
+    from app.import_cli import register_import_commands
+
+    register_import_commands(app)
 
     @app.cli.command("db-upgrade")
     def db_upgrade() -> None:

@@ -1,6 +1,7 @@
 """`python -m bench [--quick] <benchmark>...`: run benchmarks, print tables, write JSON.
 
-Benchmarks: ingest, processing, storefront, redemption, dashboard, sizes, backfill, or all.
+Benchmarks: ingest, processing, storefront, redemption, dashboard, sizes, backfill, import,
+or all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from bench.report import machine, write_result
 
 BENCHMARKS = ("ingest", "processing", "storefront", "redemption", "dashboard", "sizes",
-              "backfill")
+              "backfill", "import")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     names = BENCHMARKS if "all" in args.names else args.names
     for name in names:
-        module = importlib.import_module(f"bench.{name}")
+        # `import` is a keyword: its module is bench/imports.py.
+        module = importlib.import_module(f"bench.{'imports' if name == 'import' else name}")
         print(f"\n== {name} ==", flush=True)
         started, before = datetime.now(UTC), machine()
         options = {"quick": args.quick}

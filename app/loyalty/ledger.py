@@ -19,7 +19,8 @@ from app.db import insert_once
 from app.errors import DomainError
 from app.models import LedgerEntry, Member
 
-# Lifetime points are every point the member earned (orders, bonuses, referrals, adjustments)
+# Lifetime points are every point the member earned (orders, bonuses, referrals, adjustments,
+# balances imported from the shop's previous loyalty app)
 # less all that refunds and cancellations took back, a forgiven shortfall included; spending
 # and expiry never lower them. So a refunded order leaves lifetime where it was before the
 # order, whether its points were still pending or already spent. `lifetime_change` and
@@ -27,6 +28,7 @@ from app.models import LedgerEntry, Member
 LIFETIME_KINDS = frozenset({
     "earn_order", "refund_reversal", "cancel_reversal", "adjust", "bonus_signup",
     "bonus_birthday", "bonus_review", "bonus_nps", "referral_referrer", "referral_referee",
+    "import",
 })
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.db import insert_once
 from app.loyalty.ledger import ledger_balances
 from app.models import (
+    ImportedRow,
     LedgerEntry,
     Member,
     Message,
@@ -163,7 +164,7 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
 def merge_guest_into(session: Session, guest: Member, member: Member, now: datetime) -> None:
     """Move a guest's history to the customer's member; balances are recomputed from the ledger."""
     for model in (LedgerEntry, Order, Redemption, SurveyResponse, Message, Review,
-                  PurchasedProduct):
+                  PurchasedProduct, ImportedRow):
         session.execute(update(model).where(model.member_id == guest.id)
                         .values(member_id=member.id))
     for column in (Referral.referee_id, Referral.referrer_id):

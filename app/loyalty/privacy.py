@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.members import normalise_email
 from app.models import (
+    ImportChunk,
+    ImportRun,
     LedgerEntry,
     Member,
     Message,
@@ -354,9 +356,23 @@ def redact_customer(session: Session, shop_domain: str, payload: Mapping[str, An
     session.execute(update(Member).where(Member.referred_by_id.in_(ids))
                     .values(referred_by_id=None))
     _delete("members", Member, Member.id.in_(ids))
+    counts["import_files_discarded"] = _discard_import_files(session, shop.id)
     counts["inbox_payloads"] = _redact_inbox(session, c, now)
     log.info("customer redacted", extra={"shop": shop.domain, "code": "customer_redacted"})
     return Redaction(shop=shop.domain, code="redacted", counts=counts)
+
+
+def _discard_import_files(session: Session, shop_id: int) -> int:
+    """Drop the staged files of the shop's imports not yet done (they may hold the customer);
+    those runs are discarded and ask for the file again. Returns how many."""
+    runs = session.execute(select(ImportRun).where(
+        ImportRun.shop_id == shop_id, ImportRun.state.not_in(("done", "discarded")))
+    ).scalars().all()
+    for run in runs:
+        session.execute(delete(ImportChunk).where(ImportChunk.run_id == run.id))
+        run.state = "discarded"
+        run.error = "a customer's data was deleted on Shopify's request: upload the file again"
+    return len(runs)
 
 
 # --- shop/redact -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "adjust": "Adjustment", "bonus_signup": "Welcome bonus", "bonus_birthday": "Birthday bonus",
     "bonus_review": "Review bonus", "bonus_nps": "Thanks for your feedback",
     "referral_referrer": "Friend referred", "referral_referee": "Referral welcome",
+    "import": "Points from our previous program",
 }
 
 

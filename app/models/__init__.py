@@ -3,6 +3,7 @@
 from app.models.backfill import BACKFILL_MODES, Backfill
 from app.models.billing import BillingSubscription, UsageCharge
 from app.models.engagement import Message, SurveyResponse
+from app.models.imports import IMPORT_STATES, ImportChunk, ImportedRow, ImportRun
 from app.models.ledger import LEDGER_KINDS, LedgerEntry
 from app.models.member import Member, TierChange
 from app.models.order import Order, OrderRefund
@@ -13,8 +14,9 @@ from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
-    "BACKFILL_MODES", "LEDGER_KINDS", "Backfill", "BillingSubscription", "LedgerEntry",
-    "Member", "Message", "Order", "OrderRefund", "PurchasedProduct", "Redemption", "Referral",
-    "RefusedWebhook", "Review", "Reward", "SettingsVersion", "Shop", "SurveyResponse",
-    "TierChange", "UsageCharge", "WebhookEvent",
+    "BACKFILL_MODES", "IMPORT_STATES", "LEDGER_KINDS", "Backfill", "BillingSubscription",
+    "ImportChunk", "ImportRun", "ImportedRow", "LedgerEntry", "Member", "Message", "Order",
+    "OrderRefund", "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review",
+    "Reward", "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "UsageCharge",
+    "WebhookEvent",
 ]

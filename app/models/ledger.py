@@ -22,7 +22,7 @@ from app.db import Base, BigId, utcnow
 LEDGER_KINDS = (
     "earn_order", "refund_reversal", "cancel_reversal", "redeem", "redeem_refund", "expire",
     "adjust", "bonus_signup", "bonus_birthday", "bonus_review", "bonus_nps",
-    "referral_referrer", "referral_referee",
+    "referral_referrer", "referral_referee", "import",
 )
 
 

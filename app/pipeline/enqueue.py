@@ -93,6 +93,12 @@ def sync_widget_settings(shop_id: int, version: int) -> Job:
     return Job("sync_widget_settings", (shop_id,), f"widget-settings-{shop_id}-v{version}")
 
 
+def import_members(run_id: int, next_chunk: int) -> Job:
+    """Apply an import run's chunks from `next_chunk` on, a slice per job (one job per resume
+    point, so a slice is queued once)."""
+    return Job("import_members", (run_id,), f"import-{run_id}-{next_chunk}")
+
+
 def send_message(message_id: int, at: datetime) -> Job:
     """Wake up at `at` to send a scheduled message; one job per message and time, so a
     rescheduled message gets a new wake-up. The job must be a wake-up for a durable record

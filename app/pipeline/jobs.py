@@ -23,6 +23,7 @@ from app.db import parse_utc, utcnow
 from app.engagement.rules import quiet_hours_note
 from app.engagement.schedule import plan_daily_messages
 from app.loyalty.daily import DailyRound, run_daily_round
+from app.loyalty.importing.runs import apply_run, run_state
 from app.loyalty.program import current_settings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.referrals import friend_discount_for
@@ -239,6 +240,21 @@ def ensure_friend_discount(rt: Runtime, shop_id: int, member_id: int) -> str:
             usage_limit=offer.usage_limit,
             applies_once_per_customer=offer.applies_once_per_customer)
     return "created"
+
+
+# An import job applies chunks for at most this long, then queues the next slice: no job
+# runs near RQ's timeout whatever the file's size, and a worker restart loses at most one
+# chunk's transaction (the run's resume point is committed with every chunk).
+IMPORT_SLICE_SECONDS = 60.0
+
+
+def import_members(rt: Runtime, run_id: int) -> str:
+    """Apply an import run's chunks for up to IMPORT_SLICE_SECONDS; queue the rest."""
+    state = apply_run(rt.db, run_id, utcnow, budget_seconds=IMPORT_SLICE_SECONDS)
+    if state == "importing":
+        enqueue.enqueue(rt.queue, enqueue.import_members(
+            run_id, run_state(rt.db, run_id).next_chunk))
+    return state
 
 
 def send_message(rt: Runtime, message_id: int) -> str:

@@ -16,8 +16,8 @@ from app.migrate import upgrade_head
 from app.models import Member, WebhookEvent
 from app.pipeline.rq_worker import RuntimeJob, Worker
 from tests.conftest import app_config
-from tests.factories import make_shop
-from tests.webhook_signing import fixture_payload, post_webhook
+from tests.support.factories import make_shop
+from tests.support.webhook_signing import fixture_payload, post_webhook
 
 SHOP = "two-runtimes.myshopify.com"
 

@@ -17,13 +17,14 @@ def register_admin(app: Flask) -> None:
     from app.web.admin.dashboard import bp as dashboard
     from app.web.admin.engagement import bp as engagement
     from app.web.admin.history import bp as history
+    from app.web.admin.imports import bp as imports
     from app.web.admin.pages import bp as pages
     from app.web.admin.referrals import bp as referrals
     from app.web.admin.rewards import bp as rewards
     from app.web.admin.settings import bp as settings
 
     for blueprint in (pages, settings, rewards, customers, dashboard, engagement, referrals,
-                      history, billing):
+                      history, billing, imports):
         app.register_blueprint(blueprint)
     # Decimals as people write them (1234567, 0.00001), where '%g' gives 1.23457e+06.
     app.add_template_filter(number_label, "number")

@@ -39,6 +39,7 @@ KIND_LABELS = {
     "adjust": "Manual adjustment", "bonus_signup": "Welcome bonus",
     "bonus_birthday": "Birthday bonus", "bonus_review": "Review bonus", "bonus_nps": "NPS bonus",
     "referral_referrer": "Referred a friend", "referral_referee": "Referral welcome",
+    "import": "Imported balance",
 }
 
 

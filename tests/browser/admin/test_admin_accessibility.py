@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +22,8 @@ from werkzeug.routing import AnyConverter
 
 from app import create_app
 from app.db import Database, utcnow
+from app.loyalty.importing.runs import stage_file
+from app.loyalty.importing.sources import source_named
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Referral, Review, Shop
 from devstore import ShopifyEmulator
@@ -32,10 +35,11 @@ from tests.support.accessibility import serious_violations
 from tests.support.emulator_fixture import DEFAULT_APP_URL, live_app_server
 
 pytestmark = pytest.mark.browser
+IMPORT_SAMPLE = Path(__file__).parents[2] / "unit" / "importing" / "samples" / "smile.csv"
 
 # Every admin page a merchant can open, keyed the way the URL map routes it (a route with a
 # fixed set of values, such as the settings tabs, is one page per value); the value is the path
-# opened, `{member}` standing for a member of the seeded shop.
+# opened, `{member}` standing for a member of the seeded shop and `{run}` for its import.
 PAGES = {
     "/admin": "/admin",
     "/admin/onboarding": "/admin/onboarding",
@@ -54,6 +58,8 @@ PAGES = {
     "/admin/settings/history": "/admin/settings/history",
     "/admin/history": "/admin/history",
     "/admin/billing": "/admin/billing",
+    "/admin/imports": "/admin/imports",
+    "/admin/imports/<raw_run_id>": "/admin/imports/{run}",
 }
 # Other states of those pages that render different markup.
 STATES = {
@@ -80,9 +86,10 @@ def routed_pages(app: Flask) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def admin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def admin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, int]]:
     """The app serving one busy shop (rewards, one switched off, a flagged referral, a review to
-    approve): its URL and the member with the fullest ledger."""
+    approve, a Smile import previewed with refused lines): its URL, the member with the fullest
+    ledger and the import."""
     db: Database = _migrated_database("postgresql", tmp_path_factory)
     wipe(db)
     with ShopifyEmulator(TEST_API_KEY, TEST_API_SECRET, app_url=DEFAULT_APP_URL) as emulator:
@@ -105,8 +112,11 @@ def admin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
                                product_title="Sencha", rating=4, body="Fresh and grassy",
                                created_at=now))
             member_id = member.id
+            run_id = stage_file(session, shop_id, source_named("smile"),
+                                IMPORT_SAMPLE.read_text("utf-8").splitlines(keepends=True),
+                                filename="smile.csv", actor=None, now=now).id
         with live_app_server(app) as url:
-            yield url, member_id
+            yield url, member_id, run_id
     wipe(db)
 
 
@@ -134,9 +144,9 @@ def test_every_admin_page_route_is_in_the_accessibility_list() -> None:
 @pytest.mark.parametrize("path", [*PAGES.values(), *STATES.values()],
                          ids=[*PAGES, *STATES])
 def test_the_admin_page_has_no_serious_accessibility_violations(
-        chromium: Any, admin_app: tuple[str, int], path: str) -> None:  # noqa: F811
-    url, member_id = admin_app
-    page, frame = open_admin_page(chromium, url, path.format(member=member_id))
+        chromium: Any, admin_app: tuple[str, int, int], path: str) -> None:  # noqa: F811
+    url, member_id, run_id = admin_app
+    page, frame = open_admin_page(chromium, url, path.format(member=member_id, run=run_id))
     try:
         found = serious_violations(frame)
         OUTPUT.mkdir(exist_ok=True)

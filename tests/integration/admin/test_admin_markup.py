@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
+from app.loyalty.importing.runs import stage_file
+from app.loyalty.importing.sources import source_named
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Referral, Review, Shop
-from tests.browser.admin.test_admin_accessibility import PAGES, STATES
+from tests.browser.admin.test_admin_accessibility import IMPORT_SAMPLE, PAGES, STATES
 from tests.conftest import app_config
 from tests.integration.admin.conftest import NOW, AdminSession
 from tests.integration.admin.dashboard_seed import seed_busy_shop
@@ -42,10 +44,19 @@ def busy(admin: AdminSession) -> int:
         return member.id
 
 
+@pytest.fixture
+def import_run(admin: AdminSession) -> int:
+    """A Smile export of SHOP previewed, with refused lines: the import's id."""
+    with admin.db.transaction() as session:
+        return stage_file(session, admin.shop_id, source_named("smile"),
+                          IMPORT_SAMPLE.read_text("utf-8").splitlines(keepends=True),
+                          filename="smile.csv", actor=None, now=NOW).id
+
+
 @pytest.mark.parametrize("path", [*PAGES.values(), *STATES.values()], ids=[*PAGES, *STATES])
 def test_the_page_is_declared_polaris_with_one_primary_action(
-        admin: AdminSession, busy: int, path: str) -> None:
-    path, _, query = path.format(member=busy).partition("?")
+        admin: AdminSession, busy: int, import_run: int, path: str) -> None:
+    path, _, query = path.format(member=busy, run=import_run).partition("?")
     params = dict(part.split("=") for part in query.split("&")) if query else {}
     response = admin.page(path, **params)
     if response.status_code == 302:  # /admin opens the checklist or the dashboard

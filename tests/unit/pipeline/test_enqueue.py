@@ -33,6 +33,7 @@ REQUESTS = [
      "proxy-path-1-apps-rewards", "default"),
     (enqueue.sync_widget_settings(1, 3), "sync_widget_settings", (1,), "widget-settings-1-v3",
      "default"),
+    (enqueue.import_members(5, 12), "import_members", (5,), "import-5-12", "default"),
     (enqueue.send_message(9, AT), "send_message", (9,), "message-9-20261102T150001",
      "scheduled"),
 ]

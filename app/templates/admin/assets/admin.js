@@ -290,7 +290,109 @@
     else trackChanges(list.closest("form"));
   }
 
+  // Imports: the file is the request body; the run page polls its progress while it imports.
+  async function authorized(url, options) {
+    for (let attempt = 0; ; attempt += 1) {
+      const headers = { "Authorization": "Bearer " + await sessionToken(), ...(options.headers || {}) };
+      const response = await fetch(url, { method: "POST", ...options, headers });
+      if (response.status === 401 && response.headers.get(RETRY_HEADER) === "1" && attempt === 0) continue;
+      return response;
+    }
+  }
+
+  async function uploadImport(form) {
+    const banner = form.querySelector("[data-form-error]");
+    const file = (form.querySelector("s-drop-zone").files || [])[0];
+    const button = form.querySelector('[type="submit"]');
+    if (banner) banner.hidden = true;
+    if (!file) { toast("Choose a CSV file first.", true); return; }
+    button.disabled = true;
+    try {
+      const query = new URLSearchParams({ source: form.querySelector('[name="source"]').value, filename: file.name });
+      const response = await authorized(`/admin/imports?${query}`, {
+        headers: { "Content-Type": "text/csv", "Accept": "application/json" }, body: file });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        if (banner) { banner.textContent = data.message || "The file could not be read."; banner.hidden = false; }
+        toast(data.message || "The file could not be read.", true);
+        return;
+      }
+      await go(`/admin/imports/${data.id}`);
+    } catch (error) {
+      toast("Could not reach Loyalty Loop. Nothing was imported.", true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function showImportProgress(box, run) {
+    const bar = box.querySelector("[data-import-bar]");
+    const share = run.total_rows ? Math.floor(run.rows_done * 100 / run.total_rows) : 0;
+    bar.setAttribute("aria-valuenow", String(run.rows_done));
+    bar.firstElementChild.style.width = `${share}%`;
+    const count = `${run.rows_done.toLocaleString("en")} of ${run.total_rows.toLocaleString("en")} lines`;
+    const status = box.querySelector("[data-import-status]");
+    status.textContent = run.state === "done" ? `Imported: ${count}.`
+      : run.state === "failed" ? `Stopped after ${run.rows_done.toLocaleString("en")} lines: ${run.error}. Reload to resume.`
+        : `Importing: ${count}.`;
+    box.dataset.state = run.state;
+  }
+
+  async function watchImport(box) {
+    while (box.dataset.state === "importing") {
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+      try {
+        const response = await authorized(`/admin/imports/${box.dataset.importRun}/status`, { headers: { "Accept": "application/json" } });
+        if (response.ok) showImportProgress(box, await response.json());
+      } catch (error) {
+        // The next poll tries again.
+      }
+    }
+  }
+
+  async function confirmImport(button) {
+    const box = button.closest("[data-import-run]");
+    button.disabled = true;
+    const result = await send(button.dataset.importConfirm, {}).catch(() => null);
+    if (!result || !result.ok) {
+      toast((result && result.data.message) || "Could not start the import.", true);
+      button.disabled = false;
+      return;
+    }
+    button.remove();
+    showImportProgress(box, result.data);
+    if (result.data.state === "importing") watchImport(box);
+  }
+
+  async function download(button) {
+    button.disabled = true;
+    try {
+      const response = await authorized(button.dataset.export, { headers: { "Accept": "text/csv" } });
+      if (!response.ok) { toast("The export failed.", true); return; }
+      const name = (/filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "") || [])[1] || "export.csv";
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = name;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      toast("Export downloaded.");
+    } catch (error) {
+      toast("Could not reach Loyalty Loop.", true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  document.querySelectorAll("[data-import-run]").forEach((box) => { watchImport(box); });
+
   document.addEventListener("click", (event) => {
+    const transfer = event.target.closest("[data-import-confirm], [data-export]");
+    if (transfer) {
+      event.preventDefault();
+      if (transfer.dataset.export) download(transfer); else confirmImport(transfer);
+      return;
+    }
     const barButton = event.target.closest("ui-save-bar button[data-save-bar]");
     if (barButton) {
       event.preventDefault();
@@ -317,6 +419,11 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
+    if (form.hasAttribute("data-import-upload")) {
+      event.preventDefault();
+      uploadImport(form);
+      return;
+    }
     if (form.hasAttribute("data-navigate")) {
       event.preventDefault();
       const url = new URL(form.getAttribute("action") || location.pathname, location.href);

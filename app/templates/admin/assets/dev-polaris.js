@@ -378,6 +378,19 @@
     connectedCallback() { this.hidden = true; }
   }
 
+  // Polaris' s-drop-zone stands in as a labelled file input; `files` are the chosen files.
+  class DropZone extends Field {
+    controlHtml(id) { return `<input id="${id}" type="file">`; }
+    applyControlAttributes() {
+      for (const name of ["accept", "multiple"]) {
+        if (this.hasAttribute(name)) this.control.setAttribute(name, this.getAttribute(name));
+      }
+    }
+    sync() { this.internals.setFormValue(this.control.files && this.control.files[0] || null); }
+    get files() { return [...(this.control.files || [])]; }
+    get value() { return this.control.value; }
+    set value(value) { if (!value) this.control.value = ""; this.sync(); }
+  }
   class Checkbox extends HTMLElement {
     static formAssociated = true;
     static styles = css(`
@@ -540,7 +553,7 @@
     "s-page": Page, "s-section": Section, "s-badge": Badge, "s-banner": Banner,
     "s-text-field": TextField, "s-search-field": SearchField, "s-number-field": NumberField,
     "s-date-field": DateField, "s-text-area": TextArea, "s-color-field": ColorField,
-    "s-select": Select, "s-option": Option, "s-checkbox": Checkbox, "s-button": Button,
+    "s-select": Select, "s-option": Option, "s-drop-zone": DropZone, "s-checkbox": Checkbox, "s-button": Button,
     "s-link": Link, "s-table": Table,
   };
   for (const [tag, element] of Object.entries(elements)) customElements.define(tag, element);

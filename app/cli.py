@@ -90,3 +90,16 @@ def register_commands(app: Flask) -> None:
         click.echo(summary)
         if failed:
             _fail_for_shops("sending due messages", dict.fromkeys(failed, ""))
+
+    @app.cli.command("bill-usage")
+    @NOW
+    def bill_usage_command(now: datetime | None) -> None:
+        """Charge the usage of every closed billing period of each shop's paid plan, once
+        (schedule it daily; a period is charged after it closes)."""
+        from app.pipeline.billing import charge_all_shops
+
+        done, failed = charge_all_shops(app.extensions["runtime"], now)
+        for domain, summary in done.items():
+            click.echo(f"{domain}: {summary}")
+        if failed:
+            _fail_for_shops("billing usage", failed)

@@ -35,8 +35,9 @@ class Settings:
     shopify_api_version: str = API_VERSION
     shopify_admin_base: str | None = None
     # Kept equal to shopify.app.toml [access_scopes] (a test checks it).
-    scopes: str = ("read_orders,read_customers,write_customers,write_discounts,write_app_proxy,"
-                   "write_store_credit_account_transactions,read_store_credit_accounts")
+    scopes: str = ("read_orders,read_all_orders,read_customers,write_customers,write_discounts,"
+                   "write_app_proxy,write_store_credit_account_transactions,"
+                   "read_store_credit_accounts")
     token_encryption_key: str = DEV_ENCRYPTION_KEY
     secret_key: str = "dev-flask-secret-key-change-me-in-production"
     webhook_max_bytes: int = 1_000_000

@@ -1,6 +1,7 @@
 """`python -m bench [--quick] <benchmark>...`: run benchmarks, print tables, write JSON.
 
-Benchmarks: ingest, processing, storefront, redemption, dashboard, sizes, import, or all.
+Benchmarks: ingest, processing, storefront, redemption, dashboard, sizes, backfill, import,
+or all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from bench.report import machine, write_result
 
 BENCHMARKS = ("ingest", "processing", "storefront", "redemption", "dashboard", "sizes",
-              "import")
+              "backfill", "import")
 
 
 def main(argv: list[str] | None = None) -> None:

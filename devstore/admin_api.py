@@ -26,6 +26,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from devstore import billing
+from devstore import bulk as bulk_ops
+from devstore.bulk import BulkRunner
 from devstore.flow import mutation_flow_trigger_receive
 from devstore.graphql import GraphQLError, Items
 from devstore.state import (
@@ -53,6 +56,10 @@ class ApiContext:
     client_id: str
     now: float
     forced_user_errors: set[str] = field(default_factory=set)
+    # Runs bulk operations in the background (devstore/bulk.py); None: refused.
+    bulk: BulkRunner | None = None
+    # Where the emulator serves (confirmation pages of app subscriptions).
+    base_url: str = ""
 
     def has_scope(self, scope: str) -> bool:
         """Whether the token grants a scope (write_x implies read_x)."""
@@ -319,6 +326,9 @@ def order_node(ctx: ApiContext, order: dict[str, Any] | None) -> dict[str, Any] 
         "sku": li.get("sku"), "isGiftCard": bool(li.get("gift_card")),
         "originalUnitPriceSet": money_bag(li.get("price"), currency),
         "totalDiscountSet": money_bag(li.get("total_discount"), currency),
+        "discountedTotalSet": money_bag(
+            Decimal(str(li.get("price") or "0")) * int(li.get("quantity") or 0)
+            - Decimal(str(li.get("total_discount") or "0")), currency),
         "product": ({"__typename": "Product", "id": gid("Product", li["product_id"])}
                     if li.get("product_id") else None),
     } for li in order.get("line_items") or []]
@@ -350,9 +360,21 @@ def order_node(ctx: ApiContext, order: dict[str, Any] | None) -> dict[str, Any] 
         "totalDiscountsSet": money_bag(order.get("total_discounts"), currency),
         "totalTaxSet": money_bag(order.get("total_tax"), currency),
         "totalRefundedSet": money_bag(refunded, currency),
+        "taxesIncluded": bool(order.get("taxes_included")),
+        "totalShippingPriceSet": money_bag(_shipping(order), currency),
+        "totalTipReceivedSet": money_bag(order.get("total_tip_received") or "0", currency),
         "lineItems": connection(lines),
         **_metafield_fields(ctx, order.get("admin_graphql_api_id") or gid("Order", order["id"])),
     }
+
+
+def _shipping(order: dict[str, Any]) -> Decimal:
+    """An order payload's shipping charges (total_shipping_price_set, else its lines)."""
+    total = ((order.get("total_shipping_price_set") or {}).get("shop_money") or {}).get("amount")
+    if total is not None:
+        return Decimal(str(total))
+    return sum((Decimal(str(line.get("price") or "0"))
+                for line in order.get("shipping_lines") or []), Decimal("0"))
 
 
 def discount_node(ctx: ApiContext, discount: Discount | None) -> dict[str, Any] | None:
@@ -422,6 +444,8 @@ def installation_node(ctx: ApiContext) -> dict[str, Any]:
                     "title": "Loyalty app (emulated)", "handle": "emulated-app"},
             "accessScopes": [{"__typename": "AccessScope", "handle": h}
                              for h in sorted(ctx.scopes)],
+            "activeSubscriptions": Items(billing.active_subscriptions(s), "AppSubscription",
+                                         billing.SUBSCRIPTION_FIELDS),
             "launchUrl": f"https://admin.shopify.com/store/"
                          f"{s.domain.removesuffix('.myshopify.com')}/apps/{ctx.client_id}",
             **_metafield_fields(ctx, s.installation_gid)}
@@ -463,6 +487,12 @@ def query_discount_node(ctx: ApiContext, args: dict[str, Any]) -> Any:
             **_metafield_fields(ctx, node["id"])}
 
 
+def query_bulk_operation(ctx: ApiContext, args: dict[str, Any]) -> Any:
+    """bulkOperation(id:): one of this app's operations on the shop."""
+    op = ctx.shop.bulk_operations.get(gid_number(args.get("id"), "BulkOperation") or 0)
+    return bulk_ops.operation_node(ctx.bulk, ctx.shop, op) if op is not None else None
+
+
 QUERIES: dict[str, tuple[str | None, Callable[[ApiContext, dict[str, Any]], Any]]] = {
     "shop": (None, lambda ctx, _: shop_node(ctx)),
     "currentAppInstallation": (None, lambda ctx, _: installation_node(ctx)),
@@ -471,6 +501,7 @@ QUERIES: dict[str, tuple[str | None, Callable[[ApiContext, dict[str, Any]], Any]
     "codeDiscountNodeByCode": ("read_discounts", query_code_discount_by_code),
     "codeDiscountNode": ("read_discounts", query_code_discount_node),
     "discountNode": ("read_discounts", query_discount_node),
+    "bulkOperation": (None, query_bulk_operation),
 }
 
 
@@ -484,6 +515,7 @@ def _user_error(path: list[str], code: str, message: str, **extra: Any) -> dict[
 _USER_ERROR_FIELDS = {
     "DiscountUserError": frozenset({"field", "code", "message", "extraInfo"}),
     "MetafieldsSetUserError": frozenset({"field", "code", "message", "elementIndex"}),
+    "BulkOperationUserError": frozenset({"field", "code", "message"}),
     "StoreCreditAccountCreditUserError": frozenset({"field", "code", "message"}),
 }
 
@@ -779,6 +811,33 @@ _OWNER_SCOPES = {"Customer": "write_customers", "Order": "write_orders",
                  "DiscountCodeNode": "write_discounts"}
 
 
+def mutation_bulk_run_query(ctx: ApiContext, args: dict[str, Any]
+                            ) -> tuple[dict[str, Any], Commit | None]:
+    """bulkOperationRunQuery(query:, groupObjects:): a CREATED operation, run in the
+    background; one bulk query at a time per shop and app."""
+    query = str(args.get("query") or "")
+    problem = bulk_ops.validate(query)
+    if problem is None and any(op.status in ("CREATED", "RUNNING")
+                               for op in ctx.shop.bulk_operations.values()):
+        problem = ("OPERATION_IN_PROGRESS", "A bulk query operation for this app and shop is "
+                                            "already in progress.")
+    if problem is None and ctx.bulk is None:
+        problem = ("INVALID", "Bulk operations are not available here.")
+    if problem is not None:
+        return {"bulkOperation": None, "userErrors": _errors(
+            [_user_error(["query"], *problem)], "BulkOperationUserError")}, None
+    op = bulk_ops.new_operation(ctx, query, bool(args.get("groupObjects")))
+
+    def commit() -> None:
+        """Store the operation and start running it."""
+        ctx.shop.bulk_operations[op.id] = op
+        assert ctx.bulk is not None
+        ctx.bulk.start(ctx, op)
+
+    return {"bulkOperation": bulk_ops.operation_node(ctx.bulk, ctx.shop, op),
+            "userErrors": _errors([], "BulkOperationUserError")}, commit
+
+
 def mutation_metafields_set(ctx: ApiContext, args: dict[str, Any]
                             ) -> tuple[dict[str, Any], Commit | None]:
     """metafieldsSet(metafields: [MetafieldsSetInput!]!): all or nothing, at most 25."""
@@ -857,4 +916,7 @@ MUTATIONS: dict[str, tuple[str | None,
     "metafieldsSet": (None, mutation_metafields_set),
     # No scope: an app sends its own Flow triggers (devstore/flow.py).
     "flowTriggerReceive": (None, mutation_flow_trigger_receive),
+    "bulkOperationRunQuery": (None, mutation_bulk_run_query),
+    "appSubscriptionCreate": (None, billing.mutation_subscription_create),
+    "appUsageRecordCreate": (None, billing.mutation_usage_record_create),
 }

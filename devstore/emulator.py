@@ -26,7 +26,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from devstore import payloads
+from devstore import history, payloads
+from devstore.bulk import BulkRunner
 from devstore.server import BackgroundServer
 from devstore.signing import (
     admin_session_token,
@@ -137,6 +138,7 @@ class ShopifyEmulator:
         self.failures: list[FailureRule] = []
         self._server: BackgroundServer | None = None
         self._wsgi_app: Any = None
+        self.bulk = BulkRunner(lambda: self.base_url)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -156,6 +158,11 @@ class ShopifyEmulator:
             raise RuntimeError("the emulator is not running; call start()")
         return self._server.url
 
+    @property
+    def running(self) -> bool:
+        """Whether start() has it serving."""
+        return self._server is not None
+
     def start(self, port: int = 0) -> str:
         """Serve in a background thread (port 0: chosen by the OS); returns the base URL."""
         if self._server is None:
@@ -168,6 +175,7 @@ class ShopifyEmulator:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
+        self.bulk.close()
 
     def __enter__(self) -> ShopifyEmulator:
         """Start serving for the `with` block."""
@@ -196,6 +204,11 @@ class ShopifyEmulator:
         with self.lock:
             self.shops[domain] = state
         return state
+
+    def add_order_history(self, domain: str, count: int, **options: Any) -> list[int]:
+        """Give a shop `count` past orders (devstore/history.py); their ids, oldest first."""
+        with self.lock:
+            return history.add_order_history(self.shop(domain), count, **options)
 
     def shop(self, domain: str) -> ShopState:
         """A shop's state (KeyError for an unknown shop)."""
@@ -393,6 +406,15 @@ class ShopifyEmulator:
             primary = {"domain": state.primary_host} if state is not None else {}
             return payloads.shop_payload(shop, topic=topic, api_version=version,
                                          **{**self._shop_id_of(shop), **primary, **overrides})
+        if topic == "app_subscriptions/update":
+            shop = overrides.pop("shop", None)
+            body = payloads.sample(topic, version)
+            ids = self._shop_id_of(shop) if shop else {}
+            if ids:
+                body["app_subscription"]["admin_graphql_api_shop_id"] = (
+                    f"gid://shopify/Shop/{ids['shop_id']}")
+            body["app_subscription"].update(overrides)
+            return body
         if topic in ("customers/data_request", "customers/redact", "shop/redact"):
             shop = overrides.pop("shop", "shop.myshopify.com")
             return payloads.compliance_payload(topic, shop, api_version=version,

@@ -331,7 +331,8 @@ def _run_graphql(emu: ShopifyEmulator, shop: ShopState, access_token_header: str
     ctx = ApiContext(shop=shop, scopes=frozenset(s.strip() for s in token.scope.split(",")
                                                   if s.strip()),
                      app_id=emu.app_id, client_id=emu.client_id, now=now,
-                     forced_user_errors=forced)
+                     forced_user_errors=forced, bulk=emu.bulk,
+                     base_url=emu.base_url if emu.running else "")
     data: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     commits = []

@@ -246,6 +246,10 @@ class ShopState:
     # The domain the merchant connected and made primary (e.g. "teahouse.com"); None: the
     # myshopify.com domain is the primary one, as on a new store.
     primary_domain: str | None = None
+    # The app's bulk query operations by numeric id (devstore/bulk.py).
+    bulk_operations: dict[int, Any] = field(default_factory=dict)
+    # The app's subscriptions by numeric id (devstore/billing.py).
+    app_subscriptions: dict[int, Any] = field(default_factory=dict)
 
     @property
     def primary_host(self) -> str:

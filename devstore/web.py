@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from flask import Flask, Response, abort, jsonify, redirect, request
 
-from devstore import endpoints
+from devstore import billing, endpoints
 from devstore.emulator import PROXY_PREFIXES
 from devstore.signing import admin_host_param, oauth_query_hmac
 from devstore.state import ShopState
@@ -85,6 +85,36 @@ def create_emulator_app(emu: ShopifyEmulator) -> Flask:
                                              request.get_data(), version)
         return send(answer)
 
+    @app.route("/<shop>/admin/charges/<int:app_id>/<int:subscription_id>/"
+               "RecurringApplicationCharge/confirm_recurring_application_charge",
+               methods=["GET", "POST"])
+    def confirm_subscription(shop: str, app_id: int, subscription_id: int) -> Response:
+        """The merchant approves or declines an app subscription, then goes to its return URL
+        (devstore/billing.py)."""
+        state = shop_or_404(shop)
+        subscription = state.app_subscriptions.get(subscription_id)
+        if app_id != emu.app_id or subscription is None or subscription.status != "PENDING":
+            abort(_not_found())
+        if request.method == "GET":
+            return Response(billing.confirmation_page(state, subscription),
+                            content_type="text/html; charset=utf-8")
+        with emu.lock:
+            billing.decide(state, subscription, request.form.get("decision") == "approve",
+                           emu.clock())
+            payload = billing.update_payload(state, subscription, emu.clock())
+        emu.send_webhook(state.domain, "app_subscriptions/update", payload)
+        return redirect(billing.return_location(emu.base_url, state, subscription), code=302)
+
+    @app.get("/_bulk/<shop>/<int:operation_id>.jsonl")
+    def bulk_result(shop: str, operation_id: int) -> Response:
+        """A bulk operation's JSONL file, streamed (Shopify serves it from signed storage)."""
+        state = shop_or_404(shop)
+        operation = state.bulk_operations.get(operation_id)
+        if operation is None or operation.path is None or operation.status not in (
+                "COMPLETED", "FAILED"):
+            abort(_not_found())
+        return Response(emu.bulk.lines(operation), content_type="application/jsonl")
+
     @app.get("/<shop>/admin/apps/<client_id>")
     @app.get("/<shop>/admin/apps/<client_id>/<path:rest>")
     def open_embedded_app(shop: str, client_id: str, rest: str = "") -> Response:
@@ -98,6 +128,8 @@ def create_emulator_app(emu: ShopifyEmulator) -> Flask:
                   "locale": "en", "session": hashlib.sha256(
                       f"{state.domain}:{now}".encode()).hexdigest(),
                   "shop": state.domain, "timestamp": str(now)}
+        # What the link itself carried (a billing return's `charge_id`) comes along, signed.
+        params.update({k: v for k, v in request.args.items() if k not in params and k != "hmac"})
         params["hmac"] = oauth_query_hmac(params, emu.client_secret)
         target = f"{emu.app_url.rstrip('/')}/{rest}"
         return redirect(f"{target}?{urlencode(sorted(params.items()))}", code=302)

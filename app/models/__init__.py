@@ -1,5 +1,7 @@
 """All models, imported here so metadata and Alembic see every table."""
 
+from app.models.backfill import BACKFILL_MODES, Backfill
+from app.models.billing import BillingSubscription, UsageCharge
 from app.models.engagement import Message, SurveyResponse
 from app.models.experiment import Experiment, ExperimentAssignment
 from app.models.flow import FlowActionRun, FlowTrigger
@@ -14,9 +16,9 @@ from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
-    "IMPORT_STATES", "LEDGER_KINDS", "Experiment", "ExperimentAssignment", "FlowActionRun",
-    "FlowTrigger", "ImportChunk", "ImportRun", "ImportedRow", "LedgerEntry", "Member", "Message",
-    "Order", "OrderRefund",
+    "BACKFILL_MODES", "IMPORT_STATES", "LEDGER_KINDS", "Backfill", "BillingSubscription",
+    "Experiment", "ExperimentAssignment", "FlowActionRun", "FlowTrigger", "ImportChunk",
+    "ImportRun", "ImportedRow", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
     "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
-    "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "WebhookEvent",
+    "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "UsageCharge", "WebhookEvent",
 ]

@@ -117,6 +117,12 @@ def send_message(message_id: int, at: datetime) -> Job:
                "scheduled", at=at)
 
 
+def run_backfill(backfill_id: int, step: str) -> Job:
+    """A slice of an order history backfill (`step` names it: the start, a continuation
+    after a committed cursor, the merchant's resume)."""
+    return Job("run_backfill", (backfill_id,), f"backfill-{backfill_id}-{step}")
+
+
 def enqueue(queue: JobQueue, job: Job) -> bool:
     """Enqueue a job whose input is already committed; False if the queue is unreachable."""
     try:

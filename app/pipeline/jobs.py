@@ -33,6 +33,7 @@ from app.messaging.dispatch import send_message as send_one
 from app.models import Member, Message, Shop, WebhookEvent
 from app.pipeline import enqueue
 from app.pipeline.app_data import push_program_state, push_proxy_path, push_widget_settings
+from app.pipeline.backfill import run_backfill as backfill_slice
 from app.pipeline.consent import learn_member_consent
 from app.pipeline.discounts import discount_issuer_for
 from app.pipeline.enqueue import AfterCommit, after_commit
@@ -322,3 +323,8 @@ def dispatcher_for(runtime: Runtime) -> Dispatcher:
         after_commit(session, runtime.queue).wake(messages)
 
     return dispatcher(runtime.db, runtime.settings, wake)
+
+
+def run_backfill(rt: Runtime, backfill_id: int) -> str:
+    """Read the shop's order history (one slice; it enqueues the next)."""
+    return backfill_slice(rt, backfill_id)

@@ -22,7 +22,7 @@ from app.loyalty import events, privacy
 from app.loyalty.orders import parse_order, parse_shopify_time
 from app.loyalty.program import current_settings
 from app.models import Shop, WebhookEvent
-from app.pipeline import enqueue
+from app.pipeline import billing, enqueue
 from app.pipeline.enqueue import AfterCommit
 from app.pipeline.shop_details import record_shop_update
 
@@ -180,6 +180,8 @@ HANDLERS: dict[str, TopicHandler] = {
     "shop/update": TopicHandler(_shop_updated),
     # These arrive after an uninstall too, and need no live token.
     "app/uninstalled": TopicHandler(_uninstalled, needs_installed_shop=False),
+    # The merchant approved, declined or cancelled the app subscription.
+    "app_subscriptions/update": TopicHandler(billing.subscription_updated),
     "customers/data_request": TopicHandler(_data_request, needs_installed_shop=False),
     "customers/redact": TopicHandler(_customer_redact, needs_installed_shop=False),
     "shop/redact": TopicHandler(_shop_redact, needs_installed_shop=False),

@@ -24,6 +24,7 @@ import pytest
 from graphql import parse as parse_query
 
 from app.config import load_settings
+from app.loyalty.billing import PLANS
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.widget_appearance import storefront_widget
@@ -31,11 +32,20 @@ from app.models import Member
 from app.pipeline.discounts import ShopifyDiscountIssuer
 from app.pipeline.flow_triggers import send_flow_trigger
 from app.pipeline.member_sync import member_metafields
+from app.shopify.billing import (
+    active_subscription_ids,
+    create_subscription,
+    create_usage_record,
+    subscription_input,
+)
+from app.shopify.bulk import bulk_operation, run_bulk_query
 from app.shopify.domains import shop_http_client
 from app.shopify.graphql import AdminClient, CostBucket, ShopifyError
+from app.shopify.order_history import order_history_query
 from app.shopify.proxy_path import proxy_path_metafield
 from app.shopify.widget_settings import widget_metafield
 from devstore import ShopifyEmulator, admin_api
+from devstore import billing as emulated_billing
 from devstore.admin_api import ApiContext
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 from tests.contracts.admin_schema import (
@@ -107,6 +117,26 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
         member = Member(customer_id=CUSTOMER_ID, points_available=120, points_pending=30,
                         tier="Silver", next_unlock_at=now + timedelta(days=14))
         created: list[str] = []
+        bulk: list[str] = []
+
+        subscriptions: list[str] = []
+
+        def subscribe_and_approve() -> None:
+            growth = PLANS["growth"]
+            created = create_subscription(client, subscription_input(
+                name="Loyalty Loop Growth", monthly_price=growth.monthly_price,
+                capped_amount=Decimal("50.00"), terms=growth.terms("USD"), currency="USD",
+                return_url=f"https://{SHOP}/admin/apps/{TEST_API_KEY}/admin/billing",
+                test=True))
+            number = int(created.id.rsplit("/", 1)[1])
+            # The merchant approves on the confirmation page.
+            emulated_billing.decide(shop, shop.app_subscriptions[number], True, 1.8e9)
+            subscriptions.append(created.usage_line_item_id or "")
+
+        def run_order_history() -> None:
+            bulk.append(run_bulk_query(client, order_history_query(now.date()
+                                                                   - timedelta(days=365))).id)
+            emulator.bulk.wait()
 
         def create_amount_off(code: str) -> None:
             created.append(issuer.create_basic_discount(
@@ -156,6 +186,15 @@ def run_scenario(emulator: ShopifyEmulator, recorder: Recorder) -> None:
                 "reason": "order"}),
             # A handle the app has no trigger extension for: Shopify's userErrors answer.
             lambda: send_flow_trigger(client, "loyalty-no-such-trigger", {"customer_id": 1}),
+            run_order_history,
+            lambda: bulk_operation(client, bulk[0]),
+            subscribe_and_approve,
+            lambda: active_subscription_ids(client),
+            lambda: create_usage_record(client, subscriptions[0], Decimal("1.20"), "USD",
+                                        "60 orders over the 1,000 included", "usage-contract"),
+            # Over the capped amount: Shopify's userErrors answer.
+            lambda: create_usage_record(client, subscriptions[0], Decimal("100.00"), "USD",
+                                        "too much", "usage-contract-2"),
         ]
         for step in steps:
             # A refusal is recorded with its answer; the answer tests report it.
@@ -179,7 +218,7 @@ def scenario() -> Iterator[Scenario]:
         run_scenario(emulator, recorder)
         context = ApiContext(shop=emulator.shop(SHOP), scopes=app_toml_scopes(),
                              app_id=emulator.app_id, client_id=emulator.client_id,
-                             now=datetime.now(UTC).timestamp())
+                             now=datetime.now(UTC).timestamp(), base_url=emulator.base_url)
     yield Scenario(recorder.exchanges, context)
 
 
@@ -258,6 +297,7 @@ def emulator_root_arguments(context: ApiContext) -> dict[str, dict[str, Any]]:
         "codeDiscountNodeByCode": {"code": discount.code},
         "codeDiscountNode": {"id": discount.gid},
         "discountNode": {"id": discount.gid},
+        "bulkOperation": {"id": next(iter(shop.bulk_operations.values())).gid},
     }
 
 

@@ -61,6 +61,21 @@ def _emulator() -> ShopifyEmulator:
     return ShopifyEmulator("contract-client", "contract-secret", "http://127.0.0.1:9")
 
 
+def _confirmed_subscription(emulator: ShopifyEmulator) -> dict[str, Any]:
+    """app_subscriptions/update as the emulator's confirmation page sends it."""
+    from devstore import billing
+
+    shop = emulator.add_shop(SHOP)
+    subscription = billing.AppSubscription(
+        1, "Loyalty Loop Growth", "https://contract.myshopify.com/admin/apps/x", True,
+        "2026-12-05T10:00:00Z", [
+            billing.SubscriptionLineItem(2, "recurring", "USD", price=Decimal("19.00")),
+            billing.SubscriptionLineItem(3, "usage", "USD", capped_amount=Decimal("50.00"),
+                                         terms="0.02 USD per order")])
+    billing.decide(shop, subscription, True, 1_796_000_000)
+    return billing.update_payload(shop, subscription, 1_796_000_000)
+
+
 def emulator_payloads(topic: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every variant of a topic's payload the emulator builds, named."""
     emulator = _emulator()
@@ -86,6 +101,11 @@ def emulator_payloads(topic: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "a subscription", emulator.sample_payload(
             topic, customer_id=9001, email="ada@example.com", state="subscribed",
             opt_in_level="confirmed_opt_in", consent_updated_at="2026-11-27T10:00:00Z")
+    elif topic == "app_subscriptions/update":
+        yield "the sample subscription", emulator.sample_payload(topic)
+        yield "a shop's approved subscription", emulator.sample_payload(
+            topic, shop=SHOP, status="ACTIVE")
+        yield "what the confirmation page sends", _confirmed_subscription(emulator)
     elif topic in ("app/uninstalled", "shop/update"):
         yield "the shop", emulator.sample_payload(topic, shop=SHOP, name="Contract Shop",
                                                   currency="CAD", shop_id=7)
@@ -198,6 +218,8 @@ APP_READS: dict[str, list[str]] = {
     "app/uninstalled": ["id", "domain", "myshopify_domain"],
     "shop/update": ["id", "domain", "myshopify_domain", "name", "email", "currency",
                     "iana_timezone"],
+    "app_subscriptions/update": ["app_subscription.admin_graphql_api_id",
+                                 "app_subscription.status"],
 }
 
 

@@ -59,6 +59,8 @@ PAGES = {
     "/admin/settings/engagement": "/admin/settings/engagement",
     "/admin/settings/widget": "/admin/settings/widget",
     "/admin/settings/history": "/admin/settings/history",
+    "/admin/history": "/admin/history",
+    "/admin/billing": "/admin/billing",
     "/admin/imports": "/admin/imports",
     "/admin/imports/<raw_run_id>": "/admin/imports/{run}",
 }

@@ -27,11 +27,12 @@ def test_app_config_names_the_app_and_its_development_client_id() -> None:
 
 
 def test_scopes_cover_orders_customers_discounts_proxy_and_store_credit() -> None:
-    """Exactly the scopes the features need: no more (App Store review), no fewer."""
+    """Exactly the scopes the features need: no more (App Store review), no fewer
+    (read_all_orders: the order history backfill past 60 days)."""
     scopes = read_toml("shopify.app.toml")["access_scopes"]["scopes"].split(",")
-    assert scopes == ["read_orders", "read_customers", "write_customers", "write_discounts",
-                      "write_app_proxy", "write_store_credit_account_transactions",
-                      "read_store_credit_accounts"]
+    assert scopes == ["read_orders", "read_all_orders", "read_customers", "write_customers",
+                      "write_discounts", "write_app_proxy",
+                      "write_store_credit_account_transactions", "read_store_credit_accounts"]
 
 
 def test_webhooks_use_the_app_api_version_and_one_route_for_every_topic() -> None:

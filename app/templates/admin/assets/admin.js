@@ -160,6 +160,11 @@
     if (button) button.disabled = true;
     try {
       const result = await send(form.dataset.endpoint, serialize(form));
+      if (result.ok && result.data.redirect_top) {
+        // A page of Shopify's (a charge's confirmation) cannot be framed: the top window goes.
+        window.open(result.data.redirect_top, "_top");
+        return true;
+      }
       if (result.ok) {
         toast(result.data.message || "Saved");
         form.dataset.saved = String(result.data.version || Date.now());

@@ -1,0 +1,137 @@
+"""A shop installed in the emulator (a real offline token) and in our database, with past
+orders in the emulator, and what the backfill should make of them, computed here from the
+emulator's own order dicts (never through the app's rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from app.db import Database, utcnow
+from app.loyalty.launch import launch
+from app.pipeline.runtime import Runtime
+from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from devstore import ShopifyEmulator
+from tests.conftest import app_config
+from tests.support.emulator_fixture import emulator  # noqa: F401 (fixture)
+
+SHOP = "history.myshopify.com"
+ALL_SCOPES = "read_orders,read_all_orders,read_customers,write_customers,write_discounts"
+PAID = {"paid", "partially_refunded", "refunded"}
+# Tier thresholds of the default settings (app/loyalty/program.py DEFAULT_SETTINGS).
+THRESHOLDS = [("Bronze", Decimal(0)), ("Silver", Decimal(300)), ("Gold", Decimal(800))]
+
+
+def _naive(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None) if epoch else None
+
+
+def moment(text: str) -> datetime:
+    """A payload time as naive UTC."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).replace(
+        tzinfo=None)
+
+
+def net_amount(order: dict[str, Any]) -> Decimal:
+    """Goods after discounts, gift cards, shipping and taxes left out, less refunds."""
+    goods = sum((Decimal(li["price"]) * li["quantity"] - Decimal(li["total_discount"])
+                 for li in order["line_items"] if not li["gift_card"]), Decimal(0))
+    refunded = sum((Decimal(t["amount"]) for r in order["refunds"] for t in r["transactions"]),
+                   Decimal(0))
+    return max(goods - min(refunded, goods), Decimal(0))
+
+
+@dataclass
+class History:
+    """The app, its runtime and the emulated shop with its orders."""
+
+    app: Flask
+    db: Database
+    emulator: ShopifyEmulator
+    requested_at: datetime
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.extensions["runtime"]
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        return list(self.emulator.shop(SHOP).orders.values())
+
+    def recorded(self, *, days: int = 365) -> list[dict[str, Any]]:
+        """The orders a backfill of `days` days records: paid or cancelled, in the window,
+        older than the hour before the request."""
+        since = (self.requested_at - timedelta(days=days)).replace(hour=0, minute=0, second=0,
+                                                                   microsecond=0)
+        recent = self.requested_at - timedelta(hours=1)
+        return [o for o in self.orders
+                if (o["financial_status"] in PAID or o["cancelled_at"])
+                and since <= moment(o["created_at"]) < recent]
+
+    def member_key(self, order: dict[str, Any]) -> Any:
+        customer = order["customer"]
+        return ("customer", customer["id"]) if customer else ("guest", order["email"])
+
+    def spend(self, *, days: int = 365) -> dict[Any, Decimal]:
+        """Each member's rolling 12-month net spend from the recorded orders."""
+        totals: dict[Any, Decimal] = {}
+        year_ago = utcnow() - timedelta(days=365)
+        for order in self.recorded(days=days):
+            if order["cancelled_at"] or order["test"] or moment(order["created_at"]) <= year_ago:
+                continue
+            key = self.member_key(order)
+            totals[key] = totals.get(key, Decimal(0)) + net_amount(order)
+        return totals
+
+    def expected_tiers(self, *, days: int = 365) -> dict[Any, str]:
+        """Every member a paid order made (test orders too: they spend nothing) and the
+        tier its 12-month spend reaches."""
+        tiers = {self.member_key(o): "Bronze" for o in self.recorded(days=days)
+                 if not o["cancelled_at"]}
+        for key, total in self.spend(days=days).items():
+            tiers[key] = [name for name, low in THRESHOLDS if total >= low][-1]
+        return tiers
+
+    def expected_points(self, points_days: int, *, days: int = 365) -> dict[Any, int]:
+        """Points of the last `points_days` days' paid orders, 5 per unit, base tier."""
+        since = utcnow() - timedelta(days=points_days)
+        points: dict[Any, int] = {}
+        for order in self.recorded(days=days):
+            if order["cancelled_at"] or order["test"] or moment(order["created_at"]) < since:
+                continue
+            earned = int((net_amount(order) * 5).to_integral_value(rounding=ROUND_FLOOR))
+            if earned > 0:
+                key = self.member_key(order)
+                points[key] = points.get(key, 0) + earned
+        return points
+
+
+def install(db: Database, emulator: ShopifyEmulator, *, scope: str = ALL_SCOPES,  # noqa: F811
+            live: bool = True) -> Flask:
+    """The shop installed with a token of these scopes; the app reaching the emulator."""
+    issued = emulator.issue_access_token(SHOP, scope=scope)
+    app = create_app(app_config(db, shopify_admin_base=emulator.base_url))
+    grant = TokenGrant(access_token=issued.access_token, scope=issued.scope,
+                       expires_at=_naive(issued.expires_at), refresh_token=issued.refresh_token,
+                       refresh_token_expires_at=_naive(issued.refresh_expires_at))
+    with db.transaction() as session:
+        shop, _ = store_grant(session, SHOP, grant, utcnow(),
+                              cipher_for(app.extensions["runtime"].settings))
+        if live:
+            launch(shop, utcnow())
+    return app
+
+
+@pytest.fixture
+def history(db: Database, emulator: ShopifyEmulator) -> History:  # noqa: F811
+    """1,200 past orders over 400 days by 150 customers and some guests."""
+    emulator.add_shop(SHOP, currency="USD")
+    emulator.add_order_history(SHOP, 1200, days=400, customers=150)
+    app = install(db, emulator)
+    return History(app, db, emulator, utcnow())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
@@ -20,9 +22,7 @@ from app.shopify.tokens import access_token_for
 from app.web.admin.embedded import (
     actor,
     database,
-    fetch_only,
-    json_body,
-    not_json,
+    json_action,
     now,
     render_page,
     settings,
@@ -102,14 +102,10 @@ def billing_page():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/admin/billing/subscribe")
-@fetch_only
-@require_admin_session
-def subscribe():  # noqa: ANN201 - Flask view
+@json_action
+def subscribe(body: dict[str, Any]):  # noqa: ANN201 - Flask view
     """Ask Shopify for the chosen plan; the answer's confirmation URL is where the merchant
     approves it (the page opens it in the top window, as Shopify requires)."""
-    body = json_body()
-    if body is None:
-        return not_json()
     # A plan that cannot be asked for is a BillingRefused: 422 naming its field.
     plan, cap = choose(body.get("plan"), body.get("capped_amount"))
     return_url = (f"https://{g.shop.domain}/admin/apps/{settings().shopify_api_key}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
@@ -16,8 +17,7 @@ from app.web.admin.dashboard import _day, _money
 from app.web.admin.embedded import (
     database,
     fetch_only,
-    json_body,
-    not_json,
+    json_action,
     now,
     render_page,
     runtime,
@@ -71,13 +71,9 @@ def _points(value: float) -> str:
 
 
 @bp.post("/admin/effect/holdout")
-@fetch_only
-@require_admin_session
-def start_holdout():  # noqa: ANN201 - Flask view
+@json_action
+def start_holdout(body: dict[str, Any]):  # noqa: ANN201 - Flask view
     """Start holding out a share of the customers first seen from now on."""
-    body = json_body()
-    if body is None:
-        return not_json()
     raw = body.get("share", holdout.DEFAULT_SHARE)
     share = int(raw) if isinstance(raw, str) and raw.strip().isdigit() else raw
     try:

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.db import Database, utcnow
 from app.loyalty.adjustments import staff_actor
 from app.pipeline.runtime import Runtime
+from app.web.auth import require_admin_session
 
 ASSETS = Path(__file__).resolve().parents[2] / "templates" / "admin" / "assets"
 # Query parameters Shopify's admin puts on every app URL that our links carry along.
@@ -109,3 +110,18 @@ def json_body() -> dict[str, Any] | None:
 def not_json() -> tuple[Response, int]:
     """The answer to a body that is not a JSON object."""
     return jsonify({"error": "invalid_body", "message": "send a JSON object"}), 400
+
+
+def json_action(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For JSON endpoints that act on a JSON object: `fetch_only`, then `require_admin_session`,
+    then the body, handed to the view as its first argument (400 when it is not an object)."""
+
+    @functools.wraps(view)
+    def view_with_body(*args: Any, **kwargs: Any) -> Any:
+        """The view, given the request's JSON object."""
+        body = json_body()
+        if body is None:
+            return not_json()
+        return view(body, *args, **kwargs)
+
+    return fetch_only(require_admin_session(view_with_body))

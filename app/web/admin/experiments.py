@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, g, jsonify
 from sqlalchemy import select
 
@@ -23,9 +25,7 @@ from app.web.admin.dashboard import _money
 from app.web.admin.embedded import (
     actor,
     database,
-    fetch_only,
-    json_body,
-    not_json,
+    json_action,
     now,
     render_page,
 )
@@ -65,13 +65,9 @@ def experiments_page():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/admin/experiments")
-@fetch_only
-@require_admin_session
-def start():  # noqa: ANN201 - Flask view
+@json_action
+def start(body: dict[str, Any]):  # noqa: ANN201 - Flask view
     """Start a test: the setting, arm B's value, the smallest effect and the guardrail."""
-    body = json_body()
-    if body is None:
-        return not_json()
     moment = now()
     try:
         with database().transaction() as session:
@@ -91,13 +87,9 @@ def start():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/admin/experiments/adopt")
-@fetch_only
-@require_admin_session
-def adopt():  # noqa: ANN201 - Flask view
+@json_action
+def adopt(body: dict[str, Any]):  # noqa: ANN201 - Flask view
     """End the running test by making one arm's value the setting for everyone."""
-    body = json_body()
-    if body is None:
-        return not_json()
     try:
         with database().transaction() as session:
             shop = session.get(Shop, g.shop.id, with_for_update=True)

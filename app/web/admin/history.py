@@ -19,8 +19,7 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
-    json_body,
-    not_json,
+    json_action,
     now,
     render_page,
     runtime,
@@ -61,13 +60,9 @@ def history_page():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/admin/history")
-@fetch_only
-@require_admin_session
-def start_backfill():  # noqa: ANN201 - Flask view
+@json_action
+def start_backfill(body: dict[str, Any]):  # noqa: ANN201 - Flask view
     """Start a run as chosen; 422 with the field to change when it cannot run."""
-    body = json_body()
-    if body is None:
-        return not_json()
     # A choice that cannot run is a BackfillRefused: 422 naming its field.
     with database().transaction() as session:
         shop = session.get(Shop, g.shop.id, with_for_update=True)

@@ -12,6 +12,7 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.inputs import parse_id
 from app.loyalty.importing.exporting import ledger_rows, member_rows
@@ -35,6 +36,12 @@ LISTED_NOTES = 100
 
 def _no_run():  # noqa: ANN202 - Flask response
     return error("not_found", "no such import in this shop", 404)
+
+
+def _url_run(session: Session, raw_run_id: str, *, lock: bool = False) -> ImportRun | None:
+    """The shop's run the URL names (None for a malformed id or another shop's run)."""
+    run_id = parse_id(raw_run_id)
+    return None if run_id is None else shop_run(session, g.shop.id, run_id, lock=lock)
 
 
 def _status(run: ImportRun) -> dict:
@@ -83,11 +90,8 @@ def upload():  # noqa: ANN201 - Flask view
 @require_admin_session
 def run_page(raw_run_id: str):  # noqa: ANN201 - Flask view
     """A run's preview, its confirm button and progress, and the codes it re-issued."""
-    run_id = parse_id(raw_run_id)
-    if run_id is None:
-        return _no_run()
     with database().sessions() as session:
-        run = shop_run(session, g.shop.id, run_id)
+        run = _url_run(session, raw_run_id)
         if run is None:
             return _no_run()
         notes = session.execute(select(ImportedRow.line, ImportedRow.note).where(
@@ -104,11 +108,8 @@ def run_page(raw_run_id: str):  # noqa: ANN201 - Flask view
 @require_admin_session
 def confirm_run(raw_run_id: str):  # noqa: ANN201 - Flask view
     """Start the import (or resume one that failed): jobs apply it after this commits."""
-    run_id = parse_id(raw_run_id)
-    if run_id is None:
-        return _no_run()
     with database().transaction() as session:
-        run = shop_run(session, g.shop.id, run_id, lock=True)
+        run = _url_run(session, raw_run_id, lock=True)
         if run is None:
             return _no_run()
         if not confirm(session, run, now()):
@@ -124,11 +125,8 @@ def confirm_run(raw_run_id: str):  # noqa: ANN201 - Flask view
 @require_admin_session
 def run_status(raw_run_id: str):  # noqa: ANN201 - Flask view
     """How far the run is (the page's progress bar asks every second)."""
-    run_id = parse_id(raw_run_id)
-    if run_id is None:
-        return _no_run()
     with database().sessions() as session:
-        run = shop_run(session, g.shop.id, run_id)
+        run = _url_run(session, raw_run_id)
         if run is None:
             return _no_run()
         return jsonify(_status(run))

@@ -27,9 +27,7 @@ from app.models import Reward, Shop
 from app.web.admin.embedded import (
     actor,
     database,
-    fetch_only,
-    json_body,
-    not_json,
+    json_action,
     now,
     render_page,
 )
@@ -78,13 +76,9 @@ def catalog_page():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/admin/settings/rewards")
-@fetch_only
-@require_admin_session
-def add_reward():  # noqa: ANN201 - Flask view
+@json_action
+def add_reward(body: dict[str, Any]):  # noqa: ANN201 - Flask view
     """Add a reward at the end of the catalog."""
-    body = json_body()
-    if body is None:
-        return not_json()
     fields = _reward_fields(body)
     with database().transaction() as session:
         shop = session.get(Shop, g.shop.id)
@@ -96,13 +90,9 @@ def add_reward():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/admin/settings/rewards/<id:reward_id>")
-@fetch_only
-@require_admin_session
-def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
+@json_action
+def edit_reward(body: dict[str, Any], reward_id: int):  # noqa: ANN201 - Flask view
     """Change a reward's terms, or switch it off or on (codes already issued keep theirs)."""
-    body = json_body()
-    if body is None:
-        return not_json()
     with database().transaction() as session:
         reward = get_for_shop(session, Reward, g.shop.id, reward_id, for_update=True)
         if reward is None:
@@ -132,13 +122,9 @@ def edit_reward(reward_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/admin/settings/rewards/order")
-@fetch_only
-@require_admin_session
-def reorder_rewards():  # noqa: ANN201 - Flask view
+@json_action
+def reorder_rewards(body: dict[str, Any]):  # noqa: ANN201 - Flask view
     """Put the catalog in the order given (every reward id of the shop, once)."""
-    body = json_body()
-    if body is None:
-        return not_json()
     ids = body.get("ids")
     with database().transaction() as session:
         rewards = {r.id: r for r in shop_rewards(session, g.shop.id, active_only=False)}

@@ -111,12 +111,15 @@ def open_held(tab: Any, url: str) -> float:
     tab.goto(url)
     tab.evaluate("window.extensionHost.render()")
     tab.locator("s-skeleton-paragraph").first.wait_for()
-    return tab.evaluate("""() => new Promise((resolve) => {
+    # The page's own clock; a page that never shows the balance fails after 10 s, never hangs.
+    return tab.evaluate("""() => new Promise((resolve, reject) => {
         const start = performance.now();
         const ready = () => /points available/.test(document.body.textContent);
         new MutationObserver((_, observer) => {
           if (ready()) { observer.disconnect(); resolve(performance.now() - start); }
         }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        setTimeout(() => reject(new Error(
+          "no balance after 10 s: " + document.body.textContent.slice(0, 400))), 10000);
         window.extensionHost.openSessionTokenGate();
       })""")
 

@@ -19,22 +19,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
 from app.inputs import parse_id
-from app.loyalty.program import current_settings
-from app.loyalty.widget import member_view
 from app.models import Shop
 from app.shopify.verify import Verification, verify_extension_request
 from app.web import context
-from app.web.checkout_api import REQUESTS_PER_MINUTE, _request_input
+from app.web.checkout_api import REQUESTS_PER_MINUTE, extension_request
 from app.web.member_actions import (
-    installed_shop,
-    not_installed,
-    not_live,
+    member_answer,
     redeem_reward,
     save_birthday,
-    shopper,
 )
 from app.web.proxy import WRITES_PER_MINUTE
 from app.web.responses import error
@@ -53,7 +48,7 @@ def allow_any_origin(response: Response) -> Response:
 
 def _verify() -> Verification | tuple[Response, int] | Response:
     """The verified token of a signed-in customer, or the answer to give instead."""
-    check = verify_extension_request(context.settings(), _request_input(), "customer_account")
+    check = verify_extension_request(context.settings(), extension_request(), "customer_account")
     if check.code == "options_request" and check.response is not None:
         return Response("", 204, {**check.response.headers,
                                   "Access-Control-Allow-Methods": "GET, POST, OPTIONS"})
@@ -90,16 +85,7 @@ def member() -> Any:
     check = _verify()
     if not isinstance(check, Verification):
         return check
-    moment = context.now()
-    with context.runtime().db.transaction() as session:
-        shop = installed_shop(session, check.shop)
-        if shop is None:
-            return not_installed()
-        if not shop.is_live:
-            return not_live()
-        view = member_view(session, shop, shopper(session, shop, check.customer_id, moment),
-                           current_settings(session, shop.id), moment)
-        return jsonify(absolute_links(view, shop))
+    return member_answer(check.shop, check.customer_id, absolute_links)
 
 
 @bp.route("/redeem", methods=["POST", "OPTIONS"])

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.models import Member, Shop
-from app.web.previews import REPO_ROOT, _devstore_shop
+from app.web.previews import REPO_ROOT, _devstore_shop, register_in_development
 from app.web.responses import error
 
 bp = Blueprint("account_previews", __name__, url_prefix="/dev/customer-account")
@@ -41,11 +41,8 @@ _NUMBER = re.compile(r"[0-9]{1,20}")
 
 
 def register_account_previews(app: Flask, settings: Settings) -> None:
-    """Attach the previews in development only; production can never serve them."""
-    if not settings.devstore_enabled or settings.is_production:
-        return
-    app.register_blueprint(bp)
-    app.extensions.setdefault("demo_links", []).extend([
+    """Attach the customer account previews in development only."""
+    register_in_development(app, settings, bp, [
         ("/dev/customer-account", "customer account loyalty page (built bundle)"),
         ("/dev/customer-account/profile", "customer account profile block (built bundle)"),
     ])

@@ -73,19 +73,19 @@ def allow_any_origin(response: Response) -> Response:
     return response
 
 
-def _request_input() -> RequestInput:
+def extension_request() -> RequestInput:
     """The request as shopifyapp reads it, at our public URL."""
     query = request.query_string.decode("latin-1")
     url = _settings().shopify_app_url.rstrip("/") + request.path + (f"?{query}" if query else "")
     return {"method": request.method, "headers": dict(request.headers), "url": url, "body": ""}
 
 
-def _verify() -> Verification | tuple[Response, int] | Response:
+def verify_checkout_request() -> Verification | tuple[Response, int] | Response:
     """The verified token, or the answer to give instead (preflight 204 or a refusal)."""
     surface = request.args.get("surface", "checkout")
     if surface not in SURFACES:
         return error("invalid_surface", "surface must be checkout or customer_account", 400)
-    check = verify_extension_request(_settings(), _request_input(), surface)
+    check = verify_extension_request(_settings(), extension_request(), surface)
     if check.code == "options_request" and check.response is not None:
         # A POST with a JSON body is not a simple request: say POST is allowed too.
         return Response("", 204, {**check.response.headers,
@@ -191,7 +191,7 @@ def _buyer_language() -> Language:
 @bp.route("/order/<order_id>", methods=["GET", "OPTIONS"])
 def order_loyalty(order_id: str) -> Any:
     """This order's points, and for its own logged-in customer balance, tier, referral, NPS."""
-    check = _verify()
+    check = verify_checkout_request()
     if not isinstance(check, Verification):
         return check
     shopify_order_id, now = parse_id(order_id), _now()
@@ -242,7 +242,7 @@ def order_loyalty(order_id: str) -> Any:
 @bp.route("/nps", methods=["POST", "OPTIONS"])
 def answer_nps() -> Any:
     """The order's customer answers 0-10 (and maybe a comment); the bonus is paid once."""
-    check = _verify()
+    check = verify_checkout_request()
     if not isinstance(check, Verification):
         return check
     body = request.get_json(silent=True)

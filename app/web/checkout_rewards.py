@@ -3,28 +3,25 @@
 The block (`purchase.checkout.block.render`, extensions/checkout-rewards) lists the signed-in
 customer's affordable rewards, redeems one for a code, applies it with
 `applyDiscountCodeChange`, and returns the code when checkout refuses it: no points stay spent
-for a code that was not applied. Verified as every /api/checkout call (checkout_api._verify:
-session token, its `sub`, 60 calls a minute, CORS), plus the widget's 10 writes a minute.
+for a code that was not applied. Verified as every /api/checkout call
+(checkout_api.verify_checkout_request: session token, its `sub`, 60 calls a minute, CORS), plus
+the widget's 10 writes a minute.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
-from app.loyalty.program import current_settings
-from app.loyalty.widget import member_view
+from app.models import Shop
 from app.shopify.verify import Verification
 from app.web import context
-from app.web.checkout_api import _verify
+from app.web.checkout_api import verify_checkout_request
 from app.web.member_actions import (
-    installed_shop,
-    not_installed,
-    not_live,
+    member_answer,
     redeem_reward,
     return_unapplied_code,
-    shopper,
 )
 from app.web.proxy import WRITES_PER_MINUTE
 from app.web.responses import error
@@ -32,9 +29,14 @@ from app.web.responses import error
 bp = Blueprint("checkout_rewards", __name__, url_prefix="/api/checkout/rewards")
 
 
+def _checkout_keys(view: dict[str, Any], shop: Shop) -> dict[str, Any]:
+    """What the checkout block shows: the balance, the rewards on offer and unused codes."""
+    return {key: view[key] for key in ("points", "rewards", "codes")}
+
+
 def _customer() -> Verification | tuple[Response, int] | Response:
     """The verified token of a signed-in customer, or the answer to give instead."""
-    check = _verify()
+    check = verify_checkout_request()
     if not isinstance(check, Verification):
         return check
     if check.customer_id is None:
@@ -51,16 +53,7 @@ def rewards() -> Any:
     check = _customer()
     if not isinstance(check, Verification):
         return check
-    moment = context.now()
-    with context.runtime().db.transaction() as session:
-        shop = installed_shop(session, check.shop)
-        if shop is None:
-            return not_installed()
-        if not shop.is_live:
-            return not_live()
-        view = member_view(session, shop, shopper(session, shop, check.customer_id, moment),
-                           current_settings(session, shop.id), moment)
-    return jsonify({key: view[key] for key in ("points", "rewards", "codes")})
+    return member_answer(check.shop, check.customer_id, _checkout_keys)
 
 
 @bp.route("/redeem", methods=["POST", "OPTIONS"])

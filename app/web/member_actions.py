@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, jsonify
 from sqlalchemy import bindparam, select
 
+from app.i18n import Language
 from app.inputs import parse_id
 from app.loyalty.bonuses import BirthdayLocked, InvalidBirthday, set_birthday
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
@@ -31,7 +32,8 @@ from app.loyalty.redemption import (
     cancel_redemption,
     redeem,
 )
-from app.loyalty.widget import code_contract, member_view
+from app.loyalty.widget import ENGLISH, code_contract, member_view
+from app.loyalty.wording import shown_reward_title
 from app.models import Member, Redemption, Reward, Shop
 from app.pipeline import enqueue
 from app.pipeline.discounts import discount_issuer_for
@@ -43,6 +45,10 @@ from app.web.responses import error
 Answer = Response | tuple[Response, int]
 # Shapes an answer before it is sent (the account page makes code links absolute).
 Finish = Callable[[dict[str, Any], Shop], dict[str, Any]]
+# The refusal for a member the surface keeps out (the storefront's holdout), or None.
+Admit = Callable[[Member], Answer | None]
+# Told of the installed shop before the launch check (the storefront learns its proxy path).
+Seen = Callable[[Shop], None]
 
 _SHOP_BY_DOMAIN = select(Shop).where(Shop.domain == bindparam("domain"))
 
@@ -64,6 +70,43 @@ def not_installed() -> Answer:
     return error("shop_not_installed", "the loyalty program is not active here", 404)
 
 
+def _everyone(member: Member) -> Answer | None:
+    return None
+
+
+def _unseen(shop: Shop) -> None:
+    return None
+
+
+def live_shop(session: Any, domain: str, seen: Seen = _unseen) -> Shop | Answer:
+    """The shop, if the app is installed there and its program launched; else the answer."""
+    shop = installed_shop(session, domain)
+    if shop is None:
+        return not_installed()
+    seen(shop)
+    if not shop.is_live:
+        return not_live()
+    return shop
+
+
+class Admitted(NamedTuple):
+    """A live shop and the signed-in customer's member, whom the surface lets in."""
+
+    shop: Shop
+    member: Member
+
+
+def admitted_shopper(session: Any, shop_domain: str, customer_id: int, moment: datetime,
+                     admit: Admit, seen: Seen = _unseen) -> Admitted | Answer:
+    """The live shop and the signed-in customer's member, unless the surface keeps them out."""
+    shop = live_shop(session, shop_domain, seen)
+    if not isinstance(shop, Shop):
+        return shop
+    member = shopper(session, shop, customer_id, moment)
+    refusal = admit(member)
+    return Admitted(shop, member) if refusal is None else refusal
+
+
 def shopper(session: Any, shop: Shop, customer_id: int, moment: datetime) -> Member:
     """The signed-in customer's member, enrolled on first sight (they are a customer)."""
     member = member_for_customer(session, shop, customer_id)
@@ -74,20 +117,31 @@ def _as_is(view: dict[str, Any], shop: Shop) -> dict[str, Any]:
     return view
 
 
+def member_answer(shop_domain: str, customer_id: int, finish: Finish = _as_is) -> Answer:
+    """GET …/member: the signed-in customer's member view, shaped by the surface."""
+    moment = now()
+    with runtime().db.transaction() as session:
+        shop = live_shop(session, shop_domain)
+        if not isinstance(shop, Shop):
+            return shop
+        view = member_view(session, shop, shopper(session, shop, customer_id, moment),
+                           current_settings(session, shop.id), moment)
+        return jsonify(finish(view, shop))
+
+
 def save_birthday(shop_domain: str, customer_id: int, body: Any,
-                  finish: Finish = _as_is) -> Answer:
+                  finish: Finish = _as_is, *, lang: Language = ENGLISH,
+                  admit: Admit = _everyone, seen: Seen = _unseen) -> Answer:
     """POST …/birthday `{"birthday": "MM-DD"}`: the whole member view, or why not."""
     raw = body.get("birthday") if isinstance(body, dict) else None
     if not isinstance(raw, str):
         return error("invalid_birthday", "send {\"birthday\": \"MM-DD\"}", 400)
     moment = now()
     with runtime().db.transaction() as session:
-        shop = installed_shop(session, shop_domain)
-        if shop is None:
-            return not_installed()
-        if not shop.is_live:
-            return not_live()
-        member = shopper(session, shop, customer_id, moment)
+        found = admitted_shopper(session, shop_domain, customer_id, moment, admit, seen)
+        if not isinstance(found, Admitted):
+            return found
+        shop, member = found
         try:
             set_birthday(session, member, raw, moment)
         except InvalidBirthday as exc:
@@ -96,11 +150,13 @@ def save_birthday(shop_domain: str, customer_id: int, body: Any,
             return error("birthday_locked", "your birthday can be changed once a year", 409)
         # The whole member view: a surface merges an answer's keys over what it shows.
         return jsonify(finish(member_view(session, shop, member,
-                                          current_settings(session, shop.id), moment), shop))
+                                          current_settings(session, shop.id), moment, lang=lang),
+                              shop))
 
 
 def redeem_reward(shop_domain: str, customer_id: int, body: Any,
-                  finish: Finish = _as_is) -> Answer:
+                  finish: Finish = _as_is, *, lang: Language = ENGLISH,
+                  admit: Admit = _everyone) -> Answer:
     """POST …/redeem `{"reward_id", "request_key"?}`: a single-use code, or the points back."""
     reward_id = body.get("reward_id") if isinstance(body, dict) else None
     request_key = body.get("request_key") if isinstance(body, dict) else None
@@ -110,12 +166,11 @@ def redeem_reward(shop_domain: str, customer_id: int, body: Any,
         return error("invalid_request_key", "request_key is a string", 400)
     rt, moment = runtime(), now()
     with rt.db.transaction() as session:
-        shop = installed_shop(session, shop_domain)
-        if shop is None:
-            return not_installed()
-        if not shop.is_live:
-            return not_live()
-        shop_id, member_id = shop.id, shopper(session, shop, customer_id, moment).id
+        found = admitted_shopper(session, shop_domain, customer_id, moment, admit)
+        if not isinstance(found, Admitted):
+            return found
+        shop, member = found
+        shop_id, member_id = shop.id, member.id
     try:
         # The Shopify call happens between redeem's two transactions, never inside one.
         with discount_issuer_for(rt.db, shop_id, rt.settings, moment) as issuer:
@@ -144,15 +199,16 @@ def redeem_reward(shop_domain: str, customer_id: int, body: Any,
         shop = session.get(Shop, shop_id)
         reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None
         view = finish(member_view(session, shop, shopper(session, shop, customer_id, moment),
-                                  current_settings(session, shop_id), moment), shop)
+                                  current_settings(session, shop_id), moment, lang=lang), shop)
+        title = reward and shown_reward_title(lang, reward.title, reward.kind, reward.value,
+                                              shop.currency)
     if redemption.status not in (ISSUED, USED):
         # Failed (or, for a repeated request key, voided since): the points are already back
         # (redeem_refund), so say so and show the restored balance.
         return jsonify({"error": "reward_not_issued", "points": view["points"],
                         "message": "Shopify could not create your code; your points are back"}
                        ), 502
-    issued = finish({"codes": [code_contract(redemption.code,
-                                             reward.title if reward else None)]}, shop)
+    issued = finish({"codes": [code_contract(redemption.code, title)]}, shop)
     return jsonify({
         "redemption": issued["codes"][0],
         "points": view["points"], "rewards": view["rewards"], "codes": view["codes"],

@@ -43,13 +43,20 @@ DEFAULT_EXTENSION_LOCALE = "en"
 _NUMBER = re.compile(r"[0-9]{1,20}")
 
 
-def register_previews(app: Flask, settings: Settings) -> None:
-    """Attach the previews in development only; production can never serve them."""
+def register_in_development(app: Flask, settings: Settings, blueprint: Blueprint,
+                            links: list[tuple[str, str]]) -> None:
+    """Attach a preview blueprint and its demo links in development only; production can never
+    serve them."""
     if not settings.devstore_enabled or settings.is_production:
         return
-    app.register_blueprint(bp)
-    app.extensions.setdefault("demo_links", []).append(
-        ("/dev/thank-you", "thank-you page preview (built bundle, emulator session token)"))
+    app.register_blueprint(blueprint)
+    app.extensions.setdefault("demo_links", []).extend(links)
+
+
+def register_previews(app: Flask, settings: Settings) -> None:
+    """Attach the thank-you preview in development only."""
+    register_in_development(app, settings, bp, [
+        ("/dev/thank-you", "thank-you page preview (built bundle, emulator session token)")])
 
 
 def _bundle_path() -> Path:

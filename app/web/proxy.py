@@ -18,28 +18,19 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from app.i18n import Language, shopper_language
 from app.inputs import parse_id
-from app.loyalty.bonuses import set_birthday
 from app.loyalty.holdout import NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, is_held_out
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.members import enrol, member_for_customer
 from app.loyalty.program import ProgramSettings, current_settings
-from app.loyalty.redemption import (
-    ISSUED,
-    PENDING,
-    USED,
-    redeem,
-)
 from app.loyalty.referrals import record_referral_share
 from app.loyalty.rewards import shop_rewards
 from app.loyalty.shops import installed_shop
-from app.loyalty.widget import code_contract, member_view, program_view
-from app.loyalty.wording import shown_reward_title
+from app.loyalty.widget import member_view, program_view
 from app.models import Reward, Shop
 from app.pipeline import enqueue
-from app.pipeline.discounts import discount_issuer_for
-from app.shopify.tokens import TokenUnavailable
 from app.shopify.verify import verify_proxy_query
 from app.web.context import clock, now, rate_limiter, runtime
+from app.web.member_actions import redeem_reward, save_birthday
 from app.web.proxy_path import learn_proxy_path
 from app.web.responses import error
 
@@ -164,6 +155,11 @@ def _shopper(session: Any, shop: Shop, now: datetime) -> Any:
     return member or enrol(session, shop, now=now, customer_id=g.customer_id)
 
 
+def _in_program(member: Any) -> Any:
+    """The refusal for a customer the holdout keeps out, or None."""
+    return not_in_program() if is_held_out(member) else None
+
+
 def not_in_program() -> Any:
     """The answer to a customer the holdout keeps out of the program: the widget shows nothing
     (app/loyalty/holdout.py). Their enrolment, and so their assignment, is committed."""
@@ -218,79 +214,20 @@ def birthday():  # noqa: ANN201 - Flask view
     """Save the shopper's birthday (MM-DD or YYYY-MM-DD) for the birthday bonus."""
     if g.customer_id is None:
         return error("not_logged_in", "sign in to save your birthday", 401)
-    body = request.get_json(silent=True)
-    raw = body.get("birthday") if isinstance(body, dict) else None
-    if not isinstance(raw, str):
-        return error("invalid_birthday", "send {\"birthday\": \"MM-DD\"}", 400)
-
-    def save(session: Any, shop: Shop, now: datetime) -> Any:
-        shopper = _shopper(session, shop, now)
-        if is_held_out(shopper):
-            return not_in_program()
-        set_birthday(session, shopper, raw, now)
-        # The whole member view: the widget merges an answer's keys over what it shows.
-        return jsonify(member_view(session, shop, shopper, current_settings(session, shop.id),
-                                   now, lang=shopper_lang()))
-
-    return _with_shop(save)
+    # The merchant may have moved the proxy: the signed path_prefix says where it is now.
+    return save_birthday(g.shop_domain, g.customer_id, request.get_json(silent=True),
+                         lang=shopper_lang(), admit=_in_program,
+                         seen=lambda shop: learn_proxy_path(
+                             shop, request.args.getlist("path_prefix")))
 
 
 @bp.post("/redeem")
-def redeem_reward():  # noqa: ANN201 - Flask view
+def redeem():  # noqa: ANN201 - Flask view
     """Spend points on a reward: a single-use code for this shopper, or the points back."""
     if g.customer_id is None:
         return error("not_logged_in", "sign in to use your rewards", 401)
-    body = request.get_json(silent=True)
-    reward_id = body.get("reward_id") if isinstance(body, dict) else None
-    request_key = body.get("request_key") if isinstance(body, dict) else None
-    if not isinstance(reward_id, int) or parse_id(reward_id) is None:
-        return error("invalid_reward", "send {\"reward_id\": <id>}", 400)
-    if request_key is not None and not isinstance(request_key, str):
-        return error("invalid_request_key", "request_key is a string", 400)
-    rt, moment = runtime(), now()
-    with rt.db.transaction() as session:
-        shop = _installed_shop(session)
-        if shop is None:
-            return error("shop_not_installed", "the loyalty program is not active here", 404)
-        if not shop.is_live:
-            return not_live()
-        shopper = _shopper(session, shop, moment)
-        if is_held_out(shopper):
-            return not_in_program()
-        shop_id, member_id = shop.id, shopper.id
-    try:
-        # The Shopify call happens between redeem's two transactions, never inside one.
-        with discount_issuer_for(rt.db, shop_id, rt.settings, moment) as issuer:
-            redemption = redeem(rt.db, shop_id, member_id, reward_id, issuer, moment,
-                                request_key=request_key)
-    except TokenUnavailable:
-        # Shopify's side, not a rule: what it means here depends on the storefront.
-        return error("unavailable", "rewards are paused for this shop; try again later", 503)
-    if redemption.status == PENDING:
-        # A repeated request key whose first request is still talking to Shopify: its points
-        # are spent and its code is on the way, so neither "here is your code" nor "points back".
-        return error("redemption_in_progress",
-                     "your code is still being created; try again in a moment", 409)
-    enqueue.enqueue(rt.queue, enqueue.sync_member_metafields(shop_id, member_id,
-                                                             f"redeem-{redemption.id}"))
-    with rt.db.transaction() as session:
-        shop = session.get(Shop, shop_id)
-        reward = session.get(Reward, redemption.reward_id) if redemption.reward_id else None
-        view = member_view(session, shop, _shopper(session, shop, moment),
-                           current_settings(session, shop_id), moment, lang=shopper_lang())
-        title = reward and shown_reward_title(shopper_lang(), reward.title, reward.kind,
-                                              reward.value, shop.currency)
-    if redemption.status not in (ISSUED, USED):
-        # Failed (or, for a repeated request key, voided since): the points are already back
-        # (redeem_refund), so say so and show the restored balance.
-        return jsonify({"error": "reward_not_issued", "points": view["points"],
-                        "message": "Shopify could not create your code; your points are back"}
-                       ), 502
-    return jsonify({
-        "redemption": code_contract(redemption.code, title),
-        "points": view["points"], "rewards": view["rewards"], "codes": view["codes"],
-        "activity": view["activity"],
-    })
+    return redeem_reward(g.shop_domain, g.customer_id, request.get_json(silent=True),
+                         lang=shopper_lang(), admit=_in_program)
 
 
 @bp.post("/share")

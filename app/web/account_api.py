@@ -71,8 +71,11 @@ def _verify() -> Verification | tuple[Response, int] | Response:
 
 
 def absolute_links(view: dict[str, Any], shop: Shop) -> dict[str, Any]:
-    """Reward code links on the store's own domain (the widget's are relative to it)."""
+    """Reward code links on the store's own domain (the widget's are relative to it), and the
+    shop's currency."""
     base = f"https://{shop.storefront_host}"
+    # The page formats amounts (the spend to the next tier) as money, in the shop's currency.
+    view = {**view, "currency": shop.currency}
     if "codes" in view:
         view["codes"] = [{**code, "apply_url": base + code["apply_url"]}
                          for code in view["codes"]]

@@ -129,7 +129,10 @@ function Balance({data, format}: {data: MemberAccount; format: Formatter}) {
         {tier && (
           <s-text color="subdued">
             {tier.next && tier.spend_to_next
-              ? t('tier.to_next', {amount: format.decimal(tier.spend_to_next), tier: tier.next})
+              ? t('tier.to_next', {
+                  amount: format.money(tier.spend_to_next, data.currency),
+                  tier: tier.next,
+                })
               : t('tier.top')}
           </s-text>
         )}

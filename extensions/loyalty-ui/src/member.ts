@@ -53,6 +53,8 @@ export interface MemberAccount {
   codes: RewardCode[];
   referral: ReferralInvite | null;
   activity: ActivityEntry[];
+  /** The shop's currency (ISO 4217): amounts such as `tier.spend_to_next` are in it. */
+  currency: string;
 }
 
 /** POST /api/account/redeem: the new code and what changed with it. */

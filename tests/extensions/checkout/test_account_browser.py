@@ -141,7 +141,7 @@ def test_the_loyalty_page_shows_the_members_balance_tier_rewards_referral_and_ac
     for sentence in ("Welcome back, Ada", "600 points available",
                      f"135 points pending · Available from {unlocks}, once the return window "
                      "closes.", "735 points earned in all", "Tier: Bronze",
-                     "Spend 153.00 more to reach Silver.", "$5 off", "500 points",
+                     "Spend $153.00 more to reach Silver.", "$5 off", "500 points",
                      "Free shipping", "Birthday reward", "Recent activity"):
         assert page.get_by_text(sentence, exact=True).count() >= 1, sentence
     assert page.locator("s-skeleton-paragraph").count() == 0

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.loyalty.launch import program_state
@@ -31,17 +32,16 @@ from app.shopify.widget_settings import widget_metafield
 V = TypeVar("V")
 
 
-# Two jobs for one shop may overlap (an install's and a launch's): each re-reads after its
-# write and writes again when the value moved meanwhile, so the last write is the newest value.
+# Two jobs for one shop may overlap (an install's and a launch's, or two settings saves): each
+# re-reads after its write and writes again when the value moved meanwhile, so the last write
+# is the newest value.
 MAX_WRITE_ROUNDS = 3
-# Re-reads after a write before giving up on catching a settings save made meanwhile.
-MAX_SYNC_ROUNDS = 3
 
 
-def write_app_data(runtime: Runtime, shop_id: int, value_of: Callable[[Shop], V],
+def write_app_data(runtime: Runtime, shop_id: int, value_of: Callable[[Session, Shop], V],
                    metafield_of: Callable[[str, V], MetafieldInput],
                    now: datetime | None = None) -> V | None:
-    """Write the value read from the installed shop (`value_of`, inside its transaction) to
+    """Write the value read for the installed shop (`value_of`, inside its transaction) to
     its app-data metafield (`metafield_of(installation id, value)`), again while it changes;
     the value written last, or None when the shop is not installed."""
     now = now or utcnow()
@@ -56,7 +56,7 @@ def write_app_data(runtime: Runtime, shop_id: int, value_of: Callable[[Shop], V]
                     shop = session.get(Shop, shop_id)
                     if shop is None or not shop.is_installed:
                         return None
-                    domain, value = shop.domain, value_of(shop)
+                    domain, value = shop.domain, value_of(session, shop)
                 if written is not None and value == written:
                     break
                 if client is None:
@@ -70,7 +70,8 @@ def write_app_data(runtime: Runtime, shop_id: int, value_of: Callable[[Shop], V]
 
 def push_program_state(runtime: Runtime, shop_id: int, now: datetime | None = None) -> str:
     """Write the shop's state as it is when the job runs; a job, safe to run twice or late."""
-    state = write_app_data(runtime, shop_id, program_state, program_state_metafield, now)
+    state = write_app_data(runtime, shop_id, lambda _session, shop: program_state(shop),
+                           program_state_metafield, now)
     return "skipped: no such installed shop" if state is None else f"set program_state {state}"
 
 
@@ -83,7 +84,8 @@ def push_proxy_path(runtime: Runtime, shop_id: int, path: str,
     """
     if storefront_proxy_path(path) is None:
         return "skipped: not a storefront proxy path"
-    if write_app_data(runtime, shop_id, lambda _shop: path, proxy_path_metafield, now) is None:
+    if write_app_data(runtime, shop_id, lambda _session, _shop: path, proxy_path_metafield,
+                      now) is None:
         return "skipped: no such installed shop"
     with runtime.db.transaction() as session:
         session.execute(update(Shop).where(Shop.id == shop_id).values(proxy_path=path))
@@ -97,29 +99,11 @@ def push_widget_settings(runtime: Runtime, shop_id: int, now: datetime | None = 
     version, and after writing reads again and writes again if a save happened meanwhile,
     so whichever run finishes last leaves the newest settings on the storefront.
     """
-    now = now or utcnow()
-    settings = runtime.settings
-    written: dict[str, object] | None = None
-    with shop_http_client(settings) as http:
-        client: AdminClient | None = None
-        installation_id = ""
-        for _ in range(MAX_SYNC_ROUNDS):
-            with runtime.db.sessions() as session:
-                with session.begin():
-                    shop = session.get(Shop, shop_id)
-                    if shop is None or not shop.is_installed:
-                        return "skipped: no such installed shop"
-                    document = storefront_widget(current_settings(session, shop_id))
-                    domain = shop.domain
-                if document == written:
-                    break
-                if client is None:
-                    token = access_token_for(session, domain, now, settings=settings, http=http)
-                    client = AdminClient(domain, token, settings=settings, http=http)
-                    installation_id = client.app_installation_id()
-            client.set_metafields([widget_metafield(installation_id, document)])
-            written = document
-    return "set widget settings"
+    document = write_app_data(
+        runtime, shop_id,
+        lambda session, shop: storefront_widget(current_settings(session, shop.id)),
+        widget_metafield, now)
+    return "skipped: no such installed shop" if document is None else "set widget settings"
 
 
 def widget_needs_restore_after_install(widget: dict[str, object]) -> bool:

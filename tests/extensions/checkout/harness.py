@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.conftest import SERVICES_REQUIRED
@@ -184,3 +185,18 @@ def run_shopify_build(app_url: str) -> Build:
 def compressed_size(data: bytes) -> int:
     """Deflate size, the measure of Shopify's 64 KB UI extension limit."""
     return len(zlib.compress(data))
+
+
+@contextmanager
+def served_on_loopback(host: Any) -> Iterator[Any]:
+    """Serve `host.wsgi` on a free loopback port (its origin in `host.url`) while the block runs."""
+    server = make_server("127.0.0.1", 0, host.wsgi, threaded=True)
+    host.url = f"http://127.0.0.1:{server.port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield host
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

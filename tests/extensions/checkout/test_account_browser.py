@@ -9,7 +9,6 @@ webhooks. The same page is reachable as /dev/customer-account, which the last te
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,14 +20,13 @@ import httpx
 import pytest
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from app.db import utcnow
 from app.models import Member, Redemption, Shop
 from app.web.account_previews import host_config
 from tests.extensions.checkout.conftest import ADA, SHOP, RunningCheckout, long_date
-from tests.extensions.checkout.harness import REPO_ROOT, TEST_OUTPUT, Build
+from tests.extensions.checkout.harness import REPO_ROOT, TEST_OUTPUT, Build, served_on_loopback
 from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - fixtures
     browser,
     page,
@@ -78,15 +76,8 @@ class AccountHost:
 def account_host(extension_build: Build) -> Iterator[AccountHost]:
     """The host pages' own origin on a free loopback port."""
     assert extension_build.returncode == 0, extension_build.output
-    host = AccountHost(extension_build)
-    server = make_server("127.0.0.1", 0, host.wsgi, threaded=True)
-    host.url = f"http://127.0.0.1:{server.port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield host
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served_on_loopback(AccountHost(extension_build)) as host:
+        yield host
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ tokens the emulator minted with the app's secret.
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from typing import Any
 import pytest
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from app.models import LedgerEntry, Member, Shop
@@ -44,6 +42,7 @@ from tests.extensions.checkout.harness import (
     TEST_OUTPUT,
     Build,
     require_tool,
+    served_on_loopback,
 )
 
 pytestmark = pytest.mark.browser
@@ -102,15 +101,8 @@ class ExtensionHost:
 def extension_host(extension_build: Build) -> Iterator[ExtensionHost]:
     """The host pages' own origin on a free loopback port."""
     assert extension_build.returncode == 0, extension_build.output
-    host = ExtensionHost(extension_build)
-    server = make_server("127.0.0.1", 0, host.wsgi, threaded=True)
-    host.url = f"http://127.0.0.1:{server.port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield host
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served_on_loopback(ExtensionHost(extension_build)) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")

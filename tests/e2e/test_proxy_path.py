@@ -14,15 +14,12 @@ from sqlalchemy import select
 from app.config import load_settings
 from app.loyalty.launch import launch
 from app.models import Shop
-from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from app.shopify.tokens import cipher_for, store_grant
 from devstore import ShopifyEmulator
 from tests.conftest import app_config
 from tests.e2e.conftest import SHOP, RunningApp, eventually
 from tests.e2e.test_platform import _install_by_code_grant, _shop_row
-
-
-def _naive(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None) if epoch else None
+from tests.support.installed import grant_of
 
 
 def _install(db, emulator: ShopifyEmulator) -> None:
@@ -30,9 +27,7 @@ def _install(db, emulator: ShopifyEmulator) -> None:
     emulator.add_shop(SHOP)
     issued = emulator.issue_access_token(SHOP)
     settings = load_settings({}, app_config(db, shopify_admin_base=emulator.base_url))
-    grant = TokenGrant(access_token=issued.access_token, scope=issued.scope,
-                       expires_at=_naive(issued.expires_at), refresh_token=issued.refresh_token,
-                       refresh_token_expires_at=_naive(issued.refresh_expires_at))
+    grant = grant_of(issued)
     with db.transaction() as s:
         shop, _ = store_grant(s, SHOP, grant, datetime.now(UTC).replace(tzinfo=None),
                               cipher_for(settings))

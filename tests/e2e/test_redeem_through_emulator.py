@@ -19,11 +19,12 @@ from app.loyalty.redemption import cancel_redemption, recover_stuck_redemptions,
 from app.loyalty.rewards import create_reward, seed_default_rewards
 from app.models import LedgerEntry, Member, Redemption
 from app.pipeline.discounts import ShopifyDiscountIssuer, discount_issuer_for
-from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from app.shopify.tokens import cipher_for, store_grant
 from devstore import ShopifyEmulator
 from tests.conftest import app_config
 from tests.support.discount_issuer import SimulatedCrash
 from tests.support.factories import make_member
+from tests.support.installed import grant_of
 
 SHOP = "redeem-demo.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954
@@ -36,10 +37,6 @@ SCOPES = ("read_orders,read_customers,write_customers,write_discounts,write_app_
 # AdminClient's attempts per call: one more failure than this would reach the next call.
 ADMIN_ATTEMPTS = 5
 
-
-def _naive(epoch: float | None) -> datetime | None:
-    """An emulator timestamp as naive UTC, as our database keeps time."""
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None) if epoch else None
 
 
 class Installed:
@@ -97,9 +94,7 @@ def installed(db: Database, emulator: ShopifyEmulator) -> Iterator[Installed]:
     emulator.shop(SHOP).add_customer(CUSTOMER_ID, email="ada@example.com", first_name="Ada")
     issued = emulator.issue_access_token(SHOP, scope=SCOPES)
     settings = load_settings({}, app_config(db, shopify_admin_base=emulator.base_url))
-    grant = TokenGrant(access_token=issued.access_token, scope=issued.scope,
-                       expires_at=_naive(issued.expires_at), refresh_token=issued.refresh_token,
-                       refresh_token_expires_at=_naive(issued.refresh_expires_at))
+    grant = grant_of(issued)
     with db.transaction() as s:
         shop, _ = store_grant(s, SHOP, grant, NOW, cipher_for(settings))
         rewards = {r.title: r.id for r in seed_default_rewards(s, shop, NOW)}

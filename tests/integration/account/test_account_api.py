@@ -8,33 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from app import create_app
 from app.db import Database, utcnow
-from app.loyalty.launch import launch
-from app.loyalty.ledger import post
-from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Redemption, Shop
-from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from devstore import ShopifyEmulator
-from tests.conftest import app_config
 from tests.integration.proxy.test_proxy import proxy_query
-from tests.support.factories import make_member
+from tests.support.installed import live_shop_with_member
 
 SHOP = "account-page.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_955
 CUSTOMER_GID = f"gid://shopify/Customer/{CUSTOMER_ID}"
 DOMAIN = "teahouse.example"
 
-
-def _naive(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None) if epoch else None
 
 
 @dataclass
@@ -70,21 +60,8 @@ class Account:
 def account(db: Database, emulator: ShopifyEmulator) -> Iterator[Account]:
     """Installed in the emulator and in our database, live, default catalog, 1,000 points."""
     now = utcnow()
-    emulator.add_shop(SHOP, currency="USD")
-    emulator.shop(SHOP).add_customer(CUSTOMER_ID, email="ada@example.com", first_name="Ada")
-    issued = emulator.issue_access_token(SHOP)
-    app = create_app(app_config(db, shopify_admin_base=emulator.base_url))
-    grant = TokenGrant(access_token=issued.access_token, scope=issued.scope,
-                       expires_at=_naive(issued.expires_at), refresh_token=issued.refresh_token,
-                       refresh_token_expires_at=_naive(issued.refresh_expires_at))
-    with db.transaction() as s:
-        shop, _ = store_grant(s, SHOP, grant, now,
-                              cipher_for(app.extensions["runtime"].settings))
-        shop.primary_domain = DOMAIN
-        launch(shop, now)
-        rewards = {r.title: r.id for r in seed_default_rewards(s, shop, now)}
-        member = make_member(s, shop, customer_id=CUSTOMER_ID, now=now)
-        post(s, member, points=1000, kind="adjust", source_key="start", now=now)
+    app, rewards = live_shop_with_member(db, emulator, SHOP, CUSTOMER_ID, now,
+                                         primary_domain=DOMAIN)
     yield Account(app, db, emulator, rewards)
     http = app.extensions.get("shopify_http")
     if http is not None:

@@ -16,10 +16,11 @@ from app import create_app
 from app.db import Database, utcnow
 from app.loyalty.launch import launch
 from app.pipeline.runtime import Runtime
-from app.shopify.tokens import TokenGrant, cipher_for, store_grant
+from app.shopify.tokens import cipher_for, store_grant
 from devstore import ShopifyEmulator
 from tests.conftest import app_config
 from tests.support.emulator_fixture import emulator  # noqa: F401 (fixture)
+from tests.support.installed import grant_of
 
 SHOP = "history.myshopify.com"
 ALL_SCOPES = "read_orders,read_all_orders,read_customers,write_customers,write_discounts"
@@ -27,9 +28,6 @@ PAID = {"paid", "partially_refunded", "refunded"}
 # Tier thresholds of the default settings (app/loyalty/program.py DEFAULT_SETTINGS).
 THRESHOLDS = [("Bronze", Decimal(0)), ("Silver", Decimal(300)), ("Gold", Decimal(800))]
 
-
-def _naive(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None) if epoch else None
 
 
 def moment(text: str) -> datetime:
@@ -117,9 +115,7 @@ def install(db: Database, emulator: ShopifyEmulator, *, scope: str = ALL_SCOPES,
     """The shop installed with a token of these scopes; the app reaching the emulator."""
     issued = emulator.issue_access_token(SHOP, scope=scope)
     app = create_app(app_config(db, shopify_admin_base=emulator.base_url))
-    grant = TokenGrant(access_token=issued.access_token, scope=issued.scope,
-                       expires_at=_naive(issued.expires_at), refresh_token=issued.refresh_token,
-                       refresh_token_expires_at=_naive(issued.refresh_expires_at))
+    grant = grant_of(issued)
     with db.transaction() as session:
         shop, _ = store_grant(session, SHOP, grant, utcnow(),
                               cipher_for(app.extensions["runtime"].settings))

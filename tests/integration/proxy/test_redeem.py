@@ -8,7 +8,6 @@ import hmac
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,17 +15,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from app import create_app
 from app.db import Database, utcnow
-from app.loyalty.launch import launch
 from app.loyalty.ledger import post
 from app.loyalty.redemption import mark_redemptions_used, void_redemption
 from app.loyalty.rewards import seed_default_rewards
 from app.models import Member, Redemption, Reward, Shop
-from app.shopify.tokens import TokenGrant, cipher_for, store_grant
 from devstore import ShopifyEmulator
-from tests.conftest import TEST_API_SECRET, app_config
+from tests.conftest import TEST_API_SECRET
 from tests.support.factories import make_member, make_shop
+from tests.support.installed import live_shop_with_member
 
 SHOP = "redeem-widget.myshopify.com"
 CUSTOMER_ID = 7_310_627_314_723_954
@@ -42,10 +39,6 @@ def proxy_query(shop: str, customer_id: int | None, *, secret: str = TEST_API_SE
     params["signature"] = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
     return urlencode(params)
 
-
-def _naive(epoch: float | None) -> datetime | None:
-    """An emulator timestamp as naive UTC, as our database keeps time."""
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None) if epoch else None
 
 
 @dataclass
@@ -92,20 +85,7 @@ def widget(db: Database, emulator: ShopifyEmulator) -> Iterator[Widget]:
     """Installed in the emulator (a real offline token) and in our database, with the default
     catalog and a member holding exactly 1,000 points."""
     now = utcnow()
-    emulator.add_shop(SHOP, currency="USD")
-    emulator.shop(SHOP).add_customer(CUSTOMER_ID, email="ada@example.com", first_name="Ada")
-    issued = emulator.issue_access_token(SHOP)
-    app = create_app(app_config(db, shopify_admin_base=emulator.base_url))
-    grant = TokenGrant(access_token=issued.access_token, scope=issued.scope,
-                       expires_at=_naive(issued.expires_at), refresh_token=issued.refresh_token,
-                       refresh_token_expires_at=_naive(issued.refresh_expires_at))
-    with db.transaction() as s:
-        shop, _ = store_grant(s, SHOP, grant, now,
-                              cipher_for(app.extensions["runtime"].settings))
-        launch(shop, now)
-        rewards = {r.title: r.id for r in seed_default_rewards(s, shop, now)}
-        member = make_member(s, shop, customer_id=CUSTOMER_ID, now=now)
-        post(s, member, points=1000, kind="adjust", source_key="start", now=now)
+    app, rewards = live_shop_with_member(db, emulator, SHOP, CUSTOMER_ID, now)
     yield Widget(app, db, emulator, rewards)
 
 

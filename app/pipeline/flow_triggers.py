@@ -7,11 +7,12 @@ is sent: one UPDATE takes it (pending → sending, with the time), and a job tha
 sends nothing. Shopify's answer marks it sent, or pending again (a userError, an unreachable
 Shopify), and failed after MAX_ATTEMPTS claims.
 
-`sweep` (run by `flask sweep-inbox`) hands out again what a lost job left: pending rows older
-than `--older-than` (the queue was down at commit, or the send failed), and rows still `sending`
-CLAIM_TIMEOUT after their claim (the worker died mid-send; Shopify may have received that one,
-the only way a trigger can arrive twice). Each is a job per row under the row's job id, so
-a sweep racing a queued job adds nothing.
+The sweep (app.pipeline.jobs.sweep_flow_triggers, run by `flask sweep-inbox`) hands out again
+what a lost job left: pending rows older than `--older-than` (the queue was down at commit, or
+the send failed), and rows still `sending` CLAIM_TIMEOUT after their claim (the worker died
+mid-send; Shopify may have received that one, the only way a trigger can arrive twice; after
+MAX_ATTEMPTS such claims the row fails). Each is a job per row under the row's job id, so a
+sweep racing a queued job adds nothing.
 https://shopify.dev/docs/api/admin-graphql/latest/mutations/flowTriggerReceive
 """
 
@@ -126,6 +127,15 @@ def unsent_trigger_ids(session: Session, now: datetime, older_than: timedelta) -
         FlowTrigger.created_at <= now - older_than, _claimable(now),
         Shop.installed_at.is_not(None), Shop.uninstalled_at.is_(None))
         .order_by(FlowTrigger.id)).scalars())
+
+
+def give_up_cut_short(session: Session, now: datetime) -> int:
+    """Mark failed the rows whose every attempt was cut short (still `sending` past the claim
+    timeout with no attempt left), so none stays `sending` for ever; returns how many."""
+    return session.execute(update(FlowTrigger).where(
+        FlowTrigger.status == "sending", FlowTrigger.attempts >= MAX_ATTEMPTS,
+        or_(FlowTrigger.claimed_at.is_(None), FlowTrigger.claimed_at < now - CLAIM_TIMEOUT))
+        .values(status="failed", error=f"cut short {MAX_ATTEMPTS} times")).rowcount
 
 
 def record_from_old_job(runtime: Runtime, shop_id: int, member_id: int, event_key: str,

@@ -136,8 +136,10 @@ def sync_member_metafields(rt: Runtime, shop_id: int, member_id: int) -> str:
 def sweep_flow_triggers(rt: Runtime, older_than_seconds: int = 60) -> int:
     """Re-enqueue Flow triggers a lost job left unsent (written at least that long ago) and
     sends cut short; returns how many."""
-    with rt.db.sessions() as session:
-        ids = flow_triggers.unsent_trigger_ids(session, utcnow(),
+    now = utcnow()
+    with rt.db.transaction() as session:
+        flow_triggers.give_up_cut_short(session, now)
+        ids = flow_triggers.unsent_trigger_ids(session, now,
                                                timedelta(seconds=older_than_seconds))
     return sum(enqueue.enqueue(rt.queue, enqueue.deliver_flow_trigger(trigger_id))
                for trigger_id in ids)

@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.loyalty.program import current_settings
 from app.loyalty.tiers import evaluate_tier
 from app.models import FlowTrigger, Member
-from app.pipeline.flow_triggers import CLAIM_TIMEOUT, _claim, deliver
+from app.pipeline.flow_triggers import CLAIM_TIMEOUT, MAX_ATTEMPTS, _claim, deliver
 from app.pipeline.jobs import sweep_flow_triggers
 from app.pipeline.queueing import RedisQueue
 from app.pipeline.rq_worker import Worker
@@ -133,3 +133,24 @@ def test_a_job_queued_before_the_outbox_writes_its_row_once_and_sends_it(
     assert flow_shop.received() == [TIER_CHANGED]
     assert [(r.event_key, r.status) for r in flow_shop.rows()] == [
         ("loyalty-tier-changed:41", "sent")]
+
+
+def test_a_row_whose_every_send_was_cut_short_fails_instead_of_staying_sending(
+        flow_shop: FlowShop, redis_url: str) -> None:
+    _app(flow_shop, DOWN)
+    _tier_change(flow_shop)
+    [row] = flow_shop.rows()
+    up = _app(flow_shop, redis_url)
+    # Each worker claims it once the previous claim timed out, and dies mid-send.
+    step = CLAIM_TIMEOUT + timedelta(seconds=1)
+    first = utcnow() - MAX_ATTEMPTS * step
+    for attempt in range(MAX_ATTEMPTS):
+        with flow_shop.db.transaction() as s:
+            assert _claim(s, row.id, first + attempt * step)
+    with flow_shop.db.transaction() as s:
+        assert not _claim(s, row.id, utcnow())
+    assert sweep_flow_triggers(up.extensions["runtime"], older_than_seconds=0) == 0
+    [row] = flow_shop.rows()
+    assert (row.status, row.attempts, row.error) == ("failed", MAX_ATTEMPTS,
+                                                     f"cut short {MAX_ATTEMPTS} times")
+    assert flow_shop.received() == []

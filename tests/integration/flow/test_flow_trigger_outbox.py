@@ -154,3 +154,20 @@ def test_a_row_whose_every_send_was_cut_short_fails_instead_of_staying_sending(
     assert (row.status, row.attempts, row.error) == ("failed", MAX_ATTEMPTS,
                                                      f"cut short {MAX_ATTEMPTS} times")
     assert flow_shop.received() == []
+
+
+def test_a_row_left_sending_before_claims_had_times_is_retried_by_the_first_sweep(
+        flow_shop: FlowShop, redis_url: str) -> None:
+    _app(flow_shop, DOWN)
+    _tier_change(flow_shop)
+    [row] = flow_shop.rows()
+    # As the earlier deployment left a row whose worker died mid-send (migration 0023).
+    with flow_shop.db.transaction() as s:
+        stuck = s.get(FlowTrigger, row.id)
+        stuck.status, stuck.attempts, stuck.claimed_at = "sending", 1, None
+    up = _app(flow_shop, redis_url)
+    assert sweep_flow_triggers(up.extensions["runtime"], older_than_seconds=0) == 1
+    _work(up)
+    assert flow_shop.received() == [TIER_CHANGED]
+    [row] = flow_shop.rows()
+    assert (row.status, row.attempts) == ("sent", 2)

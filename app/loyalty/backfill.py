@@ -25,7 +25,7 @@ from app.loyalty.earning import CANCELLED, PAID, earn_source_key, points_for
 from app.loyalty.ledger import lifetime_change
 from app.loyalty.members import enrol, normalise_email, referral_code_for
 from app.loyalty.order_history import HistoricOrder
-from app.loyalty.program import ProgramSettings
+from app.loyalty.program import ProgramSettings, Tier
 from app.loyalty.tiers import (
     ROLLING_WINDOW,
     counted_order_filter,
@@ -298,17 +298,24 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
 def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrder],
                   member_of: Any, rows: dict[int, dict[str, Any]], inserted: dict[int, int],
                   settings: ProgramSettings, now: datetime) -> int:
-    """Earn entries for the paid orders of the last `points_days` days, at the rate and the
-    member's tier multiplier of today, pending for the shop's pending period from payment."""
+    """Earn entries for the paid orders of the last `points_days` days, at today's rate and
+    the multiplier of the tier the member had when the order was paid (`_tiers_when_paid`),
+    pending for the shop's pending period from payment."""
     since = now - timedelta(days=backfill.points_days)
     test_orders_earn = bool(settings.earning["test_orders_earn"])
-    entries = []
+    earning = []
     for order in orders:
         row, member = rows[order.shopify_order_id], member_of(order)
         if (member is None or row["paid_at"] is None or row["paid_at"] < since
                 or (order.test and not test_orders_earn)):
             continue
-        multiplier = (tier_named(settings, member.tier) or settings.tiers[0]).multiplier
+        earning.append((order, row, member))
+    tiers = _tiers_when_paid(session, backfill.shop_id, settings,
+                             [(member, row["paid_at"], inserted[order.shopify_order_id])
+                              for order, row, member in earning])
+    entries = []
+    for order, row, member in earning:
+        multiplier = tiers[inserted[order.shopify_order_id]].multiplier
         net = row["eligible_amount"] - row["refunded_amount"]
         points = points_for(net, settings.points_per_unit, multiplier)
         if points <= 0:
@@ -338,6 +345,42 @@ def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrd
                      for _member, order_id, points, _at in posted])
     _add_to_balances(session, posted, rows, now)
     return sum(points for _member, _order, points, _at in posted)
+
+
+def _tiers_when_paid(session: Session, shop_id: int, settings: ProgramSettings,
+                     earning: list[tuple[MemberRef, datetime, int]]) -> dict[int, Tier]:
+    """The tier each (member, paid_at, order row id) earns at: the one the member's spend of
+    the 12 months before that payment reaches, as far as the orders we hold tell it.
+
+    The file lists orders oldest first (`sortKey: CREATED_AT`) and each batch's rows are
+    written before its points, so every earlier order of the window is recorded by now, with
+    the orders live webhooks recorded. What we cannot know is left out: orders older than the
+    window, refunds dated after the order (a refund counts against the order's spend from
+    its start), and a tier kept through its retention period after the spend fell. A shop
+    whose tiers follow lifetime points earns at each member's tier of today, since the points
+    a member held on a past day are not replayable from the orders.
+    """
+    if not earning:
+        return {}
+    if settings.tier_basis != "spend_12m":
+        return {row_id: tier_named(settings, member.tier) or settings.tiers[0]
+                for member, _paid_at, row_id in earning}
+    net = Order.eligible_amount - Order.refunded_amount
+    earliest = min(paid_at for _member, paid_at, _row in earning) - ROLLING_WINDOW
+    history: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for member_id, paid_at, amount in session.execute(
+            select(Order.member_id, Order.paid_at, case((net > 0, net), else_=0))
+            .where(Order.shop_id == shop_id,
+                   Order.member_id.in_({member.id for member, _at, _row in earning}),
+                   Order.paid_at > earliest, *counted_order_filter(settings))
+            .order_by(Order.member_id, Order.paid_at)):
+        history[member_id].append((paid_at, Decimal(str(amount or 0))))
+    tiers = {}
+    for member, paid_at, row_id in earning:
+        spend = sum((amount for at, amount in history[member.id]
+                     if paid_at - ROLLING_WINDOW < at < paid_at), Decimal(0))
+        tiers[row_id] = qualifying_tier(settings, spend)
+    return tiers
 
 
 def _add_to_balances(session: Session, posted: list[Any], rows: dict[int, dict[str, Any]],

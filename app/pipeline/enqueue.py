@@ -101,6 +101,13 @@ def import_members(run_id: int, next_chunk: int) -> Job:
     return Job("import_members", (run_id,), f"import-{run_id}-{next_chunk}")
 
 
+def take_over_import(run_id: int, next_chunk: int, at: datetime) -> Job:
+    """A new job for an import run whose worker died (`at` names the take-over, so the dead
+    job's id, still in RQ's registries, is never reused)."""
+    return Job("import_members", (run_id,),
+               f"import-{run_id}-{next_chunk}-taken-over-{int(at.timestamp())}")
+
+
 def send_flow_trigger(shop_id: int, member_id: int, event_key: str, handle: str,
                       payload: dict[str, Any]) -> Job:
     """Record a Shopify Flow trigger once per event key and send the shop's pending ones

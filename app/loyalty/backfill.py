@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, case, func, select, update
+from sqlalchemy import BigInteger, DateTime, Integer, String, case, func, select
 from sqlalchemy.orm import Session
 
-from app.db import dialect_insert
+from app.db import insert_rows, update_rows
 from app.errors import DomainError
 from app.loyalty.earning import CANCELLED, PAID, earn_source_key, points_for
 from app.loyalty.ledger import lifetime_change
@@ -144,12 +144,9 @@ def _new_member_row(shop: Shop, customer_id: int | None, email: str | None,
 def _insert_members(session: Session, rows: list[dict[str, Any]]) -> list[Any]:
     """INSERT the rows, a row whose referral code is taken left out; (id, customer_id, email)
     of those inserted, in one batched statement."""
-    if not rows:
-        return []
     table = Member.__table__
-    statement = (dialect_insert(session)(table).on_conflict_do_nothing()
-                 .returning(table.c.id, table.c.customer_id, table.c.email))
-    return session.execute(statement, rows).all()
+    return insert_rows(session, table, rows, skip_conflicts=True,
+                       returning=(table.c.id, table.c.customer_id, table.c.email))
 
 
 def _ref(member: Member) -> MemberRef:
@@ -279,13 +276,11 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
         return guests.get(normalise_email(order.shopper_email) or "")
 
     rows = {o.shopify_order_id: _order_row(shop, o, member_of(o), settings, now) for o in kept}
-    # executemany: SQLAlchemy sends it as batched INSERT … VALUES … RETURNING statements.
     orders_table = Order.__table__
-    statement = (dialect_insert(session)(orders_table)
-                 .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"])
-                 .returning(orders_table.c.id, orders_table.c.shopify_order_id))
-    inserted = {number: order_id for order_id, number
-                in session.execute(statement, list(rows.values()))}
+    inserted = {number: order_id for order_id, number in insert_rows(
+        session, orders_table, list(rows.values()), skip_conflicts=True,
+        conflict_columns=["shop_id", "shopify_order_id"],
+        returning=(orders_table.c.id, orders_table.c.shopify_order_id))}
     result.recorded = len(inserted)
     result.skipped += len(kept) - len(inserted)
     if backfill.mode == "points":
@@ -331,18 +326,18 @@ def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrd
     if not entries:
         return 0
     ledger = LedgerEntry.__table__
-    statement = (dialect_insert(session)(ledger)
-                 .on_conflict_do_nothing(index_elements=["shop_id", "source_key"])
-                 .returning(ledger.c.member_id, ledger.c.order_id, ledger.c.points,
-                            ledger.c.available_at))
-    posted = session.execute(statement, entries).all()
+    posted = insert_rows(session, ledger, entries, skip_conflicts=True,
+                         conflict_columns=["shop_id", "source_key"],
+                         returning=(ledger.c.member_id, ledger.c.order_id, ledger.c.points,
+                                    ledger.c.available_at))
     if not posted:
         return 0
     orders_table = Order.__table__
-    session.execute(update(orders_table).where(orders_table.c.id == bindparam("row_id"))
-                    .values(points_awarded=bindparam("points")),
-                    [{"row_id": inserted[order_id], "points": points}
-                     for _member, order_id, points, _at in posted])
+    update_rows(session, orders_table,
+                [{"row_id": inserted[order_id], "points": points}
+                 for _member, order_id, points, _at in posted],
+                {"row_id": BigInteger(), "points": Integer()},
+                lambda given: {"points_awarded": given.points})
     _add_to_balances(session, posted, rows, now)
     return sum(points for _member, _order, points, _at in posted)
 
@@ -399,29 +394,30 @@ def _add_to_balances(session: Session, posted: list[Any], rows: dict[int, dict[s
         if bucket["active"] is None or paid_at > bucket["active"]:
             bucket["active"] = paid_at
     table = Member.__table__
-    unlock, active = bindparam("unlock", type_=DateTime), bindparam("active", type_=DateTime)
-    values: dict[str, Any] = {
-        "points_pending": table.c.points_pending + bindparam("pending"),
-        "points_available": table.c.points_available + bindparam("available"),
-        "points_lifetime": table.c.points_lifetime + bindparam("lifetime"),
-        "last_activity_at": case((table.c.last_activity_at.is_(None), active),
-                                 (table.c.last_activity_at < active, active),
-                                 else_=table.c.last_activity_at),
-    }
-    rows_of = [{"row_id": member_id, "pending": b["pending"], "available": b["available"],
-                "lifetime": b["lifetime"], "active": b["active"], "unlock": b["unlock"]}
-               for member_id, b in sums.items()]
-    where = table.c.id == bindparam("row_id")
-    pending = [r for r in rows_of if r["unlock"] is not None]
-    if pending:
-        session.execute(update(table).where(where).values(
-            **values, next_unlock_at=case((table.c.next_unlock_at.is_(None), unlock),
-                                          (table.c.next_unlock_at > unlock, unlock),
-                                          else_=table.c.next_unlock_at)), pending)
-    available = [{k: v for k, v in r.items() if k != "unlock"} for r in rows_of
-                 if r["unlock"] is None]
-    if available:
-        session.execute(update(table).where(where).values(**values), available)
+
+    def balances(given: Any) -> dict[str, Any]:
+        return {
+            "points_pending": table.c.points_pending + given.pending,
+            "points_available": table.c.points_available + given.available,
+            "points_lifetime": table.c.points_lifetime + given.lifetime,
+            "last_activity_at": case((table.c.last_activity_at.is_(None), given.active),
+                                     (table.c.last_activity_at < given.active, given.active),
+                                     else_=table.c.last_activity_at),
+            # The earliest moment a pending lot unlocks; a batch of available lots only
+            # leaves it as it was.
+            "next_unlock_at": case((given.unlock.is_(None), table.c.next_unlock_at),
+                                   (table.c.next_unlock_at.is_(None), given.unlock),
+                                   (table.c.next_unlock_at > given.unlock, given.unlock),
+                                   else_=table.c.next_unlock_at),
+        }
+
+    update_rows(session, table,
+                [{"row_id": member_id, "pending": b["pending"], "available": b["available"],
+                  "lifetime": b["lifetime"], "active": b["active"], "unlock": b["unlock"]}
+                 for member_id, b in sums.items()],
+                {"row_id": BigInteger(), "pending": Integer(), "available": Integer(),
+                 "lifetime": Integer(), "active": DateTime(), "unlock": DateTime()},
+                balances)
 
 
 def record_batch(backfill: Backfill, result: BatchResult, last_line: int) -> None:
@@ -458,9 +454,10 @@ def set_tiers_from_spend(session: Session, shop: Shop, settings: ProgramSettings
         else:
             moves.append({"row_id": member_id, "from_tier": tier, "to_tier": target.name})
     if moves:
-        session.execute(update(table).where(table.c.id == bindparam("row_id"))
-                        .values(tier=bindparam("to_tier"), tier_since=now), moves)
-        session.execute(TierChange.__table__.insert(), [
+        update_rows(session, table, moves,
+                    {"row_id": BigInteger(), "from_tier": String(), "to_tier": String()},
+                    lambda given: {"tier": given.to_tier, "tier_since": now})
+        insert_rows(session, TierChange.__table__, [
             {"shop_id": shop.id, "member_id": m["row_id"], "from_tier": m["from_tier"],
              "to_tier": m["to_tier"], "reason": TIER_REASON, "created_at": now}
             for m in moves])

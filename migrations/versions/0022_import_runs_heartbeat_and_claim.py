@@ -1,7 +1,7 @@
 """import runs hold a heartbeat and the claim of the job applying them
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0023
 Create Date: 2026-12-05 16:00:00
 
 A run being applied records when its last chunk committed (`heartbeat_at`) and which job
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0022'
-down_revision = '0017'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

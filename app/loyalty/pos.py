@@ -6,8 +6,9 @@ unless the merchant turned POS earning off; this is the same sum, shown before t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from app.loyalty.order_records import points_for
 from app.loyalty.program import ProgramSettings
@@ -16,6 +17,7 @@ from app.models import Member
 
 # A POS cart's subtotal is a decimal string in the shop's currency ("24.50").
 MAX_SUBTOTAL = Decimal(10**9)
+_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,10 @@ class CartEarning:
 
 def parse_subtotal(raw: object) -> Decimal | None:
     """A cart subtotal from the POS cart (0 to 10^9, at most cents), or None if it is not one."""
-    if not isinstance(raw, str) or not 0 < len(raw) <= 16:
+    if not isinstance(raw, str) or not _AMOUNT.fullmatch(raw):
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or not 0 <= value <= MAX_SUBTOTAL or value.as_tuple().exponent < -2:
-        return None
-    return value
+    value = Decimal(raw)
+    return value if value <= MAX_SUBTOTAL else None
 
 
 def cart_earning(member: Member, settings: ProgramSettings, subtotal: Decimal) -> CartEarning:

@@ -10,7 +10,8 @@ one the POS cart or customer screen names, sent as `customer_id`, and staff may 
 member of the token's shop only; a customer who is not a member of that shop is not found.
 Every answer, errors included, carries `Access-Control-Allow-Origin: *` and preflights get a
 204, as on the other extension APIs. Same limits: 60 calls a minute per staff user and client
-address (checkout_api), of which 10 writes per customer (the widget's limit).
+address (checkout_api), of which 10 writes per customer (the widget's limit). The app's own
+words (default reward titles, tier names) are in the POS language, sent as `?locale=`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from app.i18n import Language, shopper_language
 from app.inputs import parse_id
 from app.loyalty.members import member_for_customer
 from app.loyalty.pos import cart_earning, parse_subtotal
@@ -79,6 +81,12 @@ def _write_refusal(check: Verification, customer_id: int) -> Answer | None:
     return _limited(check)
 
 
+def _language() -> Language:
+    """The POS language as the extension sends it (`?locale=`); a code without a catalog
+    reads as its language, else English (app/i18n)."""
+    return shopper_language(request.args.get("locale"))
+
+
 def _not_a_member() -> Answer:
     """The one answer for a customer who is not a member of this shop, whoever they are."""
     return error("not_a_member", "this customer is not a member of the loyalty program", 404)
@@ -127,7 +135,7 @@ def customer(raw_customer: str) -> Any:
         if member is None:
             return _not_a_member()
         settings = current_settings(session, shop.id)
-        view = member_view(session, shop, member, settings, moment)
+        view = member_view(session, shop, member, settings, moment, lang=_language())
         answer = {**{key: view[key] for key in ("points", "tier", "rewards", "codes")},
                   "currency": shop.currency}
         if subtotal is not None:
@@ -148,7 +156,7 @@ def redeem() -> Any:
     refusal = _write_refusal(check, customer_id) or _known_member(check.shop, customer_id)
     if refusal is not None:
         return refusal
-    return redeem_reward(check.shop, customer_id, body, _with_currency)
+    return redeem_reward(check.shop, customer_id, body, _with_currency, lang=_language())
 
 
 @bp.route("/return", methods=["POST", "OPTIONS"])
@@ -164,4 +172,5 @@ def return_code() -> Any:
     refusal = _write_refusal(check, customer_id)
     if refusal is not None:
         return refusal
-    return return_unapplied_code(check.shop, customer_id, body, _with_currency)
+    return return_unapplied_code(check.shop, customer_id, body, _with_currency,
+                                 lang=_language())

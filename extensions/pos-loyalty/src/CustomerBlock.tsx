@@ -20,7 +20,7 @@ function LoyaltyBlock() {
   const [customer, setCustomer] = useState<Customer | null | 'missing'>(null);
 
   useEffect(() => {
-    createClient(() => shopify.session.getSessionToken())
+    createClient(() => shopify.session.getSessionToken(), () => shopify.locale.current.value)
       .customer(customerId)
       .then(setCustomer, () => setCustomer('missing'));
   }, [customerId]);

@@ -12,8 +12,11 @@ import {useSignal} from './useSignal';
  * points come back, so no points stay spent for a discount that was not applied.
  */
 export default async () => {
-  render(<LoyaltyModal client={createClient(() => shopify.session.getSessionToken())} />,
-         document.body);
+  const client = createClient(
+    () => shopify.session.getSessionToken(),
+    () => shopify.locale.current.value,
+  );
+  render(<LoyaltyModal client={client} />, document.body);
 };
 
 const t = (key: string, values?: Record<string, string | number>): string =>

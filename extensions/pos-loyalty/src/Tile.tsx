@@ -25,7 +25,7 @@ function LoyaltyTile() {
     setCustomer(null);
     setFailed(false);
     if (!customerId) return;
-    createClient(() => shopify.session.getSessionToken())
+    createClient(() => shopify.session.getSessionToken(), () => shopify.locale.current.value)
       .customer(customerId)
       .then(setCustomer, () => setFailed(true));
   }, [customerId]);

@@ -54,14 +54,20 @@ function appUrl(): string {
   }
 }
 
-export function createClient(token: () => Promise<string | undefined>) {
+/**
+ * `token`: `shopify.session.getSessionToken`; `locale`: the POS language
+ * (`shopify.locale.current`), in which the backend writes its own words (default reward
+ * titles, tier names).
+ */
+export function createClient(token: () => Promise<string | undefined>, locale: () => string) {
   async function call<T>(path: string, body?: object): Promise<T> {
     // No token: the user logged into POS lacks the app permission (Session API).
     const bearer = await token();
     if (!bearer || !appUrl()) throw new PosApiError('no_token', 0);
     let response: Response;
     try {
-      response = await fetch(appUrl() + path, {
+      const query = `${path.includes('?') ? '&' : '?'}locale=${encodeURIComponent(locale())}`;
+      response = await fetch(appUrl() + path + query, {
         method: body ? 'POST' : 'GET',
         headers: {
           Accept: 'application/json',

@@ -242,3 +242,17 @@ def test_writes_are_limited_to_10_a_minute_per_customer_as_in_the_widget(
                                                    "reward_id": counter.rewards["$5 off"]}),
                    429, "rate_limited")
     assert counter.points() == 1000
+
+
+def test_the_apps_own_words_come_in_the_pos_language(counter: Counter) -> None:
+    english = counter.call("GET", f"customers/{CUSTOMER_ID}").get_json()
+    french = counter.call("GET", f"customers/{CUSTOMER_ID}?locale=fr-CA").get_json()
+    assert ([r["title"] for r in english["rewards"]], english["tier"]["name"]) == (
+        ["Free shipping", "$5 off", "$10 off", "$25 off"], "Gold")
+    assert ([r["title"] for r in french["rewards"]], french["tier"]["name"]) == (
+        ["Livraison gratuite", "5\xa0$\xa0US de réduction", "10\xa0$\xa0US de réduction",
+         "25\xa0$\xa0US de réduction"], "Or")
+    # A redeem answers in that language too.
+    redeemed = counter.call("POST", "redeem?locale=fr", {"customer_id": CUSTOMER_ID,
+                                                         "reward_id": counter.rewards["$5 off"]})
+    assert redeemed.get_json()["redemption"]["title"].endswith(" de réduction")

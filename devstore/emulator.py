@@ -240,6 +240,15 @@ class ShopifyEmulator:
         return admin_session_token(shop, self.client_id, secret or self.client_secret,
                                    user_id=user_id, now=self._now(now), ttl=ttl)
 
+    def mint_pos_session_token(self, shop: str, user_id: int | str = 1, ttl: int = 60,
+                               now: float | int | None = None,
+                               secret: str | None = None) -> str:
+        """What `shopify.session.getSessionToken()` gives a POS UI extension: the OpenID
+        Connect ID token of the user logged into POS, the App Bridge id_token's kind
+        (https://shopify.dev/docs/api/pos-ui-extensions/2026-07/target-apis/standard-apis/session-api)."""
+        return self.mint_admin_session_token(shop, user_id=user_id, ttl=ttl, now=now,
+                                             secret=secret)
+
     def mint_extension_session_token(self, shop: str, customer_id: int | str | None = None,
                                      ttl: int = 300, now: float | int | None = None,
                                      secret: str | None = None) -> str:

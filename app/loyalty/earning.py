@@ -124,6 +124,10 @@ def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
         return "program_not_live", None, None
     if facts.test and not settings.earning["test_orders_earn"]:
         return "test_order", None, None
+    if facts.in_store and not settings.earning["pos_orders_earn"]:
+        # The merchant turned POS earning off: the order is recorded, nobody is credited.
+        order.points_awarded = 0
+        return "pos_earning_off", None, None
     # The order's details, member_id and points_awarded reach the database in one UPDATE,
     # after the member and ledger writes, instead of one UPDATE each.
     with session.no_autoflush:
@@ -195,7 +199,9 @@ def preview_order_points(session: Session, shop: Shop, facts: OrderFacts,
     tier = earning_tier(member, settings)
     rate = settings.points_per_unit
     eligible = facts.amounts.eligible(settings.earning)
-    if facts.cancelled_at is not None or (facts.test and not settings.earning["test_orders_earn"]):
+    if (facts.cancelled_at is not None
+            or (facts.test and not settings.earning["test_orders_earn"])
+            or (facts.in_store and not settings.earning["pos_orders_earn"])):
         return PointsPreview(0, "not_eligible", eligible, rate, tier.multiplier, tier.name, None)
     return PointsPreview(points_for(eligible, rate, tier.multiplier), "preview", eligible, rate,
                          tier.multiplier, tier.name, now + timedelta(days=settings.pending_days))

@@ -111,6 +111,14 @@ class OrderFacts:
     fulfilled_at: datetime | None = None
     # The language the customer shopped in (`customer_locale`, normalised BCP 47), or None.
     customer_locale: str | None = None
+    # Where the order was placed: Shopify sends "pos" for Shopify POS, "web" for the online
+    # store (shopify.dev/docs/api/admin-rest/2026-07/resources/order#resource-object).
+    source_name: str | None = None
+
+    @property
+    def in_store(self) -> bool:
+        """Whether the order was rung up in Shopify POS."""
+        return self.source_name == "pos"
 
     @property
     def shopper_email(self) -> str | None:
@@ -312,6 +320,7 @@ def parse_order(payload: Mapping[str, Any], settings: ProgramSettings | None = N
         fulfillment_status=_text(payload.get("fulfillment_status")),
         fulfilled_at=fulfilled_at(payload),
         customer_locale=normalize_locale(payload.get("customer_locale")),
+        source_name=_text(payload.get("source_name")),
     )
 
 

@@ -36,6 +36,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "exclude_tips": True,
         "exclude_gift_cards": True,
         "test_orders_earn": False,
+        # In-store orders (`source_name` "pos") earn by the same rules unless this is off.
+        "pos_orders_earn": True,
     },
     "pending_days": 30,
     "expiry_months": 12,

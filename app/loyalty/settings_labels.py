@@ -24,6 +24,7 @@ FIELD_LABELS = {
     "earning.exclude_tips": "Exclude tips",
     "earning.exclude_gift_cards": "Exclude gift card purchases",
     "earning.test_orders_earn": "Test orders earn points",
+    "earning.pos_orders_earn": "In-store (POS) orders earn points",
     "pending_days": "Pending period (days)",
     "expiry_months": "Expire after months without activity",
     "allow_negative_balance": "Let refunds take balances below zero",

@@ -4,6 +4,7 @@
 - App proxy signature: notes §3.
 - Admin session token (embedded app home, /admin/...): notes §1B.
 - Checkout and customer-account UI extension session tokens: notes §6.
+- POS UI extension session tokens: the staff user's OpenID Connect ID token, the admin's kind.
 
 shopifyapp (Shopify/shopify-app-python) runs where it implements a surface; our stricter checks
 sit in front of or after it, where it is weaker than the notes (anchored shop regex, required
@@ -345,3 +346,22 @@ def verify_extension_request(settings: Settings, request: RequestInput,
     if not result.ok or result.id_token is None:
         return _fail(result.log.code, result.log.detail, result.response)
     return verify_extension_session_token(settings, result.id_token.token)
+
+
+def verify_pos_request(settings: Settings, request: RequestInput) -> Verification:
+    """Verify a request from a POS UI extension (`shopify.session.getSessionToken()`).
+
+    The token is "a Shopify OpenID Connect ID Token" of the user logged into POS
+    (https://shopify.dev/docs/api/pos-ui-extensions/2026-07/target-apis/standard-apis/session-api),
+    the same kind App Bridge gives the embedded admin: `dest` https://{shop}, `iss` its /admin,
+    `sub` the staff user. shopifyapp answers the CORS preflight and finds the Bearer token;
+    the admin token's strict check follows (every claim, audience, iss/dest agree). The
+    customer never comes from the token: staff act for the customer the POS cart names.
+    """
+    result = shopify_app(settings).verify_pos_ui_ext_req(request)
+    if result.ok and result.log.code == "options_request":
+        return Verification(ok=False, code="options_request", detail=result.log.detail,
+                            response=result.response)
+    if not result.ok or result.id_token is None:
+        return _fail(result.log.code, result.log.detail, result.response)
+    return verify_admin_session_token(settings, result.id_token.token)

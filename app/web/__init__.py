@@ -26,6 +26,8 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     from app.web.engagement import reviews_proxy as engagement_reviews
     from app.web.flow_actions import bp as flow_actions
     from app.web.health import bp as health
+    from app.web.pos_api import bp as pos_api
+    from app.web.pos_previews import register_pos_previews
     from app.web.previews import register_previews
     from app.web.proxy import bp as proxy
     from app.web.webhooks import bp as webhooks
@@ -38,9 +40,11 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(engagement_reviews)
     app.register_blueprint(flow_actions)
     app.register_blueprint(health)
+    app.register_blueprint(pos_api)
     app.register_blueprint(proxy)
     app.register_blueprint(webhooks)
     register_previews(app, settings)
     register_account_previews(app, settings)
+    register_pos_previews(app, settings)
     register_admin(app)
     register_dev_admin(app, settings)

@@ -179,10 +179,13 @@ def thank_you_bundle() -> Any:
 
 @bp.get("/session-token")
 def session_token() -> Any:
-    """A fresh extension session token minted by the emulator (what sessionToken.get gives)."""
+    """A fresh extension session token minted by the emulator (what sessionToken.get gives);
+    `?kind=pos`: a POS staff user's token (what session.getSessionToken gives at POS)."""
     devstore, shop = _devstore_shop()
     if devstore is None or shop is None:
         return error("devstore_not_running", "no Shopify emulator is running", 404)
+    if request.args.get("kind") == "pos":
+        return jsonify({"token": devstore.mint_pos_session_token(shop)})
     raw_customer = request.args.get("customer_id") or None
     if raw_customer is not None and not _NUMBER.fullmatch(raw_customer):
         return error("invalid_customer_id", "customer_id is a numeric Shopify id", 400)

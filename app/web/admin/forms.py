@@ -54,8 +54,8 @@ SECTIONS: dict[str, Section] = {s.key: s for s in (
         "earning.points_per_unit": DECIMAL, "earning.point_value": DECIMAL,
         "earning.exclude_shipping": BOOL, "earning.exclude_taxes": BOOL,
         "earning.exclude_tips": BOOL, "earning.exclude_gift_cards": BOOL,
-        "earning.test_orders_earn": BOOL, "pending_days": INT, "expiry_months": INT,
-        "allow_negative_balance": BOOL}),
+        "earning.test_orders_earn": BOOL, "earning.pos_orders_earn": BOOL,
+        "pending_days": INT, "expiry_months": INT, "allow_negative_balance": BOOL}),
     Section("tiers", "VIP tiers", {
         "tiers.basis": TEXT, "tiers.retention_days": INT,
         "tiers.levels": ListField({"name": TEXT, "threshold": DECIMAL, "multiplier": DECIMAL,

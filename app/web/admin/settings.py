@@ -59,7 +59,7 @@ def _section_page(key: str):  # noqa: ANN202 - Flask response
 @bp.get("/admin/settings")
 @require_admin_session
 def points_page():  # noqa: ANN201 - Flask view
-    """Earning rate, exclusions, test orders, pending period and expiry."""
+    """Earning rate, exclusions, test and POS orders, pending period and expiry."""
     return _section_page("points")
 
 

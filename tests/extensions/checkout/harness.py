@@ -42,7 +42,7 @@ TEST_OUTPUT = REPO_ROOT / "test-output"
 # handle -> extension folder; the bundle is <folder>/dist/<handle>.js.
 EXTENSIONS = {"loyalty-thank-you": "thank-you", "loyalty-order-status": "order-status",
               "loyalty-account": "account-page", "loyalty-account-profile": "account-profile",
-              "loyalty-checkout-rewards": "checkout-rewards"}
+              "loyalty-checkout-rewards": "checkout-rewards", "loyalty-pos": "pos-loyalty"}
 # Shopify rejects UI extension bundles over 64 KB compressed (API 2025-10+); ours aim lower.
 SHOPIFY_COMPRESSED_LIMIT = 64 * 1024
 OUR_COMPRESSED_BUDGET = 20 * 1024

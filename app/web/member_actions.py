@@ -217,7 +217,7 @@ def redeem_reward(shop_domain: str, customer_id: int, body: Any,
 
 
 def return_unapplied_code(shop_domain: str, customer_id: int, body: Any,
-                          finish: Finish = _as_is) -> Answer:
+                          finish: Finish = _as_is, *, lang: Language = ENGLISH) -> Answer:
     """POST …/return `{"code"}`: a code the surface could not apply is deleted in Shopify and
     its points come back, so no points are spent for a code that was not applied. Only the
     member's own issued, unused code can be returned; returning it again changes nothing."""
@@ -250,6 +250,6 @@ def return_unapplied_code(shop_domain: str, customer_id: int, body: Any,
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         view = finish(member_view(session, shop, session.get(Member, member_id),
-                                  current_settings(session, shop_id), moment), shop)
+                                  current_settings(session, shop_id), moment, lang=lang), shop)
     return jsonify({"returned": code, "points": view["points"], "rewards": view["rewards"],
                     "codes": view["codes"], "activity": view["activity"]})

@@ -27,7 +27,7 @@ def test_a_member_sees_their_balance_and_a_place_kept_for_their_rewards():
     assert root.text() == "Use your points 1250 points available"
     assert root.has("data-ll-cart", True) and root.attrs["aria-busy"] == "true"
     # Three rows by default, kept while the rewards load and after, so the cart never moves.
-    assert "height: 7.8em" in root.find("div", **{"class": "ll-live"}).attrs["style"]
+    assert "height: 9.3em" in root.find("div", **{"class": "ll-live"}).attrs["style"]
     assert (root.attrs["data-ll-cart-url"], root.attrs["data-ll-update-url"]) == (
         "/cart", "/cart/update")
     assert root.attrs["data-ll-proxy"] == "/apps/loyalty"
@@ -36,7 +36,7 @@ def test_a_member_sees_their_balance_and_a_place_kept_for_their_rewards():
 def test_the_merchant_chooses_how_many_reward_rows_stay_reserved():
     root = cart_block(customer=MEMBER, settings={"reward_rows": 5})
 
-    assert "height: 13.0em" in root.find("div", **{"class": "ll-live"}).attrs["style"]
+    assert "height: 15.5em" in root.find("div", **{"class": "ll-live"}).attrs["style"]
 
 
 def test_only_the_cart_block_loads_the_cart_script_and_only_for_a_member():

@@ -81,6 +81,12 @@ def test_a_member_redeems_a_reward_and_its_code_is_applied_to_her_cart(visit, de
     v = visit(ADAS_CART)
     wait_for_rewards(v)
 
+    # The block renders in the same task as its last answer arrives: that moment, measured by
+    # the page's own resource timing from the navigation's start, is printed (run with -s).
+    ready = v.page.evaluate("""Math.max(...performance.getEntriesByType('resource')
+        .filter((e) => /apps\\/loyalty\\/member|cart\\.js/.test(e.name))
+        .map((e) => e.responseEnd))""")
+    print(f"cart block: first render with data {ready:.0f} ms after navigation start")
     assert v.text(f"{BLOCK} .ll-balance") == "2,050 points available"
     assert v.page.locator(f"{BLOCK} [data-ll-cart-rewards] li").all_inner_texts() == [
         "Free shipping 400 points\nApply", "$5 off 500 points\nApply",

@@ -117,15 +117,17 @@ def _as_is(view: dict[str, Any], shop: Shop) -> dict[str, Any]:
     return view
 
 
-def member_answer(shop_domain: str, customer_id: int, finish: Finish = _as_is) -> Answer:
-    """GET …/member: the signed-in customer's member view, shaped by the surface."""
+def member_answer(shop_domain: str, customer_id: int, finish: Finish = _as_is, *,
+                  lang: Language = ENGLISH) -> Answer:
+    """GET …/member: the signed-in customer's member view in their language, shaped by the
+    surface."""
     moment = now()
     with runtime().db.transaction() as session:
         shop = live_shop(session, shop_domain)
         if not isinstance(shop, Shop):
             return shop
         view = member_view(session, shop, shopper(session, shop, customer_id, moment),
-                           current_settings(session, shop.id), moment)
+                           current_settings(session, shop.id), moment, lang=lang)
         return jsonify(finish(view, shop))
 
 

@@ -14,12 +14,16 @@ places the blocks the way a theme does. Shopify's behaviour, as far as the block
 Serving: `create_storefront_app(emulator, shop)` plays the shop's online store.
 `/dev/storefront?customer_id=9001` is the home page with the app embed (the launcher) rendered
 for that customer, `/dev/storefront` the same for a logged-out visitor, and
-`/dev/storefront/loyalty` a page with the loyalty block. The customer's `$app` metafields are
-read from the emulator, i.e. whatever the app last wrote with metafieldsSet, exactly as Shopify
-renders them. The shop's app proxy path (`/apps/loyalty/*` unless the merchant customised it,
-`ShopifyEmulator.customize_app_proxy`) goes to the emulator's signing app proxy with the visitor's
-storefront session (the `emu_customer_id` cookie each page sets or clears), so the widget talks
-to the running app as it would on a store. `with_storefront(app, emulator, shop)` serves these
+`/dev/storefront/loyalty` a page with the loyalty block, `/dev/storefront/cart` the cart page with
+the cart block. The cart page's session has a cart (devstore/cart.py) that the block reads and
+changes through the Cart AJAX API at `/dev/storefront/cart.js` and
+`/dev/storefront/cart/update.js` (`routes.cart_url` is `/dev/storefront/cart` here, `/cart` on a
+store). The customer's `$app` metafields are read from the emulator, i.e. whatever the app last
+wrote with metafieldsSet, exactly as Shopify renders them. The shop's app proxy path
+(`/apps/loyalty/*` unless the merchant customised it, `ShopifyEmulator.customize_app_proxy`)
+goes to the emulator's signing app proxy with the visitor's storefront session (the
+`emu_customer_id` cookie each page sets or clears), so the widget talks to the running app as it
+would on a store. `with_storefront(app, emulator, shop)` serves these
 paths on the app's own address (how `make demo` shows them).
 
 python-liquid is a development requirement: it is imported only when something renders.
@@ -41,6 +45,7 @@ import httpx
 from flask import Flask, Response, abort, redirect, request
 
 from devstore.admin_api import ApiContext
+from devstore.cart import Cart, cart_json, parse_discount
 from devstore.emulator import PROXY_PREFIXES
 from devstore.state import ShopState, gid
 from devstore.web import CUSTOMER_COOKIE
@@ -60,6 +65,8 @@ EMBED_BLOCKS = ("launcher",)
 ALL_BLOCKS = ("launcher", "loyalty-page")
 
 PAGE_PATH = "/dev/storefront"
+# Shopify's cart cookie: the cart token of the visitor's session.
+CART_COOKIE = "cart"
 ASSET_BASE = f"{PAGE_PATH}/assets/"
 # What Shopify's storefront passes to the app proxy: the emulator adds the signed parameters.
 _FORWARDED_HEADERS = ("Content-Type", "Accept", "Accept-Language", "User-Agent")
@@ -73,7 +80,11 @@ header a{color:#f3e6c8}
 .preview a{margin-right:12px;color:#1f6f50}
 main{max-width:960px;margin:0 auto;padding:24px 32px}
 .hero{height:220px;margin:24px 0;background:linear-gradient(120deg,#d9cbb8,#efe7dc)}
+.cart-line{display:flex;justify-content:space-between;padding:12px 0;
+border-bottom:1px solid #d9cbb8}
 """
+HOME_LEAD = """<div class="hero"></div>
+<p>Linen shirts, wool socks and everything in between. Members earn points on every order.</p>"""
 
 
 # --- Liquid -----------------------------------------------------------------------------------
@@ -203,7 +214,8 @@ def default_settings(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 DEFAULT_SHOP = {"currency": "USD", "name": "Loyalty Loop demo"}
 DEFAULT_ROUTES = {"account_login_url": "/account/login",
-                  "account_register_url": "/account/register", "root_url": "/"}
+                  "account_register_url": "/account/register", "root_url": "/",
+                  "cart_url": "/cart", "cart_update_url": "/cart/update"}
 
 
 def storefront_objects(*, customer: Mapping[str, Any] | None, locale: str = DEFAULT_LOCALE,
@@ -256,12 +268,13 @@ def storefront_page(*, customer: Mapping[str, Any] | None = None,
                     settings: Mapping[str, Mapping[str, Any]] | None = None,
                     asset_base: str = "/assets/", shop: Mapping[str, Any] | None = None,
                     routes: Mapping[str, str] | None = None, toolbar: str = "",
-                    app: Mapping[str, Any] | None = None) -> str:
+                    app: Mapping[str, Any] | None = None, heading: str = "Spring collection",
+                    lead: str = "") -> str:
     """A whole page with the chosen blocks rendered for this visitor.
 
     As Shopify assembles them: block stylesheets in <head> once, app blocks inside a section in
-    <main>, app embeds (`"target": "body"`) closing the <body>. `toolbar` is trusted markup
-    shown under the header.
+    <main>, app embeds (`"target": "body"`) closing the <body>. `toolbar` and `lead` are trusted
+    markup: under the header, and the theme's own content before the app blocks.
     """
     blocks = tuple(blocks)
     settings = settings or {}
@@ -296,9 +309,8 @@ def storefront_page(*, customer: Mapping[str, Any] | None = None,
 <header>{store} · {greeting}</header>
 {toolbar}
 <main>
-<h1>Spring collection</h1>
-<div class="hero"></div>
-<p>Linen shirts, wool socks and everything in between. Members earn points on every order.</p>
+<h1>{html.escape(heading)}</h1>
+{lead or HOME_LEAD}
 {app_blocks}
 <p>Free returns within 30 days.</p>
 </main>
@@ -399,7 +411,8 @@ def _toolbar(emulator: ShopifyEmulator, shop: str, path: str, locale: str,
 
     people = [link(c.first_name or f"customer {c.id}", path, c.id) for c in customers]
     pages = [link("home page", PAGE_PATH, customer_id),
-             link("loyalty page", f"{PAGE_PATH}/loyalty", customer_id)]
+             link("loyalty page", f"{PAGE_PATH}/loyalty", customer_id),
+             link("cart", f"{PAGE_PATH}/cart", customer_id)]
     return ('<nav class="preview">Storefront preview. View as: '
             + " ".join([*people, link("logged out", path, None)])
             + " · Pages: " + " ".join(pages) + "</nav>")
@@ -410,7 +423,30 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
     app = Flask("devstore.storefront")
     account = f"{PAGE_PATH}/account"
     routes = {"account_login_url": f"{account}/login",
-              "account_register_url": f"{account}/register", "root_url": PAGE_PATH}
+              "account_register_url": f"{account}/register", "root_url": PAGE_PATH,
+              "cart_url": f"{PAGE_PATH}/cart", "cart_update_url": f"{PAGE_PATH}/cart/update"}
+    # Each storefront session's cart, by the token in its `cart` cookie.
+    carts: dict[str, Cart] = {}
+
+    def session_cart() -> Cart:
+        """The visitor's cart: the one their cookie names, or a new one."""
+        with emulator.lock:
+            token = request.cookies.get(CART_COOKIE, "")
+            if token not in carts:
+                cart = Cart()
+                carts[cart.token] = cart
+                token = cart.token
+            return carts[token]
+
+    def with_cart_cookie(response: Response, cart: Cart) -> Response:
+        """The cart stays with the visitor's session, as Shopify's `cart` cookie keeps it."""
+        response.set_cookie(CART_COOKIE, cart.token, path="/", httponly=True, samesite="Lax")
+        return response
+
+    def shopper() -> int | None:
+        """The logged-in customer of this storefront session."""
+        raw = request.cookies.get(CUSTOMER_COOKIE, "")
+        return int(raw) if raw.isdigit() and len(raw) <= 20 else None
 
     def shop_state() -> ShopState:
         """The shop's state in the emulator, or a 404 page saying it is not there."""
@@ -420,8 +456,9 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
                            content_type="text/plain; charset=utf-8"))
         return state
 
-    def page(path: str, blocks: tuple[str, ...]) -> Response:
-        """The page for the visitor in the query; the session cookie follows that visitor."""
+    def page(path: str, blocks: tuple[str, ...], **content: str) -> Response:
+        """The page for the visitor in the query; the session cookie follows that visitor.
+        `content` is the theme's heading and lead for storefront_page."""
         customer_id, locale = _customer_id_arg(), _locale_arg()
         with emulator.lock:
             state = shop_state()
@@ -434,7 +471,7 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
         markup = storefront_page(customer=customer, blocks=blocks, locale=locale,
                                  asset_base=ASSET_BASE, shop=shop_object, routes=routes,
                                  toolbar=_toolbar(emulator, shop, path, locale, customer_id),
-                                 app=liquid_app(emulator, shop))
+                                 app=liquid_app(emulator, shop), **content)
         response = Response(markup, content_type="text/html; charset=utf-8")
         # The storefront session: Shopify signs this customer into every app-proxy request.
         if customer_id is None:
@@ -453,6 +490,46 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
     def loyalty_page() -> Response:
         """A loyalty page: the app block in a section, and the app embed."""
         return page(f"{PAGE_PATH}/loyalty", ("loyalty-page", *EMBED_BLOCKS))
+
+    @app.get(f"{PAGE_PATH}/cart")
+    def cart_page() -> Response:
+        """The cart page: the theme's lines, the cart block in a section, and the app embed."""
+        cart = session_cart()
+        with emulator.lock:
+            currency = shop_state().currency
+        lines = "".join(
+            f'<p class="cart-line"><span>{html.escape(line["title"])} × {line["quantity"]}'
+            f'</span><span>{line["price"] * line["quantity"] / 100:.2f} {currency}</span></p>'
+            for line in cart.lines)
+        return with_cart_cookie(page(f"{PAGE_PATH}/cart", ("cart", *EMBED_BLOCKS),
+                                     heading="Your cart", lead=lines), cart)
+
+    @app.get(f"{PAGE_PATH}/cart.js")
+    def cart_js() -> Response:
+        """GET /cart.js: the session's cart as JSON."""
+        cart = session_cart()
+        with emulator.lock:
+            body = cart_json(cart, shop_state(), shopper())
+        return with_cart_cookie(Response(json.dumps(body), content_type="application/json"),
+                                cart)
+
+    @app.post(f"{PAGE_PATH}/cart/update.js")
+    def cart_update_js() -> Response:
+        """POST /cart/update.js: `discount` replaces the cart's codes; the cart as JSON.
+        Line changes (`updates`) are not emulated."""
+        cart = session_cart()
+        data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+        if not isinstance(data, dict):
+            return _cart_error("the body is a JSON object or a form")
+        if "discount" in data:
+            codes = parse_discount(data["discount"])
+            if codes is None:
+                return _cart_error("discount is one string of comma-separated codes")
+            cart.codes = codes
+        with emulator.lock:
+            body = cart_json(cart, shop_state(), shopper())
+        return with_cart_cookie(Response(json.dumps(body), content_type="application/json"),
+                                cart)
 
     @app.get(f"{account}/login")
     @app.get(f"{account}/register")
@@ -524,6 +601,13 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
         return response
 
     return app
+
+
+def _cart_error(description: str) -> Response:
+    """The Cart AJAX API's error answer: status, message and description."""
+    return Response(json.dumps({"status": 400, "message": "Bad Request",
+                                "description": description}),
+                    status=400, content_type="application/json")
 
 
 def storefront_paths(emulator: ShopifyEmulator, shop: str) -> tuple[str, ...]:

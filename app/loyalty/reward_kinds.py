@@ -63,6 +63,9 @@ class RewardKind:
     find_issued: Callable[[DiscountIssuer, IssueRequest], str | None] = _by_code
     # False for a kind with no amount (stored as 0, whatever the form sent).
     has_value: bool = True
+    # The class of Shopify discount its code is (order, product or shipping), or None for a
+    # kind that makes no code: what a cart compares with the codes already on it.
+    discount_class: str | None = "order"
     # The same title in a shopper's language, worded by the catalogs (app/locales/*.json,
     # `rewards.<name>`): '5 € de réduction'.
     title_in: Callable[[Language, Decimal, str], str] = field(kw_only=True)
@@ -126,12 +129,28 @@ KINDS: dict[str, RewardKind] = {kind.name: kind for kind in (
                                                   percent=lang.percent(v))),
     RewardKind("free_shipping", "Free shipping", lambda v, c: "Free shipping",
                lambda v: None, _issue_free_shipping, combinations=_free_shipping_stacking,
-               has_value=False,
+               has_value=False, discount_class="shipping",
                title_in=lambda lang, v, c: lang.t("rewards.free_shipping")),
     RewardKind("store_credit", "Store credit", lambda v, c: f"{money_label(v, c)} store credit",
                _positive_amount, _issue_store_credit, find_issued=_find_store_credit,
+               discount_class=None,
                title_in=lambda lang, v, c: lang.t("rewards.store_credit",
                                                   amount=lang.price(v, c))),
 )}
 
 REWARD_KINDS = tuple(KINDS)
+
+
+def stacking(kind: str, combines: bool) -> dict[str, object] | None:
+    """How a reward's code stacks, as a cart sees it: its own discount class and the classes it
+    combines with (Shopify applies two codes only when each combines with the other's class:
+    https://help.shopify.com/en/manual/discounts/combining-discounts). None when the kind
+    makes no code."""
+    reward_kind = KINDS[kind]
+    if reward_kind.discount_class is None:
+        return None
+    allowed = reward_kind.combinations(combines)
+    return {"class": reward_kind.discount_class,
+            "combines_with": [name for name, ok in (
+                ("order", allowed.order_discounts), ("product", allowed.product_discounts),
+                ("shipping", allowed.shipping_discounts)) if ok]}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.errors import FieldErrors
 from app.inputs import NUL_MESSAGE, has_nul
 from app.loyalty.program import ProgramSettings
-from app.loyalty.reward_kinds import KINDS
+from app.loyalty.reward_kinds import KINDS, stacking
 from app.models import Member, Reward, Shop
 
 # rewards.title is VARCHAR(255).
@@ -213,4 +213,5 @@ def available_rewards(member: Member | None, settings: ProgramSettings,
         (r for r in rewards if unavailable_reason(member, settings, r) is None),
         key=lambda r: (r.position, r.cost, r.id))
     return [{"id": r.id, "title": r.title, "cost": r.cost,
-             "affordable": member is not None and balance >= r.cost} for r in allowed]
+             "affordable": member is not None and balance >= r.cost,
+             "stacking": stacking(r.kind, r.combines)} for r in allowed]

@@ -30,7 +30,7 @@ from app.models import Reward, Shop
 from app.pipeline import enqueue
 from app.shopify.verify import verify_proxy_query
 from app.web.context import clock, now, rate_limiter, runtime
-from app.web.member_actions import redeem_reward, save_birthday
+from app.web.member_actions import redeem_reward, return_unapplied_code, save_birthday
 from app.web.proxy_path import learn_proxy_path
 from app.web.responses import error
 
@@ -228,6 +228,17 @@ def redeem():  # noqa: ANN201 - Flask view
         return error("not_logged_in", "sign in to use your rewards", 401)
     return redeem_reward(g.shop_domain, g.customer_id, request.get_json(silent=True),
                          lang=shopper_lang(), admit=_in_program)
+
+
+@bp.post("/return")
+def return_code():  # noqa: ANN201 - Flask view
+    """The cart refused a code just redeemed: Shopify's discount is deleted and its points come
+    back (the checkout block's /api/checkout/rewards/return, for the cart block). Only the
+    shopper's own issued, unused code; asking again changes nothing."""
+    if g.customer_id is None:
+        return error("not_logged_in", "sign in to use your rewards", 401)
+    return return_unapplied_code(g.shop_domain, g.customer_id, request.get_json(silent=True),
+                                 lang=shopper_lang())
 
 
 @bp.post("/share")

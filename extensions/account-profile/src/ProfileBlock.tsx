@@ -55,7 +55,11 @@ function ProfileBlock({client}: {client: AccountClient}) {
       <s-stack gap="small-200">
         {state.kind === 'loading' && (
           <s-stack gap="small-200" accessibilityLabel={t('loading')}>
-            <s-skeleton-paragraph content="0,000 points available" />
+            {/* Line for line what the data shows, the balance in a heading's line height, so
+                the link below does not move when the data arrives. */}
+            <s-heading>
+              <s-skeleton-paragraph content="0,000 points available" />
+            </s-heading>
             <s-skeleton-paragraph content="000 points pending · Tier: Silver" />
           </s-stack>
         )}

@@ -379,6 +379,8 @@ function PanelSkeleton({format}: {format: Formatter}) {
       </s-stack>
       <s-stack gap="small-200">
         <SkeletonLine text="Your balance: 0,000 points available, 000 pending" />
+        {/* The tier progress bar's line: indeterminate (no value) while loading. */}
+        <s-progress accessibilityLabel={copy.loading} />
         <SkeletonLine text="Silver member: spend 000.00 more to reach Gold" />
       </s-stack>
       <s-stack gap="small-200">

@@ -4,7 +4,9 @@ Theme Check fails app-block JavaScript over 10,000 bytes (AssetSizeAppBlockJavaS
 over 100,000 (AssetSizeAppBlockCSS). Our budget is what a shopper downloads on first open:
 at most 6,600 bytes of JavaScript (2,800 gzipped: keyboard focus after a save, copyable
 unused codes, and a Copied label that returns to its own) and 4,000 bytes of CSS; the loyalty page
-block's reviews script, on top of that, at most 1,500 bytes (800 gzipped).
+block's reviews script, on top of that, at most 1,500 bytes (800 gzipped). The cart block's script
+(redeem, apply to the cart, give back a refused code) loads only with the cart block, at most
+4,000 bytes (1,800 gzipped).
 Run with `-s` to see the table.
 """
 
@@ -25,6 +27,8 @@ BUDGETS = {
     "loyalty-widget.js": (JS_LIMIT, 6_600, 2_800),
     # Only the loyalty page block loads it: the launcher costs nothing more.
     "loyalty-reviews.js": (JS_LIMIT, 1_500, 800),
+    # Only the cart block loads it: neither the launcher nor the loyalty page pays for it.
+    "loyalty-cart.js": (JS_LIMIT, 4_000, 1_800),
 }
 
 
@@ -42,7 +46,7 @@ def test_print_the_asset_size_table():
     print(f"{'total':<24} {sum(r[1] for r in rows):>9,}  {sum(r[2] for r in rows):>7,}")
 
     assert [name for name, *_ in rows] == [
-        "loyalty-reviews.js", "loyalty-widget.css", "loyalty-widget.js"]
+        "loyalty-cart.js", "loyalty-reviews.js", "loyalty-widget.css", "loyalty-widget.js"]
     assert sorted(BUDGETS) == [name for name, *_ in rows]
 
 

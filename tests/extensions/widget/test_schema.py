@@ -69,10 +69,11 @@ def test_the_extension_is_a_theme_extension_with_a_name():
     assert config == {"name": "Loyalty widget", "type": "theme"}
 
 
-def test_there_is_one_app_embed_for_the_body_and_one_app_block_for_sections():
+def test_there_is_one_app_embed_for_the_body_and_app_blocks_for_sections():
     targets = {name: schema["target"] for name, schema in schemas()}
 
-    assert targets == {"launcher.liquid": "body", "loyalty-page.liquid": "section"}
+    assert targets == {"launcher.liquid": "body", "loyalty-page.liquid": "section",
+                       "cart.liquid": "section"}
 
 
 @pytest.mark.parametrize("path", BLOCKS, ids=lambda p: p.name)
@@ -133,7 +134,8 @@ def test_every_referenced_asset_exists_and_has_an_allowed_type():
         referenced.update(ASSET_REFERENCE.findall(read(path)))
     assets = {p.name for p in (EXTENSION_DIR / "assets").iterdir()}
 
-    assert referenced == {"loyalty-widget.css", "loyalty-widget.js", "loyalty-reviews.js"}
+    assert referenced == {"loyalty-widget.css", "loyalty-widget.js", "loyalty-reviews.js",
+                          "loyalty-cart.js"}
     assert referenced <= assets
     assert {Path(name).suffix for name in assets} <= ALLOWED_ASSET_SUFFIXES
 
@@ -209,4 +211,4 @@ def test_the_theme_editor_sets_nothing_the_admins_widget_settings_set():
     ids = {s["id"] for _, schema in schemas() for s in schema["settings"] if "id" in s}
 
     assert ids == {"edge_distance", "show_balance", "show_program", "show_reviews",
-                   "reviews_count", "min_height"}
+                   "reviews_count", "min_height", "reward_rows"}

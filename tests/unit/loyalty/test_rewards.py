@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from app.loyalty.labels import money_label, number_label
 from app.loyalty.program import DEFAULT_SETTINGS, ProgramSettings
+from app.loyalty.reward_kinds import stacking
 from app.loyalty.rewards import (
     available_rewards,
     reward_title,
@@ -25,6 +26,9 @@ def _member(points, tier=None):
     return Member(id=7, shop_id=1, points_available=points, tier=tier)
 
 
+# An amount-off code the merchant did not let combine: it still stacks with a shipping code.
+ORDER_CODE = {"class": "order", "combines_with": ["shipping"]}
+
 CATALOG = [
     _reward(1, 400, "Free shipping", position=0),
     _reward(2, 500, "$5 off", position=1),
@@ -36,9 +40,12 @@ CATALOG = [
 
 def test_a_member_with_600_points_can_afford_the_first_two_rungs():
     assert available_rewards(_member(600, "Bronze"), SETTINGS, CATALOG) == [
-        {"id": 1, "title": "Free shipping", "cost": 400, "affordable": True},
-        {"id": 2, "title": "$5 off", "cost": 500, "affordable": True},
-        {"id": 3, "title": "$10 off", "cost": 1000, "affordable": False},
+        {"id": 1, "title": "Free shipping", "cost": 400, "affordable": True,
+         "stacking": ORDER_CODE},
+        {"id": 2, "title": "$5 off", "cost": 500, "affordable": True,
+         "stacking": ORDER_CODE},
+        {"id": 3, "title": "$10 off", "cost": 1000, "affordable": False,
+         "stacking": ORDER_CODE},
     ]
 
 
@@ -70,8 +77,10 @@ def test_a_switched_off_reward_and_another_shops_reward_are_unavailable():
 
 def test_a_logged_out_visitor_sees_open_rewards_none_affordable():
     assert available_rewards(None, SETTINGS, CATALOG[:2]) == [
-        {"id": 1, "title": "Free shipping", "cost": 400, "affordable": False},
-        {"id": 2, "title": "$5 off", "cost": 500, "affordable": False},
+        {"id": 1, "title": "Free shipping", "cost": 400, "affordable": False,
+         "stacking": ORDER_CODE},
+        {"id": 2, "title": "$5 off", "cost": 500, "affordable": False,
+         "stacking": ORDER_CODE},
     ]
 
 
@@ -100,3 +109,11 @@ def test_an_invalid_reward_names_each_wrong_field():
 def test_a_number_shown_to_a_person_has_no_exponent_and_no_trailing_zeros():
     assert [number_label(Decimal(v)) for v in ("10", "100", "2.0", "1.50", "0.25", "1E+1")] == [
         "10", "100", "2", "1.5", "0.25", "10"]
+
+
+def test_a_cart_learns_how_each_rewards_code_stacks():
+    assert stacking("amount_off", True) == {"class": "order",
+                                           "combines_with": ["order", "product", "shipping"]}
+    assert stacking("free_shipping", False) == {"class": "shipping", "combines_with": ["order"]}
+    # Store credit makes no code: nothing for a cart to apply.
+    assert stacking("store_credit", True) is None

@@ -1,0 +1,188 @@
+"""Zero layout shift on every storefront, checkout and account surface, measured in Chromium.
+
+Each page records Chromium's `layout-shift` entries (PerformanceObserver, buffered: true) from
+its first script on; shifts within 500 ms of a click or key press are left out, as Cumulative
+Layout Shift leaves them out (`hadRecentInput`). Each surface first paints a skeleton (the
+blocks' server-rendered markup with reserved heights; the UI extensions' <s-skeleton-*>), then
+its live data: the sum of the remaining shifts must be exactly 0, so nothing on the page moves
+once the skeleton is there.
+
+Surfaces: the theme app extension against the real demo (launcher opened, loyalty page block,
+cart block, for a member and a guest), and the BUILT checkout and customer account bundles on
+the app's own development previews (/dev/thank-you, /dev/customer-account and its profile
+block) against the real app, as tests/extensions/checkout runs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app.db import utcnow
+from tests.extensions.checkout.conftest import (  # noqa: F401 - fixtures
+    ADA,
+    SHOP,
+    RunningCheckout,
+    app_slot,
+    checkout_backend,
+    extension_build,
+)
+from tests.extensions.checkout.harness import Build
+from tests.extensions.widget.test_widget_browser import ADA as ADA_OF_THE_DEMO
+from tests.extensions.widget.test_widget_browser import (  # noqa: F401 - fixtures
+    GUEST_PAGE,
+    LOYALTY_PAGE,
+    MEMBER_PAGE,
+    PAGE_PATH,
+    Visit,
+    browser,
+    demo,
+    visit,
+)
+
+pytestmark = pytest.mark.browser
+
+# Every shift, with what moved, so a failure says where to look.
+RECORD_SHIFTS = """
+window.__shifts = [];
+window.__skeleton = false;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__shifts.push({
+    value: e.value, input: e.hadRecentInput, at: Math.round(e.startTime),
+    before: e.startTime < window.__after,
+    moved: (e.sources || []).map((s) => s.node
+      ? s.node.nodeName + '.' + (s.node.className || '') : '?'),
+  });
+}).observe({type: 'layout-shift', buffered: true});
+// The UI extensions paint their skeleton from script: shifts count from the frame after the
+// one that painted it (the storefront blocks' skeleton is the server's HTML: from the start).
+window.__after = 0;
+new MutationObserver((_, observer) => {
+  if (!document.querySelector('s-skeleton-paragraph')) return;
+  observer.disconnect();
+  window.__skeleton = true;
+  window.__after = Infinity;
+  requestAnimationFrame(() => requestAnimationFrame(() => { window.__after = performance.now(); }));
+}).observe(document, {subtree: true, childList: true});
+"""
+SETTLED = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def shifts(page: Any) -> tuple[float, list[dict[str, Any]]]:
+    """(the shifts after the skeleton not caused by input, summed; every recorded shift) once
+    layout has settled."""
+    page.evaluate(SETTLED)
+    page.wait_for_timeout(200)
+    recorded = page.evaluate("window.__shifts")
+    return sum(s["value"] for s in recorded if not (s["input"] or s["before"])), recorded
+
+
+def measured_visit(visit: Any, path: str, **kwargs: Any) -> Visit:  # noqa: F811
+    """A storefront visit that records every shift with its sources."""
+    v = visit(path, **kwargs)
+    # The page is loaded already: record again from a reload, the script in place first.
+    v.page.add_init_script(RECORD_SHIFTS)
+    v.page.reload(wait_until="networkidle")
+    return v
+
+
+# --- the theme app extension ------------------------------------------------------------------
+
+CART_PAGE = f"{PAGE_PATH}/cart"
+PHONE = (375, 667)
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("path", [MEMBER_PAGE, GUEST_PAGE], ids=["member", "guest"])
+def test_the_launcher_panel_filling_with_live_data_moves_nothing(visit, path, viewport):  # noqa: F811
+    v = measured_visit(visit, path, viewport=viewport)
+
+    v.open_launcher()
+
+    cls, recorded = shifts(v.page)
+    assert cls == 0, recorded
+
+
+@pytest.mark.parametrize("path", [f"{LOYALTY_PAGE}?customer_id={ADA_OF_THE_DEMO['id']}",
+                                  LOYALTY_PAGE], ids=["member", "guest"])
+def test_the_loyalty_page_block_filling_with_live_data_moves_nothing(visit, path):  # noqa: F811
+    v = measured_visit(visit, path)
+    v.wait_until_rendered()
+
+    cls, recorded = shifts(v.page)
+    assert cls == 0, recorded
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), PHONE], ids=["desktop", "phone"])
+def test_the_cart_block_filling_with_rewards_and_applying_one_moves_nothing(visit, viewport):  # noqa: F811
+    v = measured_visit(visit, f"{CART_PAGE}?customer_id={ADA_OF_THE_DEMO['id']}",
+                       viewport=viewport)
+    v.page.wait_for_selector(".ll--cart [data-ll-cart-rewards] li", state="visible")
+    v.page.click(".ll--cart button[aria-label='Apply $5 off to your cart']")
+    v.page.wait_for_function(
+        "document.querySelector('.ll--cart [data-ll-status]').textContent.includes('applied')")
+
+    cls, recorded = shifts(v.page)
+    assert cls == 0, recorded
+
+
+def test_the_cart_block_for_a_guest_moves_nothing(visit):  # noqa: F811
+    v = measured_visit(visit, CART_PAGE)
+
+    cls, recorded = shifts(v.page)
+    assert cls == 0, recorded
+
+
+# --- the checkout and customer account UI extensions, on the app's development previews -------
+
+
+@pytest.fixture
+def previews(checkout_backend: RunningCheckout,  # noqa: F811
+             extension_build: Build) -> RunningCheckout:  # noqa: F811
+    """The real app with the built bundles and the emulator behind its /dev previews; Ada paid
+    $120 of tea 40 days ago and $27 yesterday."""
+    assert extension_build.returncode == 0, extension_build.output
+    checkout_backend.app.extensions["devstore"] = checkout_backend.emulator
+    checkout_backend.app.extensions["devstore_shop"] = SHOP
+    day = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    checkout_backend.pay(checkout_backend.order_payload(
+        820982911946154600, ADA, "60.00", quantity=2, paid_at=day - timedelta(days=40)))
+    checkout_backend.pay(checkout_backend.order_payload(
+        820982911946154601, ADA, "13.50", quantity=2, paid_at=day - timedelta(days=1)))
+    return checkout_backend
+
+
+@pytest.fixture
+def preview_page(browser: Any) -> Iterator[Any]:  # noqa: F811
+    """A fresh page recording shifts from its first script."""
+    context = browser.new_context(viewport={"width": 640, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.add_init_script(RECORD_SHIFTS)
+    yield page
+    context.close()
+
+
+# The thank-you skeleton still differs from the ready panel on the preview host at 640 px:
+# section by section 62/64/90/118 px loading against 52/64/114/122 px with data (the earned
+# line, the referral text wrapping to two lines, the NPS grid), a shift of 0.0009. Strict: the
+# test fails as soon as the skeleton matches, so this mark cannot outlive the fix.
+SKELETON_MISMATCH = pytest.mark.xfail(strict=True, reason="thank-you skeleton is 18 px short")
+
+
+@pytest.mark.parametrize("path, ready", [
+    pytest.param("/dev/thank-you", "You earned 135 points", marks=SKELETON_MISMATCH),
+    ("/dev/customer-account", "Tier: Bronze"),
+    ("/dev/customer-account/profile", "600 points available"),
+], ids=["thank-you", "account-page", "account-profile"])
+def test_the_ui_extensions_swap_their_skeleton_for_data_without_moving_anything(
+        preview_page, previews, path, ready):
+    preview_page.goto(f"{previews.url}{path}")
+    preview_page.get_by_text(ready, exact=True).first.wait_for()
+
+    cls, recorded = shifts(preview_page)
+    assert preview_page.evaluate("window.__skeleton"), "no skeleton was painted first"
+    assert cls == 0, recorded

@@ -288,15 +288,19 @@ def rolled_up_sums(session: Session, shop_id: int, first: date, last: date,
 def live_sums(session: Session, shop_id: int, first: datetime, end: datetime,
               repeat_days: int, now: datetime) -> tuple[dict[str, Sums], int]:
     """Per group, the customers assigned in [first, end) whose period is over, read from
-    their rows; and how many assigned there are still in their period."""
+    their rows; and how many assigned there are still in their period (counted only)."""
     groups: dict[str, Sums] = defaultdict(Sums)
-    period = repeat_days * DAY
-    assigned = assigned_between(session, shop_id, first, end)
-    complete = [a for a in assigned if a.at + period <= now]
+    # Over when assigned_at + period <= now; timestamps are kept to the microsecond.
+    still_in_period = now - repeat_days * DAY + timedelta(microseconds=1)
+    complete = assigned_between(session, shop_id, first, min(end, still_in_period))
     for customer, offsets in activity(session, shop_id, complete):
         sums = groups[customer.group]
         sums.customers += 1
         for offset, part in offsets.items():
             if offset < repeat_days:
                 sums.add(part)
-    return groups, len(assigned) - len(complete)
+    waiting = session.execute(select(func.count()).select_from(Member).where(
+        Member.shop_id == shop_id, Member.holdout_group.is_not(None),
+        Member.holdout_assigned_at >= max(first, still_in_period),
+        Member.holdout_assigned_at < end)).scalar_one() if still_in_period < end else 0
+    return groups, waiting

@@ -113,9 +113,12 @@ class Assigned:
     at: datetime
 
 
-def activity(session: Session, shop_id: int, members: list[Assigned]
+def activity(session: Session, shop_id: int, members: list[Assigned],
+             entries_since: datetime | None = None
              ) -> Iterator[tuple[Assigned, dict[int, Sums]]]:
-    """Each customer with their offsets, reading their orders and entries in chunks."""
+    """Each customer with their offsets, reading their orders and entries in chunks (only
+    the entries written from `entries_since` when given: points add up per offset, so older
+    ones change nothing in the offsets after it, unlike orders, whose squares do)."""
     for start in range(0, len(members), _CHUNK):
         chunk = {m.member_id: m for m in members[start:start + _CHUNK]}
         orders: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
@@ -128,9 +131,11 @@ def activity(session: Session, shop_id: int, members: list[Assigned]
         entries: dict[int, list[tuple[datetime, str, int]]] = defaultdict(list)
         program = [m for m, a in chunk.items() if a.group == PROGRAM]
         if program:
-            for member_id, kind, points, created_at in session.execute(
-                    select(LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.points,
-                           LedgerEntry.created_at).where(LedgerEntry.member_id.in_(program))):
+            query = select(LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.points,
+                           LedgerEntry.created_at).where(LedgerEntry.member_id.in_(program))
+            if entries_since is not None:
+                query = query.where(LedgerEntry.created_at >= entries_since)
+            for member_id, kind, points, created_at in session.execute(query):
                 entries[member_id].append((created_at, kind, points))
         for member_id, assigned in chunk.items():
             yield assigned, customer_offsets(assigned.group, assigned.at,
@@ -237,11 +242,11 @@ def refresh_holdout_days(session: Session, shop_id: int, now: datetime,
             for (day, group), customers in sorted(live.items())])
     rows: dict[tuple[date, str, int], Sums] = defaultdict(Sums)
 
-    def add(members: list[Assigned], reached_from: date | None) -> None:
-        for assigned, offsets in activity(session, shop_id, members):
+    def add(members: list[Assigned], reached_from: datetime | None) -> None:
+        for assigned, offsets in activity(session, shop_id, members, reached_from):
             day = assigned.at.date()
             for offset, sums in offsets.items():
-                if reached_from is None or day + offset * DAY >= reached_from:
+                if reached_from is None or day + offset * DAY >= reached_from.date():
                     rows[(day, assigned.group, offset)].add(sums)
 
     for first, last in _day_ranges(whole_days):
@@ -252,7 +257,7 @@ def refresh_holdout_days(session: Session, shop_id: int, now: datetime,
                    for row in session.execute(
                        select(Member.id, Member.holdout_group, Member.holdout_assigned_at)
                        .where(Member.id.in_(sorted(active)[start:start + _CHUNK])))]
-        add([m for m in members if m.at.date() not in whole_days], since.date())
+        add([m for m in members if m.at.date() not in whole_days], since)
     values = [{"shop_id": shop_id, "day": day, "holdout_group": group, "offset_days": offset,
                "reached_day": day + offset * DAY,
                **{name: getattr(sums, name) for name in OFFSET_FIELDS}}

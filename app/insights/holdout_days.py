@@ -59,12 +59,13 @@ class Sums:
 
     def add(self, other: Sums) -> None:
         """Add another's sums to these."""
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in _FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+_FIELDS = tuple(f.name for f in fields(Sums))
 # The columns a row of offsets sums (every field but customers).
-OFFSET_FIELDS = tuple(f.name for f in fields(Sums) if f.name != "customers")
+OFFSET_FIELDS = _FIELDS[1:]
 
 
 def customer_offsets(group: str, assigned_at: datetime,
@@ -304,8 +305,8 @@ def live_sums(session: Session, shop_id: int, first: datetime, end: datetime,
         for offset, part in offsets.items():
             if offset < repeat_days:
                 sums.add(part)
+    # The assignment time is written with the group, so the index alone counts them.
     waiting = session.execute(select(func.count()).select_from(Member).where(
-        Member.shop_id == shop_id, Member.holdout_group.is_not(None),
-        Member.holdout_assigned_at >= max(first, still_in_period),
+        Member.shop_id == shop_id, Member.holdout_assigned_at >= max(first, still_in_period),
         Member.holdout_assigned_at < end)).scalar_one() if still_in_period < end else 0
     return groups, waiting

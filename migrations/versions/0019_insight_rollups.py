@@ -1,7 +1,7 @@
 """daily roll-ups for the effect and cohort pages
 
 Revision ID: 0019
-Revises: 0023
+Revises: 0018
 Create Date: 2026-12-05 16:00:00
 
 `holdout_days`: customers assigned per shop, UTC day and holdout group; `holdout_day_offsets`:
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0019'
-down_revision = '0023'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

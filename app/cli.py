@@ -83,6 +83,22 @@ def register_commands(app: Flask) -> None:
         if run.failed:
             _fail_for_shops("daily round", run.failed)
 
+    @app.cli.command("rebuild-insights")
+    @NOW
+    @click.option("--shop", "domain", default=None, help="Only this shop (its myshopify domain).")
+    def rebuild_insights_command(now: datetime | None, domain: str | None) -> None:
+        """Recompute the effect and cohort roll-ups from all history (the daily round keeps
+        them up to date; run this after restoring data or to start them at once)."""
+        from app.pipeline.jobs import rebuild_insights
+
+        run = rebuild_insights(app.extensions["runtime"], now.isoformat() if now else None,
+                               domain)
+        for shop_domain, summary in run.done.items():
+            click.echo(f"{shop_domain}: {summary}")
+        click.echo(f"insights rebuilt for {len(run.done)} shop(s)")
+        if run.failed:
+            _fail_for_shops("rebuilding insights", run.failed)
+
     @app.cli.command("run-due")
     @NOW
     def run_due_command(now: datetime | None) -> None:

@@ -1,7 +1,7 @@
 """`python -m bench [--quick] <benchmark>...`: run benchmarks, print tables, write JSON.
 
-Benchmarks: ingest, processing, storefront, redemption, dashboard, sizes, backfill, import,
-or all.
+Benchmarks: ingest, processing, storefront, redemption, dashboard, effect, sizes, backfill,
+import, or all.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from bench.report import machine, write_result
 
-BENCHMARKS = ("ingest", "processing", "storefront", "redemption", "dashboard", "sizes",
-              "backfill", "import")
+BENCHMARKS = ("ingest", "processing", "storefront", "redemption", "dashboard", "effect",
+              "sizes", "backfill", "import")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,6 +40,10 @@ RULES = (
     # The loyalty rules are the bottom layer: plain Python over the models.
     Rule("app.loyalty", ("app.engagement", "app.pipeline", "app.web", "app.messaging",
                          "flask")),
+    # What the program is worth is plain Python over the rules and the models: the pages
+    # render it, the daily round keeps its roll-ups.
+    Rule("app.insights", ("app.engagement", "app.pipeline", "app.web", "app.messaging",
+                          "app.shopify", "flask")),
     Rule("app.models", _ABOVE_MODELS),
     # Shopify protocol code takes plain values (domain, token, ids, dicts) and speaks Shopify:
     # what combines the program's state with a Shopify call lives in app.pipeline.
@@ -127,6 +131,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     ("app/loyalty/daily.py", "def later():\n    import app.pipeline.jobs\n",
      ("app.loyalty.daily", "app.pipeline.jobs")),
     ("app/loyalty/view.py", "from flask import request\n", ("app.loyalty.view", "flask")),
+    ("app/insights/effect.py", "from flask import g\n", ("app.insights.effect", "flask")),
     ("app/loyalty/deep/rules.py", "from ...web import context\n",
      ("app.loyalty.deep.rules", "app.web")),
     ("app/models/shop.py", "from app.shopify.graphql import gid\n",

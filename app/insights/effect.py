@@ -10,19 +10,22 @@ that brought them in counts as the first), orders and revenue (order total less 
 customer, and the average order value. The program's cost is counted on the program group over
 the same periods: each point once, at its value (`earning.point_value`), redeemed points in
 full and points still held at the expected redemption rate.
+
+Every figure is a sum over customers, so the days the daily roll-up holds
+(app/insights/holdout_days.py) are read as sums of its rows, and only the customers whose
+periods ended since the last round are read one by one.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.insights.holdout_days import DAY, Sums, live_sums, rolled_up_sums
 from app.insights.stats import (
     Interval,
     SampleSize,
@@ -34,26 +37,28 @@ from app.insights.stats import (
 )
 from app.loyalty.holdout import CONTROL, DEFAULT_SHARE, PROGRAM
 from app.loyalty.program import ProgramSettings
-from app.models import LedgerEntry, Member, Order, Shop
+from app.models import InsightRollup, Shop
 
-# An order paid a moment before its customer was assigned is the order that assigned them:
-# its webhook is applied after the payment.
-ASSIGNING_ORDER_SLACK = timedelta(days=1)
-# Ledger kinds that give points for something other than an order.
-BONUS_KINDS = ("bonus_signup", "bonus_birthday", "bonus_review", "bonus_nps",
-               "referral_referrer", "referral_referee")
-REVERSAL_KINDS = ("refund_reversal", "cancel_reversal")
+# Orders whose webhooks arrive a little after the daily round are in the next round's rows:
+# the page reads the customers whose periods ended this close to the round live.
+LATE_ORDERS = timedelta(days=1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GroupFigures:
-    """One group's customers and what they bought in their follow-up periods."""
+    """One group's customers and what they bought in their follow-up periods, as sums."""
 
-    customers: int = 0
-    repeaters: int = 0
-    orders_per_customer: list[float] = field(default_factory=list)
-    revenue_per_customer: list[float] = field(default_factory=list)
-    order_values: list[float] = field(default_factory=list)
+    sums: Sums = field(default_factory=Sums)
+
+    @property
+    def customers(self) -> int:
+        """Customers whose period is over."""
+        return self.sums.customers
+
+    @property
+    def repeaters(self) -> int:
+        """Those with a second order in their period."""
+        return self.sums.repeaters
 
     @property
     def repeat_rate(self) -> float | None:
@@ -63,12 +68,12 @@ class GroupFigures:
     @property
     def orders(self) -> int:
         """Orders of the group's customers in their periods."""
-        return int(sum(self.orders_per_customer))
+        return self.sums.orders
 
     @property
     def revenue(self) -> float:
         """Their order totals less refunds."""
-        return math.fsum(self.revenue_per_customer)
+        return float(self.sums.revenue)
 
     @property
     def mean_orders(self) -> float | None:
@@ -84,6 +89,22 @@ class GroupFigures:
     def average_order_value(self) -> float | None:
         """Revenue per order."""
         return self.revenue / self.orders if self.orders else None
+
+    @property
+    def orders_summary(self) -> Summary:
+        """Orders per customer: count, mean and variance."""
+        return Summary.of_sums(self.customers, Decimal(self.orders),
+                               Decimal(self.sums.orders_squares))
+
+    @property
+    def revenue_summary(self) -> Summary:
+        """Revenue per customer: count, mean and variance."""
+        return Summary.of_sums(self.customers, self.sums.revenue, self.sums.revenue_squares)
+
+    @property
+    def order_value_summary(self) -> Summary:
+        """Single orders' values: count, mean and variance."""
+        return Summary.of_sums(self.orders, self.sums.revenue, self.sums.order_value_squares)
 
 
 @dataclass(frozen=True)
@@ -176,102 +197,71 @@ def effect_settings(settings: ProgramSettings) -> tuple[int, Decimal, Decimal, D
 
 
 def measure_effect(session: Session, shop: Shop, settings: ProgramSettings,
-                   first_day: datetime, end: datetime, now: datetime) -> Effect:
-    """The holdout comparison for customers assigned from `first_day` until `end`."""
+                   first_day: datetime, end: datetime, now: datetime, *,
+                   rolled_up: bool = True) -> Effect:
+    """The holdout comparison for customers assigned from `first_day` until `end`: the days
+    the roll-up holds are summed from it, the rest read customer by customer (all of them
+    when `rolled_up` is False)."""
     repeat_days, margin, smallest, expected = effect_settings(settings)
-    period = timedelta(days=repeat_days)
-    members = _assigned_members(shop, first_day, end)
-    assigned = session.execute(select(Member.id, Member.holdout_group,
-                                      Member.holdout_assigned_at).where(*members)).all()
-    complete = {row.id: (row.holdout_group, row.holdout_assigned_at) for row in assigned
-                if row.holdout_assigned_at + period <= now}
-    orders: dict[int, list[float]] = defaultdict(list)
-    rows = session.execute(
-        select(Order.member_id, Order.paid_at, Order.total_price, Order.refunded_amount)
-        .join(Member, Member.id == Order.member_id)
-        # No condition on paid_at here: SQLite would then walk the shop's orders by payment
-        # time for every member instead of each member's own orders.
-        .where(*members, Order.shop_id == shop.id, Order.status == "paid",
-               Order.test.is_(False)))
-    for member_id, paid_at, total, refunded in rows:
-        if member_id not in complete or paid_at is None:
+    groups: dict[str, Sums] = {CONTROL: Sums(), PROGRAM: Sums()}
+    live_parts = [(first_day, end)]
+    state = session.get(InsightRollup, shop.id) if rolled_up else None
+    if state is not None and state.holdout_through is not None:
+        # Whole UTC days inside the window whose customers' periods ended before the
+        # roll-up's last round, less a day for orders whose webhooks arrive late.
+        first = first_day.date() + (DAY if first_day.time() != time() else timedelta(0))
+        last = min(end.date() - DAY,
+                   min(now, state.holdout_through - LATE_ORDERS).date() - DAY
+                   - repeat_days * DAY)
+        if first <= last:
+            for group, sums in rolled_up_sums(session, shop.id, first, last,
+                                              repeat_days).items():
+                groups[group].add(sums)
+            live_parts = [(first_day, datetime.combine(first, time())),
+                          (datetime.combine(last + DAY, time()), end)]
+    waiting = 0
+    for part_first, part_end in live_parts:
+        if part_first >= part_end:
             continue
-        at = complete[member_id][1]
-        if at - ASSIGNING_ORDER_SLACK <= paid_at < at + period:
-            orders[member_id].append(float((total or 0) - (refunded or 0)))
-    groups = {CONTROL: GroupFigures(), PROGRAM: GroupFigures()}
-    for member_id, (group, _) in complete.items():
-        figures, values = groups[group], orders.get(member_id, [])
-        figures.customers += 1
-        figures.repeaters += len(values) >= 2
-        figures.orders_per_customer.append(float(len(values)))
-        figures.revenue_per_customer.append(math.fsum(values))
-        figures.order_values.extend(values)
-    control, program = groups[CONTROL], groups[PROGRAM]
+        sums_by_group, still_waiting = live_sums(session, shop.id, part_first, part_end,
+                                                 repeat_days, now)
+        waiting += still_waiting
+        for group, sums in sums_by_group.items():
+            groups[group].add(sums)
+    control, program = GroupFigures(groups[CONTROL]), GroupFigures(groups[PROGRAM])
     baseline = (control.repeat_rate if control.customers
                 else program.repeat_rate if program.customers else 0.0) or 0.0
     ratio = (program.customers / control.customers if control.customers and program.customers
              else (100 - DEFAULT_SHARE) / DEFAULT_SHARE)
     return Effect(
         first_day=first_day, end=end, repeat_days=repeat_days, control=control,
-        program=program, waiting=len(assigned) - len(complete),
+        program=program, waiting=waiting,
         needed=sample_size_for_rates(baseline, float(smallest), ratio),
         smallest_effect=float(smallest),
         repeat_difference=(newcombe_difference(program.repeaters, program.customers,
                                                control.repeaters, control.customers)
                            if control.customers and program.customers else None),
-        orders_difference=_welch(program.orders_per_customer, control.orders_per_customer),
-        revenue_difference=_welch(program.revenue_per_customer, control.revenue_per_customer),
-        aov_difference=_welch(program.order_values, control.order_values),
-        cost=program_cost(session, members, settings, complete, period, expected),
+        orders_difference=_welch(program.orders_summary, control.orders_summary),
+        revenue_difference=_welch(program.revenue_summary, control.revenue_summary),
+        aov_difference=_welch(program.order_value_summary, control.order_value_summary),
+        cost=program_cost(groups[PROGRAM], settings, expected),
         gross_margin=margin, expected_redemption=expected)
 
 
-def _welch(program: list[float], control: list[float]) -> WelchResult | None:
+def _welch(program: Summary, control: Summary) -> WelchResult | None:
     """Welch's comparison, program minus control, when each side has two values."""
-    if len(program) < 2 or len(control) < 2:
+    if program.n < 2 or control.n < 2:
         return None
-    return welch(Summary.of(program), Summary.of(control))
+    return welch(program, control)
 
 
-def _assigned_members(shop: Shop, first_day: datetime, end: datetime) -> list:
-    """The conditions on Member of the customers assigned in [first_day, end)."""
-    return [Member.shop_id == shop.id, Member.holdout_group.is_not(None),
-            Member.holdout_assigned_at >= first_day, Member.holdout_assigned_at < end]
-
-
-def program_cost(session: Session, assigned: list, settings: ProgramSettings,
-                 complete: dict[int, tuple[str, datetime]], period: timedelta,
-                 expected: Decimal) -> ProgramCost:
+def program_cost(program: Sums, settings: ProgramSettings, expected: Decimal) -> ProgramCost:
     """The points the program group was given, spent and still holds in their periods."""
-    issued = bonus = redeemed = taken_back = expired = 0
-    program_ids = {m for m, (group, _) in complete.items() if group == PROGRAM}
-    if program_ids:
-        entries = session.execute(
-            select(LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.points,
-                   LedgerEntry.created_at)
-            .join(Member, Member.id == LedgerEntry.member_id)
-            .where(*assigned, Member.holdout_group == PROGRAM))
-        for member_id, kind, points, created_at in entries:
-            if member_id not in program_ids:
-                continue
-            at = complete[member_id][1]
-            if not at - ASSIGNING_ORDER_SLACK <= created_at < at + period:
-                continue
-            if kind == "redeem":
-                redeemed -= points
-            elif kind == "redeem_refund":
-                redeemed -= points
-            elif kind == "expire":
-                expired -= points
-            elif kind in REVERSAL_KINDS or points < 0:
-                taken_back -= points
-            else:
-                issued += points
-                bonus += points if kind in BONUS_KINDS else 0
-    held = max(issued - taken_back - redeemed - expired, 0)
+    issued, redeemed = program.points_issued, program.points_redeemed
+    held = max(issued - program.points_taken_back - redeemed - program.points_expired, 0)
     value = settings.point_value
-    return ProgramCost(points_issued=issued, bonus_points=bonus, points_redeemed=redeemed,
-                       points_held=held, redeemed_value=Decimal(redeemed) * value,
+    return ProgramCost(points_issued=issued, bonus_points=program.bonus_points,
+                       points_redeemed=redeemed, points_held=held,
+                       redeemed_value=Decimal(redeemed) * value,
                        held_liability=(Decimal(held) * value * expected).quantize(
                            Decimal("0.01")))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from statistics import NormalDist
 
 CONFIDENCE = 0.95
@@ -83,6 +84,16 @@ class Summary:
         mean = math.fsum(values) / n
         variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
         return cls(n, mean, variance)
+
+    @classmethod
+    def of_sums(cls, n: int, total: Decimal, squares: Decimal) -> Summary:
+        """Summarise n values from their sum and their sum of squares:
+        var = (Σx² - n·mean²) / (n - 1), in decimals, so no float cancellation."""
+        if n == 0:
+            return cls(0, 0.0, 0.0)
+        mean = total / n
+        variance = max((squares - total * mean) / (n - 1), Decimal(0)) if n > 1 else Decimal(0)
+        return cls(n, float(mean), float(variance))
 
 
 @dataclass(frozen=True)

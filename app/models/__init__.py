@@ -12,13 +12,15 @@ from app.models.order import Order, OrderRefund
 from app.models.referral import Referral
 from app.models.review import PurchasedProduct, Review
 from app.models.reward import Redemption, Reward
+from app.models.rollup import CohortCell, HoldoutDay, HoldoutDayOffset, InsightRollup
 from app.models.shop import SettingsVersion, Shop
 from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
     "BACKFILL_MODES", "IMPORT_STATES", "LEDGER_KINDS", "Backfill", "BillingSubscription",
-    "Experiment", "ExperimentAssignment", "FlowActionRun", "FlowTrigger", "ImportChunk",
-    "ImportRun", "ImportedRow", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
+    "CohortCell", "Experiment", "ExperimentAssignment", "FlowActionRun", "FlowTrigger",
+    "HoldoutDay", "HoldoutDayOffset", "ImportChunk", "ImportRun", "ImportedRow",
+    "InsightRollup", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
     "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
     "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "UsageCharge", "WebhookEvent",
 ]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.db import parse_utc, utcnow
 from app.engagement.rules import quiet_hours_note
 from app.engagement.schedule import plan_daily_messages
+from app.insights.rollups import refresh_rollups
 from app.loyalty.daily import DailyRound, run_daily_round
 from app.loyalty.importing.runs import apply_run, claim_run, release_run, run_state
 from app.loyalty.program import current_settings
@@ -202,6 +203,8 @@ def daily_round_of(session: Session, shop: Shop, now: datetime, jobs: AfterCommi
                    ) -> DailyRound:
     """The shop's daily round and the messages it calls for (their wake-ups in `jobs`)."""
     done = run_daily_round(session, shop, now)
+    # The effect and cohort pages read these sums (app/insights/rollups.py).
+    refresh_rollups(session, shop, now)
     if done.settings is not None:
         scheduled = plan_daily_messages(session, shop, done.settings, now,
                                         tier_changes=done.tier_change_rows,
@@ -237,6 +240,31 @@ def daily_rounds_for_all_shops(rt: Runtime, now_iso: str | None = None) -> Shops
         except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
             log.exception("daily round failed", extra={"shop": domain})
             run.failed[domain] = f"{type(exc).__name__}: {exc}"
+    return run
+
+
+def rebuild_insights(rt: Runtime, now_iso: str | None = None, domain: str | None = None
+                     ) -> ShopsRun:
+    """Recompute every installed shop's insight roll-ups from all their history (or one
+    shop's), one transaction each: after a restore, or to check the nightly upkeep."""
+    now = parse_utc(now_iso) if now_iso else utcnow()
+    with rt.db.sessions() as session:
+        query = select(Shop.id, Shop.domain).where(Shop.installed_at.is_not(None),
+                                                   Shop.uninstalled_at.is_(None))
+        if domain is not None:
+            query = query.where(Shop.domain == domain)
+        shops = session.execute(query.order_by(Shop.id)).all()
+    run = ShopsRun()
+    for shop_id, shop_domain in shops:
+        try:
+            with rt.db.transaction() as session:
+                shop = session.get(Shop, shop_id)
+                done = refresh_rollups(session, shop, now, rebuild=True)
+            run.done[shop_domain] = (f"{done.holdout_rows} holdout rows, "
+                                     f"{done.cohort_cells} cohort cells")
+        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
+            log.exception("insight rebuild failed", extra={"shop": shop_domain})
+            run.failed[shop_domain] = f"{type(exc).__name__}: {exc}"
     return run
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
-from app.insights.cohorts import COHORT_MONTHS, SEGMENTS, cohort_table, cohorts_csv
+from app.insights.cohorts import COHORT_MONTHS, SEGMENTS, cohort_tables, cohorts_csv
 from app.models import Shop
 from app.web.admin import charts
 from app.web.admin.embedded import database, now, render_page
@@ -30,10 +30,10 @@ def cohorts_page():  # noqa: ANN201 - Flask view
             segment = request.args.get("segment", "members")
             if segment not in SEGMENTS:
                 return error("invalid_segment", f"segment is one of {', '.join(SEGMENTS)}", 400)
-            body = cohorts_csv(segment, cohort_table(session, shop, segment, moment))
+            body = cohorts_csv(segment, cohort_tables(session, shop, moment)[segment])
             return Response(body, mimetype="text/csv", headers={
                 "Content-Disposition": f'attachment; filename="cohorts-{segment}.csv"'})
-        tables = {key: cohort_table(session, shop, key, moment) for key in SEGMENTS}
+        tables = cohort_tables(session, shop, moment)
     columns = [str(k) for k in range(COHORT_MONTHS)]
     maps = {key: charts.heat_map(
         [(c.month.strftime("%b %Y"), c.rates if c.customers else [None] * COHORT_MONTHS)

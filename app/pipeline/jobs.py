@@ -28,6 +28,7 @@ from app.loyalty.importing.runs import apply_run, run_state
 from app.loyalty.program import current_settings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.referrals import friend_discount_for
+from app.loyalty.rollup import refresh as refresh_rollup
 from app.messaging.dispatch import Dispatcher, dispatcher, send_due
 from app.messaging.dispatch import send_message as send_one
 from app.models import Member, Message, Shop, WebhookEvent
@@ -176,13 +177,15 @@ def daily_round(rt: Runtime, shop_id: int, now_iso: str | None = None) -> str:
             jobs.add(enqueue.sync_member_metafields(shop_id, member_id, "daily"))
     return (f"unlocked {done.unlocked}, expired {done.expired}, referrals paid "
             f"{done.referrals_paid}, birthdays {done.birthdays}, tier changes "
-            f"{done.tier_changes}")
+            f"{done.tier_changes}, dashboard days {done.rollup_days}")
 
 
 def daily_round_of(session: Session, shop: Shop, now: datetime, jobs: AfterCommit
                    ) -> DailyRound:
     """The shop's daily round and the messages it calls for (their wake-ups in `jobs`)."""
     done = run_daily_round(session, shop, now)
+    # After the round, so its expiries and payouts of yesterday are in the closed day.
+    done.rollup_days = refresh_rollup(session, shop, now)
     if done.settings is not None:
         scheduled = plan_daily_messages(session, shop, done.settings, now,
                                         tier_changes=done.tier_change_rows,
@@ -218,6 +221,30 @@ def daily_rounds_for_all_shops(rt: Runtime, now_iso: str | None = None) -> Shops
         except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
             log.exception("daily round failed", extra={"shop": domain})
             run.failed[domain] = f"{type(exc).__name__}: {exc}"
+    return run
+
+
+def rebuild_rollups(rt: Runtime, domain: str | None = None, now_iso: str | None = None
+                    ) -> ShopsRun:
+    """Build the dashboard roll-up of one installed shop (by domain) or of every one from its
+    whole history, one transaction each."""
+    now = parse_utc(now_iso) if now_iso else utcnow()
+    query = select(Shop.id, Shop.domain).where(Shop.installed_at.is_not(None),
+                                               Shop.uninstalled_at.is_(None))
+    if domain is not None:
+        query = query.where(Shop.domain == domain)
+    with rt.db.sessions() as session:
+        shops = session.execute(query.order_by(Shop.id)).all()
+    run = ShopsRun()
+    for shop_id, name in shops:
+        try:
+            with rt.db.transaction() as session:
+                shop = session.get(Shop, shop_id)
+                days = refresh_rollup(session, shop, now, full=True)
+            run.done[name] = f"{days} day(s) rolled up"
+        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
+            log.exception("roll-up rebuild failed", extra={"shop": name})
+            run.failed[name] = f"{type(exc).__name__}: {exc}"
     return run
 
 

@@ -33,7 +33,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -51,6 +51,8 @@ from app.models import (
 
 # Closed days recomputed on every round: late webhooks, refunds and timezone edges.
 RECOMPUTE_DAYS = 3
+# A rebuild of fewer days reads only their customers' history, a longer one everybody's.
+RANGE_OF_FEW_DAYS = 31
 # The earlier_day of an order whose customer had no such earlier order.
 NO_EARLIER = date(1, 1, 1)
 NONE_GROUP = "none"
@@ -198,38 +200,47 @@ def customer_counts(session: Session, shop_id: int, zone: ZoneInfo, start: datet
     A member's orders are one customer whatever emails they carried; orders of shoppers never
     enrolled are one customer per email (lowercased), as purchase_cohorts counts them.
     `only_customers_of_range` reads the history of the range's customers alone (the live
-    part of a period: today's few customers, not the shop's million).
+    part of a period, or the last few days: their customers, not the shop's million).
     """
     guest_email = case((Order.member_id.is_(None), func.lower(Order.email)))
-    window = {"partition_by": (Order.member_id, guest_email),
-              "order_by": (Order.paid_at, Order.id)}
     counted = [*_counted_orders(shop_id), Order.paid_at < end,
                or_(Order.member_id.is_not(None), Order.email.is_not(None))]
     if only_customers_of_range:
-        in_range = [*_counted_orders(shop_id), Order.paid_at >= start, Order.paid_at < end]
-        members = select(Order.member_id).where(*in_range, Order.member_id.is_not(None))
-        guests = select(func.lower(Order.email)).where(*in_range, Order.member_id.is_(None),
-                                                       Order.email.is_not(None))
+        keys = session.execute(
+            select(Order.member_id, guest_email).distinct()
+            .where(*counted, Order.paid_at >= start)).all()
+        members = sorted({member for member, _ in keys if member is not None})
+        guests = sorted({email for member, email in keys if member is None})
+        if not keys:
+            return {}
         counted.append(or_(Order.member_id.in_(members),
-                           and_(Order.member_id.is_(None), func.lower(Order.email).in_(guests))))
+                           and_(Order.member_id.is_(None),
+                                func.lower(Order.email).in_(guests))))
+    window = {"partition_by": (Order.member_id, guest_email),
+              "order_by": (Order.paid_at, Order.id)}
+    # A CTE read twice: PostgreSQL computes the window once.
     history = select(Order.paid_at, Order.member_id,
                      func.lag(Order.paid_at, 1).over(**window).label("previous"),
                      func.lag(Order.paid_at, 2).over(**window).label("second_previous")
-                     ).where(*counted).subquery()
+                     ).where(*counted).cte("history")
     day = local_day(session, history.c.paid_at, zone).label("day")
     group = holdout_group_of().label("grp")
     member = case((Member.customer_id.is_not(None), 1), else_=0).label("member")
-    counts: CustomerCounts = defaultdict(lambda: [0, 0])
+    per_slot = []
     for slot, earlier_column in enumerate((history.c.previous, history.c.second_previous)):
         earlier = local_day(session, earlier_column, zone).label("earlier")
-        for raw, grp, is_member, raw_earlier, orders in session.execute(
-                select(day, group, member, earlier, func.count())
-                .select_from(history)
-                .outerjoin(Member, Member.id == history.c.member_id)
-                .where(history.c.paid_at >= start)
-                .group_by(day, group, member, earlier)):
-            key = (as_date(raw), grp, bool(is_member), as_date(raw_earlier) or NO_EARLIER)
-            counts[key][slot] += int(orders)  # type: ignore[index]
+        per_slot.append(
+            select(literal(slot).label("slot"), day, group, member, earlier,
+                   func.count().label("orders"))
+            .select_from(history)
+            .outerjoin(Member, Member.id == history.c.member_id)
+            .where(history.c.paid_at >= start)
+            .group_by(day, group, member, earlier))
+    counts: CustomerCounts = defaultdict(lambda: [0, 0])
+    for slot, raw, grp, is_member, raw_earlier, orders in session.execute(
+            union_all(*per_slot)):
+        key = (as_date(raw), grp, bool(is_member), as_date(raw_earlier) or NO_EARLIER)
+        counts[key][int(slot)] += int(orders)  # type: ignore[index]
     return dict(counts)
 
 
@@ -240,13 +251,16 @@ def _state(session: Session, shop_id: int) -> DashboardRollup | None:
 
 
 def rebuild_days(session: Session, shop: Shop, first_day: date, last_day: date,
-                 now: datetime) -> int:
+                 now: datetime, from_scratch: bool = False) -> int:
     """Compute the shop's days first_day..last_day again and store them in place of what was
-    there (idempotent); returns the days written."""
+    there (idempotent); returns the days written. `from_scratch` reads every customer's
+    history at once (the whole history is being built) rather than the range's customers'."""
     zone = zone_of(shop.timezone)
     start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(1), zone)
     days = ledger_and_order_days(session, shop.id, zone, start, end)
-    customers = customer_counts(session, shop.id, zone, start, end)
+    customers = customer_counts(session, shop.id, zone, start, end,
+                                only_customers_of_range=not from_scratch and (
+                                    last_day - first_day).days < RANGE_OF_FEW_DAYS)
     for table in (DashboardDay, DashboardDayCustomers):
         session.execute(delete(table).where(table.shop_id == shop.id,
                                             table.day.between(first_day, last_day)))
@@ -291,7 +305,9 @@ def refresh(session: Session, shop: Shop, now: datetime, full: bool = False) -> 
     zone = zone_of(shop.timezone)
     yesterday = local_day_at(now, zone) - timedelta(days=1)
     state = _state(session, shop.id)
-    if full or state is None or state.timezone != zone.key or state.built_through is None:
+    scratch = (full or state is None or state.timezone != zone.key
+               or state.built_through is None)
+    if scratch:
         first = _first_activity(session, shop.id)
         if state is not None:
             for table in (DashboardDay, DashboardDayCustomers):
@@ -306,7 +322,7 @@ def refresh(session: Session, shop: Shop, now: datetime, full: bool = False) -> 
             first_day = min(first_day, stale)
     if first_day > yesterday:
         first_day = yesterday
-    return rebuild_days(session, shop, first_day, yesterday, now)
+    return rebuild_days(session, shop, first_day, yesterday, now, from_scratch=scratch)
 
 
 def mark_stale(session: Session, shop_id: int, since: datetime | None) -> None:

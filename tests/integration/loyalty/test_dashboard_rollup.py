@@ -9,12 +9,14 @@ test and cancelled orders and reward codes; then computes every rolled-up figure
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import create_app
 from app.db import Database
 from app.loyalty import analytics, holdout, rollup
 from app.loyalty.members import enrol
@@ -27,12 +29,18 @@ from app.models import (
     Redemption,
     Shop,
 )
+from tests.conftest import app_config
 from tests.support.factories import make_shop
 
 NOW = datetime(2026, 11, 20, 15, 0)
 HISTORY_DAYS = 60
 KINDS = ("earn_order", "bonus_signup", "refund_reversal", "cancel_reversal", "redeem",
          "redeem_refund", "expire", "adjust", "adjust", "import", "referral_referee")
+
+
+def run(db: Database, *args: str):  # noqa: ANN201 - click Result
+    """A flask command as cron runs it, on the test database."""
+    return create_app(app_config(db)).test_cli_runner().invoke(args=list(args))
 
 
 def _moment(rng: random.Random) -> datetime:
@@ -299,3 +307,58 @@ def test_days_are_the_shops_real_days_across_daylight_saving(db: Database) -> No
         live = analytics.daily_points_live(s, shop.id, period)[1]
         assert {d: b.issued for d, b in live.items()} == {date(2026, 10, 31): 100,
                                                           date(2026, 11, 1): 101}
+
+
+def test_the_daily_round_and_the_rebuild_command_build_the_roll_up(db: Database) -> None:
+    with db.transaction() as s:
+        shop = seed(s, "Asia/Kolkata", 9, "cli.myshopify.com")
+        other = make_shop(s, domain="quiet.myshopify.com", timezone="UTC")
+        shop_id, other_id = shop.id, other.id
+    result = run(db, "daily-round", "--now", NOW.isoformat())
+    assert result.exit_code == 0, result.output
+    assert "cli.myshopify.com: unlocked" in result.output
+    days = int(re.search(r"cli.myshopify.com: .*dashboard days (\d+)", result.output)[1])
+    # Every local day from the first row's to yesterday's.
+    assert days == (date(2026, 11, 19) - date(2026, 9, 21)).days + 1
+    with db.sessions() as s:
+        assert rollup.closed_through(s, shop_id)[0] == date(2026, 11, 19)
+        built = _stored(s, shop_id)
+        assert_same_figures(s, s.get(Shop, shop_id))
+    result = run(db, "rebuild-rollups", "--shop", "cli.myshopify.com", "--now",
+                 NOW.isoformat())
+    assert result.exit_code == 0, result.output
+    assert f"cli.myshopify.com: {days} day(s) rolled up" in result.output
+    assert "quiet" not in result.output
+    with db.sessions() as s:
+        assert _stored(s, shop_id) == built
+        # The quiet shop's roll-up is its one closed day with nothing in it.
+        assert _stored(s, other_id) == ([], [])
+    unknown = run(db, "rebuild-rollups", "--shop", "nobody.myshopify.com")
+    assert unknown.exit_code == 1 and "no installed shop" in unknown.output
+
+
+def test_todays_customers_who_bought_earlier_in_the_period_are_counted_once(
+        db: Database) -> None:
+    first = datetime(2026, 11, 14, 9)
+    with db.transaction() as s:
+        shop = make_shop(s, domain="today.myshopify.com", timezone="UTC")
+        ada = Member(shop_id=shop.id, customer_id=1, email="ada@example.com",
+                     referral_code="ADA", created_at=first)
+        s.add(ada)
+        s.flush()
+        orders = [(ada.id, "ada@example.com", first), (ada.id, "ada@example.com", NOW),
+                  (None, "Bo@Example.com", first), (None, "bo@example.com", NOW),
+                  (None, "bo@example.com", NOW), (None, "cy@example.com", first - timedelta(1)),
+                  (None, "cy@example.com", NOW)]
+        for n, (member_id, email, at) in enumerate(orders):
+            s.add(Order(shop_id=shop.id, shopify_order_id=n + 1, member_id=member_id,
+                        email=email, total_price=Decimal(5), status="paid", paid_at=at))
+        s.flush()
+        rollup.refresh(s, shop, NOW)
+        week = analytics.period_ending(NOW, 7, "UTC")
+        assert week.first_day == first.date()
+        # Ada and Bo bought on the week's first day and again today; Cy's first order was
+        # the day before the week.
+        expected = (analytics.Cohort(1, 2, 1), analytics.Cohort(2, 4, 1))
+        assert analytics.purchase_cohorts_live(s, shop.id, week) == expected
+        assert analytics.purchase_cohorts(s, shop.id, week) == expected

@@ -245,6 +245,7 @@ def test_held_out_customers_are_neither_members_nor_guests(db: Database) -> None
             people[name] = Member(shop_id=shop.id, customer_id=customer,
                                   email=f"{name}@example.com", referral_code=name,
                                   created_at=day, holdout_group=group,
+                                  holdout_assigned_at=day if group else None,
                                   holdout_released_at=released)
             s.add(people[name])
         s.flush()

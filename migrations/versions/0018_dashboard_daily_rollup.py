@@ -1,7 +1,7 @@
 """dashboard daily roll-up
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0023
 Create Date: 2026-12-05 16:00:00
 
 `dashboard_days`: each closed local day of a shop, its points and paid orders summed;
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018'
-down_revision = '0017'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

@@ -294,8 +294,10 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _split(session: Session, shop_id: int, period: Period
-           ) -> tuple[tuple[date, date] | None, Period | None, ZoneInfo | None]:
+Split = tuple[tuple[date, date] | None, Period | None, ZoneInfo | None]
+
+
+def _split(session: Session, shop_id: int, period: Period) -> Split:
     """(the period's days read from the roll-up, the rest of the period read live, the
     roll-up's timezone). All live when the shop has no roll-up usable for this period."""
     found = rollup.closed_through(session, shop_id)
@@ -317,7 +319,12 @@ def _split(session: Session, shop_id: int, period: Period
 def daily_points(session: Session, shop_id: int, period: Period
                  ) -> tuple[PointsFlow, dict[date, PointsBucket]]:
     """Points issued, reversed, redeemed and expired: the period's totals and each day's."""
-    rolled, live, _ = _split(session, shop_id, period)
+    return _daily_points(session, shop_id, period, _split(session, shop_id, period))
+
+
+def _daily_points(session: Session, shop_id: int, period: Period, split: Split
+                  ) -> tuple[PointsFlow, dict[date, PointsBucket]]:
+    rolled, live, _ = split
     flow, days = daily_points_live(session, shop_id, live) if live else (PointsFlow(), {})
     if rolled is None:
         return flow, days
@@ -401,7 +408,12 @@ def _paid_in_period(shop_id: int, period: Period) -> list[ColumnElement]:
 
 def purchase_cohorts(session: Session, shop_id: int, period: Period) -> tuple[Cohort, Cohort]:
     """(members, guests): customers, orders and repeat customers of the period."""
-    rolled, live, zone = _split(session, shop_id, period)
+    return _purchase_cohorts(session, shop_id, period, _split(session, shop_id, period))
+
+
+def _purchase_cohorts(session: Session, shop_id: int, period: Period, split: Split
+                      ) -> tuple[Cohort, Cohort]:
+    rolled, live, zone = split
     if rolled is None or zone is None:
         return purchase_cohorts_live(session, shop_id, period)
     parts = [rollup.rolled_cohorts(session, shop_id, period.first_day, *rolled)]
@@ -472,7 +484,12 @@ def referral_funnel(session: Session, shop_id: int, period: Period) -> ReferralF
 
 def reward_revenue(session: Session, shop_id: int, period: Period) -> RewardRevenue:
     """Order totals of the period, and of the orders among them that used a reward code."""
-    rolled, live, _ = _split(session, shop_id, period)
+    return _reward_revenue(session, shop_id, period, _split(session, shop_id, period))
+
+
+def _reward_revenue(session: Session, shop_id: int, period: Period, split: Split
+                    ) -> RewardRevenue:
+    rolled, live, _ = split
     found = reward_revenue_live(session, shop_id, live) if live else RewardRevenue(
         0, Decimal(0), 0, Decimal(0))
     if rolled is None:
@@ -526,14 +543,16 @@ def shop_dashboard(session: Session, shop: Shop, settings: ProgramSettings,
                    period: Period) -> Dashboard:
     """Every dashboard figure of one shop for one period."""
     members_total, members_new, available, pending = member_figures(session, shop.id, period)
-    flow, days = daily_points(session, shop.id, period)
-    members, guests = purchase_cohorts(session, shop.id, period)
+    # Where the roll-up ends, read once for the three figures that use it.
+    split = _split(session, shop.id, period)
+    flow, days = _daily_points(session, shop.id, period, split)
+    members, guests = _purchase_cohorts(session, shop.id, period, split)
     return Dashboard(
         period=period, currency=shop.currency, members_total=members_total,
         members_new=members_new, points=flow,
         liability=liability_of(available, pending, settings, flow.redemption_rate),
         members=members, guests=guests,
         referrals=referral_funnel(session, shop.id, period),
-        reward_revenue=reward_revenue(session, shop.id, period),
+        reward_revenue=_reward_revenue(session, shop.id, period, split),
         nps=net_promoter_score(session, shop.id, period),
         chart=chart_buckets(period, days))

@@ -352,14 +352,17 @@ def _stale_from(state: DashboardRollup, holdout_started_at: datetime | None,
 def closed_through(session: Session, shop_id: int) -> tuple[date, ZoneInfo] | None:
     """The last day the dashboard may read from the roll-up, and the roll-up's timezone; None
     when the shop has no usable roll-up (none yet, or built in another timezone)."""
-    state = _state(session, shop_id)
-    shop = session.execute(select(Shop.timezone, Shop.holdout_started_at,
-                                  Shop.holdout_ended_at).where(Shop.id == shop_id)).first()
-    if (state is None or shop is None or state.built_through is None
-            or state.timezone != zone_of(shop.timezone).key):
+    found = session.execute(
+        select(DashboardRollup, Shop.timezone, Shop.holdout_started_at, Shop.holdout_ended_at)
+        .join(Shop, Shop.id == DashboardRollup.shop_id)
+        .where(DashboardRollup.shop_id == shop_id)).first()
+    if found is None:
+        return None
+    state, timezone, started, ended = found
+    if state.built_through is None or state.timezone != zone_of(timezone).key:
         return None
     through = state.built_through
-    stale = _stale_from(state, shop.holdout_started_at, shop.holdout_ended_at)
+    stale = _stale_from(state, started, ended)
     if stale is not None:
         through = min(through, stale - timedelta(days=1))
     return through, zone_of(state.timezone)

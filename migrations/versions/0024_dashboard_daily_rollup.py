@@ -1,7 +1,7 @@
 """dashboard daily roll-up
 
-Revision ID: 0018
-Revises: 0023
+Revision ID: 0024
+Revises: 0018
 Create Date: 2026-12-05 16:00:00
 
 `dashboard_days`: each closed local day of a shop, its points and paid orders summed;
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0018'
-down_revision = '0023'
+revision = '0024'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -99,6 +99,24 @@ def register_commands(app: Flask) -> None:
         if run.failed:
             _fail_for_shops("rebuilding insights", run.failed)
 
+    @app.cli.command("rebuild-rollups")
+    @click.option("--shop", "domain", default=None,
+                  help="Only this shop (its myshopify domain); every installed shop otherwise.")
+    @NOW
+    def rebuild_rollups_command(domain: str | None, now: datetime | None) -> None:
+        """Build the dashboard's daily roll-up from each shop's whole history (after a deploy,
+        a migration or a change the daily round does not catch)."""
+        from app.pipeline.jobs import rebuild_rollups
+
+        run = rebuild_rollups(app.extensions["runtime"], domain,
+                              now.isoformat() if now else None)
+        for name, summary in run.done.items():
+            click.echo(f"{name}: {summary}")
+        if not run.done and not run.failed:
+            raise click.ClickException(f"no installed shop {domain or ''}".strip())
+        if run.failed:
+            _fail_for_shops("rebuilding the roll-up", run.failed)
+
     @app.cli.command("run-due")
     @NOW
     def run_due_command(now: datetime | None) -> None:

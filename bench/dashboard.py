@@ -3,6 +3,11 @@
 Each figure's function runs against the seeded shop (bench/seed.py: 1,000,000 orders over
 400 days, 10,000,000 ledger entries, 1,000,000 members) for the last 30, 90 and 365 days:
 once cold, then five times; the median of the five is the time per query.
+
+First the shop's daily roll-up (app/loyalty/rollup.py) is built from its whole history, as
+`flask rebuild-rollups` does, then refreshed as the daily round does; both are timed. The
+figures then read the closed days from it and today live; each `*_live` row is the same
+figure from the rows alone, for comparison.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.loyalty import analytics
+from app.loyalty import analytics, rollup
 from app.loyalty.program import current_settings
 from app.models import Shop
 from bench.report import table
@@ -52,12 +57,28 @@ def _ms(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - began) * 1000
 
 
+def _build_rollup(db: Any) -> dict[str, Any]:
+    """Build the seeded shop's roll-up from scratch, then refresh it as the next daily round
+    would; the seconds and days of each."""
+    now = utcnow()
+    figures: dict[str, Any] = {}
+    for name, full in (("build", True), ("refresh", False)):
+        began = time.perf_counter()
+        with db.transaction() as session:
+            shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+            figures[f"{name}_days"] = rollup.refresh(session, shop, now, full=full)
+        figures[f"{name}_s"] = round(time.perf_counter() - began, 1)
+    return figures
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     """Time every figure for every period; returns the figures for the JSON result."""
     members = 20_000 if quick else 1_000_000
     seeded = ensure_seeded(members=members, orders=members,
                            schema=SEEDED_SCHEMA + ("_quick" if quick else ""))
     rows = []
+    with database(seeded["url"]) as db:
+        built = _build_rollup(db)
     with database(seeded["url"]) as db, db.sessions() as session:
         shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
         settings = current_settings(session, shop.id)
@@ -73,6 +94,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     print(table(["figure", "days", "cold ms", "median ms", "max ms"],
                 [[r["figure"], r["days"], r["cold_ms"], r["median_ms"], r["max_ms"]]
                  for r in rows]))
+    print(table(["roll-up", "seconds", "days"],
+                [["full build", built["build_s"], built["build_days"]],
+                 ["daily refresh", built["refresh_s"], built["refresh_days"]]]))
     return {"dataset": {k: v for k, v in seeded.items() if k != "url"}, "rows": rows,
+            "rollup": built,
             "notes": "in-process SQLAlchemy session; the indexes are the migrations' "
                      "(0005 holds the dashboard's index plan)"}

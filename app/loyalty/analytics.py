@@ -1,9 +1,11 @@
 """The merchant's dashboard figures: SQL aggregates over one shop and one period.
 
-Every figure is one aggregate query scoped by shop and bounded by the period, so the cost
-grows with the period's rows, not the shop's history (the indexes the queries rely on are
-migration 0005's; the README has the EXPLAIN plans at a million orders). Nothing here reads the
-clock: the caller passes the period, built from `now` and the shop's timezone.
+Points, orders, reward revenue and purchase cohorts read the shop's closed days from the daily
+roll-up (app/loyalty/rollup.py) and only the days after it (today) from the rows; each
+`*_live` function is the same figure from the rows alone, used for a shop without a roll-up.
+The live queries are scoped by shop and bounded by the period (the indexes they rely on are
+migration 0005's). Nothing here reads the clock: the caller passes the period, built from
+`now` and the shop's timezone.
 
 Definitions a merchant reads next to each figure:
 - points issued: credits written in the period (orders, bonuses, referrals, positive
@@ -15,7 +17,8 @@ Definitions a merchant reads next to each figure:
 - members vs guests: a member has a customer account in the program; a guest is known only by
   the email of guest checkouts (guests earn too, but have not claimed their points). Repeat
   purchase rate: customers with two or more paid orders in the period / customers with one or
-  more. Test and cancelled orders never count.
+  more. Test and cancelled orders never count. Held-out customers (app/loyalty/holdout.py) get
+  no program: they are neither members nor guests here, and not in the member counts.
 - referral funnel: shares recorded by the widget (messages of kind `referral_share`) → friends'
   orders attributed to a code → referrals rewarded; conversion = referred orders / shares.
 - NPS: promoters answer 9-10, passives 7-8, detractors 0-6; score = %promoters - %detractors.
@@ -26,12 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.loyalty import rollup
+from app.loyalty.holdout import CONTROL
 from app.loyalty.program import ProgramSettings
 from app.models import (
     LedgerEntry,
@@ -47,10 +52,6 @@ from app.models import (
 CENT = Decimal("0.01")
 SHARE_MESSAGE_KIND = "referral_share"
 DETRACTOR_COMMENTS = 5
-# Credits that count as points issued; `adjust` counts when positive, as a reversal otherwise.
-ISSUE_KINDS = frozenset({"earn_order", "bonus_signup", "bonus_birthday", "bonus_review",
-                         "bonus_nps", "referral_referrer", "referral_referee"})
-REVERSAL_KINDS = frozenset({"refund_reversal", "cancel_reversal"})
 # Daily points are grouped by week, then by month, once a chart would have too many bars.
 WEEKLY_AFTER_DAYS, MONTHLY_AFTER_DAYS = 62, 190
 
@@ -73,10 +74,7 @@ class Period:
 
 def shop_zone(timezone: str | None) -> ZoneInfo:
     """The shop's timezone, UTC when Shopify gave us nothing usable."""
-    try:
-        return ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return rollup.zone_of(timezone)
 
 
 def period_between(first_day: date, last_day: date, timezone: str | None) -> Period:
@@ -265,14 +263,22 @@ def _money(value: object) -> Decimal:
 
 def member_figures(session: Session, shop_id: int, period: Period
                    ) -> tuple[int, int, int, int]:
-    """One pass over the shop's members: (members at the end of the period, members who joined
-    during it, available points now, pending points now)."""
+    """(members at the end of the period, members who joined during it, available points now,
+    pending points now), held-out customers not counted as members."""
     total, new, available, pending = session.execute(
         select(_count_if(Member.created_at < period.end),
                _count_if(_in_period(Member.created_at, period)),
                func.coalesce(func.sum(Member.points_available), 0),
                func.coalesce(func.sum(Member.points_pending), 0))
         .where(Member.shop_id == shop_id)).one()
+    # Apart, so the pass above stays an index-only scan: the held-out are few and were all
+    # assigned (members(shop_id, holdout_assigned_at) finds them).
+    held_total, held_new = session.execute(
+        select(_count_if(Member.created_at < period.end),
+               _count_if(_in_period(Member.created_at, period)))
+        .where(Member.shop_id == shop_id, Member.holdout_assigned_at.is_not(None),
+               Member.holdout_group == CONTROL, Member.holdout_released_at.is_(None))).one()
+    total, new = int(total) - int(held_total), int(new) - int(held_new)
     return int(total), int(new), int(available), int(pending)
 
 
@@ -288,9 +294,55 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+Split = tuple[tuple[date, date] | None, Period | None, ZoneInfo | None]
+
+
+def _split(session: Session, shop_id: int, period: Period) -> Split:
+    """(the period's days read from the roll-up, the rest of the period read live, the
+    roll-up's timezone). All live when the shop has no roll-up usable for this period."""
+    found = rollup.closed_through(session, shop_id)
+    if found is None:
+        return None, period, None
+    through, zone = found
+    bounds = (rollup.local_midnight(period.first_day, zone),
+              rollup.local_midnight(period.last_day + timedelta(days=1), zone))
+    if through < period.first_day or bounds != (period.start, period.end):
+        return None, period, None
+    if through >= period.last_day:
+        return (period.first_day, period.last_day), None, zone
+    after = through + timedelta(days=1)
+    live = Period(rollup.local_midnight(after, zone), period.end, after, period.last_day,
+                  period.utc_offset_minutes)
+    return (period.first_day, through), live, zone
+
+
 def daily_points(session: Session, shop_id: int, period: Period
                  ) -> tuple[PointsFlow, dict[date, PointsBucket]]:
     """Points issued, reversed, redeemed and expired: the period's totals and each day's."""
+    return _daily_points(session, shop_id, period, _split(session, shop_id, period))
+
+
+def _daily_points(session: Session, shop_id: int, period: Period, split: Split
+                  ) -> tuple[PointsFlow, dict[date, PointsBucket]]:
+    rolled, live, _ = split
+    flow, days = daily_points_live(session, shop_id, live) if live else (PointsFlow(), {})
+    if rolled is None:
+        return flow, days
+    totals = {"issued": flow.issued, "reversed": flow.reversed, "redeemed": flow.redeemed,
+              "expired": flow.expired}
+    for day, figures in rollup.rolled_days(session, shop_id, *rolled).items():
+        for name in totals:
+            totals[name] += getattr(figures, f"points_{name}")
+        found = days.get(day) or PointsBucket(day, day)
+        days[day] = PointsBucket(day, day, found.issued + figures.points_issued,
+                                 found.redeemed + figures.points_redeemed,
+                                 found.expired + figures.points_expired)
+    return PointsFlow(**totals), days
+
+
+def daily_points_live(session: Session, shop_id: int, period: Period
+                      ) -> tuple[PointsFlow, dict[date, PointsBucket]]:
+    """daily_points from the ledger rows alone."""
     # Grouped by the labels: PostgreSQL sees two bound copies of an expression as different.
     day = _local_day(session, LedgerEntry.created_at, period.utc_offset_minutes).label("day")
     credit = case((LedgerEntry.points > 0, 1), else_=0).label("credit")
@@ -302,16 +354,10 @@ def daily_points(session: Session, shop_id: int, period: Period
     days: dict[date, dict[str, int]] = {}
     for raw_day, kind, is_credit, points in rows:
         points = int(points or 0)
-        if kind in ISSUE_KINDS or (kind == "adjust" and is_credit):
-            name, amount = "issued", points
-        elif kind in REVERSAL_KINDS or kind == "adjust":
-            name, amount = "reversed", -points
-        elif kind in ("redeem", "redeem_refund"):
-            name, amount = "redeemed", -points
-        elif kind == "expire":
-            name, amount = "expired", -points
-        else:
+        name = rollup.points_side(kind, bool(is_credit))
+        if name is None:
             continue
+        amount = points if name == "issued" else -points
         totals[name] += amount
         if name != "reversed":
             bucket = days.setdefault(_as_date(raw_day), {"issued": 0, "redeemed": 0,
@@ -361,7 +407,36 @@ def _paid_in_period(shop_id: int, period: Period) -> list[ColumnElement]:
 
 
 def purchase_cohorts(session: Session, shop_id: int, period: Period) -> tuple[Cohort, Cohort]:
-    """(members, guests): customers, orders and repeat customers of the period.
+    """(members, guests): customers, orders and repeat customers of the period."""
+    return _purchase_cohorts(session, shop_id, period, _split(session, shop_id, period))
+
+
+def _purchase_cohorts(session: Session, shop_id: int, period: Period, split: Split
+                      ) -> tuple[Cohort, Cohort]:
+    rolled, live, zone = split
+    if rolled is None or zone is None:
+        return purchase_cohorts_live(session, shop_id, period)
+    parts = [rollup.rolled_cohorts(session, shop_id, period.first_day, *rolled)]
+    if live is not None:
+        counts = rollup.customer_counts(session, shop_id, zone, live.start, live.end,
+                                        only_customers_of_range=True)
+        parts.append(rollup.cohort_sums(counts, period.first_day))
+    sums = rollup.add_sums(parts)
+
+    def cohort(member: bool) -> Cohort:
+        """Members' or guests' sums, held-out customers left out."""
+        orders = customers = second = 0
+        for (group, is_member), (o, first, s) in sums.items():
+            if group != CONTROL and is_member == member:
+                orders, customers, second = orders + o, customers + first, second + s
+        return Cohort(customers, orders, second - customers)
+
+    return cohort(True), cohort(False)
+
+
+def purchase_cohorts_live(session: Session, shop_id: int, period: Period
+                          ) -> tuple[Cohort, Cohort]:
+    """purchase_cohorts from the order rows alone.
 
     Orders are grouped by member id (an integer, whatever emails the orders carried) and then
     joined to their members once each; orders of shoppers never enrolled group by email.
@@ -369,7 +444,9 @@ def purchase_cohorts(session: Session, shop_id: int, period: Period) -> tuple[Co
     per_member = (select(Order.member_id, func.count().label("orders"))
                   .where(*_paid_in_period(shop_id, period), Order.member_id.is_not(None))
                   .group_by(Order.member_id).subquery())
-    is_member = case((Member.customer_id.is_not(None), 1), else_=0).label("is_member")
+    is_member = case((and_(Member.holdout_group == CONTROL,
+                           Member.holdout_released_at.is_(None)), 2),
+                     (Member.customer_id.is_not(None), 1), else_=0).label("is_member")
     rows = session.execute(
         select(is_member, func.count(), func.sum(per_member.c.orders),
                _count_if(per_member.c.orders >= 2))
@@ -407,6 +484,24 @@ def referral_funnel(session: Session, shop_id: int, period: Period) -> ReferralF
 
 def reward_revenue(session: Session, shop_id: int, period: Period) -> RewardRevenue:
     """Order totals of the period, and of the orders among them that used a reward code."""
+    return _reward_revenue(session, shop_id, period, _split(session, shop_id, period))
+
+
+def _reward_revenue(session: Session, shop_id: int, period: Period, split: Split
+                    ) -> RewardRevenue:
+    rolled, live, _ = split
+    found = reward_revenue_live(session, shop_id, live) if live else RewardRevenue(
+        0, Decimal(0), 0, Decimal(0))
+    if rolled is None:
+        return found
+    orders, revenue, reward_orders, with_reward = rollup.rolled_order_totals(
+        session, shop_id, *rolled)
+    return RewardRevenue(found.orders + reward_orders, _money(found.revenue + with_reward),
+                         found.total_orders + orders, _money(found.total_revenue + revenue))
+
+
+def reward_revenue_live(session: Session, shop_id: int, period: Period) -> RewardRevenue:
+    """reward_revenue from the order rows alone."""
     total_orders, total = session.execute(
         select(func.count(), func.sum(Order.total_price))
         .where(*_paid_in_period(shop_id, period))).one()
@@ -448,14 +543,16 @@ def shop_dashboard(session: Session, shop: Shop, settings: ProgramSettings,
                    period: Period) -> Dashboard:
     """Every dashboard figure of one shop for one period."""
     members_total, members_new, available, pending = member_figures(session, shop.id, period)
-    flow, days = daily_points(session, shop.id, period)
-    members, guests = purchase_cohorts(session, shop.id, period)
+    # Where the roll-up ends, read once for the three figures that use it.
+    split = _split(session, shop.id, period)
+    flow, days = _daily_points(session, shop.id, period, split)
+    members, guests = _purchase_cohorts(session, shop.id, period, split)
     return Dashboard(
         period=period, currency=shop.currency, members_total=members_total,
         members_new=members_new, points=flow,
         liability=liability_of(available, pending, settings, flow.redemption_rate),
         members=members, guests=guests,
         referrals=referral_funnel(session, shop.id, period),
-        reward_revenue=reward_revenue(session, shop.id, period),
+        reward_revenue=_reward_revenue(session, shop.id, period, split),
         nps=net_promoter_score(session, shop.id, period),
         chart=chart_buckets(period, days))

@@ -29,6 +29,7 @@ from app.loyalty.ledger import lifetime_change
 from app.loyalty.members import enrol, normalise_email, referral_code_for
 from app.loyalty.order_history import HistoricOrder
 from app.loyalty.program import ProgramSettings, Tier
+from app.loyalty.rollup import mark_stale
 from app.loyalty.tiers import (
     ROLLING_WINDOW,
     counted_order_filter,
@@ -289,6 +290,9 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
         conflict_columns=["shop_id", "shopify_order_id"],
         returning=(orders_table.c.id, orders_table.c.shopify_order_id))}
     result.recorded = len(inserted)
+    # Past days gain sales (and points): the dashboard reads them live until the next round.
+    mark_stale(session, shop.id, min((rows[n]["paid_at"] for n in inserted
+                                      if rows[n]["paid_at"] is not None), default=None))
     result.skipped += len(kept) - len(inserted)
     if backfill.mode == "points":
         fresh = [o for o in kept if o.shopify_order_id in inserted]

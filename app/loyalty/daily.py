@@ -34,6 +34,8 @@ class DailyRound:
     # Engagement messages the pipeline scheduled after the round (expiry and tier warnings,
     # birthdays, …).
     messages: int = 0
+    # Days of the dashboard's roll-up the round (re)computed (app/loyalty/rollup.py).
+    rollup_days: int = 0
     changed_member_ids: set[int] = field(default_factory=set)
     # What the follow-ups are decided from: the settings the round applied, its tier changes
     # and birthday bonuses (None while the program is a draft: nothing to follow up).

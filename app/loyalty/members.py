@@ -7,12 +7,13 @@ import secrets
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import insert_once
 from app.loyalty.holdout import assignment_columns
 from app.loyalty.ledger import ledger_balances
+from app.loyalty.rollup import mark_stale
 from app.models import (
     ImportedRow,
     LedgerEntry,
@@ -140,6 +141,10 @@ def enrol(session: Session, shop: Shop, *, now: datetime, customer_id: int | Non
     member, guest = _customer_and_guest(session, shop, customer_id, email)
     if member is None and guest is not None and customer_id:
         guest.customer_id = customer_id
+        # The guest's past orders are a member's now, on the dashboard too.
+        mark_stale(session, shop.id, session.execute(
+            select(func.min(Order.paid_at)).where(Order.shop_id == shop.id,
+                                                  Order.member_id == guest.id)).scalar_one())
         member = guest
         guest = None
     if member is None and customer_id is None:

@@ -39,6 +39,7 @@ from app.loyalty.order_records import (
 )
 from app.loyalty.orders import OrderFacts, RefundFacts
 from app.loyalty.program import ProgramSettings
+from app.loyalty.rollup import mark_stale
 from app.loyalty.tiers import evaluate_tier
 from app.models import LedgerEntry, Member, Order, OrderRefund, Shop, TierChange
 
@@ -266,6 +267,9 @@ def void_cancelled_order(session: Session, shop: Shop, facts: OrderFacts,
     copy_order_details(order, facts)
     order.status = CANCELLED
     order.cancelled_at = order.cancelled_at or facts.cancelled_at or now
+    if was == PAID:
+        # A paid order leaves its day's sales: the dashboard reads that day live again.
+        mark_stale(session, shop.id, order.paid_at)
     if was != PAID and was != CANCELLED:
         return ReversalResult("cancelled_before_paid", order)
     earn = earn_entry(session, shop.id, order.shopify_order_id)

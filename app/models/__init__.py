@@ -2,6 +2,7 @@
 
 from app.models.backfill import BACKFILL_MODES, Backfill
 from app.models.billing import BillingSubscription, UsageCharge
+from app.models.dashboard import DashboardDay, DashboardDayCustomers, DashboardRollup
 from app.models.engagement import Message, SurveyResponse
 from app.models.experiment import Experiment, ExperimentAssignment
 from app.models.flow import FlowActionRun, FlowTrigger
@@ -18,9 +19,10 @@ from app.models.webhook_event import RefusedWebhook, WebhookEvent
 
 __all__ = [
     "BACKFILL_MODES", "IMPORT_STATES", "LEDGER_KINDS", "Backfill", "BillingSubscription",
-    "CohortCell", "Experiment", "ExperimentAssignment", "FlowActionRun", "FlowTrigger",
-    "HoldoutDay", "HoldoutDayOffset", "ImportChunk", "ImportRun", "ImportedRow",
-    "InsightRollup", "LedgerEntry", "Member", "Message", "Order", "OrderRefund",
+    "CohortCell", "DashboardDay", "DashboardDayCustomers", "DashboardRollup", "Experiment",
+    "ExperimentAssignment", "FlowActionRun", "FlowTrigger", "HoldoutDay", "HoldoutDayOffset",
+    "ImportChunk", "ImportRun", "ImportedRow", "InsightRollup", "LedgerEntry", "Member",
+    "Message", "Order", "OrderRefund",
     "PurchasedProduct", "Redemption", "Referral", "RefusedWebhook", "Review", "Reward",
     "SettingsVersion", "Shop", "SurveyResponse", "TierChange", "UsageCharge", "WebhookEvent",
 ]

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session
 from app.db import parse_utc, utcnow
 from app.engagement.rules import quiet_hours_note
 from app.engagement.schedule import plan_daily_messages
-from app.insights.rollups import refresh_rollups
+from app.insights.rollups import refresh_rollups as refresh_insight_rollups
 from app.loyalty.daily import DailyRound, run_daily_round
 from app.loyalty.importing.runs import apply_run, claim_run, release_run, run_state
 from app.loyalty.program import current_settings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.referrals import friend_discount_for
+from app.loyalty.rollup import refresh as refresh_dashboard_rollup
 from app.messaging.dispatch import Dispatcher, dispatcher, send_due
 from app.messaging.dispatch import send_message as send_one
 from app.models import Member, Message, Shop, WebhookEvent
@@ -196,15 +197,17 @@ def daily_round(rt: Runtime, shop_id: int, now_iso: str | None = None) -> str:
             jobs.add(enqueue.sync_member_metafields(shop_id, member_id, "daily"))
     return (f"unlocked {done.unlocked}, expired {done.expired}, referrals paid "
             f"{done.referrals_paid}, birthdays {done.birthdays}, tier changes "
-            f"{done.tier_changes}")
+            f"{done.tier_changes}, dashboard days {done.rollup_days}")
 
 
 def daily_round_of(session: Session, shop: Shop, now: datetime, jobs: AfterCommit
                    ) -> DailyRound:
     """The shop's daily round and the messages it calls for (their wake-ups in `jobs`)."""
     done = run_daily_round(session, shop, now)
+    # After the round, so its expiries and payouts of yesterday are in the closed day.
+    done.rollup_days = refresh_dashboard_rollup(session, shop, now)
     # The effect and cohort pages read these sums (app/insights/rollups.py).
-    refresh_rollups(session, shop, now)
+    refresh_insight_rollups(session, shop, now)
     if done.settings is not None:
         scheduled = plan_daily_messages(session, shop, done.settings, now,
                                         tier_changes=done.tier_change_rows,
@@ -259,12 +262,36 @@ def rebuild_insights(rt: Runtime, now_iso: str | None = None, domain: str | None
         try:
             with rt.db.transaction() as session:
                 shop = session.get(Shop, shop_id)
-                done = refresh_rollups(session, shop, now, rebuild=True)
+                done = refresh_insight_rollups(session, shop, now, rebuild=True)
             run.done[shop_domain] = (f"{done.holdout_rows} holdout rows, "
                                      f"{done.cohort_cells} cohort cells")
         except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
             log.exception("insight rebuild failed", extra={"shop": shop_domain})
             run.failed[shop_domain] = f"{type(exc).__name__}: {exc}"
+    return run
+
+
+def rebuild_rollups(rt: Runtime, domain: str | None = None, now_iso: str | None = None
+                    ) -> ShopsRun:
+    """Build the dashboard roll-up of one installed shop (by domain) or of every one from its
+    whole history, one transaction each."""
+    now = parse_utc(now_iso) if now_iso else utcnow()
+    query = select(Shop.id, Shop.domain).where(Shop.installed_at.is_not(None),
+                                               Shop.uninstalled_at.is_(None))
+    if domain is not None:
+        query = query.where(Shop.domain == domain)
+    with rt.db.sessions() as session:
+        shops = session.execute(query.order_by(Shop.id)).all()
+    run = ShopsRun()
+    for shop_id, name in shops:
+        try:
+            with rt.db.transaction() as session:
+                shop = session.get(Shop, shop_id)
+                days = refresh_dashboard_rollup(session, shop, now, full=True)
+            run.done[name] = f"{days} day(s) rolled up"
+        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
+            log.exception("roll-up rebuild failed", extra={"shop": name})
+            run.failed[name] = f"{type(exc).__name__}: {exc}"
     return run
 
 

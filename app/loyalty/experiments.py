@@ -1,9 +1,13 @@
 """The A/B test a member is in, and the settings their arm gives them.
 
-A test (app/insights/experiments.py starts, reads and ends them) varies one setting between
-arm A (today's value) and arm B. A customer who joins while one runs enters it: HMAC-SHA256 of
-their customer id under the test's own key decides their arm, stored once, and from then on
-they are treated with the settings document holding their arm's value.
+A test (app/insights/experiments.py starts, reads and ends them) varies one thing between arm
+A (today's value) and arm B: a path of the settings document (`bonuses.signup`,
+`earning.points_per_unit`, `engagement.review_request_days`) or one reward's points price
+(`reward_cost:<reward id>`). A customer who signs up while a test runs enters it: HMAC-SHA256
+of their customer id under the test's own key decides their arm, stored once. From then on,
+while the test runs, every rule that treats them reads their arm's value through the functions
+here (the welcome bonus, the earning rate, the review request's delay, a reward's price).
+Held-out members never enter.
 """
 
 from __future__ import annotations
@@ -12,14 +16,18 @@ import copy
 import hashlib
 import hmac
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.loyalty.holdout import is_held_out
 from app.loyalty.program import ProgramSettings
-from app.models import Experiment, ExperimentAssignment, Member
+from app.models import Experiment, ExperimentAssignment, Member, Reward
 
 ARMS = ("A", "B")
+# The variable of a test of one reward's price: this prefix, then the reward's id.
+REWARD_COST = "reward_cost:"
 
 
 def running_experiment(session: Session, shop_id: int) -> Experiment | None:
@@ -34,23 +42,78 @@ def arm_for(key: str, customer_id: int) -> str:
     return ARMS[digest[0] & 1]
 
 
-def settings_for_member(session: Session, member: Member, settings: ProgramSettings,
-                        now: datetime) -> ProgramSettings:
-    """The settings that apply to a member joining now: the running test's arm value when the
-    member enters it (assigned once, here), else the shop's own."""
-    if member.customer_id is None or member.created_at != now:
-        return settings
+def reward_of(variable: str) -> int | None:
+    """The reward id a test of a reward's price varies, None for a settings path."""
+    if not variable.startswith(REWARD_COST):
+        return None
+    return int(variable.removeprefix(REWARD_COST))
+
+
+def arm_value(experiment: Experiment, arm: str) -> Any:
+    """The value an arm gives."""
+    return next(a["value"] for a in experiment.arms if a["name"] == arm)
+
+
+def member_arm(session: Session, member: Member, now: datetime, *,
+               enter: bool = False) -> tuple[Experiment, str] | None:
+    """The running test and the member's arm in it, None when they are not in one.
+
+    With `enter`, a member joining now (created at `now`, with a customer account, not held
+    out) who is not in the test yet is assigned here, once."""
+    if member.customer_id is None or is_held_out(member):
+        return None
     experiment = running_experiment(session, member.shop_id)
     if experiment is None:
-        return settings
+        return None
+    arm = session.execute(select(ExperimentAssignment.arm).where(
+        ExperimentAssignment.experiment_id == experiment.id,
+        ExperimentAssignment.member_id == member.id)).scalar_one_or_none()
+    if arm is not None:
+        return experiment, arm
+    if not enter or member.created_at != now:
+        return None
     arm = arm_for(experiment.assignment_key, member.customer_id)
     session.add(ExperimentAssignment(experiment_id=experiment.id, member_id=member.id, arm=arm,
                                      assigned_at=now))
-    value = next(a["value"] for a in experiment.arms if a["name"] == arm)
+    return experiment, arm
+
+
+def with_value(settings: ProgramSettings, path: str, value: Any) -> ProgramSettings:
+    """The settings document with one path set to `value` (same version)."""
     data = copy.deepcopy(settings.data)
-    *parents, last = experiment.variable.split(".")
+    *parents, last = path.split(".")
     node = data
     for part in parents:
         node = node[part]
     node[last] = value
     return ProgramSettings(version=settings.version, data=data)
+
+
+def settings_for_member(session: Session, member: Member, settings: ProgramSettings,
+                        now: datetime, *, enter: bool = False) -> ProgramSettings:
+    """The settings that apply to a member: with their arm's value while a test of a setting
+    runs and they are in it, else the shop's own. `enter` as in member_arm."""
+    found = member_arm(session, member, now, enter=enter)
+    if found is None or reward_of(found[0].variable) is not None:
+        return settings
+    experiment, arm = found
+    return with_value(settings, experiment.variable, arm_value(experiment, arm))
+
+
+def reward_costs_for_member(session: Session, member: Member | None,
+                            now: datetime) -> dict[int, int]:
+    """Reward id → the points price the member's arm gives it, while a test of that reward's
+    price runs and they are in it (empty otherwise: every reward costs its own `cost`)."""
+    if member is None:
+        return {}
+    found = member_arm(session, member, now)
+    if found is None:
+        return {}
+    experiment, arm = found
+    reward_id = reward_of(experiment.variable)
+    return {} if reward_id is None else {reward_id: int(arm_value(experiment, arm))}
+
+
+def reward_cost(session: Session, member: Member, reward: Reward, now: datetime) -> int:
+    """What this member pays for this reward: their arm's price, else the reward's."""
+    return reward_costs_for_member(session, member, now).get(reward.id, reward.cost)

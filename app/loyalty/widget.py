@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.i18n import Language, shopper_language
+from app.loyalty.experiments import reward_costs_for_member
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.program import ProgramSettings
 from app.loyalty.redemption import ISSUED, NOTE_SEPARATOR, STORE_CREDIT_ID_PREFIX
@@ -237,8 +238,10 @@ def member_view(session: Session, shop: Shop, member: Member, settings: ProgramS
                               if member.next_unlock_at else None),
         },
         "tier": tier,
-        "rewards": _shown_rewards(available_rewards(member, settings, rewards), rewards, shop,
-                                  lang),
+        "rewards": _shown_rewards(
+            available_rewards(member, settings, rewards,
+                              reward_costs_for_member(session, member, now)),
+            rewards, shop, lang),
         "codes": codes,
         "referral": referral_contract(shop, member, settings, lang),
         "activity": activity,

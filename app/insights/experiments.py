@@ -17,6 +17,7 @@ member's customer id under the test's own key decides it.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from app.insights.stats import Interval, newcombe_difference, sample_size_for_rates
 from app.loyalty.experiments import REWARD_COST, reward_of, running_experiment
-from app.loyalty.program import ProgramSettings, SettingsError, save_settings
+from app.loyalty.program import SUBJECT_MAX, ProgramSettings, SettingsError, save_settings
+from app.loyalty.settings_labels import FLOW_LABELS
 from app.models import (
     Experiment,
     ExperimentAssignment,
@@ -52,9 +54,12 @@ class Variable:
     high: Decimal
     # Whole numbers only (points, days); the earning rate may have decimals.
     whole: bool = True
+    # A text (an email subject) rather than a number.
+    text: bool = False
 
 
-# The settings paths a test may vary. A reward's price is `reward_cost:<id>` (reward_variable).
+# The settings paths a test may vary. A reward's price is `reward_cost:<id>` (reward_variable),
+# a flow's email subject `engagement.flows.<flow>.subject` (subject_variable).
 VARIABLES = {
     "bonuses.signup": Variable("bonuses.signup", "Welcome bonus (points)", Decimal(0),
                                Decimal(100_000)),
@@ -103,23 +108,48 @@ def reward_variable(reward: Reward) -> Variable:
                     Decimal(1), Decimal(10**7))
 
 
+def subject_variable(flow: str) -> Variable:
+    """The variable of a test of one flow's email subject."""
+    return Variable(f"engagement.flows.{flow}.subject", f"{FLOW_LABELS[flow]} email subject",
+                    Decimal(1), Decimal(SUBJECT_MAX), whole=False, text=True)
+
+
+def _subject_flow(key: str) -> str | None:
+    """The flow whose subject a variable names, None for any other variable."""
+    match = _SUBJECT.fullmatch(key)
+    return match.group(1) if match and match.group(1) in FLOW_LABELS else None
+
+
+_SUBJECT = re.compile(r"engagement\.flows\.(\w+)\.subject")
+
+
 def testable_variables(session: Session, shop_id: int) -> list[Variable]:
-    """Everything a test of this shop may vary: the settings, then each active reward's price."""
+    """Everything a test of this shop may vary: the settings, each flow's email subject, then
+    each active reward's price."""
     rewards = session.execute(select(Reward).where(
         Reward.shop_id == shop_id, Reward.active.is_(True))
         .order_by(Reward.position, Reward.cost, Reward.id)).scalars()
-    return [*VARIABLES.values(), *(reward_variable(r) for r in rewards)]
+    return [*VARIABLES.values(), *(subject_variable(flow) for flow in FLOW_LABELS),
+            *(reward_variable(r) for r in rewards)]
 
 
 def variable_label(variable: str) -> str:
     """What a merchant reads for a test's variable, even once its reward is gone."""
     if variable in VARIABLES:
         return VARIABLES[variable].label
+    if _subject_flow(variable) is not None:
+        return subject_variable(_subject_flow(variable)).label
     return "A reward's price (points)" if reward_of(variable) is not None else variable
 
 
 def _value(variable: Variable, raw: Any) -> Any:
-    """A valid arm value: an int, or the earning rate as a plain decimal string."""
+    """A valid arm value: an int, the earning rate as a plain decimal string, or a subject."""
+    if variable.text:
+        text = str(raw).strip() if isinstance(raw, str) else ""
+        if not text or len(text) > SUBJECT_MAX or any(c in text for c in "\r\n\x00"):
+            raise ExperimentError(f"{variable.label}: write one line of 1 to {SUBJECT_MAX} "
+                                  "characters")
+        return text
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
@@ -144,16 +174,21 @@ def current_value(session: Session, shop_id: int, settings: ProgramSettings,
         if reward is None:
             raise ExperimentError("that reward is not in the catalog any more")
         return reward.cost
-    value: Any = settings.data
-    for part in variable.split("."):
-        value = value[part]
-    return value
+    *parents, last = variable.split(".")
+    node: Any = settings.data
+    for part in parents:
+        node = node[part]
+    # A flow without a subject of the merchant's sends its own (translated): "".
+    return node.get(last, "")
 
 
 def _variable(session: Session, shop_id: int, key: str) -> Variable:
     """The variable a start request names; ExperimentError when it is not testable here."""
     if key in VARIABLES:
         return VARIABLES[key]
+    flow = _subject_flow(key)
+    if flow is not None:
+        return subject_variable(flow)
     digits = key.removeprefix(REWARD_COST)
     reward = None
     if key.startswith(REWARD_COST) and digits.isdigit() and len(digits) <= 18:
@@ -176,7 +211,7 @@ def start_experiment(session: Session, shop: Shop, settings: ProgramSettings, *,
         raise ExperimentError("a test is already running: end it first")
     value_a, value_b = current_value(session, shop.id, settings, chosen.key), _value(chosen,
                                                                                      value_b)
-    if Decimal(str(value_a)) == Decimal(str(value_b)):
+    if (value_a == value_b if chosen.text else Decimal(str(value_a)) == Decimal(str(value_b))):
         raise ExperimentError("arm B must differ from today's setting")
     try:
         effect = Decimal(str(smallest_effect_points).strip()) / 100

@@ -36,6 +36,12 @@ from app.web.responses import error
 bp = Blueprint("admin_experiments", __name__)
 
 
+def shown(value: Any) -> str:
+    """An arm's value as the merchant reads it: a flow without a subject of the merchant's
+    sends its own."""
+    return "its own subject" if value == "" else str(value)
+
+
 class ExperimentRefused(DomainError):
     """A test the merchant asked for that cannot start: the form shows why."""
 
@@ -55,13 +61,15 @@ def experiments_page():  # noqa: ANN201 - Flask view
             Experiment.shop_id == g.shop.id, Experiment.ended_at.is_not(None))
             .order_by(Experiment.ended_at.desc()).limit(20)).scalars())
         rates = baselines(session, g.shop.id, moment)
-        variable_options = [
-            (v.key, f"{v.label} (today {current_value(session, g.shop.id, settings, v.key)})")
-            for v in testable_variables(session, g.shop.id)]
+        variable_options = []
+        for v in testable_variables(session, g.shop.id):
+            today = shown(current_value(session, g.shop.id, settings, v.key))
+            variable_options.append((v.key, f"{v.label} (today {today})"))
     currency = g.shop.currency
     return render_page("admin/experiments.html", title="A/B tests", nav="experiments",
                        reading=reading, past=past, metrics=METRICS,
                        variable_label=variable_label, variable_options=variable_options,
+                       shown=shown,
                        metric_options=[(m.key, f"{m.label} (today {rates[m.key]:.0%})")
                                        for m in METRICS.values()],
                        money=lambda value: _money(value, currency))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -100,20 +101,45 @@ def settings_for_member(session: Session, member: Member, settings: ProgramSetti
     return with_value(settings, experiment.variable, arm_value(experiment, arm))
 
 
-def reward_costs_for_member(session: Session, member: Member | None,
-                            now: datetime) -> dict[int, int]:
+@dataclass(frozen=True)
+class RewardPriceTest:
+    """A running test of one reward's price, as the storefront keeps it with the program."""
+
+    experiment_id: int
+    reward_id: int
+    prices: dict[str, int]
+
+
+def reward_price_test(session: Session, shop_id: int) -> RewardPriceTest | None:
+    """The shop's running test of a reward's price, None when no such test runs."""
+    experiment = running_experiment(session, shop_id)
+    reward_id = reward_of(experiment.variable) if experiment is not None else None
+    if experiment is None or reward_id is None:
+        return None
+    return RewardPriceTest(experiment.id, reward_id,
+                           {a["name"]: int(a["value"]) for a in experiment.arms})
+
+
+def member_reward_costs(session: Session, member: Member | None,
+                        test: RewardPriceTest | None) -> dict[int, int]:
+    """Reward id → the price the member's arm gives it in `test` (empty when no test runs or
+    the member is not in it: every reward costs its own `cost`)."""
+    if member is None or test is None:
+        return {}
+    arm = session.execute(select(ExperimentAssignment.arm).where(
+        ExperimentAssignment.experiment_id == test.experiment_id,
+        ExperimentAssignment.member_id == member.id)).scalar_one_or_none()
+    return {} if arm is None else {test.reward_id: test.prices[arm]}
+
+
+def reward_costs_for_member(session: Session, member: Member | None) -> dict[int, int]:
     """Reward id → the points price the member's arm gives it, while a test of that reward's
-    price runs and they are in it (empty otherwise: every reward costs its own `cost`)."""
+    price runs and they are in it (empty otherwise)."""
     if member is None:
         return {}
-    found = member_arm(session, member, now)
-    if found is None:
-        return {}
-    experiment, arm = found
-    reward_id = reward_of(experiment.variable)
-    return {} if reward_id is None else {reward_id: int(arm_value(experiment, arm))}
+    return member_reward_costs(session, member, reward_price_test(session, member.shop_id))
 
 
-def reward_cost(session: Session, member: Member, reward: Reward, now: datetime) -> int:
+def reward_cost(session: Session, member: Member, reward: Reward) -> int:
     """What this member pays for this reward: their arm's price, else the reward's."""
-    return reward_costs_for_member(session, member, now).get(reward.id, reward.cost)
+    return reward_costs_for_member(session, member).get(reward.id, reward.cost)

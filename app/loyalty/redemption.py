@@ -170,7 +170,7 @@ def _reserve(db: Database, shop_id: int, member_id: int, reward_id: int, now: da
             raise RewardUnavailable(reason)
         shop = s.get(Shop, shop_id)
         # A member in an A/B test of this reward's price pays their arm's price.
-        cost = reward_cost(s, member, reward, now)
+        cost = reward_cost(s, member, reward)
         # The row goes in before the debit: on PostgreSQL a concurrent request with the same
         # key blocks on the unique index here until this transaction ends, then fails on it
         # (redeem() turns that into "return the first one"), so it never reaches the debit.

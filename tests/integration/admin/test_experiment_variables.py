@@ -33,7 +33,8 @@ from app.models.review import Review
 from app.pipeline import topics
 from app.pipeline.enqueue import after_commit
 from devstore.payloads import customer_payload
-from tests.integration.admin.conftest import NOW, OTHER_SHOP
+from tests.integration.admin.conftest import NOW, OTHER_SHOP, SHOP
+from tests.integration.proxy.test_proxy import proxy_query
 from tests.support.discount_issuer import InMemoryDiscountIssuer
 from tests.support.order_payloads import iso, line, paid_order
 
@@ -299,3 +300,19 @@ def test_a_member_who_joined_before_the_test_keeps_todays_price(admin):
         shown = member_view(s, s.get(Shop, admin.shop_id), member,
                             current_settings(s, admin.shop_id), NOW)
         assert next(r["cost"] for r in shown["rewards"] if r["id"] == reward_id) == 400
+
+
+def test_the_storefront_shows_each_member_their_arms_price(admin):
+    with admin.db.transaction() as s:
+        seed_default_rewards(s, s.get(Shop, admin.shop_id), NOW)
+        reward_id = next(r.id for r in shop_rewards(s, admin.shop_id) if r.cost == 1000)
+    assert _start(admin, f"reward_cost:{reward_id}", "750",
+                  metric="redemption_30d").status_code == 200
+    arms = _one_of_each(_key(admin))
+    for customer in arms.values():
+        _join(admin, customer)
+    prices = {}
+    for arm, customer in arms.items():
+        body = admin.client.get(f"/proxy/member?{proxy_query(SHOP, customer)}").get_json()
+        prices[arm] = next(r["cost"] for r in body["rewards"] if r["id"] == reward_id)
+    assert prices == {"A": 1000, "B": 750}

@@ -28,7 +28,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.insights.stats import Interval, newcombe_difference, sample_size_for_rates
-from app.loyalty.experiments import REWARD_COST, reward_of, running_experiment
+from app.loyalty.experiments import (
+    REWARD_COST,
+    end_assignments,
+    reward_of,
+    running_experiment,
+)
 from app.loyalty.program import SUBJECT_MAX, ProgramSettings, SettingsError, save_settings
 from app.loyalty.settings_labels import FLOW_LABELS
 from app.models import (
@@ -374,6 +379,7 @@ def adopt_arm(session: Session, shop: Shop, experiment: Experiment, arm: str, *,
             raise ExperimentError(str(exc)) from None
         saved = f"settings saved as version {version.version}"
     experiment.ended_at, experiment.adopted_arm = now, arm
+    end_assignments(session, experiment)
     return saved
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.loyalty.holdout import is_held_out
@@ -60,8 +60,11 @@ def member_arm(session: Session, member: Member, now: datetime, *,
     """The running test and the member's arm in it, None when they are not in one.
 
     With `enter`, a member joining now (created at `now`, with a customer account, not held
-    out) who is not in the test yet is assigned here, once."""
-    if member.customer_id is None or is_held_out(member):
+    out) who is not in the test yet is assigned here, once. A member whose row carries no arm
+    and who does not enter now costs no statement."""
+    entering = enter and member.created_at == now
+    if member.customer_id is None or is_held_out(member) or (
+            member.experiment_arm is None and not entering):
         return None
     experiment = running_experiment(session, member.shop_id)
     if experiment is None:
@@ -71,12 +74,21 @@ def member_arm(session: Session, member: Member, now: datetime, *,
         ExperimentAssignment.member_id == member.id)).scalar_one_or_none()
     if arm is not None:
         return experiment, arm
-    if not enter or member.created_at != now:
+    if not entering:
         return None
     arm = arm_for(experiment.assignment_key, member.customer_id)
     session.add(ExperimentAssignment(experiment_id=experiment.id, member_id=member.id, arm=arm,
                                      assigned_at=now))
+    member.experiment_arm = arm
     return experiment, arm
+
+
+def end_assignments(session: Session, experiment: Experiment) -> None:
+    """A test ends: its members' rows carry no arm any more (their assignments stay)."""
+    session.execute(update(Member).where(Member.id.in_(
+        select(ExperimentAssignment.member_id)
+        .where(ExperimentAssignment.experiment_id == experiment.id))).values(experiment_arm=None)
+        .execution_options(synchronize_session=False))
 
 
 def with_value(settings: ProgramSettings, path: str, value: Any) -> ProgramSettings:
@@ -124,7 +136,7 @@ def member_reward_costs(session: Session, member: Member | None,
                         test: RewardPriceTest | None) -> dict[int, int]:
     """Reward id → the price the member's arm gives it in `test` (empty when no test runs or
     the member is not in it: every reward costs its own `cost`)."""
-    if member is None or test is None:
+    if member is None or test is None or member.experiment_arm is None:
         return {}
     arm = session.execute(select(ExperimentAssignment.arm).where(
         ExperimentAssignment.experiment_id == test.experiment_id,
@@ -135,7 +147,7 @@ def member_reward_costs(session: Session, member: Member | None,
 def reward_costs_for_member(session: Session, member: Member | None) -> dict[int, int]:
     """Reward id → the points price the member's arm gives it, while a test of that reward's
     price runs and they are in it (empty otherwise)."""
-    if member is None:
+    if member is None or member.experiment_arm is None:
         return {}
     return member_reward_costs(session, member, reward_price_test(session, member.shop_id))
 

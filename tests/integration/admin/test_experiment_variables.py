@@ -121,8 +121,14 @@ def test_new_members_earn_at_their_arms_rate_and_adopting_saves_it(admin):
     # A customer who was a member before the test began is not in it: today's rate.
     with admin.db.transaction() as s:
         s.execute(select(Experiment)).scalar_one().started_at = NOW
+    with admin.db.sessions() as s:
+        assert set(s.execute(select(Member.experiment_arm)).scalars()) == {"A", "B"}
     assert admin.fetch("/admin/experiments/adopt", {"arm": "B"}).status_code == 200
     assert _newest_settings(admin)["earning"]["points_per_unit"] == "7.5"
+    # Ended: the members' rows carry no arm (their assignments stay, for the record).
+    with admin.db.sessions() as s:
+        assert set(s.execute(select(Member.experiment_arm)).scalars()) == {None}
+        assert s.execute(select(ExperimentAssignment)).scalars().all().__len__() == 2
     # Ended: everyone earns at the adopted rate now, through the same settings.
     _join(admin, 99_001, NOW + timedelta(days=2))
     _pay(admin, 800, 99_001, "40.00", NOW + timedelta(days=2))

@@ -365,9 +365,11 @@ def adopt_arm(session: Session, shop: Shop, experiment: Experiment, arm: str, *,
     if reward_id is not None:
         reward = _reward(session, shop.id, reward_id)
         if reward is None:
-            raise ExperimentError("that reward is not in the catalog any more")
-        reward.cost = int(chosen["value"])
-        saved = f"“{reward.title}” now costs {reward.cost:,} points"
+            # Switched off or deleted during the test: the test still ends, nothing to save.
+            saved = "the reward is no longer in the catalog, so no price was saved"
+        else:
+            reward.cost = int(chosen["value"])
+            saved = f"“{reward.title}” now costs {reward.cost:,} points"
     else:
         *parents, last = experiment.variable.split(".")
         changes: dict[str, Any] = {last: chosen["value"]}

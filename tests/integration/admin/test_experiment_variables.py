@@ -322,3 +322,17 @@ def test_the_storefront_shows_each_member_their_arms_price(admin):
         body = admin.client.get(f"/proxy/member?{proxy_query(SHOP, customer)}").get_json()
         prices[arm] = next(r["cost"] for r in body["rewards"] if r["id"] == reward_id)
     assert prices == {"A": 1000, "B": 750}
+
+
+def test_a_price_test_whose_reward_was_switched_off_still_ends(admin):
+    with admin.db.transaction() as s:
+        seed_default_rewards(s, s.get(Shop, admin.shop_id), NOW)
+        reward_id = shop_rewards(s, admin.shop_id)[0].id
+    assert _start(admin, f"reward_cost:{reward_id}", "123").status_code == 200
+    with admin.db.transaction() as s:
+        s.get(Reward, reward_id).active = False
+    ended = admin.fetch("/admin/experiments/adopt", {"arm": "B"})
+    assert ended.status_code == 200 and "no price was saved" in ended.get_json()["message"]
+    with admin.db.sessions() as s:
+        assert s.get(Reward, reward_id).cost == 400
+        assert running_experiment(s, admin.shop_id) is None

@@ -58,12 +58,16 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("sweep-inbox")
     @click.option("--older-than", default=60, show_default=True,
-                  help="Only events received at least this many seconds ago.")
+                  help="Only events received (Flow triggers written) at least this many "
+                       "seconds ago.")
     def sweep_inbox_command(older_than: int) -> None:
-        """Re-enqueue webhook events that were stored but never processed."""
-        from app.pipeline.jobs import sweep_inbox
+        """Re-enqueue webhook events that were stored but never processed, and Flow triggers
+        whose job was lost or cut short (schedule it every few minutes)."""
+        from app.pipeline.jobs import sweep_flow_triggers, sweep_inbox
 
-        click.echo(f"re-enqueued {sweep_inbox(app.extensions['runtime'], older_than)} event(s)")
+        runtime = app.extensions["runtime"]
+        click.echo(f"re-enqueued {sweep_inbox(runtime, older_than)} event(s)")
+        click.echo(f"re-enqueued {sweep_flow_triggers(runtime, older_than)} flow trigger(s)")
 
     @app.cli.command("daily-round")
     @NOW

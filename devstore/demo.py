@@ -130,9 +130,11 @@ def seed_demo_shop(demo: Demo) -> None:
     with httpx.Client(follow_redirects=True, timeout=15) as browser:
         browser.get(f"{demo.app_url}/auth/install", params={"shop": DEMO_SHOP})
         # The merchant launches the program from the embedded admin's checklist; until then a
-        # new install is a draft whose orders earn nothing (app/loyalty/launch.py).
+        # new install is a draft whose orders earn nothing (app/loyalty/launch.py). The demo
+        # types 0 for the holdout: with the default 10 % a random customer could be held out,
+        # and the demo shows the same members on every run.
         token = emu.mint_admin_session_token(DEMO_SHOP)
-        browser.post(f"{demo.app_url}/admin/onboarding/launched",
+        browser.post(f"{demo.app_url}/admin/onboarding/launched", json={"holdout_share": 0},
                      headers={"Authorization": f"Bearer {token}"}).raise_for_status()
     ada, grace, alan = CUSTOMERS
     for customer in CUSTOMERS:

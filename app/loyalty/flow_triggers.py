@@ -1,13 +1,15 @@
 """Shopify Flow triggers: what the program tells Flow when it happens.
 
-A trigger is sent only for a change that committed, and once: `record_trigger` notes it on
-the session; when the transaction commits (never when it rolls back) the pipeline enqueues
-the job `app.pipeline.jobs.send_flow_trigger`, which writes the `flow_triggers` row, unique
-per shop and event key, and sends the shop's pending rows with flowTriggerReceive. No
-statement is added to the transaction of the change (a paid order's budget), and a job run
-twice finds its row. The handles and fields are those of the trigger extensions
-(extensions/flow-*/shopify.extension.toml); the payload carries the customer reference as
-`customer_id` and each field under its TOML key
+A trigger is sent only for a change that committed, and once. `record_trigger` writes its
+`flow_triggers` row in the transaction of the change (the outbox: the row commits or rolls
+back with it, so a queue that is down at commit loses nothing), unique per shop and event key
+(the same event reported twice is one row), and notes the row on the session; when the
+transaction commits, the pipeline enqueues one job per new row (app/pipeline/enqueue.py),
+which claims and sends it with flowTriggerReceive. The inbox sweep re-enqueues rows a lost
+job left unsent (app/pipeline/flow_triggers.py). The statement costs the change one INSERT
+per trigger, and only when one happens. The handles and fields are those of the trigger
+extensions (extensions/flow-*/shopify.extension.toml); the payload carries the customer
+reference as `customer_id` and each field under its TOML key
 (https://shopify.dev/docs/apps/build/flow/triggers/reference).
 """
 
@@ -18,8 +20,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.db import insert_once, utcnow
 from app.loyalty.program import ProgramSettings
-from app.models import Member, Redemption, Referral, Shop, TierChange
+from app.models import FlowTrigger, Member, Redemption, Referral, Shop, TierChange
 
 POINTS_AVAILABLE = "loyalty-points-available"
 POINTS_EXPIRING = "loyalty-points-expiring"
@@ -42,22 +45,28 @@ TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
     NPS_DETRACTOR: ("order_id", "score", "comment"),
 }
 
-# Where the triggers of a session's transaction wait for its commit: app/pipeline/enqueue.py
-# enqueues one job per trigger when it commits, and drops them when it rolls back.
+# The ids of the rows a session's transaction wrote: app/pipeline/enqueue.py enqueues one job
+# per row when it commits, and forgets them when it rolls back (the rows go with it).
 PENDING_TRIGGERS = "flow_triggers"
 
 
 def record_trigger(session: Session, member: Member, handle: str, event_key: str,
                    fields: dict[str, Any]) -> bool:
-    """Have the trigger sent once this transaction commits; False for a member without a
-    customer id (a guest), who is no customer Flow could act on."""
+    """Write the trigger's row in this transaction, to be sent once it commits; False for a
+    member without a customer id (a guest), who is no customer Flow could act on, and for an
+    event already recorded."""
     if member.customer_id is None:
         return False
     if set(fields) != set(TRIGGER_FIELDS[handle]):
         raise ValueError(f"{handle} takes {TRIGGER_FIELDS[handle]}, not {sorted(fields)}")
-    session.info.setdefault(PENDING_TRIGGERS, []).append(
-        (member.shop_id, member.id, f"{handle}:{event_key}"[:200], handle,
-         {"customer_id": member.customer_id, **fields}))
+    row = insert_once(session, FlowTrigger, {
+        "shop_id": member.shop_id, "member_id": member.id, "handle": handle,
+        "event_key": f"{handle}:{event_key}"[:200],
+        "payload": {"customer_id": member.customer_id, **fields}, "status": "pending",
+        "attempts": 0, "created_at": utcnow()}, ["shop_id", "event_key"])
+    if row is None:
+        return False
+    session.info.setdefault(PENDING_TRIGGERS, []).append(row.id)
     return True
 
 

@@ -9,12 +9,17 @@ points shoppers could see being earned.
 
 The state is a fact about the shop (`Shop.launched_at`), not a settings version: settings are
 versioned and applied forward, while a launch happens once and is never undone by a save.
+
+A program launches with a holdout (app/loyalty/holdout.py) unless the merchant says 0: the
+launch form offers holdout.DEFAULT_SHARE, so the program's effect can be measured from its
+first customer. Every caller states the share; none gets a holdout by accident.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from app.loyalty import holdout
 from app.models import Shop
 
 DRAFT, LIVE = "draft", "live"
@@ -28,10 +33,16 @@ def program_state(shop: Shop) -> str:
     return LIVE if shop.is_live else DRAFT
 
 
-def launch(shop: Shop, now: datetime) -> bool:
-    """Make the shop's program live from `now`; False when it already was (the first launch
-    is the one that counts)."""
+def launch(shop: Shop, now: datetime, *, holdout_share: int) -> bool:
+    """Make the shop's program live from `now`, holding out `holdout_share` percent of the
+    customers first seen from then on (0: none; a holdout started before keeps its own share);
+    False when it already was live (the first launch is the one that counts, and a second
+    one starts nothing). HoldoutError for a share that is no whole number up to MAX_SHARE."""
     if shop.launched_at is not None:
         return False
-    shop.launched_at = now.replace(tzinfo=None, microsecond=0)
+    moment = now.replace(tzinfo=None, microsecond=0)
+    if holdout_share != 0 or isinstance(holdout_share, bool):
+        if not holdout.is_running(shop):
+            holdout.start(shop, holdout_share, moment)
+    shop.launched_at = moment
     return True

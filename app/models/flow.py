@@ -12,13 +12,16 @@ from app.db import Base, BigId, utcnow
 
 
 class FlowTrigger(Base):
-    """One Flow trigger to send with flowTriggerReceive: written in the transaction of the
-    change it reports, sent by a job after that commit, once per `event_key`."""
+    """One Flow trigger to send with flowTriggerReceive (the outbox): written in the
+    transaction of the change it reports, sent by a job after that commit, once per
+    `event_key`."""
 
     __tablename__ = "flow_triggers"
     __table_args__ = (
         UniqueConstraint("shop_id", "event_key"),
         Index("ix_flow_triggers_shop_status", "shop_id", "status"),
+        # The sweep's look for unsent rows of every shop.
+        Index("ix_flow_triggers_status_created_at", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -34,6 +37,8 @@ class FlowTrigger(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # When a job last took the row: `sending` long after it means the send was cut short.
+    claimed_at: Mapped[datetime | None]
 
 
 class FlowActionRun(Base):

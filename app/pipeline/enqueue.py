@@ -8,7 +8,8 @@ stable: a deployment must find the jobs an earlier one queued under the same ids
 Jobs are enqueued only after the transaction that created their input commits (style.md: a
 fast worker must never run before its row exists). An enqueue that fails (Redis down) is
 logged and loses nothing: every job's input is durable and swept (the inbox sweep re-enqueues
-unprocessed events, `run-due` sends due messages, the admin writes again on the next save).
+unprocessed events and unsent Flow triggers, `run-due` sends due messages, the admin writes
+again on the next save).
 """
 
 from __future__ import annotations
@@ -101,12 +102,10 @@ def import_members(run_id: int, next_chunk: int) -> Job:
     return Job("import_members", (run_id,), f"import-{run_id}-{next_chunk}")
 
 
-def send_flow_trigger(shop_id: int, member_id: int, event_key: str, handle: str,
-                      payload: dict[str, Any]) -> Job:
-    """Record a Shopify Flow trigger once per event key and send the shop's pending ones
-    (app/pipeline/flow_triggers.py), after the change it reports has committed."""
-    return Job("send_flow_trigger", (shop_id, member_id, event_key, handle, payload),
-               f"flow-{shop_id}-{event_key}")
+def deliver_flow_trigger(trigger_id: int, *, new: bool = False) -> Job:
+    """Send a committed Shopify Flow trigger row once (app/pipeline/flow_triggers.py); `new`:
+    the row was written by the transaction that just committed."""
+    return Job("deliver_flow_trigger", (trigger_id,), f"flow-trigger-{trigger_id}", new=new)
 
 
 def send_message(message_id: int, at: datetime) -> Job:
@@ -178,17 +177,18 @@ def serve_flow_triggers(engine: Any, queue: JobQueue) -> None:
 
 
 def _send_flow_triggers(session: Session) -> None:
-    """The Flow triggers the rules noted in a committed transaction (app/loyalty/
-    flow_triggers.py), each a job that records and sends it once."""
-    triggers = session.info.pop(PENDING_TRIGGERS, None)
-    if not triggers:
+    """The Flow trigger rows a committed transaction wrote (app/loyalty/flow_triggers.py),
+    each a job that sends it once. Without a queue, or with Redis down, the rows wait for the
+    inbox sweep."""
+    trigger_ids = session.info.pop(PENDING_TRIGGERS, None)
+    if not trigger_ids:
         return
     queue = _QUEUES.get(session.get_bind())
     if queue is None:
-        log.warning("flow triggers dropped: no queue serves this database")
+        log.warning("flow triggers left to the sweep: no queue serves this database")
         return
-    for trigger in triggers:
-        enqueue(queue, send_flow_trigger(*trigger))
+    for trigger_id in trigger_ids:
+        enqueue(queue, deliver_flow_trigger(trigger_id, new=True))
 
 
 def _forget_flow_triggers(session: Session) -> None:

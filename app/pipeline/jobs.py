@@ -31,13 +31,12 @@ from app.loyalty.referrals import friend_discount_for
 from app.messaging.dispatch import Dispatcher, dispatcher, send_due
 from app.messaging.dispatch import send_message as send_one
 from app.models import Member, Message, Shop, WebhookEvent
-from app.pipeline import enqueue
+from app.pipeline import enqueue, flow_triggers
 from app.pipeline.app_data import push_program_state, push_proxy_path, push_widget_settings
 from app.pipeline.backfill import run_backfill as backfill_slice
 from app.pipeline.consent import learn_member_consent
 from app.pipeline.discounts import discount_issuer_for
 from app.pipeline.enqueue import AfterCommit, after_commit
-from app.pipeline.flow_triggers import record_and_send
 from app.pipeline.inbox import MAX_ATTEMPTS, unprocessed_event_ids
 from app.pipeline.member_sync import push_member_metafields
 from app.pipeline.runtime import Runtime
@@ -134,10 +133,29 @@ def sync_member_metafields(rt: Runtime, shop_id: int, member_id: int) -> str:
     return push_member_metafields(rt, shop_id, member_id)
 
 
+def sweep_flow_triggers(rt: Runtime, older_than_seconds: int = 60) -> int:
+    """Re-enqueue Flow triggers a lost job left unsent (written at least that long ago) and
+    sends cut short; returns how many."""
+    now = utcnow()
+    with rt.db.transaction() as session:
+        flow_triggers.give_up_cut_short(session, now)
+        ids = flow_triggers.unsent_trigger_ids(session, now,
+                                               timedelta(seconds=older_than_seconds))
+    return sum(enqueue.enqueue(rt.queue, enqueue.deliver_flow_trigger(trigger_id))
+               for trigger_id in ids)
+
+
+def deliver_flow_trigger(rt: Runtime, trigger_id: int) -> str:
+    """Send a committed Shopify Flow trigger row once."""
+    return flow_triggers.deliver(rt, trigger_id)
+
+
 def send_flow_trigger(rt: Runtime, shop_id: int, member_id: int, event_key: str, handle: str,
                       payload: dict[str, Any]) -> str:
-    """Record a Shopify Flow trigger once and send the shop's pending triggers."""
-    return record_and_send(rt, shop_id, member_id, event_key, handle, payload)
+    """A Flow trigger job an earlier deployment queued (it wrote the row in the job): write
+    the row once and send it. Nothing enqueues this job any more."""
+    return flow_triggers.record_from_old_job(rt, shop_id, member_id, event_key, handle,
+                                             payload)
 
 
 def sync_proxy_path(rt: Runtime, shop_id: int, path: str) -> str:

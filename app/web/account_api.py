@@ -11,7 +11,9 @@ customer's GID; a token without one is refused, as customer accounts are always 
 Same limits as the other shopper surfaces: 60 calls a minute per customer and client address
 (checkout_api), of which 10 may be writes (the widget's limit for a redeem or a birthday).
 The answers are the widget's (/proxy/member, /proxy/redeem, /proxy/birthday), with reward code
-links made absolute: the account pages are not on the store's domain.
+links made absolute: the account pages are not on the store's domain. The text the app writes
+(default reward titles, tier names, activity) is in the customer's language, which the page
+sends as `?locale=` from `shopify.localization.language`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from app.i18n import Language, shopper_language
 from app.inputs import parse_id
 from app.models import Shop
 from app.shopify.verify import Verification, verify_extension_request
@@ -70,6 +73,12 @@ def _verify() -> Verification | tuple[Response, int] | Response:
     return check
 
 
+def _language() -> Language:
+    """The customer's language as the page sends it; a code without a catalog reads as its
+    language, else English (app/i18n)."""
+    return shopper_language(request.args.get("locale"))
+
+
 def absolute_links(view: dict[str, Any], shop: Shop) -> dict[str, Any]:
     """Reward code links on the store's own domain (the widget's are relative to it), and the
     shop's currency."""
@@ -88,7 +97,7 @@ def member() -> Any:
     check = _verify()
     if not isinstance(check, Verification):
         return check
-    return member_answer(check.shop, check.customer_id, absolute_links)
+    return member_answer(check.shop, check.customer_id, absolute_links, lang=_language())
 
 
 @bp.route("/redeem", methods=["POST", "OPTIONS"])
@@ -98,7 +107,7 @@ def redeem() -> Any:
     if not isinstance(check, Verification):
         return check
     return redeem_reward(check.shop, check.customer_id, request.get_json(silent=True),
-                         absolute_links)
+                         absolute_links, lang=_language())
 
 
 @bp.route("/birthday", methods=["POST", "OPTIONS"])
@@ -108,4 +117,4 @@ def birthday() -> Any:
     if not isinstance(check, Verification):
         return check
     return save_birthday(check.shop, check.customer_id, request.get_json(silent=True),
-                         absolute_links)
+                         absolute_links, lang=_language())

@@ -5,7 +5,8 @@ customer's affordable rewards, redeems one for a code, applies it with
 `applyDiscountCodeChange`, and returns the code when checkout refuses it: no points stay spent
 for a code that was not applied. Verified as every /api/checkout call
 (checkout_api.verify_checkout_request: session token, its `sub`, 60 calls a minute, CORS), plus
-the widget's 10 writes a minute.
+the widget's 10 writes a minute. Reward titles the app writes are in the buyer's language, which
+the block sends as `?locale=` from `shopify.localization.language`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from app.i18n import Language, shopper_language
 from app.models import Shop
 from app.shopify.verify import Verification
 from app.web import context
@@ -32,6 +34,11 @@ bp = Blueprint("checkout_rewards", __name__, url_prefix="/api/checkout/rewards")
 def _checkout_keys(view: dict[str, Any], shop: Shop) -> dict[str, Any]:
     """What the checkout block shows: the balance, the rewards on offer and unused codes."""
     return {key: view[key] for key in ("points", "rewards", "codes")}
+
+
+def _language() -> Language:
+    """The buyer's language as the block sends it (app/i18n falls back to English)."""
+    return shopper_language(request.args.get("locale"))
 
 
 def _customer() -> Verification | tuple[Response, int] | Response:
@@ -53,7 +60,7 @@ def rewards() -> Any:
     check = _customer()
     if not isinstance(check, Verification):
         return check
-    return member_answer(check.shop, check.customer_id, _checkout_keys)
+    return member_answer(check.shop, check.customer_id, _checkout_keys, lang=_language())
 
 
 @bp.route("/redeem", methods=["POST", "OPTIONS"])
@@ -62,7 +69,8 @@ def redeem() -> Any:
     check = _customer()
     if not isinstance(check, Verification):
         return check
-    return redeem_reward(check.shop, check.customer_id, request.get_json(silent=True))
+    return redeem_reward(check.shop, check.customer_id, request.get_json(silent=True),
+                         lang=_language())
 
 
 @bp.route("/return", methods=["POST", "OPTIONS"])
@@ -71,4 +79,5 @@ def return_code() -> Any:
     check = _customer()
     if not isinstance(check, Verification):
         return check
-    return return_unapplied_code(check.shop, check.customer_id, request.get_json(silent=True))
+    return return_unapplied_code(check.shop, check.customer_id, request.get_json(silent=True),
+                                 lang=_language())

@@ -117,15 +117,17 @@ def _as_is(view: dict[str, Any], shop: Shop) -> dict[str, Any]:
     return view
 
 
-def member_answer(shop_domain: str, customer_id: int, finish: Finish = _as_is) -> Answer:
-    """GET …/member: the signed-in customer's member view, shaped by the surface."""
+def member_answer(shop_domain: str, customer_id: int, finish: Finish = _as_is, *,
+                  lang: Language = ENGLISH) -> Answer:
+    """GET …/member: the signed-in customer's member view in their language, shaped by the
+    surface."""
     moment = now()
     with runtime().db.transaction() as session:
         shop = live_shop(session, shop_domain)
         if not isinstance(shop, Shop):
             return shop
         view = member_view(session, shop, shopper(session, shop, customer_id, moment),
-                           current_settings(session, shop.id), moment)
+                           current_settings(session, shop.id), moment, lang=lang)
         return jsonify(finish(view, shop))
 
 
@@ -217,7 +219,7 @@ def redeem_reward(shop_domain: str, customer_id: int, body: Any,
 
 
 def return_unapplied_code(shop_domain: str, customer_id: int, body: Any,
-                          finish: Finish = _as_is) -> Answer:
+                          finish: Finish = _as_is, *, lang: Language = ENGLISH) -> Answer:
     """POST …/return `{"code"}`: a code the surface could not apply is deleted in Shopify and
     its points come back, so no points are spent for a code that was not applied. Only the
     member's own issued, unused code can be returned; returning it again changes nothing."""
@@ -250,6 +252,6 @@ def return_unapplied_code(shop_domain: str, customer_id: int, body: Any,
     with rt.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         view = finish(member_view(session, shop, session.get(Member, member_id),
-                                  current_settings(session, shop_id), moment), shop)
+                                  current_settings(session, shop_id), moment, lang=lang), shop)
     return jsonify({"returned": code, "points": view["points"], "rewards": view["rewards"],
                     "codes": view["codes"], "activity": view["activity"]})

@@ -49,9 +49,11 @@ class RunningApp:
 
     def launch_program(self, shop: str = SHOP) -> None:
         """The merchant clicks "Launch program" in the embedded admin: a new install is a
-        draft that earns nothing until then."""
+        draft that earns nothing until then. They type 0 for the holdout, so no customer of
+        these tests is drawn out of the program at random."""
         token = self.emulator.mint_admin_session_token(shop)
         response = httpx.post(f"{self.url}/admin/onboarding/launched", timeout=10,
+                              json={"holdout_share": 0},
                               headers={"Authorization": f"Bearer {token}"})
         assert response.json()["state"] == "live", response.text
 

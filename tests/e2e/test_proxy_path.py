@@ -31,7 +31,7 @@ def _install(db, emulator: ShopifyEmulator) -> None:
     with db.transaction() as s:
         shop, _ = store_grant(s, SHOP, grant, datetime.now(UTC).replace(tzinfo=None),
                               cipher_for(settings))
-        launch(shop, datetime.now(UTC).replace(tzinfo=None))
+        launch(shop, datetime.now(UTC).replace(tzinfo=None), holdout_share=0)
 
 
 @pytest.fixture

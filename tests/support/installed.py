@@ -33,11 +33,13 @@ def grant_of(issued: IssuedToken) -> TokenGrant:
 
 def live_shop_with_member(db: Database, emulator: ShopifyEmulator, domain: str,
                           customer_id: int, now: datetime, *, points: int = 1000,
-                          tier: str | None = None,
-                          primary_domain: str | None = None) -> tuple[Flask, dict[str, int]]:
+                          tier: str | None = None, primary_domain: str | None = None,
+                          holdout_share: int = 0) -> tuple[Flask, dict[str, int]]:
     """`domain` installed in the emulator (a real offline token) and in our database, live, with
     the default catalog and customer `customer_id` (Ada) holding exactly `points`; the app on the
-    emulator and the catalog's ids by title."""
+    emulator and the catalog's ids by title. Launched without a holdout unless the test asks
+    for one (the launch form's default holds out a random 10 %, which would make a test of
+    Ada's points fail one run in ten)."""
     emulator.add_shop(domain, currency="USD")
     emulator.shop(domain).add_customer(customer_id, email="ada@example.com", first_name="Ada")
     issued = emulator.issue_access_token(domain)
@@ -48,7 +50,7 @@ def live_shop_with_member(db: Database, emulator: ShopifyEmulator, domain: str,
                               cipher_for(app.extensions["runtime"].settings))
         if primary_domain is not None:
             shop.primary_domain = primary_domain
-        launch(shop, now)
+        launch(shop, now, holdout_share=holdout_share)
         rewards = {r.title: r.id for r in seed_default_rewards(s, shop, now)}
         member = make_member(s, shop, customer_id=customer_id, now=now)
         if tier is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, redirect, request
 from sqlalchemy.orm import Session
 
+from app.errors import FieldErrors
+from app.loyalty import holdout
 from app.loyalty.launch import launch, program_state
 from app.models import Shop
 from app.pipeline import enqueue
@@ -13,6 +15,8 @@ from app.web.admin.embedded import (
     actor,
     database,
     fetch_only,
+    json_body,
+    not_json,
     now,
     render_page,
     runtime,
@@ -51,6 +55,8 @@ def checklist_page():  # noqa: ANN201 - Flask view
     return render_page(
         "admin/onboarding.html", title="Get started", nav="onboarding", steps=steps,
         done=sum(s.done for s in steps), state=program_state(g.shop),
+        default_share=holdout.DEFAULT_SHARE, max_share=holdout.MAX_SHARE,
+        holdout_share=g.shop.holdout_share if holdout.is_running(g.shop) else 0,
         theme_editor=onboarding.theme_editor_link(g.shop.domain, settings().shopify_api_key))
 
 
@@ -59,13 +65,17 @@ def checklist_page():  # noqa: ANN201 - Flask view
 @require_admin_session
 def complete_step(step: str):  # noqa: ANN201 - Flask view
     """Mark one step done (the first time is the one remembered); the launch step makes the
-    program live."""
+    program live, with the holdout share the form sent (`holdout_share`, the default when the
+    body names none)."""
     if step not in onboarding.STEP_KEYS:
         return error("unknown_step", f"no checklist step called {step!r}", 404)
+    if request.get_data() and json_body() is None:
+        return not_json()
+    share = _launch_share() if step == onboarding.LAUNCH_STEP else 0
     with database().transaction() as session:
         shop = session.get(Shop, g.shop.id, with_for_update=True)
         if step == onboarding.LAUNCH_STEP:
-            launch(shop, now())
+            launch(shop, now(), holdout_share=share)
         shop.onboarding = onboarding.mark_done(shop.onboarding, step, by=actor(), now=now())
         steps = onboarding.checklist(shop.onboarding, onboarding.program_facts(session, shop))
         state = program_state(shop)
@@ -74,6 +84,18 @@ def complete_step(step: str):  # noqa: ANN201 - Flask view
         enqueue.enqueue(runtime().queue, enqueue.sync_program_state(g.shop.id, state))
     return jsonify({"step": step, "done": sum(s.done for s in steps), "of": len(steps),
                     "complete": all(s.done for s in steps), "state": state})
+
+
+def _launch_share() -> int:
+    """The launch form's holdout share: a whole number from 0 (none) to MAX_SHARE percent;
+    422 for anything else, before anything changes."""
+    raw = (json_body() or {}).get("holdout_share", holdout.DEFAULT_SHARE)
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= holdout.MAX_SHARE:
+        raise FieldErrors({"holdout_share": "the share must be a whole number from 0 (no "
+                                            f"holdout) to {holdout.MAX_SHARE} percent"})
+    return raw
 
 
 def mark_step(session: Session, shop_id: int, step: str) -> None:

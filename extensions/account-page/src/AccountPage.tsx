@@ -23,6 +23,7 @@ export default async () => {
   const client = createAccountClient({
     appUrl: configuredAppUrl(),
     sessionToken: () => shopify.sessionToken.get(),
+    locale: () => shopify.localization.language.value?.isoCode,
   });
   render(<AccountPage client={client} format={formatterFrom(shopify.i18n)} />, document.body);
 };

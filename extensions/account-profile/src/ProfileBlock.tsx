@@ -22,6 +22,7 @@ export default async () => {
   const client = createAccountClient({
     appUrl: configuredAppUrl(),
     sessionToken: () => shopify.sessionToken.get(),
+    locale: () => shopify.localization.language.value?.isoCode,
   });
   render(<ProfileBlock client={client} />, document.body);
 };

@@ -20,6 +20,7 @@ export default async () => {
   const client = createCheckoutRewardsClient({
     appUrl: configuredAppUrl(),
     sessionToken: () => shopify.sessionToken.get(),
+    locale: () => shopify.localization.language.value?.isoCode,
   });
   render(<CheckoutRewards client={client} />, document.body);
 };

@@ -72,6 +72,9 @@ export interface AccountClient {
 export interface AccountClientOptions {
   appUrl: string;
   sessionToken: () => Promise<string>;
+  /** The customer's language (`shopify.localization.language`): the backend writes the text
+   * it sends (default reward titles, tier names, activity) in it. */
+  locale?: () => string | undefined;
   fetch?: typeof fetch;
 }
 
@@ -98,9 +101,11 @@ function bearerCaller(options: AccountClientOptions, prefix: string) {
       throw new LoyaltyApiError('not_configured', 0, 'The app URL was not set at build time.');
     }
     const token = await options.sessionToken();
+    const locale = options.locale?.();
+    const query = locale ? `?${new URLSearchParams({locale})}` : '';
     let response: Response;
     try {
-      response = await send(`${appUrl}${prefix}${path}`, {
+      response = await send(`${appUrl}${prefix}${path}${query}`, {
         method: body === undefined ? 'GET' : 'POST',
         headers: {
           Accept: 'application/json',

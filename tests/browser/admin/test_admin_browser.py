@@ -27,6 +27,7 @@ from tests.extensions.widget.tools import (
 )
 from tests.integration.admin.conftest import install_shop
 from tests.integration.admin.dashboard_seed import seed_busy_shop
+from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 
@@ -157,6 +158,17 @@ def test_the_merchant_launches_the_program_and_only_orders_paid_from_then_on_ear
     emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3101, "40.00"))
     running.work()
 
+    # The launch states the default holdout; the merchant types 0 (no holdout) with the
+    # keyboard, so this test's order earns whatever its customer's random draw.
+    launch_step = frame.locator('li[data-step="launched"]')
+    assert "A small holdout is on by default: from the launch, 10% of the customers" in (
+        launch_step.inner_text())
+    share = frame.get_by_role("spinbutton", name="Customers held out to measure the program (%)")
+    assert share.input_value() == "10"
+    share.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("0")
+    page.keyboard.press("Tab")
     launch = frame.get_by_role("button", name="Launch program")
     launch.focus()
     page.keyboard.press("Enter")
@@ -165,11 +177,49 @@ def test_the_merchant_launches_the_program_and_only_orders_paid_from_then_on_ear
     launched_step = frame.locator('li[data-step="launched"]')
     assert "Live since" in launched_step.inner_text()
     assert "by staff:77" in launched_step.inner_text()
+    assert launched_step.locator('[data-holdout="running"]').count() == 0
+    with running.db.sessions() as session:
+        shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        assert (shop.holdout_share, shop.holdout_key) == (0, None)
 
     emulator.send_webhook(SHOP, "orders/paid", _paid_order(emulator, 3102, "40.00"))
     running.work()
     # The order paid in draft earned nothing; the one after the launch earns 40.00 × 5.
     assert _earned(running.db) == [(3102, 200)]
+
+
+def test_the_merchant_launches_with_the_default_holdout_and_sees_it_running(
+        serve_app: Callable[..., RunningApp], emulator: ShopifyEmulator, redis_url: str,  # noqa: F811
+        browse: Callable[..., Any]) -> None:
+    emulator.add_shop(SHOP)
+    running = serve_app(redis_url=redis_url)
+    running.app.extensions.update(devstore=emulator, devstore_shop=SHOP)
+    page = browse()
+    page.goto(f"{running.url}/dev/admin?path=/")
+    frame = page.frame_locator("iframe")
+    frame.locator('[data-program-state="draft"]').wait_for()
+    share = frame.get_by_role("spinbutton", name="Customers held out to measure the program (%)")
+    assert share.input_value() == "10"
+    # The draft checklist with its launch form: axe finds nothing serious.
+    app_frame = page.frame(name="app-iframe")
+    assert app_frame is not None
+    assert serious_violations(app_frame) == []
+    # Keyboard only: Tab from the share field to the button, Enter.
+    share.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    frame.locator('[data-program-state="live"]').wait_for()
+    assert frame.locator('[data-figure="holdout-share"]').inner_text() == "10%"
+    with running.db.sessions() as session:
+        shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        assert (shop.holdout_share, shop.holdout_key is not None) == (10, True)
+        assert shop.holdout_started_at == shop.launched_at
+    # Program effect shows it running, with its one button to end it.
+    page.goto(f"{running.url}/dev/admin?path=/admin/effect")
+    frame = page.frame_locator("iframe")
+    frame.locator('[data-holdout="running"]').wait_for()
+    assert frame.locator('[data-figure="holdout-share"]').inner_text() == "10%"
+    assert frame.get_by_role("button", name="End the holdout").count() == 1
 
 
 def test_field_errors_show_next_to_the_field_and_links_keep_the_session(

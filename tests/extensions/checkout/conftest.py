@@ -129,9 +129,10 @@ def checkout_backend(db: Database, emulator: ShopifyEmulator,
     with app_slot.mount(app):
         with httpx.Client(follow_redirects=True, timeout=10) as browser:
             browser.get(f"{app_slot.url}/auth/install", params={"shop": SHOP})
-            # The merchant launches the program: a new install shows shoppers nothing.
+            # The merchant launches the program: a new install shows shoppers nothing. No
+            # holdout, so no customer here is drawn out of the program at random.
             launched = browser.post(
-                f"{app_slot.url}/admin/onboarding/launched",
+                f"{app_slot.url}/admin/onboarding/launched", json={"holdout_share": 0},
                 headers={"Authorization": f"Bearer {emulator.mint_admin_session_token(SHOP)}"})
             assert launched.json()["state"] == "live", launched.text
         with db.sessions() as session:

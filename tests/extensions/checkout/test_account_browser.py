@@ -9,6 +9,7 @@ webhooks. The same page is reachable as /dev/customer-account, which the last te
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -233,9 +234,14 @@ def test_the_page_reads_in_french_from_its_own_locale_file(
     page.evaluate("window.extensionHost.render()")
     page.get_by_text("600 points disponibles", exact=True).wait_for()
     assert page.locator("s-page").get_attribute("heading") == "Récompenses"
-    # Reward titles are the merchant's own words; the sentences around them are translated.
-    assert page.get_by_role("button", name="Échanger $5 off contre 500 points").count() == 1
+    # The page's sentences come from its locale file; the app's own words (the default
+    # catalog's titles, activity labels) from the app, in the language the page sends.
+    assert page.get_by_role(
+        "button", name="Échanger 5\u00a0$US de réduction contre 500 points").count() == 1
+    assert page.get_by_text("Livraison gratuite", exact=True).count() == 1
     assert page.get_by_text("Récompense d’anniversaire", exact=True).count() == 1
+    assert page.get_by_text(re.compile(r"^Commande ")).count() >= 1
+    assert page.get_by_text(re.compile(r"^Order ")).count() == 0
 
 
 def test_the_profile_block_shows_the_balance_and_links_to_the_loyalty_page(

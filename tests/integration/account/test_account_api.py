@@ -111,6 +111,22 @@ def test_the_member_answer_is_the_widgets_with_code_links_on_the_stores_domain(
     assert body["referral"]["url"].startswith(f"https://{DOMAIN}/?ref=")
 
 
+@pytest.mark.parametrize("path", ["member", "redeem"])
+def test_the_apps_own_words_come_in_the_language_the_page_sends(account: Account,
+                                                                  path: str) -> None:
+    # The page sends shopify.localization.language as ?locale=; the proxy gets it from Liquid.
+    body = {"reward_id": account.rewards["$5 off"]} if path == "redeem" else None
+    answer = account.call("POST" if body else "GET", f"{path}?locale=fr-CA", body)
+
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    labels = [entry["label"] for entry in answer.get_json()["activity"]]
+    assert "Ajustement" in labels and "Adjustment" not in labels
+    with account.app.test_client() as client:
+        widget = client.get("/proxy/member?"
+                            + proxy_query(SHOP, CUSTOMER_ID, locale="fr-CA")).get_json()
+    assert labels == [entry["label"] for entry in widget["activity"]]
+
+
 def test_one_tap_redeem_spends_points_for_a_code_only_this_customer_can_use(
         account: Account) -> None:
     answer = account.call("POST", "redeem", {"reward_id": account.rewards["$5 off"],

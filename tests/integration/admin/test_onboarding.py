@@ -7,9 +7,12 @@ import re
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+import pytest
+
 from app.models import Reward
 from tests.conftest import TEST_API_KEY
 from tests.integration.admin.conftest import NOW, SHOP, AdminSession
+from tests.support.shopify_fakes import admin_token
 
 STEPS = ("defaults_reviewed", "app_embed_enabled", "rewards_reviewed", "launched")
 
@@ -104,3 +107,66 @@ def test_the_rewards_step_lists_the_shops_own_catalog(draft_admin: AdminSession)
                            value=Decimal("7"), title="$7 off"))
     page = draft_admin.page("/admin/onboarding").get_data(as_text=True)
     assert "$7 off at 700 points" in _step_text(page, "rewards_reviewed")
+
+
+def test_the_launch_holds_out_ten_percent_by_default_and_says_so(
+        draft_admin: AdminSession) -> None:
+    before = draft_admin.page("/admin/onboarding").get_data(as_text=True)
+    launch_step = _step_text(before, "launched")
+    assert "A small holdout is on by default: from the launch, 10% of the customers" in launch_step
+    assert "Type 0 for no holdout." in launch_step
+    assert 'name="holdout_share" value="10"' in before and 'min="0" max="50"' in before
+
+    # The form's default, and a launch that names no share, both hold out 10 %.
+    assert draft_admin.fetch("/admin/onboarding/launched").json["state"] == "live"
+    shop = draft_admin.shop()
+    assert (shop.holdout_share, shop.holdout_started_at, shop.launched_at) == (10, NOW, NOW)
+    assert shop.holdout_key is not None and len(shop.holdout_key) == 64
+    after = draft_admin.page("/admin/onboarding").get_data(as_text=True)
+    assert "10% of the customers the program meets for the first time are held out" in (
+        _step_text(after, "launched"))
+    # Ended on Program effect as any holdout; a second launch starts nothing.
+    assert draft_admin.fetch("/admin/effect/holdout/end").status_code == 200
+    assert draft_admin.fetch("/admin/onboarding/launched").json["state"] == "live"
+    assert (draft_admin.shop().holdout_share, draft_admin.shop().holdout_ended_at) == (0, NOW)
+
+
+def test_a_launch_with_zero_holds_nobody_out(draft_admin: AdminSession) -> None:
+    launched = draft_admin.fetch("/admin/onboarding/launched", {"holdout_share": "0"})
+    assert launched.json["state"] == "live"
+    shop = draft_admin.shop()
+    assert (shop.holdout_share, shop.holdout_key, shop.holdout_started_at) == (0, None, None)
+    assert 'data-holdout="running"' not in draft_admin.page("/admin/onboarding").get_data(
+        as_text=True)
+
+
+def test_a_typed_share_is_the_holdout(draft_admin: AdminSession) -> None:
+    assert draft_admin.fetch("/admin/onboarding/launched", {"holdout_share": "25"}).status_code \
+        == 200
+    assert draft_admin.shop().holdout_share == 25
+
+
+@pytest.mark.parametrize("share", [-1, 51, "ten", "", 2.5, True, None, [10]])
+def test_a_share_that_is_no_whole_number_up_to_50_launches_nothing(
+        draft_admin: AdminSession, share: object) -> None:
+    answer = draft_admin.fetch("/admin/onboarding/launched", {"holdout_share": share})
+    assert answer.status_code == 422
+    assert "whole number from 0 (no holdout) to 50 percent" in answer.json["fields"][
+        "holdout_share"]
+    shop = draft_admin.shop()
+    assert (shop.launched_at, shop.holdout_share, shop.holdout_key) == (None, 0, None)
+
+
+def test_a_body_that_is_no_json_object_is_refused(draft_admin: AdminSession) -> None:
+    answer = draft_admin.client.post(
+        "/admin/onboarding/launched", data="holdout_share=0",
+        headers={"Authorization": f"Bearer {admin_token(SHOP, user_id='31')}",
+                 "Content-Type": "application/json"})
+    assert (answer.status_code, answer.json["error"]) == (400, "invalid_body")
+    assert draft_admin.shop().launched_at is None
+
+
+def test_a_holdout_started_before_the_launch_keeps_its_share(draft_admin: AdminSession) -> None:
+    assert draft_admin.fetch("/admin/effect/holdout", {"share": 5}).status_code == 200
+    assert draft_admin.fetch("/admin/onboarding/launched").status_code == 200
+    assert draft_admin.shop().holdout_share == 5

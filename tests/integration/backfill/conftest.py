@@ -120,7 +120,7 @@ def install(db: Database, emulator: ShopifyEmulator, *, scope: str = ALL_SCOPES,
         shop, _ = store_grant(session, SHOP, grant, utcnow(),
                               cipher_for(app.extensions["runtime"].settings))
         if live:
-            launch(shop, utcnow())
+            launch(shop, utcnow(), holdout_share=0)
     return app
 
 

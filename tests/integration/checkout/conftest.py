@@ -137,7 +137,7 @@ def install_shop(db: Database, emulator: ShopifyEmulator, app: Flask) -> None:
     with db.transaction() as session:
         shop, _ = store_grant(session, SHOP, grant, NOW, cipher_for(settings))
         shop.name, shop.timezone = "Tea Room", "America/New_York"
-        launch(shop, NOW)
+        launch(shop, NOW, holdout_share=0)
 
 
 def _running(db: Database, emulator: ShopifyEmulator) -> Iterator[CheckoutShop]:

@@ -25,7 +25,7 @@ def draft(checkout: CheckoutShop) -> CheckoutShop:
 def _launch(checkout: CheckoutShop) -> None:
     with checkout.db.transaction() as session:
         shop = session.query(Shop).filter_by(domain=SHOP).one()
-        launch(shop, NOW)
+        launch(shop, NOW, holdout_share=0)
 
 
 def test_a_draft_program_shows_nothing_at_checkout_and_takes_no_nps(draft: CheckoutShop):

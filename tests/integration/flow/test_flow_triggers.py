@@ -3,7 +3,7 @@ commits, once each, with the fields their extension TOMLs declare."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from app.loyalty.program import current_settings
 from app.loyalty.referrals import FLAGGED
 from app.loyalty.tiers import evaluate_tier
 from app.models import Member, Referral, TierChange
-from app.pipeline.flow_triggers import record_and_send, send_flow_triggers
+from app.pipeline.flow_triggers import deliver
 from devstore.flow import deployed_flow_extensions
 from tests.integration.flow.conftest import CUSTOMER_ID, SHOP, FlowShop
 from tests.integration.proxy.test_proxy import proxy_query
@@ -71,7 +71,8 @@ def test_a_tier_change_is_sent_when_its_transaction_commits_and_never_when_it_ro
         member.tier, member.tier_since = "Gold", now - timedelta(days=800)
         evaluate_tier(s, member, current_settings(s, member.shop_id), now, reason="order")
         raise Abort
-    assert flow_shop.received() == []
+    # The trigger's row rolled back with the change.
+    assert (flow_shop.received(), flow_shop.rows()) == ([], [])
 
     with flow_shop.db.transaction() as s:
         member = s.execute(select(Member).where(Member.customer_id == CUSTOMER_ID)).scalar_one()
@@ -134,25 +135,28 @@ def test_a_flagged_and_a_completed_referral_are_sent(flow_shop: FlowShop) -> Non
 
 
 def test_a_refused_trigger_stays_pending_and_the_next_run_sends_it(flow_shop: FlowShop) -> None:
-    member = flow_shop.member()
-    payload = {"customer_id": CUSTOMER_ID, "points": 40, "expires on": "2027-01-31",
-               "days left": 20}
     flow_shop.emulator.fail_next("flowTriggerReceive", "user_error")
-    runtime = flow_shop.app.extensions["runtime"]
-    record_and_send(runtime, member.shop_id, member.id, "loyalty-points-expiring:x",
-                    "loyalty-points-expiring", payload)
+    with flow_shop.db.transaction() as s:
+        member = s.get(Member, flow_shop.member().id)
+        flow_triggers.points_expiring(s, member, 40, datetime(2027, 1, 31),
+                                      datetime(2027, 1, 11))
     [row] = flow_shop.rows()
     assert (row.status, row.attempts) == ("pending", 1)
     assert "Emulated failure" in row.error
     assert flow_shop.received() == []
 
-    # The same event reported again (a job run twice) is not a second trigger.
-    record_and_send(runtime, member.shop_id, member.id, "loyalty-points-expiring:x",
-                    "loyalty-points-expiring", payload)
-    assert send_flow_triggers(runtime, member.shop_id) == "nothing to send"
+    # The same event reported again is not a second trigger.
+    with flow_shop.db.transaction() as s:
+        flow_triggers.points_expiring(s, s.get(Member, flow_shop.member().id), 40,
+                                      datetime(2027, 1, 31), datetime(2027, 1, 11))
+    runtime = flow_shop.app.extensions["runtime"]
+    assert deliver(runtime, row.id) == "sent"
+    assert deliver(runtime, row.id) == "skipped: sent or being sent"
     [row] = flow_shop.rows()
-    assert (row.status, row.attempts) == ("sent", 2)
-    assert flow_shop.received() == [{"handle": "loyalty-points-expiring", "payload": payload}]
+    assert (row.status, row.attempts, row.error) == ("sent", 2, None)
+    assert flow_shop.received() == [{"handle": "loyalty-points-expiring", "payload": {
+        "customer_id": CUSTOMER_ID, "points": 40, "expires on": "2027-01-31",
+        "days left": 20}}]
 
 
 def test_a_guest_is_no_customer_flow_can_act_on(flow_shop: FlowShop) -> None:

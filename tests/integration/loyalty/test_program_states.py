@@ -27,7 +27,7 @@ def test_an_order_paid_in_draft_earns_nothing_even_when_shopify_redelivers_it_af
     with db.transaction() as s:
         shop = make_shop(s, live=False)
         outcome = events.order_paid(s, shop, paid_order(1, updated_at=T0), T0)
-        launch(shop, T0 + timedelta(hours=1))
+        launch(shop, T0 + timedelta(hours=1), holdout_share=0)
         again = events.order_paid(s, shop, paid_order(1, updated_at=T0), T0 + timedelta(hours=2))
         order = s.execute(select(Order).where(Order.shopify_order_id == 1)).scalar_one()
         assert outcome.note.startswith("program_not_live")
@@ -42,7 +42,7 @@ def test_from_the_launch_on_a_paid_order_earns(db):
     with db.transaction() as s:
         shop = make_shop(s, live=False)
         events.order_paid(s, shop, paid_order(1, updated_at=T0), T0)
-        launch(shop, T0 + timedelta(hours=1))
+        launch(shop, T0 + timedelta(hours=1), holdout_share=0)
         later = T0 + timedelta(hours=2)
         events.order_paid(s, shop, paid_order(2, updated_at=later), later)
         member = s.execute(select(Member).where(Member.customer_id == CUSTOMER)).scalar_one()
@@ -82,7 +82,7 @@ def test_the_daily_round_of_a_draft_program_pays_no_birthday(db):
         done = run_daily_round(s, shop, birthday)
         assert (done.birthdays, done.messages) == (0, 0)
         assert _ledger(s) == []
-        launch(shop, birthday)
+        launch(shop, birthday, holdout_share=0)
         assert run_daily_round(s, shop, birthday + timedelta(hours=1)).birthdays == 1
 
 
@@ -90,7 +90,7 @@ def test_a_refund_after_the_launch_of_an_order_paid_in_draft_takes_nothing_back(
     with db.transaction() as s:
         shop = make_shop(s, live=False)
         events.order_paid(s, shop, paid_order(1, updated_at=T0), T0)
-        launch(shop, T0 + timedelta(hours=1))
+        launch(shop, T0 + timedelta(hours=1), holdout_share=0)
         later = T0 + timedelta(hours=2)
         events.order_paid(s, shop, paid_order(2, updated_at=later), later)
         outcome = events.refund_created(s, shop, refund(5, 1, subtotals=["100.00"]), later)

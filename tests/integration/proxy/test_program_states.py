@@ -60,7 +60,7 @@ def test_the_proxys_own_address_still_answers_in_draft(client, draft_shop):
 def test_once_launched_the_same_shopper_sees_the_program(client, db, draft_shop):
     before = client.get(f"/proxy/member?{proxy_query(SHOP, SHOPPER)}")
     with db.transaction() as s:
-        launch(s.get(Shop, draft_shop), utcnow())
+        launch(s.get(Shop, draft_shop), utcnow(), holdout_share=0)
     after = client.get(f"/proxy/member?{proxy_query(SHOP, SHOPPER)}")
     program = client.get(f"/proxy/program?{proxy_query(SHOP, None)}")
     assert before.status_code == 404

@@ -2,7 +2,8 @@
 
 It starts the local Shopify emulator, serves the app against it (SQLite, jobs inline when
 REDIS_URL is unset), installs a demo shop through the real OAuth flow over HTTP, sends signed
-webhooks for a few customers and orders, and keeps serving until interrupted.
+webhooks for a few customers and orders, gives a second shop a year of history with a holdout
+and an A/B test (devstore/demo_history.py), and keeps serving until interrupted.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from app import create_app
 from app.config import refuse_development_secrets_in_public
 from app.db import utcnow
 from app.migrate import upgrade_head
-from app.models import Member, Referral, WebhookEvent
+from app.models import Member, Referral, Shop, WebhookEvent
 from app.web.access_log import RedactingRequestHandler
 from devstore import ShopifyEmulator
+from devstore.demo_history import HISTORY_SHOP, history_instructions, seed_history_shop
 from devstore.storefront import PAGE_PATH as STOREFRONT
 from devstore.storefront import with_storefront
 
@@ -169,11 +171,13 @@ def describe(demo: Demo) -> str:
     db = demo.app.extensions["runtime"].db
     lines = []
     with db.sessions() as s:
-        for m in s.execute(select(Member).order_by(Member.id)).scalars():
+        shop_id = s.execute(select(Shop.id).where(Shop.domain == DEMO_SHOP)).scalar_one()
+        for m in s.execute(select(Member).where(Member.shop_id == shop_id)
+                           .order_by(Member.id)).scalars():
             lines.append(f"  {m.first_name or m.email:<8} {m.tier or '-':<7} "
                          f"available {m.points_available:>5}  pending {m.points_pending:>5}  "
                          f"referral code {m.referral_code}")
-        for r in s.execute(select(Referral)).scalars():
+        for r in s.execute(select(Referral).where(Referral.shop_id == shop_id)).scalars():
             lines.append(f"  referral of order {r.order_id}: {r.status}"
                          + (f" ({r.reason})" if r.reason else "")
                          + (f", pays on {r.reward_due_at:%Y-%m-%d}" if r.reward_due_at else ""))
@@ -199,7 +203,6 @@ def instructions(demo: Demo) -> str:
     lines.append(f"  health: {demo.app_url}/healthz")
     lines.append(f"Send the due emails (written to instance/outbox/), from another terminal in "
                  f"this folder:\n  {run_due_command(demo)}")
-    lines.append("Ctrl-C stops.")
     return "\n".join(lines)
 
 
@@ -208,7 +211,11 @@ def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
     demo = start_demo(port=port)
     seed_demo_shop(demo)
+    print(f"Giving {HISTORY_SHOP} a year of history (once; about a minute)...", flush=True)
+    seed_history_shop(demo)
     print(instructions(demo))
+    print(history_instructions(demo))
+    print("Ctrl-C stops.")
     try:
         while True:
             time.sleep(3600)

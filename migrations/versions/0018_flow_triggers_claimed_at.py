@@ -1,6 +1,6 @@
 """Flow triggers: when a job claimed a row, so a send cut short is retried
 
-Revision ID: 0023
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-05 16:10:00
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0023'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None

@@ -161,7 +161,7 @@ def test_a_row_left_sending_before_claims_had_times_is_retried_by_the_first_swee
     _app(flow_shop, DOWN)
     _tier_change(flow_shop)
     [row] = flow_shop.rows()
-    # As the earlier deployment left a row whose worker died mid-send (migration 0023).
+    # As the earlier deployment left a row whose worker died mid-send (migration 0018).
     with flow_shop.db.transaction() as s:
         stuck = s.get(FlowTrigger, row.id)
         stuck.status, stuck.attempts, stuck.claimed_at = "sending", 1, None

@@ -132,16 +132,26 @@ def register_import_commands(app: Flask) -> None:
 
 
 def _run_with_progress(db: Database, run_id: int) -> None:
-    from app.loyalty.importing.runs import apply_run
+    import uuid
+
+    from app.loyalty.importing.runs import STALE_AFTER, apply_run, claim_run, release_run
+
+    claim = f"cli-{uuid.uuid4().hex}"
+    if not claim_run(db, run_id, claim, utcnow()):
+        minutes = int(STALE_AFTER.total_seconds() // 60)
+        raise click.ClickException(
+            f"a worker is applying import run {run_id}; if that worker died, the run can be "
+            f"taken over {minutes} minutes after its last chunk")
 
     def show(run) -> None:  # noqa: ANN001 - ImportRun
         share = run.rows_done * 100 // run.total_rows if run.total_rows else 100
         click.echo(f"imported {run.rows_done:,}/{run.total_rows:,} rows ({share}%)")
 
     try:
-        state = apply_run(db, run_id, utcnow, progress=show)
+        state = apply_run(db, run_id, utcnow, progress=show, claim=claim)
     except Exception as exc:
         raise click.ClickException(
             f"import run {run_id} stopped: {exc}; `flask resume-import {run_id}` goes on "
             "where it stopped") from None
+    release_run(db, run_id, claim, utcnow())
     click.echo(f"import run {run_id}: {state}")

@@ -5,7 +5,9 @@ An order is recorded once by its (shop, Shopify id) row and earns once by its le
 key `order:{id}:earn`, the keys live orders use: whichever of the backfill and an
 `orders/paid` webhook comes first records it, and the other finds it done. Orders placed in
 the hour before the backfill was asked for are left to their webhooks, which a live program
-answers with points as it does for every new order.
+answers with points as it does for every new order. A customer the holdout keeps out of the
+program earns nothing from the backfill either; customers first met by the backfill are not
+assigned (their orders predate the holdout, like those of customers seen before it began).
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, case, func, select, update
+from sqlalchemy import BigInteger, DateTime, Integer, String, case, func, select
 from sqlalchemy.orm import Session
 
-from app.db import dialect_insert
+from app.db import insert_rows, update_rows
 from app.errors import DomainError
 from app.loyalty.earning import CANCELLED, PAID, earn_source_key, points_for
+from app.loyalty.holdout import CONTROL, is_held_out
 from app.loyalty.ledger import lifetime_change
 from app.loyalty.members import enrol, normalise_email, referral_code_for
 from app.loyalty.order_history import HistoricOrder
-from app.loyalty.program import ProgramSettings
+from app.loyalty.program import ProgramSettings, Tier
 from app.loyalty.tiers import (
     ROLLING_WINDOW,
     counted_order_filter,
@@ -125,10 +128,12 @@ def request_backfill(session: Session, shop: Shop, *, mode: Any, window_days: An
 
 @dataclass(frozen=True)
 class MemberRef:
-    """A member as a batch needs it: its id and the tier its points are multiplied by."""
+    """A member as a batch needs it: its id, the tier its points are multiplied by, and
+    whether the holdout keeps them out of the program (they earn nothing, as live)."""
 
     id: int
     tier: str | None
+    held_out: bool = False
 
 
 def _new_member_row(shop: Shop, customer_id: int | None, email: str | None,
@@ -144,16 +149,13 @@ def _new_member_row(shop: Shop, customer_id: int | None, email: str | None,
 def _insert_members(session: Session, rows: list[dict[str, Any]]) -> list[Any]:
     """INSERT the rows, a row whose referral code is taken left out; (id, customer_id, email)
     of those inserted, in one batched statement."""
-    if not rows:
-        return []
     table = Member.__table__
-    statement = (dialect_insert(session)(table).on_conflict_do_nothing()
-                 .returning(table.c.id, table.c.customer_id, table.c.email))
-    return session.execute(statement, rows).all()
+    return insert_rows(session, table, rows, skip_conflicts=True,
+                       returning=(table.c.id, table.c.customer_id, table.c.email))
 
 
 def _ref(member: Member) -> MemberRef:
-    return MemberRef(member.id, member.tier)
+    return MemberRef(member.id, member.tier, is_held_out(member))
 
 
 def _customer_members(session: Session, shop: Shop, orders: list[HistoricOrder],
@@ -171,9 +173,11 @@ def _customer_members(session: Session, shop: Shop, orders: list[HistoricOrder],
     if not first:
         return {}
     table = Member.__table__
-    found = {cid: MemberRef(mid, tier) for mid, cid, tier in session.execute(
-        select(table.c.id, table.c.customer_id, table.c.tier).where(
-            table.c.shop_id == shop.id, table.c.customer_id.in_(list(first))))}
+    found = {cid: MemberRef(mid, tier, group == CONTROL and released is None)
+             for mid, cid, tier, group, released in session.execute(
+                 select(table.c.id, table.c.customer_id, table.c.tier, table.c.holdout_group,
+                        table.c.holdout_released_at).where(
+                     table.c.shop_id == shop.id, table.c.customer_id.in_(list(first))))}
     missing = [cid for cid in first if cid not in found]
     emails = {normalise_email(first[cid].shopper_email) for cid in missing} - {None}
     guests = set(session.execute(select(table.c.email).where(
@@ -279,13 +283,11 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
         return guests.get(normalise_email(order.shopper_email) or "")
 
     rows = {o.shopify_order_id: _order_row(shop, o, member_of(o), settings, now) for o in kept}
-    # executemany: SQLAlchemy sends it as batched INSERT … VALUES … RETURNING statements.
     orders_table = Order.__table__
-    statement = (dialect_insert(session)(orders_table)
-                 .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"])
-                 .returning(orders_table.c.id, orders_table.c.shopify_order_id))
-    inserted = {number: order_id for order_id, number
-                in session.execute(statement, list(rows.values()))}
+    inserted = {number: order_id for order_id, number in insert_rows(
+        session, orders_table, list(rows.values()), skip_conflicts=True,
+        conflict_columns=["shop_id", "shopify_order_id"],
+        returning=(orders_table.c.id, orders_table.c.shopify_order_id))}
     result.recorded = len(inserted)
     result.skipped += len(kept) - len(inserted)
     if backfill.mode == "points":
@@ -298,17 +300,25 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
 def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrder],
                   member_of: Any, rows: dict[int, dict[str, Any]], inserted: dict[int, int],
                   settings: ProgramSettings, now: datetime) -> int:
-    """Earn entries for the paid orders of the last `points_days` days, at the rate and the
-    member's tier multiplier of today, pending for the shop's pending period from payment."""
+    """Earn entries for the paid orders of the last `points_days` days, at today's rate and
+    the multiplier of the tier the member had when the order was paid (`_tiers_when_paid`),
+    pending for the shop's pending period from payment."""
     since = now - timedelta(days=backfill.points_days)
     test_orders_earn = bool(settings.earning["test_orders_earn"])
-    entries = []
+    earning = []
     for order in orders:
         row, member = rows[order.shopify_order_id], member_of(order)
-        if (member is None or row["paid_at"] is None or row["paid_at"] < since
+        if (member is None or member.held_out or row["paid_at"] is None
+                or row["paid_at"] < since
                 or (order.test and not test_orders_earn)):
             continue
-        multiplier = (tier_named(settings, member.tier) or settings.tiers[0]).multiplier
+        earning.append((order, row, member))
+    tiers = _tiers_when_paid(session, backfill.shop_id, settings,
+                             [(member, row["paid_at"], inserted[order.shopify_order_id])
+                              for order, row, member in earning])
+    entries = []
+    for order, row, member in earning:
+        multiplier = tiers[inserted[order.shopify_order_id]].multiplier
         net = row["eligible_amount"] - row["refunded_amount"]
         points = points_for(net, settings.points_per_unit, multiplier)
         if points <= 0:
@@ -324,20 +334,56 @@ def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrd
     if not entries:
         return 0
     ledger = LedgerEntry.__table__
-    statement = (dialect_insert(session)(ledger)
-                 .on_conflict_do_nothing(index_elements=["shop_id", "source_key"])
-                 .returning(ledger.c.member_id, ledger.c.order_id, ledger.c.points,
-                            ledger.c.available_at))
-    posted = session.execute(statement, entries).all()
+    posted = insert_rows(session, ledger, entries, skip_conflicts=True,
+                         conflict_columns=["shop_id", "source_key"],
+                         returning=(ledger.c.member_id, ledger.c.order_id, ledger.c.points,
+                                    ledger.c.available_at))
     if not posted:
         return 0
     orders_table = Order.__table__
-    session.execute(update(orders_table).where(orders_table.c.id == bindparam("row_id"))
-                    .values(points_awarded=bindparam("points")),
-                    [{"row_id": inserted[order_id], "points": points}
-                     for _member, order_id, points, _at in posted])
+    update_rows(session, orders_table,
+                [{"row_id": inserted[order_id], "points": points}
+                 for _member, order_id, points, _at in posted],
+                {"row_id": BigInteger(), "points": Integer()},
+                lambda given: {"points_awarded": given.points})
     _add_to_balances(session, posted, rows, now)
     return sum(points for _member, _order, points, _at in posted)
+
+
+def _tiers_when_paid(session: Session, shop_id: int, settings: ProgramSettings,
+                     earning: list[tuple[MemberRef, datetime, int]]) -> dict[int, Tier]:
+    """The tier each (member, paid_at, order row id) earns at: the one the member's spend of
+    the 12 months before that payment reaches, as far as the orders we hold tell it.
+
+    The file lists orders oldest first (`sortKey: CREATED_AT`) and each batch's rows are
+    written before its points, so every earlier order of the window is recorded by now, with
+    the orders live webhooks recorded. What we cannot know is left out: orders older than the
+    window, refunds dated after the order (a refund counts against the order's spend from
+    its start), and a tier kept through its retention period after the spend fell. A shop
+    whose tiers follow lifetime points earns at each member's tier of today, since the points
+    a member held on a past day are not replayable from the orders.
+    """
+    if not earning:
+        return {}
+    if settings.tier_basis != "spend_12m":
+        return {row_id: tier_named(settings, member.tier) or settings.tiers[0]
+                for member, _paid_at, row_id in earning}
+    net = Order.eligible_amount - Order.refunded_amount
+    earliest = min(paid_at for _member, paid_at, _row in earning) - ROLLING_WINDOW
+    history: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for member_id, paid_at, amount in session.execute(
+            select(Order.member_id, Order.paid_at, case((net > 0, net), else_=0))
+            .where(Order.shop_id == shop_id,
+                   Order.member_id.in_({member.id for member, _at, _row in earning}),
+                   Order.paid_at > earliest, *counted_order_filter(settings))
+            .order_by(Order.member_id, Order.paid_at)):
+        history[member_id].append((paid_at, Decimal(str(amount or 0))))
+    tiers = {}
+    for member, paid_at, row_id in earning:
+        spend = sum((amount for at, amount in history[member.id]
+                     if paid_at - ROLLING_WINDOW < at < paid_at), Decimal(0))
+        tiers[row_id] = qualifying_tier(settings, spend)
+    return tiers
 
 
 def _add_to_balances(session: Session, posted: list[Any], rows: dict[int, dict[str, Any]],
@@ -356,29 +402,30 @@ def _add_to_balances(session: Session, posted: list[Any], rows: dict[int, dict[s
         if bucket["active"] is None or paid_at > bucket["active"]:
             bucket["active"] = paid_at
     table = Member.__table__
-    unlock, active = bindparam("unlock", type_=DateTime), bindparam("active", type_=DateTime)
-    values: dict[str, Any] = {
-        "points_pending": table.c.points_pending + bindparam("pending"),
-        "points_available": table.c.points_available + bindparam("available"),
-        "points_lifetime": table.c.points_lifetime + bindparam("lifetime"),
-        "last_activity_at": case((table.c.last_activity_at.is_(None), active),
-                                 (table.c.last_activity_at < active, active),
-                                 else_=table.c.last_activity_at),
-    }
-    rows_of = [{"row_id": member_id, "pending": b["pending"], "available": b["available"],
-                "lifetime": b["lifetime"], "active": b["active"], "unlock": b["unlock"]}
-               for member_id, b in sums.items()]
-    where = table.c.id == bindparam("row_id")
-    pending = [r for r in rows_of if r["unlock"] is not None]
-    if pending:
-        session.execute(update(table).where(where).values(
-            **values, next_unlock_at=case((table.c.next_unlock_at.is_(None), unlock),
-                                          (table.c.next_unlock_at > unlock, unlock),
-                                          else_=table.c.next_unlock_at)), pending)
-    available = [{k: v for k, v in r.items() if k != "unlock"} for r in rows_of
-                 if r["unlock"] is None]
-    if available:
-        session.execute(update(table).where(where).values(**values), available)
+
+    def balances(given: Any) -> dict[str, Any]:
+        return {
+            "points_pending": table.c.points_pending + given.pending,
+            "points_available": table.c.points_available + given.available,
+            "points_lifetime": table.c.points_lifetime + given.lifetime,
+            "last_activity_at": case((table.c.last_activity_at.is_(None), given.active),
+                                     (table.c.last_activity_at < given.active, given.active),
+                                     else_=table.c.last_activity_at),
+            # The earliest moment a pending lot unlocks; a batch of available lots only
+            # leaves it as it was.
+            "next_unlock_at": case((given.unlock.is_(None), table.c.next_unlock_at),
+                                   (table.c.next_unlock_at.is_(None), given.unlock),
+                                   (table.c.next_unlock_at > given.unlock, given.unlock),
+                                   else_=table.c.next_unlock_at),
+        }
+
+    update_rows(session, table,
+                [{"row_id": member_id, "pending": b["pending"], "available": b["available"],
+                  "lifetime": b["lifetime"], "active": b["active"], "unlock": b["unlock"]}
+                 for member_id, b in sums.items()],
+                {"row_id": BigInteger(), "pending": Integer(), "available": Integer(),
+                 "lifetime": Integer(), "active": DateTime(), "unlock": DateTime()},
+                balances)
 
 
 def record_batch(backfill: Backfill, result: BatchResult, last_line: int) -> None:
@@ -415,9 +462,10 @@ def set_tiers_from_spend(session: Session, shop: Shop, settings: ProgramSettings
         else:
             moves.append({"row_id": member_id, "from_tier": tier, "to_tier": target.name})
     if moves:
-        session.execute(update(table).where(table.c.id == bindparam("row_id"))
-                        .values(tier=bindparam("to_tier"), tier_since=now), moves)
-        session.execute(TierChange.__table__.insert(), [
+        update_rows(session, table, moves,
+                    {"row_id": BigInteger(), "from_tier": String(), "to_tier": String()},
+                    lambda given: {"tier": given.to_tier, "tier_since": now})
+        insert_rows(session, TierChange.__table__, [
             {"shop_id": shop.id, "member_id": m["row_id"], "from_tier": m["from_tier"],
              "to_tier": m["to_tier"], "reason": TIER_REASON, "created_at": now}
             for m in moves])

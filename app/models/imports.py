@@ -17,7 +17,9 @@ class ImportRun(Base):
 
     `next_chunk` is the resume point: every chunk before it is committed with its members,
     ledger entries and imported rows, so a run that failed or whose worker died goes on from
-    there.
+    there. While it is applied, each chunk's transaction also writes `heartbeat_at`, and
+    `claimed_by` names the job applying it: a run that stops beating is taken over once by
+    a new job (app/loyalty/importing/runs.py), and never by two at a time.
     """
 
     __tablename__ = "import_runs"
@@ -40,6 +42,8 @@ class ImportRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class ImportChunk(Base):

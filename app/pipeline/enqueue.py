@@ -102,6 +102,13 @@ def import_members(run_id: int, next_chunk: int) -> Job:
     return Job("import_members", (run_id,), f"import-{run_id}-{next_chunk}")
 
 
+def take_over_import(run_id: int, next_chunk: int, at: datetime) -> Job:
+    """A new job for an import run whose worker died (`at` names the take-over, so the dead
+    job's id, still in RQ's registries, is never reused)."""
+    return Job("import_members", (run_id,),
+               f"import-{run_id}-{next_chunk}-taken-over-{int(at.timestamp())}")
+
+
 def deliver_flow_trigger(trigger_id: int, *, new: bool = False) -> Job:
     """Send a committed Shopify Flow trigger row once (app/pipeline/flow_triggers.py); `new`:
     the row was written by the transaction that just committed."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from app.db import parse_utc, utcnow
 from app.engagement.rules import quiet_hours_note
 from app.engagement.schedule import plan_daily_messages
 from app.loyalty.daily import DailyRound, run_daily_round
-from app.loyalty.importing.runs import apply_run, run_state
+from app.loyalty.importing.runs import apply_run, claim_run, release_run, run_state
 from app.loyalty.program import current_settings
 from app.loyalty.redemption import CombinesWith
 from app.loyalty.referrals import friend_discount_for
@@ -273,9 +274,13 @@ IMPORT_SLICE_SECONDS = 60.0
 
 
 def import_members(rt: Runtime, run_id: int) -> str:
-    """Apply an import run's chunks for up to IMPORT_SLICE_SECONDS; queue the rest."""
-    state = apply_run(rt.db, run_id, utcnow, budget_seconds=IMPORT_SLICE_SECONDS)
-    if state == "importing":
+    """Claim an import run, apply its chunks for up to IMPORT_SLICE_SECONDS, then hand it to
+    the job that applies the rest; a run another live job holds is left to that job."""
+    claim = uuid.uuid4().hex
+    if not claim_run(rt.db, run_id, claim, utcnow()):
+        return "skipped: not importing, or another job is applying it"
+    state = apply_run(rt.db, run_id, utcnow, budget_seconds=IMPORT_SLICE_SECONDS, claim=claim)
+    if state == "importing" and release_run(rt.db, run_id, claim, utcnow()):
         enqueue.enqueue(rt.queue, enqueue.import_members(
             run_id, run_state(rt.db, run_id).next_chunk))
     return state

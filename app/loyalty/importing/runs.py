@@ -5,6 +5,12 @@ the preview from the same pass (each chunk looked up against the shop's members 
 written). Applying commits one chunk per transaction together with the run's resume point
 (`next_chunk`), so a run stopped by an error or a dead worker goes on where it stopped, and
 every row is applied once (its source key is unique per shop).
+
+One job at a time applies a run: it claims the run (`claimed_by`) and every chunk it commits
+refreshes the run's heartbeat. A run still importing whose heartbeat is older than
+STALE_AFTER has lost its worker (killed, its machine gone): `take_over_stale` lets the admin's
+next look at it queue one job that claims it, and a job that finds another's claim still
+beating leaves the run alone.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import ModuleType
 
 from sqlalchemy import delete, select
@@ -28,6 +34,9 @@ from app.loyalty.program import ProgramSettings, current_settings
 from app.models import ImportChunk, ImportRun
 
 CHUNK_ROWS = 2000
+# A chunk commits within seconds and a job hands over to its continuation with a fresh
+# heartbeat, so a run silent this long has no live worker.
+STALE_AFTER = timedelta(minutes=5)
 # The preview lists this many refused lines (all of them are counted).
 LISTED_REFUSALS = 200
 LISTED_NOTES = 100
@@ -148,19 +157,65 @@ def confirm(session: Session, run: ImportRun, now: datetime) -> bool:
         return False
     run.state, run.error = "importing", None
     run.confirmed_at = run.confirmed_at or now
+    # The job queued now has STALE_AFTER to claim it before the run counts as abandoned.
+    run.heartbeat_at, run.claimed_by = now, None
     return True
 
 
-def apply_next_chunk(db: Database, run_id: int, now: datetime) -> bool:
-    """Apply the run's next chunk in one transaction; False when nothing is left to do.
+def is_stale(run: ImportRun, now: datetime) -> bool:
+    """Importing, and no chunk committed nor job queued for STALE_AFTER: its worker died."""
+    return run.state == "importing" and (run.heartbeat_at is None
+                                         or run.heartbeat_at <= now - STALE_AFTER)
 
-    The run row is locked first: two workers given the same run apply each chunk once.
+
+def take_over_stale(run: ImportRun, now: datetime) -> bool:
+    """On a locked run: when it is stale, drop the dead job's claim and restart its heartbeat
+    (so the next look does not queue it again); True when the caller should queue a job."""
+    if not is_stale(run, now):
+        return False
+    run.heartbeat_at, run.claimed_by = now, None
+    return True
+
+
+def claim_run(db: Database, run_id: int, claim: str, now: datetime) -> bool:
+    """Make `claim` the one job applying the run; False when the run is not importing or
+    another job's claim is still beating."""
+    with db.transaction() as session:
+        run = session.get(ImportRun, run_id, with_for_update=True)
+        if run is None or run.state != "importing":
+            return False
+        if run.claimed_by not in (None, claim) and not is_stale(run, now):
+            return False
+        run.claimed_by, run.heartbeat_at = claim, now
+        return True
+
+
+def release_run(db: Database, run_id: int, claim: str, now: datetime) -> bool:
+    """Give up the claim with a fresh heartbeat (the continuation is being queued); False
+    when `claim` no longer held the run (another job took it over)."""
+    with db.transaction() as session:
+        run = session.get(ImportRun, run_id, with_for_update=True)
+        if run is None or run.claimed_by != claim:
+            return False
+        run.claimed_by, run.heartbeat_at = None, now
+        return True
+
+
+def apply_next_chunk(db: Database, run_id: int, now: datetime, claim: str | None = None
+                     ) -> bool:
+    """Apply the run's next chunk in one transaction; False when nothing is left to do, or
+    when `claim` (a job's) no longer holds the run.
+
+    The run row is locked first: even two appliers given the same run apply each chunk once.
     """
     with db.transaction() as session:
         run = session.execute(select(ImportRun).where(ImportRun.id == run_id)
                               .with_for_update()).scalar_one_or_none()
         if run is None or run.state != "importing":
             return False
+        if claim is not None and run.claimed_by != claim:
+            return False
+        run.heartbeat_at = now
         if run.next_chunk >= run.chunk_count:
             _finish(session, run, now)
             return False
@@ -189,7 +244,7 @@ def apply_next_chunk(db: Database, run_id: int, now: datetime) -> bool:
 def _finish(session: Session, run: ImportRun, now: datetime) -> None:
     """Mark the run done and drop its staged file: the customers' data now lives in their
     member rows, where a redaction finds it."""
-    run.state, run.finished_at = "done", now
+    run.state, run.finished_at, run.claimed_by = "done", now, None
     session.execute(delete(ImportChunk).where(ImportChunk.run_id == run.id))
 
 
@@ -198,20 +253,22 @@ def record_failure(db: Database, run_id: int, message: str) -> None:
     with db.transaction() as session:
         run = session.get(ImportRun, run_id, with_for_update=True)
         if run is not None and run.state == "importing":
-            run.state, run.error = "failed", message[:2000]
+            run.state, run.error, run.claimed_by = "failed", message[:2000], None
 
 
 def apply_run(db: Database, run_id: int, now: Callable[[], datetime], *,
               budget_seconds: float | None = None,
-              progress: Callable[[ImportRun], None] | None = None) -> str:
-    """Apply chunks until the run is done, fails, or `budget_seconds` have passed.
+              progress: Callable[[ImportRun], None] | None = None,
+              claim: str | None = None) -> str:
+    """Apply chunks until the run is done, fails, `budget_seconds` have passed, or another
+    job took over `claim`'s run.
 
     Returns the run's state ("importing" when the budget ran out: call again). An error
     marks the run failed and is raised again.
     """
     started = time.monotonic()
     try:
-        while apply_next_chunk(db, run_id, now()):
+        while apply_next_chunk(db, run_id, now(), claim):
             if progress is not None:
                 progress(run_state(db, run_id))
             if budget_seconds is not None and time.monotonic() - started > budget_seconds:

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from app.inputs import parse_id
 from app.loyalty.importing.exporting import ledger_rows, member_rows
 from app.loyalty.importing.reader import ImportFileError
-from app.loyalty.importing.runs import confirm, preview_of, shop_run, stage_file
+from app.loyalty.importing.runs import (
+    confirm,
+    is_stale,
+    preview_of,
+    shop_run,
+    stage_file,
+    take_over_stale,
+)
 from app.loyalty.importing.sources import SOURCES, source_named
 from app.models import ImportedRow, ImportRun
 from app.pipeline import enqueue
@@ -42,6 +49,17 @@ def _url_run(session: Session, raw_run_id: str, *, lock: bool = False) -> Import
     """The shop's run the URL names (None for a malformed id or another shop's run)."""
     run_id = parse_id(raw_run_id)
     return None if run_id is None else shop_run(session, g.shop.id, run_id, lock=lock)
+
+
+def _resume_if_abandoned(session: Session, run: ImportRun) -> None:
+    """A run whose worker died is taken over by one new job, queued once this commits (a look
+    at a run beating normally changes nothing)."""
+    if not is_stale(run, now()):
+        return
+    locked = shop_run(session, g.shop.id, run.id, lock=True)
+    if locked is not None and take_over_stale(locked, now()):
+        after_commit(session, runtime().queue).add(
+            enqueue.take_over_import(locked.id, locked.next_chunk, now()))
 
 
 def _status(run: ImportRun) -> dict:
@@ -90,10 +108,11 @@ def upload():  # noqa: ANN201 - Flask view
 @require_admin_session
 def run_page(raw_run_id: str):  # noqa: ANN201 - Flask view
     """A run's preview, its confirm button and progress, and the codes it re-issued."""
-    with database().sessions() as session:
+    with database().transaction() as session:
         run = _url_run(session, raw_run_id)
         if run is None:
             return _no_run()
+        _resume_if_abandoned(session, run)
         notes = session.execute(select(ImportedRow.line, ImportedRow.note).where(
             ImportedRow.run_id == run.id, ImportedRow.note.is_not(None))
             .order_by(ImportedRow.line).limit(LISTED_NOTES)).all()
@@ -124,12 +143,15 @@ def confirm_run(raw_run_id: str):  # noqa: ANN201 - Flask view
 @fetch_only
 @require_admin_session
 def run_status(raw_run_id: str):  # noqa: ANN201 - Flask view
-    """How far the run is (the page's progress bar asks every second)."""
-    with database().sessions() as session:
+    """How far the run is (the page's progress bar asks every second); a run whose worker
+    died is resumed."""
+    with database().transaction() as session:
         run = _url_run(session, raw_run_id)
         if run is None:
             return _no_run()
-        return jsonify(_status(run))
+        _resume_if_abandoned(session, run)
+        answer = _status(run)
+    return jsonify(answer)
 
 
 @bp.post("/admin/exports/<any(members, ledger):what>")

@@ -128,3 +128,32 @@ def test_an_export_larger_than_a_webhook_body_uploads(admin: AdminSession) -> No
     answer = _upload(admin, "smile", body)
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["preview"]["create"] == 12_000
+
+
+def test_a_look_at_a_run_whose_worker_died_resumes_it_once(admin: AdminSession) -> None:
+    from datetime import timedelta
+
+    from app.loyalty.importing.runs import confirm
+    from tests.integration.admin.conftest import NOW
+
+    run = _upload(admin, "smile", (SAMPLES / "smile.csv").read_bytes()).get_json()
+    # Confirmed and claimed by a job whose worker then died: nothing was queued after it.
+    with admin.db.transaction() as session:
+        row = session.get(ImportRun, run["id"])
+        assert confirm(session, row, NOW)
+        row.claimed_by = "dead-job"
+    status = admin.fetch(f"/admin/imports/{run['id']}/status", {})
+    status.close()
+    assert status.get_json()["state"] == "importing"  # still beating: left to its job
+    assert _members(admin) == 0
+
+    with admin.db.transaction() as session:
+        session.get(ImportRun, run["id"]).heartbeat_at = NOW - timedelta(minutes=6)
+    status = admin.fetch(f"/admin/imports/{run['id']}/status", {})
+    assert status.get_json()["state"] == "importing"
+    status.close()  # the inline queue runs the take-over job once the answer is closed
+    again = admin.fetch(f"/admin/imports/{run['id']}/status", {}).get_json()
+    assert (again["state"], again["rows_done"], again["total_rows"]) == ("done", 6, 6)
+    assert _members(admin) == 2
+    with admin.db.sessions() as session:
+        assert session.get(ImportRun, run["id"]).claimed_by is None

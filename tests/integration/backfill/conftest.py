@@ -25,8 +25,10 @@ from tests.support.installed import grant_of
 SHOP = "history.myshopify.com"
 ALL_SCOPES = "read_orders,read_all_orders,read_customers,write_customers,write_discounts"
 PAID = {"paid", "partially_refunded", "refunded"}
-# Tier thresholds of the default settings (app/loyalty/program.py DEFAULT_SETTINGS).
-THRESHOLDS = [("Bronze", Decimal(0)), ("Silver", Decimal(300)), ("Gold", Decimal(800))]
+# Tier thresholds and multipliers of the default settings (app/loyalty/program.py
+# DEFAULT_SETTINGS).
+THRESHOLDS = [("Bronze", Decimal(0), Decimal(1)), ("Silver", Decimal(300), Decimal("1.25")),
+              ("Gold", Decimal(800), Decimal("1.5"))]
 
 
 
@@ -93,20 +95,31 @@ class History:
         tiers = {self.member_key(o): "Bronze" for o in self.recorded(days=days)
                  if not o["cancelled_at"]}
         for key, total in self.spend(days=days).items():
-            tiers[key] = [name for name, low in THRESHOLDS if total >= low][-1]
+            tiers[key] = [name for name, low, _m in THRESHOLDS if total >= low][-1]
         return tiers
 
     def expected_points(self, points_days: int, *, days: int = 365) -> dict[Any, int]:
-        """Points of the last `points_days` days' paid orders, 5 per unit, base tier."""
+        """Points of the last `points_days` days' paid orders, 5 per unit, at the multiplier
+        of the tier the member's spend of the 12 months before each order reached (the
+        window's recorded orders replayed in date order)."""
         since = utcnow() - timedelta(days=points_days)
+        counted = sorted((o for o in self.recorded(days=days)
+                          if not o["cancelled_at"] and not o["test"]),
+                         key=lambda o: moment(o["created_at"]))
+        before: dict[Any, list[tuple[datetime, Decimal]]] = {}
         points: dict[Any, int] = {}
-        for order in self.recorded(days=days):
-            if order["cancelled_at"] or order["test"] or moment(order["created_at"]) < since:
-                continue
-            earned = int((net_amount(order) * 5).to_integral_value(rounding=ROUND_FLOOR))
-            if earned > 0:
-                key = self.member_key(order)
-                points[key] = points.get(key, 0) + earned
+        for order in counted:
+            key, at = self.member_key(order), moment(order["created_at"])
+            earlier = before.setdefault(key, [])
+            if at >= since:
+                spend = sum((amount for paid, amount in earlier
+                             if at - timedelta(days=365) < paid < at), Decimal(0))
+                multiplier = [m for _name, low, m in THRESHOLDS if spend >= low][-1]
+                earned = int((net_amount(order) * 5 * multiplier).to_integral_value(
+                    rounding=ROUND_FLOOR))
+                if earned > 0:
+                    points[key] = points.get(key, 0) + earned
+            earlier.append((at, net_amount(order)))
         return points
 
 

@@ -5,6 +5,7 @@ dropped download, harmless twice, and never counted again by a webhook."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from app.loyalty.events import order_paid
 from app.loyalty.ledger import ledger_balances
 from app.models import Backfill, LedgerEntry, Member, Order, Shop
 from app.pipeline.backfill import advance_backfill
-from tests.integration.backfill.conftest import SHOP, install, moment
+from tests.integration.backfill.conftest import SHOP, install, moment, net_amount
 
 
 def start(history, mode: str = "points", window_days: int = 365, points_days: int = 90) -> int:
@@ -208,3 +209,69 @@ def test_orders_are_dated_by_the_shop_not_by_the_backfill(history):
         order = session.execute(select(Order).order_by(Order.placed_at).limit(1)).scalar_one()
     source = history.emulator.shop(SHOP).orders[order.shopify_order_id]
     assert order.placed_at == moment(source["created_at"])
+
+
+def test_past_orders_earn_at_the_tier_the_member_had_then_not_todays(history):
+    """A customer made Gold today (by hand, say) earns for the past orders at the tier their
+    spend of the year before each order reached, and a customer crossing a threshold inside
+    the window earns more for the orders after it."""
+    since = utcnow() - timedelta(days=90)
+    paid = [o for o in history.recorded() if o["customer"] and not o["cancelled_at"]
+            and not o["test"]]
+    recent = {o["customer"]["id"] for o in paid if moment(o["created_at"]) >= since}
+    customer_id = min(recent)
+    with history.db.transaction() as session:
+        shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        session.add(Member(shop_id=shop.id, customer_id=customer_id, tier="Gold",
+                           referral_code="GOLD-TODAY", points_available=0, points_pending=0,
+                           points_lifetime=0))
+
+    run(history, start(history))
+
+    expected = history.expected_points(90)
+    with history.db.sessions() as session:
+        gold = session.execute(select(Member).where(
+            Member.customer_id == customer_id)).scalar_one()
+        multipliers = set(session.execute(select(LedgerEntry.multiplier)).scalars())
+    assert gold.points_lifetime == expected[("customer", customer_id)]
+    # Gold's 1.5 on every recent order would give more than the replayed history does.
+    mine = [o for o in paid if o["customer"]["id"] == customer_id
+            and moment(o["created_at"]) >= since]
+    at_gold = sum(int(net_amount(o) * 5 * Decimal("1.5")) for o in mine)
+    assert gold.points_lifetime < at_gold
+    # Across the shop, entries were written at each of the three tiers' multipliers.
+    assert multipliers == {Decimal(1), Decimal("1.25"), Decimal("1.5")}
+
+
+def test_a_held_out_customer_earns_nothing_from_the_history_as_live(history):
+    """The holdout's control group gets no program: no points for past orders either, while
+    everyone else's recent orders earn as before."""
+    since = utcnow() - timedelta(days=90)
+    recent = sorted({o["customer"]["id"] for o in history.recorded()
+                     if o["customer"] and not o["cancelled_at"] and not o["test"]
+                     and moment(o["created_at"]) >= since})
+    held, released = recent[0], recent[1]
+    with history.db.transaction() as session:
+        shop = session.execute(select(Shop).where(Shop.domain == SHOP)).scalar_one()
+        for customer_id, code, released_at in ((held, "HELD-OUT", None),
+                                              (released, "RELEASED", utcnow())):
+            session.add(Member(shop_id=shop.id, customer_id=customer_id, tier=None,
+                               referral_code=code, points_available=0, points_pending=0,
+                               points_lifetime=0, holdout_group="control",
+                               holdout_assigned_at=utcnow() - timedelta(days=400),
+                               holdout_released_at=released_at))
+
+    run(history, start(history))
+
+    expected = history.expected_points(90)
+    found = members(history)
+    assert expected[("customer", held)] > 0
+    assert found[("customer", held)].points_lifetime == 0
+    with history.db.sessions() as session:
+        assert session.execute(select(func.count(LedgerEntry.id)).where(
+            LedgerEntry.member_id == found[("customer", held)].id)).scalar_one() == 0
+    # Released from the holdout: in the program, so their past orders earn.
+    assert found[("customer", released)].points_lifetime == expected[("customer", released)]
+    others = {k: m.points_lifetime for k, m in found.items()
+              if m.points_lifetime and k != ("customer", held)}
+    assert others == {k: v for k, v in expected.items() if k != ("customer", held)}

@@ -317,3 +317,46 @@ def test_the_job_applies_a_slice_then_queues_the_rest(
     with db.sessions() as session:
         assert session.get(ImportRun, run_id).state == "done"
     assert len(_members(db, shop_id)) == 5
+
+
+def test_one_job_at_a_time_applies_a_run_and_a_stale_claim_is_taken_over(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import create_app
+    from app.pipeline import jobs
+    from tests.conftest import app_config
+
+    rt = create_app(app_config(db)).extensions["runtime"]
+    shop_id = _shop(db)
+    monkeypatch.setattr(runs_module, "CHUNK_ROWS", 2)
+    run_id, _ = _stage(db, shop_id, "smile", _many(5))
+    with db.transaction() as session:
+        run = session.get(ImportRun, run_id)
+        confirm(session, run, NOW)
+        assert (run.heartbeat_at, run.claimed_by) == (NOW, None)
+    from app.db import utcnow
+
+    now = utcnow()  # the job below reads the clock
+    assert runs_module.claim_run(db, run_id, "first", now)
+    # A second job while the first one beats: it applies nothing.
+    assert jobs.import_members(rt, run_id).startswith("skipped")
+    assert not runs_module.claim_run(db, run_id, "second", now + timedelta(minutes=4))
+    assert runs_module.apply_next_chunk(db, run_id, now, "first")
+    with db.sessions() as session:
+        assert session.get(ImportRun, run_id).next_chunk == 1
+    # The first job's worker dies; after STALE_AFTER another job may claim the run, and the
+    # first one, were it alive after all, stops at its next chunk.
+    later = now + runs_module.STALE_AFTER + timedelta(seconds=1)
+    with db.transaction() as session:
+        run = session.get(ImportRun, run_id, with_for_update=True)
+        assert runs_module.is_stale(run, later)
+        assert runs_module.take_over_stale(run, later)
+        assert not runs_module.take_over_stale(run, later)  # queued once
+    assert runs_module.claim_run(db, run_id, "second", later)
+    assert not runs_module.apply_next_chunk(db, run_id, later, "first")
+    assert runs_module.apply_run(db, run_id, lambda: later, claim="second") == "done"
+    with db.sessions() as session:
+        run = session.get(ImportRun, run_id)
+        assert (run.state, run.rows_done, run.claimed_by) == ("done", 5, None)
+    assert not runs_module.claim_run(db, run_id, "third", later)  # a done run is nobody's
+    assert len(_members(db, shop_id)) == 5
+    _ledger_matches_cache(db, shop_id)

@@ -1,7 +1,7 @@
 """members carry their arm in the running A/B test
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-05 16:15:00
 
 Every rule an A/B test can vary (the earning rate, the review request's delay, a reward's
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

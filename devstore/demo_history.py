@@ -34,7 +34,7 @@ import httpx
 from sqlalchemy import func, select
 
 from app.db import utcnow
-from app.insights.experiments import baseline_rate, read_experiment, start_experiment
+from app.insights.experiments import read_experiment, start_experiment
 from app.loyalty import events, holdout
 from app.loyalty.daily import run_daily_round
 from app.loyalty.experiments import running_experiment
@@ -194,8 +194,8 @@ class _Year:
         settings = current_settings(session, shop.id)
         experiment = start_experiment(
             session, shop, settings, variable="bonuses.signup", value_b=TEST_BONUS,
-            smallest_effect_points=TEST_SMALLEST_EFFECT, guardrail_cost=TEST_GUARDRAIL,
-            baseline=baseline_rate(session, shop.id, moment), now=moment, started_by="demo")
+            metric="next_order_30d", smallest_effect_points=TEST_SMALLEST_EFFECT,
+            guardrail_cost=TEST_GUARDRAIL, now=moment, started_by="demo")
         experiment.assignment_key = _key("welcome-bonus-test")
 
     def _signup(self, session: Any, shop: Shop, moment: datetime, customer_id: int) -> None:

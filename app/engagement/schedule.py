@@ -20,6 +20,7 @@ from app.db import dialect_insert, insert_once
 from app.engagement import flows
 from app.engagement.flows import flow_enabled, flow_settings
 from app.engagement.reorder import quiet_spells
+from app.loyalty.experiments import settings_for_member
 from app.loyalty.expiry import members_expiring_between
 from app.loyalty.orders import OrderFacts
 from app.loyalty.program import ProgramSettings
@@ -175,7 +176,9 @@ def after_order_fulfilled(session: Session, shop: Shop, settings: ProgramSetting
     member = session.get(Member, order.member_id)
     record_purchased_products(session, order, member.id, facts)
     moment = min(facts.fulfilled_at or now, now)
-    days = int(settings.engagement["review_request_days"])
+    # A member in an A/B test of the review request's delay waits their arm's days.
+    days = int(settings_for_member(session, member, settings, now)
+               .engagement["review_request_days"])
     message = _schedule_flow(session, settings, member, "review_request",
                              flows.review_request_key(order.shopify_order_id),
                              moment + timedelta(days=days), now)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.loyalty.experiments import settings_for_member
 from app.loyalty.holdout import is_held_out
 from app.loyalty.ledger import post
 from app.loyalty.members import enrol, guest_member, member_for_customer
@@ -143,7 +144,9 @@ def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
     # shown at checkout and on the thank-you preview, and one that does not depend on which
     # of two concurrent orders is processed first. The tier is re-evaluated right after.
     tier = earning_tier(member, settings)
-    rate = settings.points_per_unit
+    # A member in an A/B test of the earning rate earns at their arm's rate.
+    with session.no_autoflush:
+        rate = settings_for_member(session, member, settings, now).points_per_unit
     points = points_for(order.eligible_amount, rate, tier.multiplier)
     if points <= 0:
         order.points_awarded = 0
@@ -197,7 +200,8 @@ def preview_order_points(session: Session, shop: Shop, facts: OrderFacts,
         member = member_for_customer(session, shop, facts.customer_id)
     member = member or guest_member(session, shop, facts.shopper_email)
     tier = earning_tier(member, settings)
-    rate = settings.points_per_unit
+    rate = (settings_for_member(session, member, settings, now).points_per_unit
+            if member is not None else settings.points_per_unit)
     eligible = facts.amounts.eligible(settings.earning)
     if (facts.cancelled_at is not None
             or (facts.test and not settings.earning["test_orders_earn"])

@@ -136,7 +136,8 @@ A customer who signs up while the program is a draft is enrolled without the bon
         first_name=payload.get("first_name"), last_name=payload.get("last_name"))
     if welcome and shop.is_live and not is_held_out(member):
         # A member who joins while an A/B test runs gets their arm's value.
-        settings = settings_for_member(session, member, current_settings(session, shop.id), now)
+        settings = settings_for_member(session, member, current_settings(session, shop.id), now,
+                                       enter=True)
         award_signup(session, member, settings, now)
     joined = {member.id} if member.created_at == now else set()
     return EventOutcome("enrolled", {member.id}, joined)

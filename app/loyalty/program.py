@@ -335,6 +335,23 @@ def _validate_engagement(errors: dict[str, str], engagement: dict[str, Any]) -> 
         if "bonus_points" in flow:
             _integer(errors, f"engagement.flows.{name}.bonus_points", flow["bonus_points"], 0,
                      10**6)
+        if "subject" in flow:
+            _subject(errors, f"engagement.flows.{name}.subject", flow["subject"])
+
+
+# The longest email subject a merchant may write (inboxes show about 60 characters).
+SUBJECT_MAX = 150
+
+
+def _subject(errors: dict[str, str], field: str, raw: Any) -> None:
+    """A flow's own email subject: empty (the flow's translated subject) or one line of at
+    most SUBJECT_MAX characters, sent as written in every shopper's language."""
+    if not isinstance(raw, str):
+        errors[field] = "must be text"
+    elif len(raw) > SUBJECT_MAX:
+        errors[field] = f"must be at most {SUBJECT_MAX} characters"
+    elif any(c in raw for c in "\r\n"):
+        errors[field] = "must be one line"
 
 
 def is_hex_color(value: object) -> bool:

@@ -33,6 +33,7 @@ from app.db import Database
 from app.errors import DomainError
 from app.loyalty import flow_triggers
 from app.loyalty.codes import unused_discount_code
+from app.loyalty.experiments import reward_cost
 from app.loyalty.issuing import CombinesWith, DiscountIssuer, IssueRequest, customer_gid
 from app.loyalty.ledger import InsufficientPoints, debit_available, post
 from app.loyalty.program import current_settings
@@ -168,16 +169,18 @@ def _reserve(db: Database, shop_id: int, member_id: int, reward_id: int, now: da
         if reason is not None:
             raise RewardUnavailable(reason)
         shop = s.get(Shop, shop_id)
+        # A member in an A/B test of this reward's price pays their arm's price.
+        cost = reward_cost(s, member, reward)
         # The row goes in before the debit: on PostgreSQL a concurrent request with the same
         # key blocks on the unique index here until this transaction ends, then fails on it
         # (redeem() turns that into "return the first one"), so it never reaches the debit.
         redemption = Redemption(
-            shop_id=shop_id, member_id=member.id, reward_id=reward.id, points=reward.cost,
+            shop_id=shop_id, member_id=member.id, reward_id=reward.id, points=cost,
             code=unused_discount_code(s, shop_id), request_key=request_key, status=PENDING,
             created_at=now, updated_at=now)
         s.add(redemption)
         s.flush()
-        entry = debit_available(s, member, points=reward.cost, kind="redeem",
+        entry = debit_available(s, member, points=cost, kind="redeem",
                                 source_key=f"redeem:{redemption.id}", now=now,
                                 note=f"{reward.title}{NOTE_SEPARATOR}{redemption.code}")
         if entry is None:

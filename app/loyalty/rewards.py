@@ -7,7 +7,7 @@ it works at checkout on every plan and never conflicts with other discounts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -203,15 +203,18 @@ def unavailable_reason(member: Member | None, settings: ProgramSettings,
 
 
 def available_rewards(member: Member | None, settings: ProgramSettings,
-                      rewards: Iterable[Reward]) -> list[dict[str, Any]]:
+                      rewards: Iterable[Reward],
+                      costs: Mapping[int, int] | None = None) -> list[dict[str, Any]]:
     """The widget's `rewards` list: rewards this member's tier allows, and whether they can pay.
 
     A logged-out visitor (member None) sees the rewards open to everyone, none affordable.
+    `costs` holds the prices the member's A/B test arm gives (app/loyalty/experiments.py).
     """
     balance = member.points_available if member is not None else 0
+    price = {r.id: r.cost for r in rewards} | dict(costs or {})
     allowed: Sequence[Reward] = sorted(
         (r for r in rewards if unavailable_reason(member, settings, r) is None),
         key=lambda r: (r.position, r.cost, r.id))
-    return [{"id": r.id, "title": r.title, "cost": r.cost,
-             "affordable": member is not None and balance >= r.cost,
+    return [{"id": r.id, "title": r.title, "cost": price[r.id],
+             "affordable": member is not None and balance >= price[r.id],
              "stacking": stacking(r.kind, r.combines)} for r in allowed]

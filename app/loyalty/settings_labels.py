@@ -65,7 +65,8 @@ FIELD_LABELS = {
 # The parts of a tier and of a flow, named once for every tier and every flow.
 TIER_PART_LABELS = {"name": "name", "threshold": "threshold", "multiplier": "multiplier",
                     "benefits": "benefits"}
-FLOW_PART_LABELS = {"enabled": "on", "days_before": "days before", "bonus_points": "bonus points"}
+FLOW_PART_LABELS = {"enabled": "on", "days_before": "days before", "bonus_points": "bonus points",
+                    "subject": "email subject"}
 
 _TIER_PART = re.compile(r"tiers\.levels\.(\d+)\.(\w+)")
 _FLOW_PART = re.compile(r"engagement\.flows\.(\w+)\.(\w+)")

@@ -6,7 +6,7 @@ Balances come from the member's cached columns, never summed per request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.i18n import Language, shopper_language
+from app.loyalty.experiments import reward_costs_for_member
 from app.loyalty.ledger import release_unlocked
 from app.loyalty.program import ProgramSettings
 from app.loyalty.redemption import ISSUED, NOTE_SEPARATOR, STORE_CREDIT_ID_PREFIX
@@ -215,10 +216,12 @@ def activity_and_codes(session: Session, member: Member, now: datetime, *, curre
 
 def member_view(session: Session, shop: Shop, member: Member, settings: ProgramSettings,
                 now: datetime, rewards: Sequence[Reward] | None = None,
-                lang: Language = ENGLISH) -> dict[str, Any]:
+                lang: Language = ENGLISH, *,
+                reward_costs: Mapping[int, int] | None = None) -> dict[str, Any]:
     """GET /proxy/member: balances, tier progress, rewards, unused codes, referral link, recent
     activity (`rewards`: the shop's active catalog when the caller has it already), in the
-    shopper's language."""
+    shopper's language. `reward_costs`: the prices the member's A/B test arm gives, when the
+    caller has them already (app/loyalty/experiments.py)."""
     release_unlocked(session, member, now)
     rewards = shop_rewards(session, shop.id) if rewards is None else rewards
     activity, codes = activity_and_codes(session, member, now, currency=shop.currency, lang=lang,
@@ -237,8 +240,11 @@ def member_view(session: Session, shop: Shop, member: Member, settings: ProgramS
                               if member.next_unlock_at else None),
         },
         "tier": tier,
-        "rewards": _shown_rewards(available_rewards(member, settings, rewards), rewards, shop,
-                                  lang),
+        "rewards": _shown_rewards(
+            available_rewards(member, settings, rewards,
+                              reward_costs_for_member(session, member)
+                              if reward_costs is None else reward_costs),
+            rewards, shop, lang),
         "codes": codes,
         "referral": referral_contract(shop, member, settings, lang),
         "activity": activity,

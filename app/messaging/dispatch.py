@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.engagement.content import compose
-from app.engagement.flows import DETRACTOR_ALERT, transactional_kinds
+from app.engagement.flows import DETRACTOR_ALERT, FLOWS, flow_settings, transactional_kinds
 from app.engagement.links import LinkSigner
 from app.engagement.rules import OFFER_ACTOR, judge
 from app.engagement.schedule import (
@@ -34,6 +34,7 @@ from app.engagement.schedule import (
     ceil_second,
 )
 from app.engagement.surveys import raise_missed_detractor_alerts
+from app.loyalty.experiments import settings_for_member
 from app.loyalty.ledger import post, release_unlocked
 from app.loyalty.program import current_settings
 from app.messaging.mailer import Mailer, MailError, mailer_for
@@ -187,7 +188,13 @@ def _send_locked(dispatcher: Dispatcher, session: Session, message_id: int,
              source_key=f"offer:{message.id}", now=now, actor=OFFER_ACTOR,
              note="Bonus points: we miss you")
         content.context["points"]["available"] = member.points_available
-    rendered = render_email(message.kind, content.context)
+    # The merchant's own subject for this flow, if any: a member in an A/B test of it gets
+    # their arm's.
+    subject = None
+    if member is not None and message.kind in FLOWS:
+        subject = flow_settings(settings_for_member(session, member, settings, now),
+                                message.kind).get("subject") or None
+    rendered = render_email(message.kind, content.context, subject=subject)
     mailer = dispatcher.mailer
     email = build_email(
         rendered, sender=mailer.sender, sender_name=shop.name or shop.domain,

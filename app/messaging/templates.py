@@ -43,9 +43,15 @@ def _environment(autoescape: bool) -> Environment:
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def render_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
-    """Subject, plain text and HTML of one message kind for this context."""
-    subject = " ".join(_environment(False).from_string(subject_of(kind)).render(context).split())
+def render_email(kind: str, context: dict[str, Any], *,
+                 subject: str | None = None) -> RenderedEmail:
+    """Subject, plain text and HTML of one message kind for this context.
+
+    `subject`: the merchant's own subject for the flow (engagement.flows.<name>.subject), used
+    as it is written, never as a template (a merchant's text must not run template code)."""
+    template = subject_of(kind)
+    subject = " ".join((subject if subject is not None
+                        else _environment(False).from_string(template).render(context)).split())
     text = _environment(False).get_template(f"{kind}.txt").render(context)
     # The subject is also the HTML document's title, which screen readers announce first.
     html = _environment(True).get_template(f"{kind}.html").render({**context, "subject": subject})

@@ -66,6 +66,10 @@ class Member(Base):
     holdout_group: Mapped[str | None] = mapped_column(String(16))
     holdout_assigned_at: Mapped[datetime | None]
     holdout_released_at: Mapped[datetime | None]
+    # The member's arm in the shop's running A/B test, set when they enter it and cleared when
+    # it ends (the assignment row is the record): read with the member's row, it spares every
+    # member outside a test any look-up of tests (app/loyalty/experiments.py).
+    experiment_arm: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from app.i18n import Language, shopper_language
 from app.inputs import parse_id
+from app.loyalty.experiments import RewardPriceTest, member_reward_costs, reward_price_test
 from app.loyalty.holdout import NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, is_held_out
 from app.loyalty.launch import NOT_LIVE_CODE, NOT_LIVE_MESSAGE
 from app.loyalty.members import enrol, member_for_customer
@@ -115,6 +116,8 @@ class _Program:
     shop: Shop
     settings: ProgramSettings
     rewards: list[Reward]
+    # The running A/B test of a reward's price, if any: a member's arm then costs one lookup.
+    reward_test: RewardPriceTest | None
     expires_at: float
 
 
@@ -137,7 +140,7 @@ def _program(session: Any) -> _Program | None:
         cache.pop(g.shop_domain, None)
         return None
     program = _Program(shop, current_settings(session, shop.id), shop_rewards(session, shop.id),
-                       clock + ttl)
+                       reward_price_test(session, shop.id), clock + ttl)
     if ttl > 0 and shop.is_live:
         # A draft is never kept: the launch shows on the storefront at once.
         cache[g.shop_domain] = program
@@ -198,8 +201,10 @@ def member():  # noqa: ANN201 - Flask view
                 # First seen right now: the launcher hides from the next page on.
                 g.newly_held_out = (program.shop.id, shopper.id)
             return not_in_program()
-        return jsonify(member_view(session, program.shop, shopper, program.settings, now,
-                                   program.rewards, shopper_lang()))
+        return jsonify(member_view(
+            session, program.shop, shopper, program.settings, now, program.rewards,
+            shopper_lang(),
+            reward_costs=member_reward_costs(session, shopper, program.reward_test)))
 
     answer = _read(view)
     if g.get("newly_held_out"):

@@ -9,15 +9,16 @@ from sqlalchemy import select
 
 from app.errors import DomainError
 from app.insights.experiments import (
-    FOLLOW_UP,
     METRICS,
-    VARIABLES,
     ExperimentError,
     adopt_arm,
-    baseline_rate,
+    baselines,
+    current_value,
     read_experiment,
     running_experiment,
     start_experiment,
+    testable_variables,
+    variable_label,
 )
 from app.loyalty.program import current_settings
 from app.models import Experiment, Shop
@@ -33,6 +34,12 @@ from app.web.auth import require_admin_session
 from app.web.responses import error
 
 bp = Blueprint("admin_experiments", __name__)
+
+
+def shown(value: Any) -> str:
+    """An arm's value as the merchant reads it: a flow without a subject of the merchant's
+    sends its own."""
+    return "its own subject" if value == "" else str(value)
 
 
 class ExperimentRefused(DomainError):
@@ -53,21 +60,26 @@ def experiments_page():  # noqa: ANN201 - Flask view
         past = list(session.execute(select(Experiment).where(
             Experiment.shop_id == g.shop.id, Experiment.ended_at.is_not(None))
             .order_by(Experiment.ended_at.desc()).limit(20)).scalars())
-        baseline = baseline_rate(session, g.shop.id, moment)
+        rates = baselines(session, g.shop.id, moment)
+        variable_options = []
+        for v in testable_variables(session, g.shop.id):
+            today = shown(current_value(session, g.shop.id, settings, v.key))
+            variable_options.append((v.key, f"{v.label} (today {today})"))
     currency = g.shop.currency
     return render_page("admin/experiments.html", title="A/B tests", nav="experiments",
-                       reading=reading, past=past, variables=VARIABLES, metrics=METRICS,
-                       follow_up_days=FOLLOW_UP.days, baseline=baseline,
-                       signup=settings.bonuses.get("signup", 0),
-                       variable_options=[(key, f"{v.label} (today {settings.bonuses['signup']})")
-                                         for key, v in VARIABLES.items()],
+                       reading=reading, past=past, metrics=METRICS,
+                       variable_label=variable_label, variable_options=variable_options,
+                       shown=shown,
+                       metric_options=[(m.key, f"{m.label} (today {rates[m.key]:.0%})")
+                                       for m in METRICS.values()],
                        money=lambda value: _money(value, currency))
 
 
 @bp.post("/admin/experiments")
 @json_action
 def start(body: dict[str, Any]):  # noqa: ANN201 - Flask view
-    """Start a test: the setting, arm B's value, the smallest effect and the guardrail."""
+    """Start a test: what varies, arm B's value, the metric, the smallest effect and the
+    guardrail."""
     moment = now()
     try:
         with database().transaction() as session:
@@ -75,9 +87,9 @@ def start(body: dict[str, Any]):  # noqa: ANN201 - Flask view
             experiment = start_experiment(
                 session, shop, current_settings(session, shop.id),
                 variable=str(body.get("variable", "")), value_b=body.get("value_b", ""),
+                metric=str(body.get("metric", "next_order_30d")),
                 smallest_effect_points=body.get("smallest_effect_points", ""),
-                guardrail_cost=body.get("guardrail_cost", ""),
-                baseline=baseline_rate(session, shop.id, moment), now=moment,
+                guardrail_cost=body.get("guardrail_cost", ""), now=moment,
                 started_by=actor())
             size = experiment.sample_per_arm
     except ExperimentError as exc:
@@ -100,5 +112,4 @@ def adopt(body: dict[str, Any]):  # noqa: ANN201 - Flask view
                               changed_by=actor())
     except ExperimentError as exc:
         return error("invalid_arm", str(exc), 422)
-    return jsonify({"message": f"Arm adopted: settings saved as version {saved.version}.",
-                    "version": saved.version})
+    return jsonify({"message": f"Arm adopted: {saved}."})

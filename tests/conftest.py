@@ -12,6 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+# The email flows register their settings defaults with the program when app.engagement.content
+# is imported, as every entry point (the app, the worker, the CLI) does: a test module that
+# reaches only the rules gets the same program settings.
+import app.engagement.content  # noqa: F401
 from app import create_app
 from app.db import Base, Database
 from app.migrate import upgrade_head

@@ -1,10 +1,11 @@
-"""A merchant imports their Smile export in Chromium: chooses the source with the keyboard,
-picks the file, reads the preview, confirms, and watches the progress until it is done; the
-RQ worker applies it. Every step's page passes axe."""
+"""A merchant imports the export of the app they leave (Smile, LoyaltyLion, Yotpo) in Chromium:
+chooses the source with the keyboard, picks the file, reads the preview, confirms, and watches
+the progress until it is done; the RQ worker applies it. Every step's page passes axe."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,37 @@ from tests.support.accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["postgresql"], indirect=True)]
 
-SAMPLE = Path(__file__).parents[2] / "unit" / "importing" / "samples" / "smile.csv"
+SAMPLES = Path(__file__).parents[2] / "unit" / "importing" / "samples"
 
 
-def test_upload_preview_confirm_and_progress_of_a_smile_import(
+@dataclass(frozen=True)
+class Export:
+    """A sample export and what its preview and import must show (tests/unit/importing)."""
+
+    source: str
+    # Arrow-down presses from the first choice of "Exported from" (the admin's order).
+    position: int
+    created: int
+    refused: int
+    a_reason: str
+    lines: int
+    emails: frozenset[str]
+
+
+EXPORTS = [
+    Export("smile", 0, 2, 4, "the customer is disabled in Smile", 6,
+           frozenset({"ada@example.com", "grace@navy.example"})),
+    Export("loyaltylion", 1, 3, 3, "the customer is blocked in LoyaltyLion", 6,
+           frozenset({"ada@example.com", "grace@navy.example", "guest@example.com"})),
+    Export("yotpo", 2, 2, 3, "Points Balance '-5' is negative", 5,
+           frozenset({"ada@example.com", "grace@navy.example"})),
+]
+
+
+@pytest.mark.parametrize("export", EXPORTS, ids=[e.source for e in EXPORTS])
+def test_upload_preview_confirm_and_progress_of_an_import(
         serve_app: Callable[..., RunningApp], emulator: ShopifyEmulator, redis_url: str,  # noqa: F811
-        browse: Callable[..., Any]) -> None:  # noqa: F811
+        browse: Callable[..., Any], export: Export) -> None:  # noqa: F811
     emulator.add_shop(SHOP)
     running = serve_app(redis_url=redis_url)
     running.app.extensions.update(devstore=emulator, devstore_shop=SHOP)
@@ -39,16 +65,18 @@ def test_upload_preview_confirm_and_progress_of_a_smile_import(
     assert serious_violations(frame) == []
     source = frame.get_by_label("Exported from")
     source.focus()
-    page.keyboard.press("Home")  # Smile.io, the first choice
-    assert source.input_value() == "smile"
-    frame.get_by_label("CSV file").set_input_files(str(SAMPLE))
+    page.keyboard.press("Home")
+    for _ in range(export.position):
+        page.keyboard.press("ArrowDown")
+    assert source.input_value() == export.source
+    frame.get_by_label("CSV file").set_input_files(str(SAMPLES / f"{export.source}.csv"))
     frame.get_by_role("button", name="Upload and preview").click()
 
     frame = page.frame(name="app-iframe")
     frame.get_by_role("button", name="Confirm import").wait_for()
-    assert frame.locator('[data-figure="create"]').inner_text() == "2"
-    assert frame.locator('[data-figure="refused"]').inner_text() == "4"
-    assert frame.get_by_text("the customer is disabled in Smile").is_visible()
+    assert frame.locator('[data-figure="create"]').inner_text() == str(export.created)
+    assert frame.locator('[data-figure="refused"]').inner_text() == str(export.refused)
+    assert frame.get_by_text(export.a_reason).is_visible()
     assert serious_violations(frame) == []
     with running.db.sessions() as session:
         assert session.execute(select(Member)).first() is None  # a preview imports nothing
@@ -56,11 +84,12 @@ def test_upload_preview_confirm_and_progress_of_a_smile_import(
     frame.get_by_role("button", name="Confirm import").click()
     frame.get_by_text("Importing:").wait_for()
     running.work()
-    frame.get_by_text("Imported: 6 of 6 lines.").wait_for(timeout=10_000)
-    assert frame.locator("[data-import-bar]").get_attribute("aria-valuenow") == "6"
+    frame.get_by_text(f"Imported: {export.lines} of {export.lines} lines.").wait_for(
+        timeout=10_000)
+    assert frame.locator("[data-import-bar]").get_attribute("aria-valuenow") == str(export.lines)
     assert serious_violations(frame) == []
     with running.db.sessions() as session:
         run = session.execute(select(ImportRun)).scalar_one()
         emails = set(session.execute(select(Member.email)).scalars())
     assert run.state == "done"
-    assert emails == {"ada@example.com", "grace@navy.example"}
+    assert emails == export.emails

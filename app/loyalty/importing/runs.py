@@ -26,14 +26,17 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.loyalty.importing.apply import apply_rows, program_tier, tier_lookup
+from app.loyalty.importing.bulk import plan_with_statistics
 from app.loyalty.importing.matching import plan_chunk
 from app.loyalty.importing.reader import Refusal, read_file
 from app.loyalty.importing.rows import ImportRow
 from app.loyalty.importing.sources import source_named
 from app.loyalty.program import ProgramSettings, current_settings
-from app.models import ImportChunk, ImportRun
+from app.models import ImportChunk, ImportedRow, ImportRun, Member
 
 CHUNK_ROWS = 2000
+# The tables each chunk looks its rows up in (app/loyalty/importing/matching.py, apply.py).
+LOOKED_UP_TABLES = (ImportedRow.__table__, Member.__table__)
 # A chunk commits within seconds and a job hands over to its continuation with a fresh
 # heartbeat, so a run silent this long has no live worker.
 STALE_AFTER = timedelta(minutes=5)
@@ -236,6 +239,8 @@ def apply_next_chunk(db: Database, run_id: int, now: datetime, claim: str | None
             run.preview = json.dumps(preview)
         run.next_chunk += 1
         run.rows_done += len(data["rows"]) + len(data["refused"])
+        # The next chunks' look-ups are planned from the rows this one wrote.
+        plan_with_statistics(session, LOOKED_UP_TABLES)
         if run.next_chunk >= run.chunk_count:
             _finish(session, run, now)
         return run.state == "importing"

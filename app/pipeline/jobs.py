@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -225,6 +225,28 @@ class ShopsRun:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+def _installed_shops(rt: Runtime, domain: str | None = None) -> list[tuple[int, str]]:
+    """(id, domain) of every installed shop, or of the one with `domain`."""
+    query = select(Shop.id, Shop.domain).where(Shop.installed_at.is_not(None),
+                                               Shop.uninstalled_at.is_(None))
+    if domain is not None:
+        query = query.where(Shop.domain == domain)
+    with rt.db.sessions() as session:
+        return [(shop_id, name) for shop_id, name in session.execute(query.order_by(Shop.id))]
+
+
+def _each_shop(shops: list[tuple[int, str]], what: str, work: Callable[[int], str]) -> ShopsRun:
+    """`work` for each shop, its summary kept; a failing shop is logged and the others run."""
+    run = ShopsRun()
+    for shop_id, name in shops:
+        try:
+            run.done[name] = work(shop_id)
+        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
+            log.exception("%s failed", what, extra={"shop": name})
+            run.failed[name] = f"{type(exc).__name__}: {exc}"
+    return run
+
+
 def daily_rounds_for_all_shops(rt: Runtime, now_iso: str | None = None) -> ShopsRun:
     """Run every installed shop's daily round now, one transaction each, and say how each went.
 
@@ -232,18 +254,8 @@ def daily_rounds_for_all_shops(rt: Runtime, now_iso: str | None = None) -> Shops
     every shop's round happened. A failing shop is logged and the others still run.
     """
     now_iso = (parse_utc(now_iso) if now_iso else utcnow()).isoformat()
-    with rt.db.sessions() as session:
-        shops = session.execute(select(Shop.id, Shop.domain).where(
-            Shop.installed_at.is_not(None), Shop.uninstalled_at.is_(None))
-            .order_by(Shop.id)).all()
-    run = ShopsRun()
-    for shop_id, domain in shops:
-        try:
-            run.done[domain] = daily_round(rt, shop_id, now_iso)
-        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
-            log.exception("daily round failed", extra={"shop": domain})
-            run.failed[domain] = f"{type(exc).__name__}: {exc}"
-    return run
+    return _each_shop(_installed_shops(rt), "daily round",
+                      lambda shop_id: daily_round(rt, shop_id, now_iso))
 
 
 def rebuild_insights(rt: Runtime, now_iso: str | None = None, domain: str | None = None
@@ -251,24 +263,14 @@ def rebuild_insights(rt: Runtime, now_iso: str | None = None, domain: str | None
     """Recompute every installed shop's insight roll-ups from all their history (or one
     shop's), one transaction each: after a restore, or to check the nightly upkeep."""
     now = parse_utc(now_iso) if now_iso else utcnow()
-    with rt.db.sessions() as session:
-        query = select(Shop.id, Shop.domain).where(Shop.installed_at.is_not(None),
-                                                   Shop.uninstalled_at.is_(None))
-        if domain is not None:
-            query = query.where(Shop.domain == domain)
-        shops = session.execute(query.order_by(Shop.id)).all()
-    run = ShopsRun()
-    for shop_id, shop_domain in shops:
-        try:
-            with rt.db.transaction() as session:
-                shop = session.get(Shop, shop_id)
-                done = refresh_insight_rollups(session, shop, now, rebuild=True)
-            run.done[shop_domain] = (f"{done.holdout_rows} holdout rows, "
-                                     f"{done.cohort_cells} cohort cells")
-        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
-            log.exception("insight rebuild failed", extra={"shop": shop_domain})
-            run.failed[shop_domain] = f"{type(exc).__name__}: {exc}"
-    return run
+
+    def rebuild(shop_id: int) -> str:
+        with rt.db.transaction() as session:
+            done = refresh_insight_rollups(session, session.get(Shop, shop_id), now,
+                                           rebuild=True)
+        return f"{done.holdout_rows} holdout rows, {done.cohort_cells} cohort cells"
+
+    return _each_shop(_installed_shops(rt, domain), "insight rebuild", rebuild)
 
 
 def rebuild_rollups(rt: Runtime, domain: str | None = None, now_iso: str | None = None
@@ -276,23 +278,13 @@ def rebuild_rollups(rt: Runtime, domain: str | None = None, now_iso: str | None 
     """Build the dashboard roll-up of one installed shop (by domain) or of every one from its
     whole history, one transaction each."""
     now = parse_utc(now_iso) if now_iso else utcnow()
-    query = select(Shop.id, Shop.domain).where(Shop.installed_at.is_not(None),
-                                               Shop.uninstalled_at.is_(None))
-    if domain is not None:
-        query = query.where(Shop.domain == domain)
-    with rt.db.sessions() as session:
-        shops = session.execute(query.order_by(Shop.id)).all()
-    run = ShopsRun()
-    for shop_id, name in shops:
-        try:
-            with rt.db.transaction() as session:
-                shop = session.get(Shop, shop_id)
-                days = refresh_dashboard_rollup(session, shop, now, full=True)
-            run.done[name] = f"{days} day(s) rolled up"
-        except Exception as exc:  # noqa: BLE001 - one shop's failure must not stop the others
-            log.exception("roll-up rebuild failed", extra={"shop": name})
-            run.failed[name] = f"{type(exc).__name__}: {exc}"
-    return run
+
+    def rebuild(shop_id: int) -> str:
+        with rt.db.transaction() as session:
+            days = refresh_dashboard_rollup(session, session.get(Shop, shop_id), now, full=True)
+        return f"{days} day(s) rolled up"
+
+    return _each_shop(_installed_shops(rt, domain), "roll-up rebuild", rebuild)
 
 
 def ensure_friend_discount(rt: Runtime, shop_id: int, member_id: int) -> str:

@@ -17,6 +17,7 @@ words (default reward titles, tier names) are in the POS language, sent as `?loc
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -32,14 +33,13 @@ from app.models import Shop
 from app.shopify.verify import Verification, verify_pos_request
 from app.web import context
 from app.web.checkout_api import REQUESTS_PER_MINUTE, extension_request
-from app.web.member_actions import live_shop, redeem_reward, return_unapplied_code
+from app.web.member_actions import Answer, live_shop, redeem_reward, return_unapplied_code
 from app.web.proxy import WRITES_PER_MINUTE
 from app.web.responses import error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pos_api", __name__, url_prefix="/api/pos")
 
-Answer = Response | tuple[Response, int]
 
 
 @bp.after_app_request
@@ -155,25 +155,17 @@ def customer(raw_customer: str) -> Any:
         return jsonify(answer)
 
 
-@bp.route("/redeem", methods=["POST", "OPTIONS"])
-def redeem() -> Any:
-    """`{"customer_id", "reward_id", "request_key"?}`: a code for the POS cart, or points back."""
-    check = _verify()
-    if not isinstance(check, Verification):
-        return check
-    body = request.get_json(silent=True)
-    customer_id = _body_customer(body)
-    if customer_id is None:
-        return _invalid_customer()
-    refusal = _write_refusal(check, customer_id) or _known_member(check.shop, customer_id)
-    if refusal is not None:
-        return refusal
-    return redeem_reward(check.shop, customer_id, body, _with_currency, lang=_language())
+@dataclass(frozen=True)
+class StaffWrite:
+    """A verified staff write within its limits: the shop, the customer acted for, the body."""
+
+    shop: str
+    customer_id: int
+    body: Any
 
 
-@bp.route("/return", methods=["POST", "OPTIONS"])
-def return_code() -> Any:
-    """`{"customer_id", "code"}`: the POS cart did not take the code; delete it, points back."""
+def _staff_write() -> StaffWrite | Answer:
+    """The verified staff write, or the answer to give instead."""
     check = _verify()
     if not isinstance(check, Verification):
         return check
@@ -184,5 +176,27 @@ def return_code() -> Any:
     refusal = _write_refusal(check, customer_id)
     if refusal is not None:
         return refusal
-    return return_unapplied_code(check.shop, customer_id, body, _with_currency,
+    return StaffWrite(check.shop, customer_id, body)
+
+
+@bp.route("/redeem", methods=["POST", "OPTIONS"])
+def redeem() -> Any:
+    """`{"customer_id", "reward_id", "request_key"?}`: a code for the POS cart, or points back."""
+    write = _staff_write()
+    if not isinstance(write, StaffWrite):
+        return write
+    refusal = _known_member(write.shop, write.customer_id)
+    if refusal is not None:
+        return refusal
+    return redeem_reward(write.shop, write.customer_id, write.body, _with_currency,
+                         lang=_language())
+
+
+@bp.route("/return", methods=["POST", "OPTIONS"])
+def return_code() -> Any:
+    """`{"customer_id", "code"}`: the POS cart did not take the code; delete it, points back."""
+    write = _staff_write()
+    if not isinstance(write, StaffWrite):
+        return write
+    return return_unapplied_code(write.shop, write.customer_id, write.body, _with_currency,
                                  lang=_language())

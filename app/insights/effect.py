@@ -12,8 +12,10 @@ the same periods: each point once, at its value (`earning.point_value`), redeeme
 full and points still held at the expected redemption rate.
 
 Every figure is a sum over customers, so the days the daily roll-up holds
-(app/insights/holdout_days.py) are read as sums of its rows, and only the customers whose
-periods ended since the last round are read one by one.
+(app/insights/holdout_days.py) are read as sums of its rows, corrected for the customers whose
+periods reach past the round and who did something since (their periods now less as the round
+counted them); only the customers of the day whose periods are partly over are read one by
+one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from app.insights.holdout_days import DAY, Sums, live_sums, rolled_up_sums
+from app.insights.holdout_days import DAY, Sums, changes_since, live_sums, rolled_up_sums
 from app.insights.stats import (
     Interval,
     SampleSize,
@@ -39,8 +41,9 @@ from app.loyalty.holdout import CONTROL, DEFAULT_SHARE, PROGRAM
 from app.loyalty.program import ProgramSettings
 from app.models import InsightRollup, Shop
 
-# Orders whose webhooks arrive a little after the daily round are in the next round's rows:
-# the page reads the customers whose periods ended this close to the round live.
+# Orders recorded since the daily round are added to its rows for customers whose periods
+# reach past the round, and those of customers whose periods ended this little before it
+# (webhooks arriving late); older late orders are counted by the next round.
 LATE_ORDERS = timedelta(days=1)
 
 
@@ -194,31 +197,36 @@ def effect_settings(settings: ProgramSettings) -> tuple[int, Decimal, Decimal, D
             Decimal(str(section["expected_redemption_percent"])) / 100)
 
 
-
-
 def measure_effect(session: Session, shop: Shop, settings: ProgramSettings,
                    first_day: datetime, end: datetime, now: datetime, *,
                    rolled_up: bool = True) -> Effect:
     """The holdout comparison for customers assigned from `first_day` until `end`: the days
-    the roll-up holds are summed from it, the rest read customer by customer (all of them
-    when `rolled_up` is False)."""
+    the roll-up holds are summed from it with what its round has not seen, the rest read
+    customer by customer (all of them when `rolled_up` is False)."""
     repeat_days, margin, smallest, expected = effect_settings(settings)
     groups: dict[str, Sums] = {CONTROL: Sums(), PROGRAM: Sums()}
     live_parts = [(first_day, end)]
     state = session.get(InsightRollup, shop.id) if rolled_up else None
-    if state is not None and state.holdout_through is not None:
-        # Whole UTC days inside the window whose customers' periods ended before the
-        # roll-up's last round, less a day for orders whose webhooks arrive late.
+    through = state.holdout_through if state is not None else None
+    if through is not None and through <= now:
+        # Whole UTC days inside the window, assigned before the round, whose customers'
+        # periods are all over; then what the round has not seen yet.
         first = first_day.date() + (DAY if first_day.time() != time() else timedelta(0))
-        last = min(end.date() - DAY,
-                   min(now, state.holdout_through - LATE_ORDERS).date() - DAY
-                   - repeat_days * DAY)
+        last = min(end.date() - DAY, (now - repeat_days * DAY).date() - DAY,
+                   through.date() - DAY)
         if first <= last:
+            rolled_end = datetime.combine(last + DAY, time())
             for group, sums in rolled_up_sums(session, shop.id, first, last,
                                               repeat_days).items():
                 groups[group].add(sums)
-            live_parts = [(first_day, datetime.combine(first, time())),
-                          (datetime.combine(last + DAY, time()), end)]
+            since_round = changes_since(
+                session, shop.id,
+                max(datetime.combine(first, time()),
+                    through - repeat_days * DAY - LATE_ORDERS),
+                rolled_end, through, repeat_days)
+            for group, sums in since_round.items():
+                groups[group].add(sums)
+            live_parts = [(first_day, datetime.combine(first, time())), (rolled_end, end)]
     waiting = 0
     for part_first, part_end in live_parts:
         if part_first >= part_end:

@@ -57,10 +57,10 @@ class Sums:
     points_taken_back: int = 0
     points_expired: int = 0
 
-    def add(self, other: Sums) -> None:
-        """Add another's sums to these."""
+    def add(self, other: Sums, sign: int = 1) -> None:
+        """Add another's sums to these (take them away with `sign` -1)."""
         for name in _FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
 
 
 _FIELDS = tuple(f.name for f in fields(Sums))
@@ -68,9 +68,15 @@ _FIELDS = tuple(f.name for f in fields(Sums))
 OFFSET_FIELDS = _FIELDS[1:]
 
 
+# A paid order (paid at, total less refunds, recorded at) and a ledger entry (created at,
+# kind, points).
+PaidOrder = tuple[datetime, Decimal, datetime]
+Entry = tuple[datetime, str, int]
+
+
 def customer_offsets(group: str, assigned_at: datetime,
                      orders: Iterable[tuple[datetime, Decimal]],
-                     entries: Iterable[tuple[datetime, str, int]]) -> dict[int, Sums]:
+                     entries: Iterable[Entry]) -> dict[int, Sums]:
     """One customer's orders (paid at, total less refunds) and ledger entries (created at,
     kind, points) by offset, within the longest follow-up period."""
     per: dict[int, Sums] = defaultdict(Sums)
@@ -120,28 +126,9 @@ def activity(session: Session, shop_id: int, members: list[Assigned],
     """Each customer with their offsets, reading their orders and entries in chunks (only
     the entries written from `entries_since` when given: points add up per offset, so older
     ones change nothing in the offsets after it, unlike orders, whose squares do)."""
-    for start in range(0, len(members), _CHUNK):
-        chunk = {m.member_id: m for m in members[start:start + _CHUNK]}
-        orders: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-        for member_id, paid_at, total, refunded in session.execute(
-                select(Order.member_id, Order.paid_at, Order.total_price, Order.refunded_amount)
-                .where(Order.shop_id == shop_id, Order.member_id.in_(list(chunk)),
-                       Order.status == "paid", Order.test.is_(False),
-                       Order.paid_at.is_not(None))):
-            orders[member_id].append((paid_at, (total or Decimal(0)) - (refunded or 0)))
-        entries: dict[int, list[tuple[datetime, str, int]]] = defaultdict(list)
-        program = [m for m, a in chunk.items() if a.group == PROGRAM]
-        if program:
-            query = select(LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.points,
-                           LedgerEntry.created_at).where(LedgerEntry.member_id.in_(program))
-            if entries_since is not None:
-                query = query.where(LedgerEntry.created_at >= entries_since)
-            for member_id, kind, points, created_at in session.execute(query):
-                entries[member_id].append((created_at, kind, points))
-        for member_id, assigned in chunk.items():
-            yield assigned, customer_offsets(assigned.group, assigned.at,
-                                             orders.get(member_id, ()),
-                                             entries.get(member_id, ()))
+    for assigned, (orders, entries) in _histories(session, shop_id, members, entries_since):
+        yield assigned, customer_offsets(assigned.group, assigned.at,
+                                         ((paid, value) for paid, value, _ in orders), entries)
 
 
 def assigned_between(session: Session, shop_id: int, first: datetime, end: datetime
@@ -310,3 +297,73 @@ def live_sums(session: Session, shop_id: int, first: datetime, end: datetime,
         Member.shop_id == shop_id, Member.holdout_assigned_at >= max(first, still_in_period),
         Member.holdout_assigned_at < end)).scalar_one() if still_in_period < end else 0
     return groups, waiting
+
+
+def changes_since(session: Session, shop_id: int, first: datetime, end: datetime,
+                  through: datetime, repeat_days: int) -> dict[str, Sums]:
+    """Per group, what the roll-up's round at `through` has not counted yet for the customers
+    assigned in [first, end): for each one with an order recorded or paid since, or an entry
+    written since, their first `repeat_days` days now less as the round counted them (the
+    orders recorded and paid by then, the entries written by then). Refunds and
+    cancellations since the round are counted by the next one."""
+    changes: dict[str, Sums] = defaultdict(Sums)
+    band = {m.member_id: m for m in assigned_between(session, shop_id, first, end)}
+    ids = sorted(band)
+    active: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        active |= set(session.scalars(select(Order.member_id).where(
+            Order.shop_id == shop_id, Order.member_id.in_(chunk),
+            or_(Order.created_at > through, Order.paid_at > through)).distinct()))
+        program = [i for i in chunk if band[i].group == PROGRAM]
+        if program:
+            active |= set(session.scalars(select(LedgerEntry.member_id).where(
+                LedgerEntry.member_id.in_(program), LedgerEntry.created_at > through
+            ).distinct()))
+    if not active:
+        return changes
+    members = [band[i] for i in sorted(active)]
+    for assigned, (orders, entries) in _histories(session, shop_id, members):
+        now = customer_offsets(assigned.group, assigned.at,
+                               ((paid, value) for paid, value, _ in orders), entries)
+        then = customer_offsets(
+            assigned.group, assigned.at,
+            ((paid, value) for paid, value, recorded in orders
+             if paid <= through and recorded <= through),
+            (entry for entry in entries if entry[0] <= through))
+        sums = changes[assigned.group]
+        for offsets, sign in ((now, 1), (then, -1)):
+            for offset, part in offsets.items():
+                if offset < repeat_days:
+                    sums.add(part, sign)
+    return changes
+
+
+def _histories(session: Session, shop_id: int, members: list[Assigned],
+               entries_since: datetime | None = None
+               ) -> Iterator[tuple[Assigned, tuple[list[PaidOrder], list[Entry]]]]:
+    """Each customer's paid orders (paid at, total less refunds, recorded at) and, in the
+    program group, ledger entries (created at, kind, points; from `entries_since` when
+    given), read in chunks."""
+    for start in range(0, len(members), _CHUNK):
+        chunk = {m.member_id: m for m in members[start:start + _CHUNK]}
+        orders: dict[int, list[PaidOrder]] = defaultdict(list)
+        for member_id, paid_at, total, refunded, recorded in session.execute(
+                select(Order.member_id, Order.paid_at, Order.total_price,
+                       Order.refunded_amount, Order.created_at)
+                .where(Order.shop_id == shop_id, Order.member_id.in_(list(chunk)),
+                       Order.status == "paid", Order.test.is_(False),
+                       Order.paid_at.is_not(None))):
+            orders[member_id].append((paid_at, (total or Decimal(0)) - (refunded or 0),
+                                      recorded))
+        entries: dict[int, list[Entry]] = defaultdict(list)
+        program = [m for m, a in chunk.items() if a.group == PROGRAM]
+        if program:
+            query = select(LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.points,
+                           LedgerEntry.created_at).where(LedgerEntry.member_id.in_(program))
+            if entries_since is not None:
+                query = query.where(LedgerEntry.created_at >= entries_since)
+            for member_id, kind, points, created_at in session.execute(query):
+                entries[member_id].append((created_at, kind, points))
+        for member_id, assigned in chunk.items():
+            yield assigned, (orders.get(member_id, []), entries.get(member_id, []))

@@ -146,6 +146,57 @@ def test_after_a_rebuild_every_period_and_window_equals_the_row_by_row_figures(d
                              NOW + timedelta(days=1))
 
 
+def test_what_happened_since_the_round_is_added_to_its_rows_for_every_period(db):
+    """Orders, late orders and entries recorded after the round, for customers whose periods
+    reach past it, are in the page's figures before the next round (the rows as of the round,
+    corrected customer by customer), equal to the row-by-row figures."""
+    a_id, _ = _shops(db, customers=120)
+    later = NOW + timedelta(hours=20)
+    customers, waiting = {}, {}
+    with db.transaction() as s:
+        shop = s.get(Shop, a_id)
+        for days in (7, 30, 90):
+            ends = NOW - timedelta(days=days)
+            # x's period ends 2 hours after the round, y's 8 hours and z's 3 hours before it,
+            # w's 5 hours after it.
+            for name, group, hours, total in (("x", PROGRAM, 2, "30.00"),
+                                              ("y", CONTROL, -8, "22.00"),
+                                              ("z", PROGRAM, -3, "41.00"),
+                                              ("w", PROGRAM, 5, "18.00")):
+                member = add_customer(s, shop, group=group, at=ends + timedelta(hours=hours))
+                add_order(s, shop, member, member.holdout_assigned_at, total)
+                customers[name, days] = member
+            add_entry(s, shop, customers["x", days], "earn_order", 30,
+                      customers["x", days].holdout_assigned_at)
+            # Recorded before the round, waiting for its payment then.
+            waiting[days] = add_order(s, shop, customers["w", days], None, "6.00",
+                                      status="awaiting_payment",
+                                      created_at=NOW - timedelta(hours=1))
+        refresh_rollups(s, shop, NOW, rebuild=True)
+    with db.transaction() as s:
+        shop = s.get(Shop, a_id)
+        for days in (7, 30, 90):
+            x, y, z = (customers[name, days] for name in "xyz")
+            # After the round: x orders inside its period, earns and redeems.
+            add_order(s, shop, x, NOW + timedelta(hours=1), "12.50")
+            add_entry(s, shop, x, "earn_order", 12, NOW + timedelta(hours=1))
+            add_entry(s, shop, x, "redeem", -20, NOW + timedelta(hours=2))
+            # An order paid inside y's period whose webhook arrives after the round.
+            add_order(s, shop, y, NOW - timedelta(hours=10), "8.00",
+                      created_at=NOW + timedelta(hours=3))
+            # z's order after the round is outside its period.
+            add_order(s, shop, z, NOW + timedelta(minutes=30), "9.00")
+            # w's order is paid after the round, inside its period.
+            order = s.merge(waiting[days])
+            order.status, order.paid_at = "paid", NOW + timedelta(hours=4)
+    for days in (7, 30, 90):
+        with db.transaction() as s:
+            shop = s.get(Shop, a_id)
+            _set_period(s, shop, days)
+            for first, end in (_windows(later)[0], (_windows(later)[0][0], NOW)):
+                assert_equal_to_rows(s, shop, first, end, later)
+
+
 def test_the_page_reads_the_roll_up_not_every_order(db):
     a_id, _ = _shops(db)
     with db.transaction() as s:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -76,12 +77,18 @@ Entry = tuple[datetime, str, int]
 
 def customer_offsets(group: str, assigned_at: datetime,
                      orders: Iterable[tuple[datetime, Decimal]],
-                     entries: Iterable[Entry]) -> dict[int, Sums]:
+                     entries: Iterable[Entry], period: int | None = None) -> dict[int, Sums]:
     """One customer's orders (paid at, total less refunds) and ledger entries (created at,
-    kind, points) by offset, within the longest follow-up period."""
+    kind, points) by offset, within the longest follow-up period; with `period`, only the
+    offsets below it, all summed as offset 0."""
     per: dict[int, Sums] = defaultdict(Sums)
-    first, last = assigned_at - DAY, assigned_at + LONGEST_FOLLOW_UP * DAY
-    placed = sorted(((paid_at - assigned_at) // DAY, value) for paid_at, value in orders
+    first = assigned_at - DAY
+    last = assigned_at + (LONGEST_FOLLOW_UP if period is None else period) * DAY
+
+    def place(moment: datetime) -> int:
+        return 0 if period is not None else (moment - assigned_at) // DAY
+
+    placed = sorted((place(paid_at), value) for paid_at, value in orders
                     if first <= paid_at < last)
     count, total = 0, Decimal(0)
     for offset, value in placed:
@@ -98,7 +105,7 @@ def customer_offsets(group: str, assigned_at: datetime,
     for created_at, kind, points in entries:
         if not first <= created_at < last:
             continue
-        sums = per[(created_at - assigned_at) // DAY]
+        sums = per[place(created_at)]
         if kind in ("redeem", "redeem_refund"):
             sums.points_redeemed -= points
         elif kind == "expire":
@@ -285,13 +292,16 @@ def live_sums(session: Session, shop_id: int, first: datetime, end: datetime,
     groups: dict[str, Sums] = defaultdict(Sums)
     # Over when assigned_at + period <= now; timestamps are kept to the microsecond.
     still_in_period = now - repeat_days * DAY + timedelta(microseconds=1)
-    complete = assigned_between(session, shop_id, first, min(end, still_in_period))
-    for customer, offsets in activity(session, shop_id, complete):
+    for customer, (orders, entries) in _histories_assigned(session, shop_id, first,
+                                                           min(end, still_in_period)):
         sums = groups[customer.group]
         sums.customers += 1
-        for offset, part in offsets.items():
-            if offset < repeat_days:
-                sums.add(part)
+        if orders or entries:
+            period = customer_offsets(customer.group, customer.at,
+                                      ((paid, value) for paid, value, _ in orders), entries,
+                                      repeat_days)
+            if period:
+                sums.add(period[0])
     # The assignment time is written with the group, so the index alone counts them.
     waiting = session.execute(select(func.count()).select_from(Member).where(
         Member.shop_id == shop_id, Member.holdout_assigned_at >= max(first, still_in_period),
@@ -307,36 +317,39 @@ def changes_since(session: Session, shop_id: int, first: datetime, end: datetime
     orders recorded and paid by then, the entries written by then). Refunds and
     cancellations since the round are counted by the next one."""
     changes: dict[str, Sums] = defaultdict(Sums)
-    band = {m.member_id: m for m in assigned_between(session, shop_id, first, end)}
-    ids = sorted(band)
-    active: set[int] = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        active |= set(session.scalars(select(Order.member_id).where(
-            Order.shop_id == shop_id, Order.member_id.in_(chunk),
-            or_(Order.created_at > through, Order.paid_at > through)).distinct()))
-        program = [i for i in chunk if band[i].group == PROGRAM]
-        if program:
-            active |= set(session.scalars(select(LedgerEntry.member_id).where(
-                LedgerEntry.member_id.in_(program), LedgerEntry.created_at > through
-            ).distinct()))
+    in_band = _assigned_in(shop_id, first, end)
+    active = set(session.scalars(select(Order.member_id).where(
+        Order.shop_id == shop_id, Order.member_id.in_(select(Member.id).where(*in_band)),
+        or_(Order.created_at > through, Order.paid_at > through)).distinct()))
+    active |= set(session.scalars(select(LedgerEntry.member_id).where(
+        LedgerEntry.member_id.in_(select(Member.id).where(*in_band,
+                                                          Member.holdout_group == PROGRAM)),
+        LedgerEntry.created_at > through).distinct()))
     if not active:
         return changes
-    members = [band[i] for i in sorted(active)]
+    members = [Assigned(*row) for row in session.execute(
+        select(Member.id, Member.holdout_group, Member.holdout_assigned_at)
+        .where(*in_band, Member.id.in_(sorted(active))))]
     for assigned, (orders, entries) in _histories(session, shop_id, members):
         now = customer_offsets(assigned.group, assigned.at,
-                               ((paid, value) for paid, value, _ in orders), entries)
+                               ((paid, value) for paid, value, _ in orders), entries,
+                               repeat_days)
         then = customer_offsets(
             assigned.group, assigned.at,
             ((paid, value) for paid, value, recorded in orders
              if paid <= through and recorded <= through),
-            (entry for entry in entries if entry[0] <= through))
+            (entry for entry in entries if entry[0] <= through), repeat_days)
         sums = changes[assigned.group]
-        for offsets, sign in ((now, 1), (then, -1)):
-            for offset, part in offsets.items():
-                if offset < repeat_days:
-                    sums.add(part, sign)
+        for period, sign in ((now, 1), (then, -1)):
+            if period:
+                sums.add(period[0], sign)
     return changes
+
+
+def _assigned_in(shop_id: int, first: datetime, end: datetime) -> tuple[Any, ...]:
+    """The conditions on members assigned in [first, end)."""
+    return (Member.shop_id == shop_id, Member.holdout_group.is_not(None),
+            Member.holdout_assigned_at >= first, Member.holdout_assigned_at < end)
 
 
 def _histories(session: Session, shop_id: int, members: list[Assigned],
@@ -347,23 +360,50 @@ def _histories(session: Session, shop_id: int, members: list[Assigned],
     given), read in chunks."""
     for start in range(0, len(members), _CHUNK):
         chunk = {m.member_id: m for m in members[start:start + _CHUNK]}
-        orders: dict[int, list[PaidOrder]] = defaultdict(list)
-        for member_id, paid_at, total, refunded, recorded in session.execute(
-                select(Order.member_id, Order.paid_at, Order.total_price,
-                       Order.refunded_amount, Order.created_at)
-                .where(Order.shop_id == shop_id, Order.member_id.in_(list(chunk)),
-                       Order.status == "paid", Order.test.is_(False),
-                       Order.paid_at.is_not(None))):
-            orders[member_id].append((paid_at, (total or Decimal(0)) - (refunded or 0),
-                                      recorded))
-        entries: dict[int, list[Entry]] = defaultdict(list)
         program = [m for m, a in chunk.items() if a.group == PROGRAM]
-        if program:
-            query = select(LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.points,
-                           LedgerEntry.created_at).where(LedgerEntry.member_id.in_(program))
-            if entries_since is not None:
-                query = query.where(LedgerEntry.created_at >= entries_since)
-            for member_id, kind, points, created_at in session.execute(query):
-                entries[member_id].append((created_at, kind, points))
-        for member_id, assigned in chunk.items():
-            yield assigned, (orders.get(member_id, []), entries.get(member_id, []))
+        yield from _read_histories(session, shop_id, chunk, Order.member_id.in_(list(chunk)),
+                                   LedgerEntry.member_id.in_(program) if program else None,
+                                   entries_since)
+
+
+def _histories_assigned(session: Session, shop_id: int, first: datetime, end: datetime
+                        ) -> Iterator[tuple[Assigned, tuple[list[PaidOrder], list[Entry]]]]:
+    """The same for the customers assigned in [first, end), a week of them at a time, found
+    by a subquery instead of a list of ids (thousands of parameters cost more to send and
+    parse than the rows they find)."""
+    start = first
+    while start < end:
+        upto = min(end, start + 7 * DAY)
+        in_range = _assigned_in(shop_id, start, upto)
+        chunk = {m.member_id: m for m in assigned_between(session, shop_id, start, upto)}
+        if chunk:
+            yield from _read_histories(
+                session, shop_id, chunk, Order.member_id.in_(select(Member.id).where(*in_range)),
+                LedgerEntry.member_id.in_(select(Member.id).where(
+                    *in_range, Member.holdout_group == PROGRAM)), None)
+        start = upto
+
+
+def _read_histories(session: Session, shop_id: int, chunk: dict[int, Assigned],
+                    whose_orders: Any, whose_entries: Any, entries_since: datetime | None
+                    ) -> Iterator[tuple[Assigned, tuple[list[PaidOrder], list[Entry]]]]:
+    """The chunk's customers with their orders and entries, read as plain rows."""
+    session.flush()
+    connection = session.connection()
+    orders: dict[int, list[PaidOrder]] = defaultdict(list)
+    for member_id, paid_at, total, refunded, recorded in connection.execute(
+            select(Order.member_id, Order.paid_at, Order.total_price, Order.refunded_amount,
+                   Order.created_at)
+            .where(Order.shop_id == shop_id, whose_orders, Order.status == "paid",
+                   Order.test.is_(False), Order.paid_at.is_not(None))):
+        orders[member_id].append((paid_at, (total or Decimal(0)) - (refunded or 0), recorded))
+    entries: dict[int, list[Entry]] = defaultdict(list)
+    if whose_entries is not None:
+        query = select(LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.points,
+                       LedgerEntry.created_at).where(whose_entries)
+        if entries_since is not None:
+            query = query.where(LedgerEntry.created_at >= entries_since)
+        for member_id, kind, points, created_at in connection.execute(query):
+            entries[member_id].append((created_at, kind, points))
+    for member_id, assigned in chunk.items():
+        yield assigned, (orders.get(member_id, []), entries.get(member_id, []))

@@ -73,7 +73,7 @@ def add_order_history(shop: ShopState, count: int, *, days: int = 365, customers
             "name": f"#{number}", "email": email, "created_at": _iso(created),
             "processed_at": _iso(created), "updated_at": _iso(created + timedelta(hours=1)),
             "cancelled_at": cancelled, "currency": currency, "financial_status": status,
-            "test": rng.random() < 0.01, "taxes_included": False,
+            "test": rng.random() < 0.01, "taxes_included": False, "source_name": "web",
             "subtotal_price": str(subtotal), "total_tax": "0.00",
             "total_price": str(subtotal + shipping),
             "total_shipping_price_set": {"shop_money": {"amount": str(shipping),

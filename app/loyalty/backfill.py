@@ -8,6 +8,9 @@ the hour before the backfill was asked for are left to their webhooks, which a l
 answers with points as it does for every new order. A customer the holdout keeps out of the
 program earns nothing from the backfill either; customers first met by the backfill are not
 assigned (their orders predate the holdout, like those of customers seen before it began).
+While POS earning is off, in-store orders (`sourceName` "pos") earn nothing and enrol nobody,
+as live ones: such an order is its customer's when they were a member by then (before this
+run, or through an earlier online order of the history), and then counts toward their tier.
 """
 
 from __future__ import annotations
@@ -159,6 +162,33 @@ def _ref(member: Member) -> MemberRef:
     return MemberRef(member.id, member.tier, is_held_out(member))
 
 
+def _customer_refs(session: Session, shop: Shop, customer_ids: list[int]
+                   ) -> dict[int, MemberRef]:
+    """The members these customers already are, by customer id, in one query."""
+    if not customer_ids:
+        return {}
+    table = Member.__table__
+    return {cid: MemberRef(mid, tier, group == CONTROL and released is None)
+            for mid, cid, tier, group, released in session.execute(
+                select(table.c.id, table.c.customer_id, table.c.tier, table.c.holdout_group,
+                       table.c.holdout_released_at).where(
+                    table.c.shop_id == shop.id, table.c.customer_id.in_(customer_ids)))}
+
+
+def _guest_refs(session: Session, shop: Shop, emails: set[str]) -> dict[str, MemberRef]:
+    """The oldest guest member with each email (as `enrol` finds one), in one query."""
+    if not emails:
+        return {}
+    table = Member.__table__
+    found: dict[str, MemberRef] = {}
+    for member_id, email, tier in session.execute(
+            select(table.c.id, table.c.email, table.c.tier).where(
+                table.c.shop_id == shop.id, table.c.customer_id.is_(None),
+                table.c.email.in_(list(emails))).order_by(table.c.id)):
+        found.setdefault(email, MemberRef(member_id, tier))
+    return found
+
+
 def _customer_members(session: Session, shop: Shop, orders: list[HistoricOrder],
                       now: datetime) -> dict[int, MemberRef]:
     """The members of the batch's customers, the new ones created in one batched INSERT.
@@ -174,11 +204,7 @@ def _customer_members(session: Session, shop: Shop, orders: list[HistoricOrder],
     if not first:
         return {}
     table = Member.__table__
-    found = {cid: MemberRef(mid, tier, group == CONTROL and released is None)
-             for mid, cid, tier, group, released in session.execute(
-                 select(table.c.id, table.c.customer_id, table.c.tier, table.c.holdout_group,
-                        table.c.holdout_released_at).where(
-                     table.c.shop_id == shop.id, table.c.customer_id.in_(list(first))))}
+    found = _customer_refs(session, shop, list(first))
     missing = [cid for cid in first if cid not in found]
     emails = {normalise_email(first[cid].shopper_email) for cid in missing} - {None}
     guests = set(session.execute(select(table.c.email).where(
@@ -209,13 +235,7 @@ def _guest_members(session: Session, shop: Shop, orders: list[HistoricOrder],
     emails = {normalise_email(o.shopper_email) for o in orders if o.customer_id is None} - {None}
     if not emails:
         return {}
-    table = Member.__table__
-    found: dict[str, MemberRef] = {}
-    for member_id, email, tier in session.execute(
-            select(table.c.id, table.c.email, table.c.tier).where(
-                table.c.shop_id == shop.id, table.c.customer_id.is_(None),
-                table.c.email.in_(list(emails))).order_by(table.c.id)):
-        found.setdefault(email, MemberRef(member_id, tier))
+    found = _guest_refs(session, shop, emails)
     rows = [_new_member_row(shop, None, email, None, now)
             for email in sorted(emails) if email not in found]
     for member_id, _cid, email in _insert_members(session, rows):
@@ -223,6 +243,47 @@ def _guest_members(session: Session, shop: Shop, orders: list[HistoricOrder],
     for email in sorted(emails - set(found)):
         found[email] = _ref(enrol(session, shop, now=now, customer_id=None, email=email))
     return found
+
+
+def _earns_nothing_in_store(order: HistoricOrder, settings: ProgramSettings) -> bool:
+    """An in-store order while the merchant has POS earning off (app/loyalty/earning.py)."""
+    return order.in_store and not settings.earning["pos_orders_earn"]
+
+
+def _member_key(order: HistoricOrder) -> tuple[str, Any]:
+    """Whose order it is: a customer by id, else a guest by email."""
+    if order.customer_id is not None:
+        return "customer", order.customer_id
+    return "guest", normalise_email(order.shopper_email)
+
+
+def _members_already(session: Session, shop: Shop, orders: list[HistoricOrder]
+                     ) -> dict[tuple[str, Any], MemberRef]:
+    """The members these orders' customers (or guest emails) already are, by member key."""
+    customers = _customer_refs(session, shop, sorted(
+        {o.customer_id for o in orders if o.customer_id is not None}))
+    guests = _guest_refs(session, shop, {normalise_email(o.shopper_email)
+                                         for o in orders if o.customer_id is None} - {None})
+    return {**{("customer", cid): ref for cid, ref in customers.items()},
+            **{("guest", email): ref for email, ref in guests.items()}}
+
+
+def _in_store_owners(kept: list[HistoricOrder], settings: ProgramSettings,
+                     known: dict[tuple[str, Any], MemberRef]) -> dict[int, tuple[str, Any]]:
+    """The member key of each paid in-store order that earns nothing and is someone's: a
+    member before this batch (`known`), or one an earlier online order of the batch makes
+    (`kept` is in the file's order, oldest first). The others are nobody's."""
+    joined: set[tuple[str, Any]] = set(known)
+    owners: dict[int, tuple[str, Any]] = {}
+    for order in kept:
+        if not order.paid:
+            continue
+        key = _member_key(order)
+        if not _earns_nothing_in_store(order, settings):
+            joined.add(key)
+        elif key in joined:
+            owners[order.shopify_order_id] = key
+    return owners
 
 
 @dataclass
@@ -271,17 +332,31 @@ def apply_batch(session: Session, shop: Shop, backfill: Backfill, orders: list[H
         return result
     customers: dict[int, MemberRef] = {}
     guests: dict[str, MemberRef] = {}
+    known: dict[tuple[str, Any], MemberRef] = {}
+    owners: dict[int, tuple[str, Any]] = {}
     if backfill.mode != "none":
         paid = [o for o in kept if o.paid]
-        customers = _customer_members(session, shop, paid, now)
-        guests = _guest_members(session, shop, paid, now)
+        in_store = [o for o in paid if _earns_nothing_in_store(o, settings)]
+        # Read before this batch makes anyone a member: who already was one.
+        known = _members_already(session, shop, in_store) if in_store else {}
+        owners = _in_store_owners(kept, settings, known) if in_store else {}
+        enrolling = [o for o in paid if not _earns_nothing_in_store(o, settings)]
+        customers = _customer_members(session, shop, enrolling, now)
+        guests = _guest_members(session, shop, enrolling, now)
+
+    def member_by_key(key: tuple[str, Any]) -> MemberRef | None:
+        if key in known:
+            return known[key]
+        kind, value = key
+        return customers.get(value) if kind == "customer" else guests.get(value or "")
 
     def member_of(order: HistoricOrder) -> MemberRef | None:
         if not order.paid:
             return None
-        if order.customer_id is not None:
-            return customers.get(order.customer_id)
-        return guests.get(normalise_email(order.shopper_email) or "")
+        if _earns_nothing_in_store(order, settings):
+            owner = owners.get(order.shopify_order_id)
+            return member_by_key(owner) if owner is not None else None
+        return member_by_key(_member_key(order))
 
     rows = {o.shopify_order_id: _order_row(shop, o, member_of(o), settings, now) for o in kept}
     orders_table = Order.__table__
@@ -314,7 +389,8 @@ def _award_points(session: Session, backfill: Backfill, orders: list[HistoricOrd
         row, member = rows[order.shopify_order_id], member_of(order)
         if (member is None or member.held_out or row["paid_at"] is None
                 or row["paid_at"] < since
-                or (order.test and not test_orders_earn)):
+                or (order.test and not test_orders_earn)
+                or _earns_nothing_in_store(order, settings)):
             continue
         earning.append((order, row, member))
     tiers = _tiers_when_paid(session, backfill.shop_id, settings,

@@ -43,7 +43,9 @@ class EarnResult:
 
     outcome: earned, already_earned, cancelled, test_order, no_member, nothing_eligible,
     program_not_live (paid while the program was a draft: recorded, never earns),
-    held_out (the member is in the holdout's control group: recorded, never earns).
+    held_out (the member is in the holdout's control group: recorded, never earns),
+    pos_earning_off (an in-store order while POS earning is off: recorded with 0 points, and
+    the customer's member when they already are one).
     """
 
     outcome: str
@@ -109,9 +111,25 @@ def record_paid_order(session: Session, shop: Shop, facts: OrderFacts,
     # against the earn, or marked applied when there is nothing to take back).
     settle_refunds_before_paid(session, order, settings, now)
     tier_change = None
-    if outcome in ("earned", "nothing_eligible"):
+    if _counts_toward_tier(outcome, member):
         tier_change = evaluate_tier(session, member, settings, now, "order_paid")
     return EarnResult(outcome, order, member, order.points_awarded, entry, tier_change)
+
+
+def _counts_toward_tier(outcome: str, member: Member | None) -> bool:
+    """Whether the order just paid moves its member's tier now: any order of a member in the
+    program, in-store ones that earned nothing included (tiers follow spend, not points)."""
+    if outcome in ("earned", "nothing_eligible"):
+        return True
+    return outcome == "pos_earning_off" and member is not None and not is_held_out(member)
+
+
+def _existing_member(session: Session, shop: Shop, facts: OrderFacts) -> Member | None:
+    """The order's member if there is one already: its customer's, else (no customer) the
+    guest's with its email. Nobody is enrolled."""
+    if facts.customer_id is not None:
+        return member_for_customer(session, shop, facts.customer_id)
+    return guest_member(session, shop, facts.shopper_email)
 
 
 def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
@@ -126,9 +144,15 @@ def _earn(session: Session, shop: Shop, order: Order, facts: OrderFacts,
     if facts.test and not settings.earning["test_orders_earn"]:
         return "test_order", None, None
     if facts.in_store and not settings.earning["pos_orders_earn"]:
-        # The merchant turned POS earning off: the order is recorded, nobody is credited.
+        # The merchant turned POS earning off: nobody is credited and nobody is enrolled from
+        # the counter, but a member's in-store order is theirs (history, tier spend, the
+        # holdout comparison), held-out members' too, as their online orders are.
         order.points_awarded = 0
-        return "pos_earning_off", None, None
+        with session.no_autoflush:
+            member = _existing_member(session, shop, facts)
+        if member is not None:
+            order.member_id = member.id
+        return "pos_earning_off", member, None
     # The order's details, member_id and points_awarded reach the database in one UPDATE,
     # after the member and ledger writes, instead of one UPDATE each.
     with session.no_autoflush:

@@ -41,6 +41,13 @@ class HistoricOrder:
     amounts: OrderAmounts
     total_price: Decimal
     refunded: Decimal
+    # Where it was placed (`sourceName`: "web", "pos", …), as orders/paid's `source_name`.
+    source_name: str | None = None
+
+    @property
+    def in_store(self) -> bool:
+        """Whether it was rung up in Shopify POS."""
+        return self.source_name == "pos"
 
     @property
     def paid(self) -> bool:
@@ -105,7 +112,8 @@ def historic_order(line: Mapping[str, Any], items: Iterable[Mapping[str, Any]]
         updated_at=parse_shopify_time(line.get("updatedAt")),
         cancelled_at=parse_shopify_time(line.get("cancelledAt")), amounts=amounts,
         total_price=_money(line.get("totalPriceSet")),
-        refunded=_money(line.get("totalRefundedSet")))
+        refunded=_money(line.get("totalRefundedSet")),
+        source_name=_text(line.get("sourceName")))
 
 
 def grouped_orders(lines: Iterable[tuple[int, Mapping[str, Any]]]

@@ -5,7 +5,9 @@ variables: the window's first day is written into the `query` filter, a date and
 (shopify.dev/docs/api/usage/search-syntax). tests/contracts/test_bulk_documents.py validates
 the rendered document against Shopify's 2026-07 schema and the emulator's lines against it.
 Only the last 60 days of orders are readable without `read_all_orders`
-(shopify.dev/docs/api/admin-graphql/2026-07/objects/Order, the note on access).
+(shopify.dev/docs/api/admin-graphql/2026-07/objects/Order, the note on access). `sourceName`
+is where the order was placed ("web", "pos", …), the REST payload's `source_name`, so the POS
+earning switch applies to past orders as to live ones.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ ORDER_HISTORY_BULK_DOCUMENT = """{
     edges {
       node {
         id name email createdAt processedAt updatedAt cancelledAt test
-        displayFinancialStatus currencyCode taxesIncluded
+        displayFinancialStatus currencyCode taxesIncluded sourceName
         customer { id firstName lastName defaultEmailAddress { emailAddress } }
         subtotalPriceSet { shopMoney { amount } }
         totalPriceSet { shopMoney { amount } }

@@ -26,7 +26,8 @@ from app.i18n import Language, shopper_language
 from app.inputs import parse_id
 from app.loyalty.holdout import NOT_IN_PROGRAM_CODE, NOT_IN_PROGRAM_MESSAGE, is_held_out
 from app.loyalty.members import member_for_customer
-from app.loyalty.pos import cart_earning, parse_subtotal
+from app.loyalty.orders import ZERO, OrderAmounts
+from app.loyalty.pos import cart_amounts, cart_earning, parse_cart_amount
 from app.loyalty.program import current_settings
 from app.loyalty.widget import member_view
 from app.models import Shop
@@ -122,20 +123,38 @@ def _known_member(shop_domain: str, customer_id: int) -> Answer | None:
     return None
 
 
+def _cart() -> OrderAmounts | Answer | None:
+    """The POS cart's amounts from `?subtotal=` and `?gift_cards=` (the gift-card lines in
+    it, 0 when absent), None without a subtotal, or the 400 to answer."""
+    raw_subtotal, raw_gift_cards = request.args.get("subtotal"), request.args.get("gift_cards")
+    if raw_subtotal is None and raw_gift_cards is None:
+        return None
+    subtotal = parse_cart_amount(raw_subtotal)
+    if subtotal is None:
+        return error("invalid_subtotal", "subtotal is an amount like 24.50", 400)
+    gift_cards = ZERO if raw_gift_cards is None else parse_cart_amount(raw_gift_cards)
+    amounts = cart_amounts(subtotal, gift_cards) if gift_cards is not None else None
+    if amounts is None:
+        return error("invalid_gift_cards",
+                     "gift_cards is the amount of the cart's gift-card lines, like 50.00, "
+                     "at most the subtotal", 400)
+    return amounts
+
+
 @bp.route("/customers/<raw_customer>", methods=["GET", "OPTIONS"])
 def customer(raw_customer: str) -> Any:
-    """The member's balance, tier, rewards (with `affordable`) and codes; with `?subtotal=`,
-    the points that cart will earn (`cart`)."""
+    """The member's balance, tier, rewards (with `affordable`) and codes; with `?subtotal=`
+    (and `?gift_cards=` when the cart holds gift cards), the points that cart will earn
+    (`cart`)."""
     check = _verify()
     if not isinstance(check, Verification):
         return check
     customer_id = parse_id(raw_customer)
     if customer_id is None:
         return _invalid_customer()
-    raw_subtotal = request.args.get("subtotal")
-    subtotal = None if raw_subtotal is None else parse_subtotal(raw_subtotal)
-    if raw_subtotal is not None and subtotal is None:
-        return error("invalid_subtotal", "subtotal is an amount like 24.50", 400)
+    cart = _cart()
+    if cart is not None and not isinstance(cart, OrderAmounts):
+        return cart
     moment = context.now()
     with context.runtime().db.transaction() as session:
         shop = live_shop(session, check.shop)
@@ -150,8 +169,8 @@ def customer(raw_customer: str) -> Any:
         view = member_view(session, shop, member, settings, moment, lang=_language())
         answer = {**{key: view[key] for key in ("points", "tier", "rewards", "codes")},
                   "currency": shop.currency}
-        if subtotal is not None:
-            answer["cart"] = cart_earning(member, settings, subtotal).as_contract()
+        if cart is not None:
+            answer["cart"] = cart_earning(member, settings, cart).as_contract()
         return jsonify(answer)
 
 

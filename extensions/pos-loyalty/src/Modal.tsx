@@ -2,14 +2,15 @@ import '@shopify/ui-extensions/preact';
 import {render} from 'preact';
 import {useEffect, useState} from 'preact/hooks';
 
-import {cartSubtotal, createClient, type Client, type Customer, type Reward} from './loyalty';
+import {cartAmounts, createClient, type Client, type Customer, type Reward} from './loyalty';
 import {useSignal} from './useSignal';
 
 /**
- * pos.home.modal.render: the cart customer's balance and tier, what this cart will earn, and
- * their rewards. Redeem spends the points for a code and adds it to the POS cart
- * (`cart.addCartCodeDiscount`); when the cart does not take it, the code is returned and the
- * points come back, so no points stay spent for a discount that was not applied.
+ * pos.home.modal.render: the cart customer's balance and tier, what this cart will earn (its
+ * gift cards by the shop's rules, as the paid order), and their rewards. Redeem spends the
+ * points for a code and adds it to the POS cart (`cart.addCartCodeDiscount`); when the cart
+ * does not take it, the code is returned and the points come back, so no points stay spent
+ * for a discount that was not applied.
  */
 export default async () => {
   const client = createClient(
@@ -27,15 +28,25 @@ type Notice = {tone: 'success' | 'warning' | 'critical'; text: string} | null;
 function LoyaltyModal({client}: {client: Client}) {
   const cart = useSignal(shopify.cart.current);
   const customerId = cart.customer?.id;
-  const subtotal = cartSubtotal(cart.subtotal);
+  const amounts = cartAmounts(cart);
+  const subtotal = amounts?.subtotal;
+  const giftCards = amounts?.giftCards;
   const [customer, setCustomer] = useState<Customer | null | 'missing'>(null);
   const [busy, setBusy] = useState<number | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
 
   useEffect(() => {
     if (!customerId) return;
-    client.customer(customerId, subtotal).then(setCustomer, () => setCustomer('missing'));
-  }, [client, customerId, subtotal]);
+    // Only the newest cart's answer is shown: an older one arriving late is dropped.
+    let current = true;
+    client.customer(customerId, amounts).then(
+      (answer) => current && setCustomer(answer),
+      () => current && setCustomer('missing'),
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, customerId, subtotal, giftCards]);
 
   if (!customerId || customer === 'missing') {
     return (
@@ -72,7 +83,7 @@ function LoyaltyModal({client}: {client: Client}) {
       }
     } catch {
       setNotice({tone: 'critical', text: t('modal.failed')});
-      client.customer(customerId, subtotal).then(setCustomer, () => undefined);
+      client.customer(customerId, amounts).then(setCustomer, () => undefined);
     } finally {
       setBusy(null);
     }

@@ -85,10 +85,11 @@ export function createClient(token: () => Promise<string | undefined>, locale: (
   }
 
   return {
-    customer: (customerId: number, subtotal?: string) =>
+    customer: (customerId: number, cart?: CartAmounts) =>
       call<Customer>(
         `/api/pos/customers/${customerId}` +
-          (subtotal ? `?subtotal=${encodeURIComponent(subtotal)}` : ''),
+          (cart ? `?subtotal=${cart.subtotal}` : '') +
+          (cart?.giftCards ? `&gift_cards=${cart.giftCards}` : ''),
       ),
     redeem: (customerId: number, rewardId: number) =>
       call<Redeemed>('/api/pos/redeem', {
@@ -103,10 +104,34 @@ export function createClient(token: () => Promise<string | undefined>, locale: (
 
 export type Client = ReturnType<typeof createClient>;
 
-/** The POS cart's subtotal as the backend reads it: at most cents, never negative. */
-export function cartSubtotal(subtotal: string | undefined): string | undefined {
-  const value = Number(subtotal);
-  return Number.isFinite(value) && value >= 0 ? value.toFixed(2) : undefined;
+/** What the backend needs of a cart to say what it earns, as amounts with cents. */
+export interface CartAmounts {
+  subtotal: string;
+  /** The gift-card lines in the subtotal; omitted when there are none. */
+  giftCards?: string;
+}
+
+interface CartLike {
+  subtotal?: string;
+  lineItems?: {price?: number; quantity: number; isGiftCard?: boolean}[];
+}
+
+/**
+ * The POS cart's subtotal and the part of it that is gift cards (Cart API `lineItems[]`:
+ * `isGiftCard`, unit `price` × `quantity`; Shopify never discounts a gift card). The backend
+ * applies the shop's gift-card exclusion, as it does to the paid order's gift-card lines.
+ */
+export function cartAmounts(cart: CartLike): CartAmounts | undefined {
+  const subtotal = Number(cart.subtotal);
+  if (!Number.isFinite(subtotal) || subtotal < 0) return undefined;
+  let cents = 0;
+  for (const line of cart.lineItems ?? []) {
+    if (line.isGiftCard) cents += Math.round((line.price ?? 0) * 100) * line.quantity;
+  }
+  return {
+    subtotal: subtotal.toFixed(2),
+    giftCards: cents > 0 ? (cents / 100).toFixed(2) : undefined,
+  };
 }
 
 /** A value of one of the host's signals (the POS cart), re-rendering when it changes. */

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 from app.db import utcnow
 from app.loyalty.program import save_settings
 from app.models import Member, Redemption, Shop
-from app.web.pos_previews import HANDLE, host_config
+from app.web.pos_previews import HANDLE, cart_lines, host_config
 from tests.extensions.checkout.conftest import SHOP, RunningCheckout
 from tests.extensions.checkout.harness import REPO_ROOT, TEST_OUTPUT, Build, served_on_loopback
 from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - fixtures
@@ -57,11 +57,14 @@ class PosHost:
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def publish(self, view: str, token: str, language: str = "en", *,
-                customer_id: int | None = ADA, subtotal: str = "24.50", **config: Any) -> str:
-        """A new host page for one target, the cart holding `customer_id`; returns its URL."""
+                customer_id: int | None = ADA, subtotal: str = "24.50",
+                gift_card: str | None = None, **config: Any) -> str:
+        """A new host page for one target, the cart holding `customer_id` (and a gift card
+        of `gift_card` among its lines); returns its URL."""
         name = uuid.uuid4().hex
         built = host_config(view, language, f"/bundle/{HANDLE}.js", customer_id=ADA,
-                            subtotal=subtotal, manualRender=True, sessionToken=token, **config)
+                            subtotal=subtotal, line_items=cart_lines(subtotal, gift_card),
+                            manualRender=True, sessionToken=token, **config)
         if customer_id is None:
             built["cart"].pop("customer")
         self.pages[name] = built
@@ -170,6 +173,36 @@ def test_a_code_the_cart_refuses_is_returned_with_its_points(
     assert page.get_by_text("600 points", exact=True).count() == 1
 
 
+def test_a_gift_card_in_the_cart_earns_what_the_paid_order_will(
+        page: Any, pos_host: PosHost, ada: RunningCheckout) -> None:  # noqa: F811
+    """$24.50 of tea and a $50 gift card: the gift card earns nothing by default, so the modal
+    shows what the tea earns, as orders/paid will credit the order; adding a gift card to the
+    open cart changes nothing, adding tea does."""
+    open_target(page, pos_host.publish("modal", staff_token(ada), subtotal="74.50",
+                                       gift_card="50.00"))
+    page.get_by_text("This order will earn 122 points.", exact=True).wait_for()
+    assert serious_violations(page) == []
+    with page.expect_response(lambda answer: "subtotal=99.50" in answer.url
+                              and answer.request.method == "GET"):
+        page.evaluate("""() => {
+          const cart = window.shopify.cart.current.value;
+          const card = {...cart.lineItems[1], uuid: 'second-card', price: 25};
+          window.extensionHost.setCart({subtotal: '99.50', lineItems: [...cart.lineItems, card]});
+        }""")
+    page.get_by_text("This order will earn 122 points.", exact=True).wait_for()
+    page.evaluate("""() => {
+      const cart = window.shopify.cart.current.value;
+      const tea = {...cart.lineItems[0], uuid: 'more-tea', price: 10};
+      window.extensionHost.setCart({subtotal: '109.50', lineItems: [...cart.lineItems, tea]});
+    }""")
+    # (24.50 + 10) × 5 = 172.5, rounded down once.
+    page.get_by_text("This order will earn 172 points.", exact=True).wait_for()
+    reads = [r["query"] for r in ada.slot.requests_to("GET", f"/api/pos/customers/{ADA}")]
+    assert reads == ["subtotal=74.50&gift_cards=50.00&locale=en-US",
+                     "subtotal=99.50&gift_cards=75.00&locale=en-US",
+                     "subtotal=109.50&gift_cards=75.00&locale=en-US"]
+
+
 def test_with_pos_earning_off_the_modal_says_the_order_earns_nothing(
         page: Any, pos_host: PosHost, ada: RunningCheckout) -> None:  # noqa: F811
     with ada.db.transaction() as session:
@@ -226,6 +259,8 @@ def test_the_dev_pages_render_the_built_extension_for_the_shops_first_member(
     page.goto(f"{ada.url}/dev/pos/tile")
     page.get_by_role("button", name="Loyalty 600 points · Bronze").click()
     page.wait_for_url(f"{ada.url}/dev/pos?customer_id={ADA}&locale=en&subtotal=24.50")
+    page.get_by_text("This order will earn 122 points.", exact=True).wait_for()
+    page.goto(f"{ada.url}/dev/pos?subtotal=74.50&gift_card=50.00")
     page.get_by_text("This order will earn 122 points.", exact=True).wait_for()
     page.goto(f"{ada.url}/dev/pos/customer?locale=fr")
     page.get_by_text("Niveau : Bronze", exact=True).wait_for()

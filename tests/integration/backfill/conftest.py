@@ -4,6 +4,7 @@ emulator's own order dicts (never through the app's rules)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -98,20 +99,24 @@ class History:
             tiers[key] = [name for name, low, _m in THRESHOLDS if total >= low][-1]
         return tiers
 
-    def expected_points(self, points_days: int, *, days: int = 365) -> dict[Any, int]:
+    def expected_points(self, points_days: int, *, days: int = 365,
+                        earns: Callable[[dict[str, Any]], bool] = lambda _order: True,
+                        theirs: Callable[[dict[str, Any]], bool] = lambda _order: True
+                        ) -> dict[Any, int]:
         """Points of the last `points_days` days' paid orders, 5 per unit, at the multiplier
         of the tier the member's spend of the 12 months before each order reached (the
-        window's recorded orders replayed in date order)."""
+        window's recorded orders replayed in date order). An order `earns` refuses still
+        counts in its member's spend; one `theirs` refuses is no member's at all."""
         since = utcnow() - timedelta(days=points_days)
         counted = sorted((o for o in self.recorded(days=days)
-                          if not o["cancelled_at"] and not o["test"]),
+                          if not o["cancelled_at"] and not o["test"] and theirs(o)),
                          key=lambda o: moment(o["created_at"]))
         before: dict[Any, list[tuple[datetime, Decimal]]] = {}
         points: dict[Any, int] = {}
         for order in counted:
             key, at = self.member_key(order), moment(order["created_at"])
             earlier = before.setdefault(key, [])
-            if at >= since:
+            if at >= since and earns(order):
                 spend = sum((amount for paid, amount in earlier
                              if at - timedelta(days=365) < paid < at), Decimal(0))
                 multiplier = [m for _name, low, m in THRESHOLDS if spend >= low][-1]

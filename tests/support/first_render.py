@@ -40,3 +40,26 @@ def ms_until(tab: Any, ready: str, release: str) -> float:
           + document.body.textContent.slice(0, 400))), {GIVE_UP_MS});
         {release};
       }})""")
+
+
+def watch_between(start: str, ready: str) -> str:
+    """An init script for a surface that asks for its data on its own: the page notes its clock
+    when the JavaScript condition `start` first holds, and when `ready` first holds after it
+    (read with `ms_watched`)."""
+    return f"""
+window.__firstRender = {{}};
+new MutationObserver((_, observer) => {{
+  const noted = window.__firstRender;
+  if (noted.start === undefined && ({start})) noted.start = performance.now();
+  if (noted.start !== undefined && ({ready})) {{
+    noted.ready = performance.now();
+    observer.disconnect();
+  }}
+}}).observe(document, {{subtree: true, childList: true, characterData: true, attributes: true}});
+"""
+
+
+def ms_watched(tab: Any) -> float:
+    """The ms between the start and the data `watch_between` noted, once the data is there."""
+    tab.wait_for_function("window.__firstRender.ready !== undefined", timeout=GIVE_UP_MS)
+    return tab.evaluate("window.__firstRender.ready - window.__firstRender.start")

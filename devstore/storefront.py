@@ -588,9 +588,9 @@ def create_storefront_app(emulator: ShopifyEmulator, shop: str) -> Flask:
                   + (f"?{query}" if query else ""))
         try:
             # The emulator waits for the app; give it its own timeout and a little more.
-            with httpx.Client(timeout=emulator.request_timeout + 5) as client:
-                upstream = client.request(request.method, target, content=request.get_data(),
-                                          headers=headers)
+            upstream = emulator.proxy_http.request(
+                request.method, target, content=request.get_data(), headers=headers,
+                timeout=emulator.request_timeout + 5)
         except httpx.HTTPError as exc:
             return Response(f"the Shopify emulator did not answer ({type(exc).__name__})",
                             status=502, content_type="text/plain; charset=utf-8")

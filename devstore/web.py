@@ -154,9 +154,9 @@ def create_emulator_app(emu: ShopifyEmulator) -> Flask:
                    if name in request.headers}
         headers["X-Forwarded-For"] = request.remote_addr or "127.0.0.1"
         try:
-            with httpx.Client(timeout=emu.request_timeout) as client:
-                upstream = client.request(request.method, f"{target}?{query}",
-                                          content=request.get_data(), headers=headers)
+            upstream = emu.proxy_http.request(request.method, f"{target}?{query}",
+                                              content=request.get_data(), headers=headers,
+                                              timeout=emu.request_timeout)
         except httpx.HTTPError as exc:
             return Response(f"Bad gateway: the app did not answer ({type(exc).__name__})",
                             status=502, content_type="text/plain; charset=utf-8")

@@ -76,6 +76,17 @@ def test_a_post_passes_its_body_and_content_type_and_the_answer_comes_back(http,
     assert request.headers["content-type"] == "application/json"
 
 
+def test_a_cookie_the_app_sets_never_comes_back_on_a_later_visitors_call(http, emulator, shop,
+                                                                         receiver):
+    # The proxy's hops share one HTTP client: it must keep nothing of one call for the next.
+    receiver.response_headers = [("Content-Type", "application/json"),
+                                 ("Set-Cookie", "session=ada")]
+    emulator.app_url = receiver.url
+    for _ in range(2):
+        assert http.get(f"{emulator.base_url}/{shop}/apps/loyalty/member").status_code == 200
+    assert [r.headers.get("cookie") for r in receiver.requests] == [None, None]
+
+
 def test_a_forged_shop_in_the_storefront_query_is_passed_on_repeated(http, emulator, shop,
                                                                      receiver):
     emulator.app_url = receiver.url

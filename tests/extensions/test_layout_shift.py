@@ -8,9 +8,10 @@ its live data: the sum of the remaining shifts must be exactly 0, so nothing on 
 once the skeleton is there.
 
 Surfaces: the theme app extension against the real demo (launcher opened, loyalty page block,
-cart block, for a member and a guest), and the BUILT checkout and customer account bundles on
-the app's own development previews (/dev/thank-you, /dev/customer-account and its profile
-block) against the real app, as tests/extensions/checkout runs them.
+cart block, for a member and a guest), and the BUILT checkout and customer account bundles
+against the real app, as tests/extensions/checkout runs them: on the app's own development
+previews (/dev/thank-you, /dev/customer-account and its profile block), and in the hosts of
+their browser tests for the order-status and checkout rewards blocks, which have no preview.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ from tests.extensions.checkout.conftest import (  # noqa: F401 - fixtures
     extension_build,
 )
 from tests.extensions.checkout.harness import Build
+from tests.extensions.checkout.test_account_browser import (  # noqa: F401 - fixtures
+    CHECKOUT_REWARDS,
+    account_host,
+)
+from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - fixtures
+    ORDER_STATUS,
+    extension_host,
+)
 from tests.extensions.widget.test_widget_browser import ADA as ADA_OF_THE_DEMO
 from tests.extensions.widget.test_widget_browser import (  # noqa: F401 - fixtures
     GUEST_PAGE,
@@ -65,6 +74,13 @@ new MutationObserver((_, observer) => {
   observer.disconnect();
   window.__skeleton = true;
   window.__after = Infinity;
+  // What follows a block on the page, from the moment its skeleton is there.
+  if (window.__restOfPage) {
+    const rest = document.createElement('p');
+    rest.id = 'rest-of-page';
+    rest.textContent = 'The rest of the page.';
+    document.body.append(rest);
+  }
   requestAnimationFrame(() => requestAnimationFrame(() => { window.__after = performance.now(); }));
 }).observe(document, {subtree: true, childList: true});
 """
@@ -166,23 +182,56 @@ def preview_page(browser: Any) -> Iterator[Any]:  # noqa: F811
     context.close()
 
 
-# The thank-you skeleton still differs from the ready panel on the preview host at 640 px:
-# section by section 62/64/90/118 px loading against 52/64/114/122 px with data (the earned
-# line, the referral text wrapping to two lines, the NPS grid), a shift of 0.0009. Strict: the
-# test fails as soon as the skeleton matches, so this mark cannot outlive the fix.
-SKELETON_MISMATCH = pytest.mark.xfail(strict=True, reason="thank-you skeleton is 18 px short")
+# The blocks sit among the page's other content (the order's summary below the thank-you
+# block, the profile page's other cards, the rest of checkout): a paragraph standing for it
+# follows each block, and a block whose data is taller or shorter than its skeleton moves it.
+# The loyalty page is the account page's whole content; its skeleton holds its first sections.
+REST_OF_PAGE = "window.__restOfPage = true;"
 
 
-@pytest.mark.parametrize("path, ready", [
-    pytest.param("/dev/thank-you", "You earned 135 points", marks=SKELETON_MISMATCH),
-    ("/dev/customer-account", "Tier: Bronze"),
-    ("/dev/customer-account/profile", "600 points available"),
+@pytest.mark.parametrize("path, ready, followed", [
+    ("/dev/thank-you", "You earned 135 points", True),
+    ("/dev/customer-account", "Tier: Bronze", False),
+    ("/dev/customer-account/profile", "600 points available", True),
 ], ids=["thank-you", "account-page", "account-profile"])
 def test_the_ui_extensions_swap_their_skeleton_for_data_without_moving_anything(
-        preview_page, previews, path, ready):
+        preview_page, previews, path, ready, followed):
+    if followed:
+        preview_page.add_init_script(REST_OF_PAGE)
     preview_page.goto(f"{previews.url}{path}")
     preview_page.get_by_text(ready, exact=True).first.wait_for()
 
     cls, recorded = shifts(preview_page)
     assert preview_page.evaluate("window.__skeleton"), "no skeleton was painted first"
+    assert preview_page.locator("#rest-of-page").count() == int(followed)
+    assert cls == 0, recorded
+
+
+ORDER_ID = 820982911946154601
+
+
+@pytest.mark.parametrize("surface", ["order-status", "checkout-rewards"])
+def test_the_blocks_without_a_preview_swap_their_skeleton_for_data_without_moving_anything(
+        preview_page, previews, extension_host, account_host, surface):  # noqa: F811
+    """The order-status and checkout blocks in the hosts their browser tests use, the session
+    token held until the skeleton is on screen."""
+    token = previews.token(ADA)
+    if surface == "order-status":
+        url = extension_host.publish(
+            *ORDER_STATUS, sessionToken=token, holdSessionToken=True,
+            order={"id": f"gid://shopify/Order/{ORDER_ID}", "name": "#1001"})
+        ready = "You earned 135 points"
+    else:
+        url = account_host.publish(CHECKOUT_REWARDS, sessionToken=token, holdSessionToken=True)
+        ready = "You have 600 points."
+    preview_page.add_init_script(REST_OF_PAGE)
+    preview_page.goto(url)
+    preview_page.evaluate("window.extensionHost.render()")
+    preview_page.locator("s-skeleton-paragraph").first.wait_for()
+    preview_page.evaluate(SETTLED)
+    preview_page.evaluate("window.extensionHost.openSessionTokenGate()")
+    preview_page.get_by_text(ready, exact=True).wait_for()
+
+    cls, recorded = shifts(preview_page)
+    assert preview_page.locator("#rest-of-page").count() == 1
     assert cls == 0, recorded

@@ -45,11 +45,22 @@ function CheckoutRewards({client}: {client: CheckoutRewardsClient}) {
   // Checkout may not allow discount codes here (its instructions say so): nothing to offer.
   if (shopify.instructions.value.discounts.canUpdateDiscountCodes === false) return null;
   if (offer === null) {
+    // The ready layout line for line: the balance, then two reward rows as tall as their
+    // buttons. For a member who affords two rewards nothing below the block moves when the
+    // data arrives; each reward more or fewer moves it by a row.
     return (
       <s-section heading={t('heading')}>
-        <s-stack gap="small-200" accessibilityLabel={t('loading')}>
+        <s-stack gap="base" accessibilityLabel={t('loading')}>
           <s-skeleton-paragraph content="You have 0,000 points." />
-          <s-skeleton-paragraph content="$5 off · 500 points" />
+          {['$5 off · 500 points', 'Free shipping · 400 points'].map((row) => (
+            <s-stack key={row} direction="inline" gap="base" alignItems="center"
+              justifyContent="space-between">
+              <s-skeleton-paragraph content={row} />
+              <s-box paddingBlock="small-300">
+                <s-skeleton-paragraph content={t('apply')} />
+              </s-box>
+            </s-stack>
+          ))}
         </s-stack>
       </s-section>
     );

@@ -367,14 +367,16 @@ function valueOf(event: Event): string {
 
 /**
  * The loading state reserves the ready layout's size: the member layout's sections, line for
- * line, buttons as padded placeholders, so nothing below the block moves when data arrives.
+ * line (headings in a heading's line height, the referral message on the two lines a shop's
+ * name and link take), buttons as padded placeholders, so nothing below the block moves when
+ * data arrives.
  */
 function PanelSkeleton({format}: {format: Formatter}) {
   const {copy} = format;
   return (
     <s-stack gap="large" accessibilityLabel={copy.loading}>
       <s-stack gap="small-200">
-        <SkeletonLine text="You earned 000 points" padded />
+        <SkeletonHeading text="You earned 000 points" />
         <SkeletonLine text="They unlock on December 27, 2026, once the return window closes." />
       </s-stack>
       <s-stack gap="small-200">
@@ -384,8 +386,8 @@ function PanelSkeleton({format}: {format: Formatter}) {
         <SkeletonLine text="Silver member: spend 000.00 more to reach Gold" />
       </s-stack>
       <s-stack gap="small-200">
-        <SkeletonLine text="Share with friends" />
-        <SkeletonLine text="Get 10% off your first order with my link: https://shop.example/?ref=AAAA" />
+        <SkeletonHeading text={copy.referralHeading} />
+        <SkeletonLine text={REFERRAL_MESSAGE} />
         <s-stack direction="inline" gap="small-200">
           {[copy.copyLink, copy.copyMessage, copy.shareByEmail].map((label) => (
             <SkeletonLine key={label} text={label} padded />
@@ -393,7 +395,7 @@ function PanelSkeleton({format}: {format: Formatter}) {
         </s-stack>
       </s-stack>
       <s-stack gap="small-200">
-        <SkeletonLine text={copy.npsQuestion} />
+        <SkeletonHeading text={copy.npsQuestion} />
         <SkeletonLine text="Answer and earn 00 points." />
         <s-grid gridTemplateColumns={NPS_COLUMNS} gap="small-300">
           {NPS_SCORES.map((value) => (
@@ -406,7 +408,21 @@ function PanelSkeleton({format}: {format: Formatter}) {
   );
 }
 
-/** A grey line as wide as `text`; `padded` gives it a button's or a heading's height. */
+// As long as the app's share text with a shop's name and its link (app/locales share_text).
+const REFERRAL_MESSAGE =
+  "Here's 10% off your first order at Your Store Name - use my link: " +
+  'https://your-store-name.myshopify.com/?ref=AAAA-AAAA';
+
+/** A grey line in a heading, so it takes the heading's line height. */
+function SkeletonHeading({text}: {text: string}) {
+  return (
+    <s-heading>
+      <s-skeleton-paragraph content={text} />
+    </s-heading>
+  );
+}
+
+/** A grey line as wide as `text`; `padded` gives it a button's height. */
 function SkeletonLine({text, padded = false}: {text: string; padded?: boolean}) {
   return padded ? (
     <s-box paddingBlock="small-300">

@@ -1,8 +1,9 @@
 """The cart block in Chromium against the real demo: Ada redeems a reward on the cart page and
 its code lands in her cart through the emulator's Cart AJAX API; a code the cart refuses gives
 her points back; a code that cannot combine with one already in the cart spends nothing; a
-guest is asked to sign in. Every shopper action is a real click or key press; axe checks each
-state. Writes test-output/cart-block.png (docs/cart-block.png is a copy)."""
+guest is asked to sign in. Ada's rewards are on the page under 300 ms after the block's script
+starts. Every shopper action is a real click or key press; axe checks each state. Writes
+test-output/cart-block.png (docs/cart-block.png is a copy)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.extensions.widget.test_widget_browser import (
 )
 from tests.extensions.widget.tools import REPO_ROOT
 from tests.support.accessibility import serious_violations
+from tests.support.first_render import FIRST_RENDER_BUDGET_MS, ms_watched, watch_between
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +34,11 @@ ADAS_CART = f"{CART_PAGE}?customer_id={ADA['id']}"
 BLOCK = ".ll--cart"
 # The README's screenshot (docs/cart-block.png is a copy).
 SCREENSHOT = REPO_ROOT / "test-output" / "cart-block.png"
+# From the block script's first act (it says it is loading, then asks for the member and the
+# cart at once) to its rewards on the page.
+SCRIPT_START_TO_REWARDS = watch_between(
+    f"document.querySelector('{BLOCK} [data-ll-status]')?.textContent",
+    f"document.querySelector('{BLOCK} [data-ll-cart-rewards] li')")
 
 
 def merchant_code(demo: Demo, code: str, kind: str, *, combines: bool = False) -> None:
@@ -82,12 +89,6 @@ def test_a_member_redeems_a_reward_and_its_code_is_applied_to_her_cart(visit, de
     v = visit(ADAS_CART)
     wait_for_rewards(v)
 
-    # The block renders in the same task as its last answer arrives: that moment, measured by
-    # the page's own resource timing from the navigation's start, is printed (run with -s).
-    ready = v.page.evaluate("""Math.max(...performance.getEntriesByType('resource')
-        .filter((e) => /apps\\/loyalty\\/member|cart\\.js/.test(e.name))
-        .map((e) => e.responseEnd))""")
-    print(f"cart block: first render with data {ready:.0f} ms after navigation start")
     assert v.text(f"{BLOCK} .ll-balance") == "2,050 points available"
     assert v.page.locator(f"{BLOCK} [data-ll-cart-rewards] li").all_inner_texts() == [
         "Free shipping 400 points\nApply", "$5 off 500 points\nApply",
@@ -113,6 +114,19 @@ def test_a_member_redeems_a_reward_and_its_code_is_applied_to_her_cart(visit, de
     assert serious_violations(v.page, BLOCK) == []
     SCREENSHOT.parent.mkdir(exist_ok=True)
     v.page.locator("main").screenshot(path=str(SCREENSHOT))
+
+
+def test_the_block_shows_the_members_rewards_within_the_first_render_budget(visit):
+    # The first visit warms the app: a fresh process compiles its statements on its first
+    # requests, which is no part of what a shopper waits for.
+    v = visit(ADAS_CART)
+    wait_for_rewards(v)
+    v.page.add_init_script(SCRIPT_START_TO_REWARDS)
+    v.page.reload()
+
+    elapsed = ms_watched(v.page)
+    print(f"cart block: first render with data {elapsed:.0f} ms after its script started")
+    assert elapsed < FIRST_RENDER_BUDGET_MS
 
 
 def test_a_code_the_cart_refuses_is_taken_off_and_its_points_come_back(visit, demo):

@@ -8,10 +8,12 @@ its live data: the sum of the remaining shifts must be exactly 0, so nothing on 
 once the skeleton is there.
 
 Surfaces: the theme app extension against the real demo (launcher opened, loyalty page block,
-cart block, for a member and a guest), and the BUILT checkout and customer account bundles
+cart block, for a member and a guest), and the BUILT checkout, customer account and POS bundles
 against the real app, as tests/extensions/checkout runs them: on the app's own development
 previews (/dev/thank-you, /dev/customer-account and its profile block), and in the hosts of
-their browser tests for the order-status and checkout rewards blocks, which have no preview.
+their browser tests for a guest's thank-you block, the order-status and checkout rewards
+blocks, and the POS modal and customer details block. POS offers no skeleton component: its
+loading state is the ready layout with its loading text, and the shifts count from that.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - 
     THANK_YOU,
     extension_host,
 )
+from tests.extensions.checkout.test_pos_browser import (  # noqa: F401 - fixtures
+    ada,
+    pos_host,
+    staff_token,
+)
 from tests.extensions.widget.test_widget_browser import ADA as ADA_OF_THE_DEMO
 from tests.extensions.widget.test_widget_browser import (  # noqa: F401 - fixtures
     GUEST_PAGE,
@@ -73,8 +80,12 @@ new PerformanceObserver((list) => {
 // The UI extensions paint their skeleton from script: shifts count from the frame after the
 // one that painted it (the storefront blocks' skeleton is the server's HTML: from the start).
 window.__after = 0;
+// POS has no skeleton component: its loading state is the ready layout with its loading text.
+const skeletonShown = () => document.querySelector('s-skeleton-paragraph')
+  || (window.__loadingText && document.body
+      && document.body.textContent.includes(window.__loadingText));
 new MutationObserver((_, observer) => {
-  if (!document.querySelector('s-skeleton-paragraph')) return;
+  if (!skeletonShown()) return;
   observer.disconnect();
   window.__skeleton = true;
   window.__after = Infinity;
@@ -272,3 +283,30 @@ def test_the_blocks_in_their_test_hosts_swap_their_skeleton_for_data_without_mov
         case = surface.removeprefix("checkout-")
         assert preview_page.locator("s-stack[direction='inline']").count() == 2
         assert preview_page.locator("s-button").count() == APPLY_BUTTONS[case]
+
+
+POS_LOADING = "Loading loyalty…"
+
+
+@pytest.mark.parametrize("view, ready, followed", [
+    ("modal", "This order will earn 122 points.", False),
+    ("customer", "Rewards to redeem now: 2", True),
+], ids=["pos-modal", "pos-customer-details"])
+def test_the_pos_surfaces_swap_their_loading_layout_for_data_without_moving_anything(
+        preview_page, pos_host, ada, view, ready, followed):  # noqa: F811
+    """The modal is a whole screen (nothing follows it, its sections must not move); the
+    customer details block sits above the screen's other blocks."""
+    preview_page.add_init_script(f"window.__loadingText = {POS_LOADING!r};")
+    if followed:
+        preview_page.add_init_script(REST_OF_PAGE)
+    preview_page.goto(pos_host.publish(view, staff_token(ada), holdSessionToken=True))
+    preview_page.evaluate("window.extensionHost.render()")
+    preview_page.get_by_text(POS_LOADING, exact=True).wait_for()
+    preview_page.evaluate(SETTLED)
+    preview_page.evaluate("window.extensionHost.openSessionTokenGate()")
+    preview_page.get_by_text(ready, exact=True).wait_for()
+
+    cls, recorded = shifts(preview_page)
+    assert preview_page.evaluate("window.__skeleton"), "no loading layout was painted first"
+    assert preview_page.locator("#rest-of-page").count() == int(followed)
+    assert cls == 0, recorded

@@ -161,6 +161,8 @@ def thank_you() -> Any:
             {"shop": shop, **({"customer_id": customer_id} if customer_id else {})}),
         "orderConfirmation": {"order": {"id": f"gid://shopify/Order/{order_id}"},
                               "number": str(order_id), "isFirstOrder": False},
+        # buyerIdentity.customer: the logged-in buyer the token names, absent for a guest.
+        **({"customer": {"id": f"gid://shopify/Customer/{customer_id}"}} if customer_id else {}),
     }
     who = f"as customer {customer_id}" if customer_id else "as a guest"
     return render_template(_PAGE, title=_TITLE, config=config,

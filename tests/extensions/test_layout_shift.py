@@ -8,10 +8,12 @@ its live data: the sum of the remaining shifts must be exactly 0, so nothing on 
 once the skeleton is there.
 
 Surfaces: the theme app extension against the real demo (launcher opened, loyalty page block,
-cart block, for a member and a guest), and the BUILT checkout and customer account bundles
+cart block, for a member and a guest), and the BUILT checkout, customer account and POS bundles
 against the real app, as tests/extensions/checkout runs them: on the app's own development
 previews (/dev/thank-you, /dev/customer-account and its profile block), and in the hosts of
-their browser tests for the order-status and checkout rewards blocks, which have no preview.
+their browser tests for a guest's thank-you block, the order-status and checkout rewards
+blocks, and the POS modal and customer details block. POS offers no skeleton component: its
+loading state is the ready layout with its loading text, and the shifts count from that.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from app.db import utcnow
+from app.models import Member
 from tests.extensions.checkout.conftest import (  # noqa: F401 - fixtures
     ADA,
     SHOP,
     RunningCheckout,
     app_slot,
+    buyer,
     checkout_backend,
     extension_build,
 )
@@ -38,7 +43,13 @@ from tests.extensions.checkout.test_account_browser import (  # noqa: F401 - fix
 )
 from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - fixtures
     ORDER_STATUS,
+    THANK_YOU,
     extension_host,
+)
+from tests.extensions.checkout.test_pos_browser import (  # noqa: F401 - fixtures
+    ada,
+    pos_host,
+    staff_token,
 )
 from tests.extensions.widget.test_widget_browser import ADA as ADA_OF_THE_DEMO
 from tests.extensions.widget.test_widget_browser import (  # noqa: F401 - fixtures
@@ -69,8 +80,12 @@ new PerformanceObserver((list) => {
 // The UI extensions paint their skeleton from script: shifts count from the frame after the
 // one that painted it (the storefront blocks' skeleton is the server's HTML: from the start).
 window.__after = 0;
+// POS has no skeleton component: its loading state is the ready layout with its loading text.
+const skeletonShown = () => document.querySelector('s-skeleton-paragraph')
+  || (window.__loadingText && document.body
+      && document.body.textContent.includes(window.__loadingText));
 new MutationObserver((_, observer) => {
-  if (!document.querySelector('s-skeleton-paragraph')) return;
+  if (!skeletonShown()) return;
   observer.disconnect();
   window.__skeleton = true;
   window.__after = Infinity;
@@ -208,30 +223,90 @@ def test_the_ui_extensions_swap_their_skeleton_for_data_without_moving_anything(
 
 
 ORDER_ID = 820982911946154601
+# A guest's order, paid: its points wait to be claimed.
+GUEST_ORDER_ID = 820982911946154609
+# Ada's available balance for each case of the checkout block: the default rewards cost 400,
+# 500, 1,000 and 2,500 points, so 100 affords none, 450 one, 600 two and 1,200 three.
+BALANCES = {"no-reward": 100, "one-reward": 450, "two-rewards": 600, "three-rewards": 1200}
+# Its two rows hold this many Apply buttons; the others say how many points are to go.
+APPLY_BUTTONS = {"no-reward": 0, "one-reward": 1, "two-rewards": 2, "three-rewards": 2}
 
 
-@pytest.mark.parametrize("surface", ["order-status", "checkout-rewards"])
-def test_the_blocks_without_a_preview_swap_their_skeleton_for_data_without_moving_anything(
-        preview_page, previews, extension_host, account_host, surface):  # noqa: F811
-    """The order-status and checkout blocks in the hosts their browser tests use, the session
-    token held until the skeleton is on screen."""
+def publish(previews: RunningCheckout, extension_host: Any, account_host: Any,  # noqa: F811
+            surface: str) -> tuple[str, str]:
+    """(the host page of one case, its session token held; the text that says it is ready)."""
     token = previews.token(ADA)
+    if surface == "thank-you-guest":
+        payload = previews.order_payload(GUEST_ORDER_ID, None, "27.00",
+                                         paid_at=utcnow() - timedelta(days=1),
+                                         email="guest@example.com")
+        previews.pay(payload)
+        return extension_host.publish(
+            *THANK_YOU, sessionToken=previews.token(customer_id=None), holdSessionToken=True,
+            orderConfirmation={"order": {"id": f"gid://shopify/Order/{GUEST_ORDER_ID}"},
+                               "isFirstOrder": True}
+        ), "Create account"
     if surface == "order-status":
-        url = extension_host.publish(
-            *ORDER_STATUS, sessionToken=token, holdSessionToken=True,
-            order={"id": f"gid://shopify/Order/{ORDER_ID}", "name": "#1001"})
-        ready = "You earned 135 points"
-    else:
-        url = account_host.publish(CHECKOUT_REWARDS, sessionToken=token, holdSessionToken=True)
-        ready = "You have 600 points."
+        return extension_host.publish(
+            *ORDER_STATUS, sessionToken=token, holdSessionToken=True, customer=buyer(ADA),
+            order={"id": f"gid://shopify/Order/{ORDER_ID}", "name": "#1001"},
+        ), "You earned 135 points"
+    balance = BALANCES[surface.removeprefix("checkout-")]
+    with previews.db.transaction() as session:
+        session.execute(update(Member).where(Member.customer_id == ADA)
+                        .values(points_available=balance))
+    return account_host.publish(
+        CHECKOUT_REWARDS, sessionToken=token, holdSessionToken=True, customer=buyer(ADA),
+    ), f"You have {balance:,} points."
+
+
+@pytest.mark.parametrize("surface", [
+    "thank-you-guest", "order-status", *(f"checkout-{case}" for case in BALANCES)])
+def test_the_blocks_in_their_test_hosts_swap_their_skeleton_for_data_without_moving_anything(
+        preview_page, previews, extension_host, account_host, surface):  # noqa: F811
+    """The blocks in the hosts their browser tests use, the session token held until the
+    skeleton is on screen: a guest's thank-you block, the order-status block, and the checkout
+    block for a member who affords no reward, one, two or three."""
+    url, ready = publish(previews, extension_host, account_host, surface)
     preview_page.add_init_script(REST_OF_PAGE)
     preview_page.goto(url)
     preview_page.evaluate("window.extensionHost.render()")
     preview_page.locator("s-skeleton-paragraph").first.wait_for()
     preview_page.evaluate(SETTLED)
     preview_page.evaluate("window.extensionHost.openSessionTokenGate()")
-    preview_page.get_by_text(ready, exact=True).wait_for()
+    preview_page.get_by_text(ready, exact=True).first.wait_for()
 
     cls, recorded = shifts(preview_page)
     assert preview_page.locator("#rest-of-page").count() == 1
+    assert cls == 0, recorded
+    if surface.startswith("checkout-"):
+        case = surface.removeprefix("checkout-")
+        assert preview_page.locator("s-stack[direction='inline']").count() == 2
+        assert preview_page.locator("s-button").count() == APPLY_BUTTONS[case]
+
+
+POS_LOADING = "Loading loyalty…"
+
+
+@pytest.mark.parametrize("view, ready, followed", [
+    ("modal", "This order will earn 122 points.", False),
+    ("customer", "Rewards to redeem now: 2", True),
+], ids=["pos-modal", "pos-customer-details"])
+def test_the_pos_surfaces_swap_their_loading_layout_for_data_without_moving_anything(
+        preview_page, pos_host, ada, view, ready, followed):  # noqa: F811
+    """The modal is a whole screen (nothing follows it, its sections must not move); the
+    customer details block sits above the screen's other blocks."""
+    preview_page.add_init_script(f"window.__loadingText = {POS_LOADING!r};")
+    if followed:
+        preview_page.add_init_script(REST_OF_PAGE)
+    preview_page.goto(pos_host.publish(view, staff_token(ada), holdSessionToken=True))
+    preview_page.evaluate("window.extensionHost.render()")
+    preview_page.get_by_text(POS_LOADING, exact=True).wait_for()
+    preview_page.evaluate(SETTLED)
+    preview_page.evaluate("window.extensionHost.openSessionTokenGate()")
+    preview_page.get_by_text(ready, exact=True).wait_for()
+
+    cls, recorded = shifts(preview_page)
+    assert preview_page.evaluate("window.__skeleton"), "no loading layout was painted first"
+    assert preview_page.locator("#rest-of-page").count() == int(followed)
     assert cls == 0, recorded

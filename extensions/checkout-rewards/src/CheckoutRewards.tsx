@@ -5,14 +5,19 @@ import {useEffect, useState} from 'preact/hooks';
 import {
   configuredAppUrl,
   createCheckoutRewardsClient,
+  expectedLayout,
   formatterFrom,
+  SkeletonLine,
   type CheckoutRewards as Offer,
   type CheckoutRewardsClient,
   type RewardOption,
 } from '@loyalty-loop/loyalty-ui';
 
+import {ROWS, shownRewards} from './rows';
+
 /**
- * purchase.checkout.block.render: the signed-in customer's affordable rewards. A tap spends
+ * purchase.checkout.block.render: the signed-in customer's rewards, the affordable ones worth
+ * the most first, each with its Apply button, the next to unlock after them. A tap spends
  * the points for a code and applies it; when checkout refuses the code, it is returned (deleted
  * in Shopify, points back), so points are never spent for a code that was not applied.
  */
@@ -35,32 +40,34 @@ function CheckoutRewards({client}: {client: CheckoutRewardsClient}) {
   const [offer, setOffer] = useState<Offer | null | 'hidden'>(null);
   const [busy, setBusy] = useState<number | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
+  // A guest has no points to spend: the block shows nothing, not even a skeleton, and asks the
+  // app nothing until the buyer logs in (reading the signal re-renders us when they do).
+  const signedIn = expectedLayout(shopify.buyerIdentity) === 'member';
 
   useEffect(() => {
-    // A guest, a draft program or an unreachable app: the block stays out of the way.
+    if (!signedIn) return;
+    // A draft program or an unreachable app: the block stays out of the way.
     client.rewards().then(setOffer, () => setOffer('hidden'));
-  }, [client]);
+  }, [client, signedIn]);
 
-  if (offer === 'hidden') return null;
+  if (!signedIn || offer === 'hidden') return null;
   // Checkout may not allow discount codes here (its instructions say so): nothing to offer.
   if (shopify.instructions.value.discounts.canUpdateDiscountCodes === false) return null;
   if (offer === null) {
-    // The ready layout line for line: the balance, then two reward rows as tall as their
-    // buttons. For a member who affords two rewards nothing below the block moves when the
-    // data arrives; each reward more or fewer moves it by a row.
+    // The ready layout line for line: the balance, ROWS reward rows as tall as their buttons,
+    // and the line under them.
     return (
       <s-section heading={t('heading')}>
         <s-stack gap="base" accessibilityLabel={t('loading')}>
           <s-skeleton-paragraph content="You have 0,000 points." />
-          {['$5 off · 500 points', 'Free shipping · 400 points'].map((row) => (
+          {['$5 off · 500 points', 'Free shipping · 400 points'].slice(0, ROWS).map((row) => (
             <s-stack key={row} direction="inline" gap="base" alignItems="center"
               justifyContent="space-between">
               <s-skeleton-paragraph content={row} />
-              <s-box paddingBlock="small-300">
-                <s-skeleton-paragraph content={t('apply')} />
-              </s-box>
+              <SkeletonLine text={t('apply')} padded />
             </s-stack>
           ))}
+          <s-skeleton-paragraph content={t('none', {points: '000'})} />
         </s-stack>
       </s-section>
     );
@@ -92,42 +99,55 @@ function CheckoutRewards({client}: {client: CheckoutRewardsClient}) {
     }
   };
 
-  const affordable = offer.rewards.filter((reward) => reward.affordable);
-  const cheapest = offer.rewards.reduce<number | null>(
-    (low, reward) => (low === null || reward.cost < low ? reward.cost : low),
-    null,
-  );
+  const {rows, more} = shownRewards(offer.rewards);
+  const affordable = rows.filter((reward) => reward.affordable).length;
+  const cheapest = rows.find((reward) => !reward.affordable);
+  let footer = t('hint');
+  if (more > 0) footer = t('more', {number: format.points(more)});
+  else if (affordable === 0 && cheapest) {
+    footer = t('none', {points: format.points(toGo(cheapest, offer))});
+  }
   return (
     <s-section heading={t('heading')}>
       <s-stack gap="base">
         <s-text>{t('balance', {points: format.points(offer.points.available)})}</s-text>
         {notice && <s-banner tone={notice.tone} heading={notice.text} />}
-        {affordable.length === 0 && cheapest !== null && (
-          <s-text color="subdued">
-            {t('none', {points: format.points(Math.max(cheapest - offer.points.available, 0))})}
-          </s-text>
-        )}
-        {affordable.map((reward) => (
+        {rows.map((reward) => (
           <s-stack key={reward.id} direction="inline" gap="base" alignItems="center"
             justifyContent="space-between">
             <s-text>
               {reward.title} · {t('cost', {points: format.points(reward.cost)})}
             </s-text>
-            <s-button
-              variant="secondary"
-              disabled={busy !== null}
-              loading={busy === reward.id}
-              accessibilityLabel={t('apply_label', {
-                reward: reward.title,
-                points: format.points(reward.cost),
-              })}
-              onClick={() => apply(reward)}
-            >
-              {t('apply')}
-            </s-button>
+            {reward.affordable ? (
+              <s-button
+                variant="secondary"
+                disabled={busy !== null}
+                loading={busy === reward.id}
+                accessibilityLabel={t('apply_label', {
+                  reward: reward.title,
+                  points: format.points(reward.cost),
+                })}
+                onClick={() => apply(reward)}
+              >
+                {t('apply')}
+              </s-button>
+            ) : (
+              // As tall as the button it stands in for.
+              <s-box paddingBlock="small-300">
+                <s-text color="subdued">
+                  {t('to_go', {points: format.points(toGo(reward, offer))})}
+                </s-text>
+              </s-box>
+            )}
           </s-stack>
         ))}
+        <s-text color="subdued">{footer}</s-text>
       </s-stack>
     </s-section>
   );
+}
+
+/** Points still missing for a reward the balance does not afford. */
+function toGo(reward: RewardOption, offer: Offer): number {
+  return Math.max(reward.cost - offer.points.available, 0);
 }

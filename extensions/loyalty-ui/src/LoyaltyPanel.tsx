@@ -10,6 +10,7 @@ import type {
   ReferralInvite,
 } from './contract';
 import type {Formatter} from './format';
+import {NPS_COLUMNS, NPS_SCORES, PanelSkeleton, type ExpectedLayout} from './PanelSkeleton';
 
 /**
  * Right after checkout the backend may answer with a `preview` (before the orders/paid webhook)
@@ -30,10 +31,12 @@ export interface LoyaltyPanelProps {
   orderId: string | undefined;
   client: LoyaltyClient;
   format: Formatter;
+  /** Whose layout the skeleton reserves, from what the host says before anything is fetched. */
+  expected: ExpectedLayout;
 }
 
 /** The thank-you and order-status block: this order's points, balance, referral and NPS. */
-export function LoyaltyPanel({orderId, client, format}: LoyaltyPanelProps) {
+export function LoyaltyPanel({orderId, client, format, expected}: LoyaltyPanelProps) {
   const {copy} = format;
   const [state, setState] = useState<PanelState>({kind: 'loading'});
   const [attempt, setAttempt] = useState(0);
@@ -81,7 +84,7 @@ export function LoyaltyPanel({orderId, client, format}: LoyaltyPanelProps) {
 
   return (
     <s-section heading={copy.heading}>
-      {state.kind === 'loading' && <PanelSkeleton format={format} />}
+      {state.kind === 'loading' && <PanelSkeleton format={format} expected={expected} />}
       {state.kind === 'empty' && <s-paragraph color="subdued">{copy.empty}</s-paragraph>}
       {state.kind === 'error' && (
         <s-banner tone="warning" heading={copy.errorHeading}>
@@ -241,10 +244,6 @@ function ReferralShare({referral, format}: {referral: ReferralInvite; format: Fo
   );
 }
 
-const NPS_SCORES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-// One row of eleven equal buttons: the scale reads as a scale even on a narrow phone.
-const NPS_COLUMNS = `repeat(${NPS_SCORES.length}, minmax(0, 1fr))`;
-
 type NpsPhase =
   | 'ask'
   | 'sendingScore'
@@ -363,72 +362,4 @@ function NpsSurvey({orderId, nps, client, format}: NpsSurveyProps) {
 /** The text of the field an input event came from. */
 function valueOf(event: Event): string {
   return (event.currentTarget as HTMLElementTagNameMap['s-text-area'] | null)?.value ?? '';
-}
-
-/**
- * The loading state reserves the ready layout's size: the member layout's sections, line for
- * line (headings in a heading's line height, the referral message on the two lines a shop's
- * name and link take), buttons as padded placeholders, so nothing below the block moves when
- * data arrives.
- */
-function PanelSkeleton({format}: {format: Formatter}) {
-  const {copy} = format;
-  return (
-    <s-stack gap="large" accessibilityLabel={copy.loading}>
-      <s-stack gap="small-200">
-        <SkeletonHeading text="You earned 000 points" />
-        <SkeletonLine text="They unlock on December 27, 2026, once the return window closes." />
-      </s-stack>
-      <s-stack gap="small-200">
-        <SkeletonLine text="Your balance: 0,000 points available, 000 pending" />
-        {/* The tier progress bar's line: indeterminate (no value) while loading. */}
-        <s-progress accessibilityLabel={copy.loading} />
-        <SkeletonLine text="Silver member: spend 000.00 more to reach Gold" />
-      </s-stack>
-      <s-stack gap="small-200">
-        <SkeletonHeading text={copy.referralHeading} />
-        <SkeletonLine text={REFERRAL_MESSAGE} />
-        <s-stack direction="inline" gap="small-200">
-          {[copy.copyLink, copy.copyMessage, copy.shareByEmail].map((label) => (
-            <SkeletonLine key={label} text={label} padded />
-          ))}
-        </s-stack>
-      </s-stack>
-      <s-stack gap="small-200">
-        <SkeletonHeading text={copy.npsQuestion} />
-        <SkeletonLine text="Answer and earn 00 points." />
-        <s-grid gridTemplateColumns={NPS_COLUMNS} gap="small-300">
-          {NPS_SCORES.map((value) => (
-            <SkeletonLine key={value} text={String(value)} padded />
-          ))}
-        </s-grid>
-        <SkeletonLine text={copy.npsLow} />
-      </s-stack>
-    </s-stack>
-  );
-}
-
-// As long as the app's share text with a shop's name and its link (app/locales share_text).
-const REFERRAL_MESSAGE =
-  "Here's 10% off your first order at Your Store Name - use my link: " +
-  'https://your-store-name.myshopify.com/?ref=AAAA-AAAA';
-
-/** A grey line in a heading, so it takes the heading's line height. */
-function SkeletonHeading({text}: {text: string}) {
-  return (
-    <s-heading>
-      <s-skeleton-paragraph content={text} />
-    </s-heading>
-  );
-}
-
-/** A grey line as wide as `text`; `padded` gives it a button's height. */
-function SkeletonLine({text, padded = false}: {text: string; padded?: boolean}) {
-  return padded ? (
-    <s-box paddingBlock="small-300">
-      <s-skeleton-paragraph content={text} />
-    </s-box>
-  ) : (
-    <s-skeleton-paragraph content={text} />
-  );
 }

@@ -6,5 +6,7 @@ export type * from './contract';
 export {formatterFrom} from './format';
 export type {Formatter, HostI18n} from './format';
 export {LoyaltyPanel, REFRESH_DELAYS_MS} from './LoyaltyPanel';
+export {expectedLayout, SkeletonLine} from './PanelSkeleton';
+export type {ExpectedLayout} from './PanelSkeleton';
 export {createAccountClient, createCheckoutRewardsClient} from './member';
 export type * from './member';

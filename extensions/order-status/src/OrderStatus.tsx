@@ -4,6 +4,7 @@ import {render} from 'preact';
 import {
   configuredAppUrl,
   createLoyaltyClient,
+  expectedLayout,
   formatterFrom,
   LoyaltyPanel,
   orderIdFromGid,
@@ -24,6 +25,11 @@ function OrderStatus({client}: {client: ReturnType<typeof createLoyaltyClient>})
   // Undefined until the order is processed; reading the signal re-renders us when it arrives.
   const orderId = orderIdFromGid(shopify.order.value?.id);
   return (
-    <LoyaltyPanel orderId={orderId} client={client} format={formatterFrom(shopify.i18n)} />
+    <LoyaltyPanel
+      orderId={orderId}
+      client={client}
+      format={formatterFrom(shopify.i18n)}
+      expected={expectedLayout(shopify.buyerIdentity)}
+    />
   );
 }

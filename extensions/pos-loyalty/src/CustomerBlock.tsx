@@ -2,7 +2,7 @@ import '@shopify/ui-extensions/preact';
 import {render} from 'preact';
 import {useEffect, useState} from 'preact/hooks';
 
-import {createClient, type Customer} from './loyalty';
+import {createClient, ELLIPSIS, type Customer} from './loyalty';
 
 /**
  * pos.customer-details.block.render: on the customer's details screen, their balance, tier
@@ -28,7 +28,16 @@ function LoyaltyBlock() {
   return (
     <s-pos-block heading={t('title')}>
       <s-stack direction="block" gap="small">
-        {customer === null && <s-text>{t('loading')}</s-text>}
+        {/* POS offers no skeleton component (pos-ui-extensions 2026-07 components): the
+            loading state is the ready layout's three lines, same components, what is not
+            known yet as an ellipsis, so the screen does not move when the answer comes. */}
+        {customer === null && (
+          <>
+            <s-text type="strong">{t('loading')}</s-text>
+            <s-text>{t('tier', {tier: ELLIPSIS})}</s-text>
+            <s-text color="subdued">{t('block.rewards', {count: ELLIPSIS})}</s-text>
+          </>
+        )}
         {customer === 'missing' && <s-text>{t('not_member')}</s-text>}
         {customer !== null && customer !== 'missing' && (
           <>

@@ -2,7 +2,14 @@ import '@shopify/ui-extensions/preact';
 import {render} from 'preact';
 import {useEffect, useState} from 'preact/hooks';
 
-import {cartAmounts, createClient, type Client, type Customer, type Reward} from './loyalty';
+import {
+  cartAmounts,
+  createClient,
+  ELLIPSIS,
+  type Client,
+  type Customer,
+  type Reward,
+} from './loyalty';
 import {useSignal} from './useSignal';
 
 /**
@@ -60,9 +67,28 @@ function LoyaltyModal({client}: {client: Client}) {
     );
   }
   if (customer === null) {
+    // POS offers no skeleton component (pos-ui-extensions 2026-07 components): the loading
+    // state is the ready layout, same components, what is not known yet as an ellipsis; the
+    // rewards come last, so their rows grow the page at its end and move nothing.
     return (
       <s-page heading={t('title')}>
-        <s-scroll-box><s-section><s-text>{t('loading')}</s-text></s-section></s-scroll-box>
+        <s-scroll-box>
+          <s-stack direction="block" gap="base">
+            <s-section heading={t('modal.member')}>
+              <s-stack direction="block" gap="small">
+                <s-text type="strong">{t('loading')}</s-text>
+                <s-text>{t('tier', {tier: ELLIPSIS})}</s-text>
+                <s-text color="subdued">{t('pending', {points: ELLIPSIS})}</s-text>
+              </s-stack>
+            </s-section>
+            {amounts && (
+              <s-section heading={t('modal.this_order')}>
+                <s-text>{t('modal.will_earn', {points: ELLIPSIS})}</s-text>
+              </s-section>
+            )}
+            <s-section heading={t('modal.rewards')} />
+          </s-stack>
+        </s-scroll-box>
       </s-page>
     );
   }
@@ -100,11 +126,10 @@ function LoyaltyModal({client}: {client: Client}) {
                 {t('points', {points: shopify.i18n.formatNumber(customer.points.available)})}
               </s-text>
               <s-text>{t('tier', {tier: customer.tier.name})}</s-text>
-              {customer.points.pending > 0 && (
-                <s-text color="subdued">
-                  {t('pending', {points: shopify.i18n.formatNumber(customer.points.pending)})}
-                </s-text>
-              )}
+              {/* Even at 0: the line the loading state holds. */}
+              <s-text color="subdued">
+                {t('pending', {points: shopify.i18n.formatNumber(customer.points.pending)})}
+              </s-text>
             </s-stack>
           </s-section>
           {earning && (

@@ -139,3 +139,6 @@ export interface SignalLike<T> {
   readonly value: T;
   subscribe(fn: (value: T) => void): () => void;
 }
+
+/** What a loading line shows where its number or name will be. */
+export const ELLIPSIS = '…';

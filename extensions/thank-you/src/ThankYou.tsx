@@ -4,6 +4,7 @@ import {render} from 'preact';
 import {
   configuredAppUrl,
   createLoyaltyClient,
+  expectedLayout,
   formatterFrom,
   LoyaltyPanel,
   orderIdFromGid,
@@ -23,6 +24,11 @@ function ThankYou({client}: {client: ReturnType<typeof createLoyaltyClient>}) {
   // Reading the signal's value subscribes this component to it.
   const orderId = orderIdFromGid(shopify.orderConfirmation.value?.order?.id);
   return (
-    <LoyaltyPanel orderId={orderId} client={client} format={formatterFrom(shopify.i18n)} />
+    <LoyaltyPanel
+      orderId={orderId}
+      client={client}
+      format={formatterFrom(shopify.i18n)}
+      expected={expectedLayout(shopify.buyerIdentity)}
+    />
   );
 }

@@ -108,6 +108,11 @@ class RunningCheckout:
             return list(session.execute(select(SurveyResponse)).scalars())
 
 
+def buyer(customer_id: int) -> dict[str, str]:
+    """`buyerIdentity.customer` as the hosts give it for a logged-in buyer (a guest has none)."""
+    return {"id": f"gid://shopify/Customer/{customer_id}"}
+
+
 def yesterday_noon() -> datetime:
     """A payment time safely in the past whose UTC and New York dates agree."""
     return (utcnow() - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 from app.db import utcnow
 from app.models import Member, Redemption, Shop
 from app.web.account_previews import host_config
-from tests.extensions.checkout.conftest import ADA, SHOP, RunningCheckout, long_date
+from tests.extensions.checkout.conftest import ADA, SHOP, RunningCheckout, buyer, long_date
 from tests.extensions.checkout.harness import REPO_ROOT, TEST_OUTPUT, Build, served_on_loopback
 from tests.extensions.checkout.test_extensions_browser import (  # noqa: F401 - fixtures
     browser,
@@ -259,7 +259,8 @@ CHECKOUT_REWARDS = "loyalty-checkout-rewards"
 
 def test_the_checkout_block_spends_points_only_for_a_code_checkout_applied(
         page: Any, account_host: AccountHost, ada: RunningCheckout) -> None:  # noqa: F811
-    page.goto(account_host.publish(CHECKOUT_REWARDS, sessionToken=ada.token(ADA)))
+    page.goto(account_host.publish(CHECKOUT_REWARDS, sessionToken=ada.token(ADA),
+                                   customer=buyer(ADA)))
     page.evaluate("window.extensionHost.render()")
     page.get_by_text("You have 600 points.", exact=True).wait_for()
     # Only what the balance affords is offered.
@@ -280,7 +281,7 @@ def test_the_checkout_block_spends_points_only_for_a_code_checkout_applied(
 def test_a_code_checkout_refuses_is_returned_with_its_points(
         page: Any, account_host: AccountHost, ada: RunningCheckout) -> None:  # noqa: F811
     page.goto(account_host.publish(
-        CHECKOUT_REWARDS, sessionToken=ada.token(ADA),
+        CHECKOUT_REWARDS, sessionToken=ada.token(ADA), customer=buyer(ADA),
         discountCodeResult={"type": "error", "message": "Code cannot be combined"}))
     page.evaluate("window.extensionHost.render()")
     page.get_by_role("button", name="Apply $5 off for 500 points").click()

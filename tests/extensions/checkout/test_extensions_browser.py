@@ -31,6 +31,7 @@ from tests.extensions.checkout.conftest import (
     MEMBER_ORDER_ID,
     SHOP,
     RunningCheckout,
+    buyer,
     long_date,
     yesterday_noon,
 )
@@ -171,7 +172,7 @@ def test_thank_you_shows_the_points_the_app_recorded_and_sends_a_one_tap_nps_sco
     token = checkout_backend.token(ADA)
     handle, target = THANK_YOU
     open_extension(page, extension_host.publish(
-        handle, target, sessionToken=token, holdSessionToken=True,
+        handle, target, sessionToken=token, holdSessionToken=True, customer=buyer(ADA),
         orderConfirmation={"order": {"id": order_gid(MEMBER_ORDER_ID)}, "number": "X7KQ2",
                            "isFirstOrder": False}))
 

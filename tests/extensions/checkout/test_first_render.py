@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.extensions.checkout.conftest import RunningCheckout
+from tests.extensions.checkout.conftest import RunningCheckout, buyer
 from tests.extensions.checkout.test_account_browser import (  # noqa: F401 - fixtures
     CHECKOUT_REWARDS,
     PAGE,
@@ -77,6 +77,7 @@ class Surface:
 def _thank_you(hosts: Hosts, held: bool) -> str:
     return hosts.checkout.publish(
         *THANK_YOU, sessionToken=hosts.backend.token(ADA), holdSessionToken=held,
+        customer=buyer(ADA),
         orderConfirmation={"order": {"id": order_gid(RECENT_ORDER)}, "number": "X7KQ2",
                            "isFirstOrder": False})
 
@@ -84,13 +85,13 @@ def _thank_you(hosts: Hosts, held: bool) -> str:
 def _order_status(hosts: Hosts, held: bool) -> str:
     return hosts.checkout.publish(
         *ORDER_STATUS, sessionToken=hosts.backend.token(ADA), holdSessionToken=held,
-        order={"id": order_gid(RECENT_ORDER), "name": "#1002"})
+        customer=buyer(ADA), order={"id": order_gid(RECENT_ORDER), "name": "#1002"})
 
 
 def _account(handle: str) -> Callable[[Hosts, bool], str]:
     def publish(hosts: Hosts, held: bool) -> str:
         return hosts.account.publish(handle, sessionToken=hosts.backend.token(ADA),
-                                     holdSessionToken=held)
+                                     customer=buyer(ADA), holdSessionToken=held)
     return publish
 
 

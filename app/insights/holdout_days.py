@@ -141,10 +141,19 @@ def activity(session: Session, shop_id: int, members: list[Assigned],
 def assigned_between(session: Session, shop_id: int, first: datetime, end: datetime
                      ) -> list[Assigned]:
     """The customers assigned in [first, end)."""
+    return _assigned(session, *_assigned_in(shop_id, first, end))
+
+
+def _assigned(session: Session, *conditions: Any) -> list[Assigned]:
+    """The customers the conditions on members pick."""
     return [Assigned(*row) for row in session.execute(
-        select(Member.id, Member.holdout_group, Member.holdout_assigned_at).where(
-            Member.shop_id == shop_id, Member.holdout_group.is_not(None),
-            Member.holdout_assigned_at >= first, Member.holdout_assigned_at < end))]
+        select(Member.id, Member.holdout_group, Member.holdout_assigned_at).where(*conditions))]
+
+
+def _assigned_in(shop_id: int, first: datetime, end: datetime) -> tuple[Any, ...]:
+    """The conditions on members assigned in [first, end)."""
+    return (Member.shop_id == shop_id, Member.holdout_group.is_not(None),
+            Member.holdout_assigned_at >= first, Member.holdout_assigned_at < end)
 
 
 def _midnight(day: date) -> datetime:
@@ -248,10 +257,9 @@ def refresh_holdout_days(session: Session, shop_id: int, now: datetime,
         add(assigned_between(session, shop_id, _midnight(first), _midnight(last + DAY)), None)
     if since is not None:
         active = _active_since(session, shop_id, since)
-        members = [Assigned(*row) for start in range(0, len(active), _CHUNK)
-                   for row in session.execute(
-                       select(Member.id, Member.holdout_group, Member.holdout_assigned_at)
-                       .where(Member.id.in_(sorted(active)[start:start + _CHUNK])))]
+        ids = sorted(active)
+        members = [m for start in range(0, len(ids), _CHUNK)
+                   for m in _assigned(session, Member.id.in_(ids[start:start + _CHUNK]))]
         add([m for m in members if m.at.date() not in whole_days], since)
     values = [{"shop_id": shop_id, "day": day, "holdout_group": group, "offset_days": offset,
                "reached_day": day + offset * DAY,
@@ -297,11 +305,7 @@ def live_sums(session: Session, shop_id: int, first: datetime, end: datetime,
         sums = groups[customer.group]
         sums.customers += 1
         if orders or entries:
-            period = customer_offsets(customer.group, customer.at,
-                                      ((paid, value) for paid, value, _ in orders), entries,
-                                      repeat_days)
-            if period:
-                sums.add(period[0])
+            sums.add(_period_sums(customer, orders, entries, repeat_days))
     # The assignment time is written with the group, so the index alone counts them.
     waiting = session.execute(select(func.count()).select_from(Member).where(
         Member.shop_id == shop_id, Member.holdout_assigned_at >= max(first, still_in_period),
@@ -327,29 +331,26 @@ def changes_since(session: Session, shop_id: int, first: datetime, end: datetime
         LedgerEntry.created_at > through).distinct()))
     if not active:
         return changes
-    members = [Assigned(*row) for row in session.execute(
-        select(Member.id, Member.holdout_group, Member.holdout_assigned_at)
-        .where(*in_band, Member.id.in_(sorted(active))))]
+    members = _assigned(session, *in_band, Member.id.in_(sorted(active)))
     for assigned, (orders, entries) in _histories(session, shop_id, members):
-        now = customer_offsets(assigned.group, assigned.at,
-                               ((paid, value) for paid, value, _ in orders), entries,
-                               repeat_days)
-        then = customer_offsets(
-            assigned.group, assigned.at,
-            ((paid, value) for paid, value, recorded in orders
-             if paid <= through and recorded <= through),
-            (entry for entry in entries if entry[0] <= through), repeat_days)
         sums = changes[assigned.group]
-        for period, sign in ((now, 1), (then, -1)):
-            if period:
-                sums.add(period[0], sign)
+        sums.add(_period_sums(assigned, orders, entries, repeat_days))
+        # As the round counted them: orders recorded and paid by then, entries written by then.
+        seen = [(paid, value, recorded) for paid, value, recorded in orders
+                if paid <= through and recorded <= through]
+        written = [(created, kind, points) for created, kind, points in entries
+                   if created <= through]
+        sums.add(_period_sums(assigned, seen, written, repeat_days), -1)
     return changes
 
 
-def _assigned_in(shop_id: int, first: datetime, end: datetime) -> tuple[Any, ...]:
-    """The conditions on members assigned in [first, end)."""
-    return (Member.shop_id == shop_id, Member.holdout_group.is_not(None),
-            Member.holdout_assigned_at >= first, Member.holdout_assigned_at < end)
+def _period_sums(assigned: Assigned, orders: list[PaidOrder], entries: list[Entry],
+                 repeat_days: int) -> Sums:
+    """One customer's sums over their first `repeat_days` days."""
+    period = customer_offsets(assigned.group, assigned.at,
+                              ((paid, value) for paid, value, _ in orders), entries,
+                              repeat_days)
+    return period.get(0, Sums())
 
 
 def _histories(session: Session, shop_id: int, members: list[Assigned],

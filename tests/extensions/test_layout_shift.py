@@ -222,6 +222,20 @@ def test_the_ui_extensions_swap_their_skeleton_for_data_without_moving_anything(
     assert cls == 0, recorded
 
 
+def shifts_after_release(page: Any, url: str, loading: Any, ready: Any
+                         ) -> tuple[float, list[dict[str, Any]]]:
+    """Render a host page whose session token is held, wait for the `loading` locator, let
+    it paint, release the token, wait for the `ready` locator: the shifts after the loading
+    state (`shifts`)."""
+    page.goto(url)
+    page.evaluate("window.extensionHost.render()")
+    loading.wait_for()
+    page.evaluate(SETTLED)
+    page.evaluate("window.extensionHost.openSessionTokenGate()")
+    ready.wait_for()
+    return shifts(page)
+
+
 ORDER_ID = 820982911946154601
 # A guest's order, paid: its points wait to be claimed.
 GUEST_ORDER_ID = 820982911946154609
@@ -269,14 +283,9 @@ def test_the_blocks_in_their_test_hosts_swap_their_skeleton_for_data_without_mov
     block for a member who affords no reward, one, two or three."""
     url, ready = publish(previews, extension_host, account_host, surface)
     preview_page.add_init_script(REST_OF_PAGE)
-    preview_page.goto(url)
-    preview_page.evaluate("window.extensionHost.render()")
-    preview_page.locator("s-skeleton-paragraph").first.wait_for()
-    preview_page.evaluate(SETTLED)
-    preview_page.evaluate("window.extensionHost.openSessionTokenGate()")
-    preview_page.get_by_text(ready, exact=True).first.wait_for()
-
-    cls, recorded = shifts(preview_page)
+    cls, recorded = shifts_after_release(
+        preview_page, url, preview_page.locator("s-skeleton-paragraph").first,
+        preview_page.get_by_text(ready, exact=True).first)
     assert preview_page.locator("#rest-of-page").count() == 1
     assert cls == 0, recorded
     if surface.startswith("checkout-"):
@@ -299,14 +308,10 @@ def test_the_pos_surfaces_swap_their_loading_layout_for_data_without_moving_anyt
     preview_page.add_init_script(f"window.__loadingText = {POS_LOADING!r};")
     if followed:
         preview_page.add_init_script(REST_OF_PAGE)
-    preview_page.goto(pos_host.publish(view, staff_token(ada), holdSessionToken=True))
-    preview_page.evaluate("window.extensionHost.render()")
-    preview_page.get_by_text(POS_LOADING, exact=True).wait_for()
-    preview_page.evaluate(SETTLED)
-    preview_page.evaluate("window.extensionHost.openSessionTokenGate()")
-    preview_page.get_by_text(ready, exact=True).wait_for()
-
-    cls, recorded = shifts(preview_page)
+    cls, recorded = shifts_after_release(
+        preview_page, pos_host.publish(view, staff_token(ada), holdSessionToken=True),
+        preview_page.get_by_text(POS_LOADING, exact=True),
+        preview_page.get_by_text(ready, exact=True))
     assert preview_page.evaluate("window.__skeleton"), "no loading layout was painted first"
     assert preview_page.locator("#rest-of-page").count() == int(followed)
     assert cls == 0, recorded

@@ -173,6 +173,16 @@ def test_a_code_the_cart_refuses_is_returned_with_its_points(
     assert page.get_by_text("600 points", exact=True).count() == 1
 
 
+def add_line_like(tab: Any, line: int, uuid: str, price: float, subtotal: str) -> None:
+    """The host's cart gains a copy of its `line`-th line at `price`, the new subtotal with it
+    (as POS updates `cart.current` when staff add an item)."""
+    tab.evaluate("""([line, uuid, price, subtotal]) => {
+      const cart = window.shopify.cart.current.value;
+      const added = {...cart.lineItems[line], uuid, price};
+      window.extensionHost.setCart({subtotal, lineItems: [...cart.lineItems, added]});
+    }""", [line, uuid, price, subtotal])
+
+
 def test_a_gift_card_in_the_cart_earns_what_the_paid_order_will(
         page: Any, pos_host: PosHost, ada: RunningCheckout) -> None:  # noqa: F811
     """$24.50 of tea and a $50 gift card: the gift card earns nothing by default, so the modal
@@ -184,17 +194,9 @@ def test_a_gift_card_in_the_cart_earns_what_the_paid_order_will(
     assert serious_violations(page) == []
     with page.expect_response(lambda answer: "subtotal=99.50" in answer.url
                               and answer.request.method == "GET"):
-        page.evaluate("""() => {
-          const cart = window.shopify.cart.current.value;
-          const card = {...cart.lineItems[1], uuid: 'second-card', price: 25};
-          window.extensionHost.setCart({subtotal: '99.50', lineItems: [...cart.lineItems, card]});
-        }""")
+        add_line_like(page, 1, "second-card", 25, "99.50")
     page.get_by_text("This order will earn 122 points.", exact=True).wait_for()
-    page.evaluate("""() => {
-      const cart = window.shopify.cart.current.value;
-      const tea = {...cart.lineItems[0], uuid: 'more-tea', price: 10};
-      window.extensionHost.setCart({subtotal: '109.50', lineItems: [...cart.lineItems, tea]});
-    }""")
+    add_line_like(page, 0, "more-tea", 10, "109.50")
     # (24.50 + 10) × 5 = 172.5, rounded down once.
     page.get_by_text("This order will earn 172 points.", exact=True).wait_for()
     reads = [r["query"] for r in ada.slot.requests_to("GET", f"/api/pos/customers/{ADA}")]
